@@ -1,0 +1,360 @@
+//! The verified claims of an Approov token, parsed strictly: a known claim
+//! with the wrong JSON type (`null` included) or repeated is a rejection,
+//! never "absent" (treating it as absent was CVE-2026-25537 in jsonwebtoken).
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::{ClaimProblem, Rejection, TokenPart};
+
+/// The claims of a verified Approov token.
+///
+/// The common Approov claims have typed accessors; [`ApproovClaims::claim`]
+/// reads any other. `Debug` shows which claims are present but not their
+/// values, so claims can be logged by accident without leaking device ids,
+/// IP addresses or binding hashes.
+///
+/// Cloning is cheap: clones share one allocation.
+#[derive(Clone, PartialEq)]
+pub struct ApproovClaims(Arc<Claims>);
+
+#[derive(PartialEq)]
+struct Claims {
+    exp: f64,
+    iat: Option<f64>,
+    nbf: Option<f64>,
+    ip: Option<String>,
+    did: Option<String>,
+    arc: Option<String>,
+    pay: Option<String>,
+    ipk: Option<String>,
+    mskid: Option<String>,
+    iss: Option<String>,
+    sub: Option<String>,
+    aud: Option<Vec<String>>,
+    /// The whole payload, for [`ApproovClaims::claim`].
+    raw: Box<str>,
+}
+
+impl ApproovClaims {
+    /// `exp`: when the token expires, in seconds since the Unix epoch. Approov
+    /// tokens may carry a fractional value.
+    pub fn exp(&self) -> f64 {
+        self.0.exp
+    }
+
+    /// `exp` as a [`SystemTime`].
+    pub fn expires_at(&self) -> SystemTime {
+        to_system_time(self.0.exp)
+    }
+
+    /// `iat`: when the token was issued, in seconds since the Unix epoch.
+    pub fn iat(&self) -> Option<f64> {
+        self.0.iat
+    }
+
+    /// `nbf`: the time before which the token is not valid.
+    pub fn nbf(&self) -> Option<f64> {
+        self.0.nbf
+    }
+
+    /// `ip`: the client IP address Approov saw when it issued the token.
+    pub fn ip(&self) -> Option<&str> {
+        self.0.ip.as_deref()
+    }
+
+    /// `did`: the device id (base64), stable for an app installation.
+    pub fn did(&self) -> Option<&str> {
+        self.0.did.as_deref()
+    }
+
+    /// `arc`: the annotated attestation response code, when the account
+    /// enables it.
+    pub fn arc(&self) -> Option<&str> {
+        self.0.arc.as_deref()
+    }
+
+    /// `pay`: the token binding hash (standard base64 of SHA-256).
+    pub fn pay(&self) -> Option<&str> {
+        self.0.pay.as_deref()
+    }
+
+    /// `ipk`: the installation public key (base64 P-256 SubjectPublicKeyInfo)
+    /// used for HTTP message signing.
+    pub fn ipk(&self) -> Option<&str> {
+        self.0.ipk.as_deref()
+    }
+
+    /// `mskid`: the account message-signing key id.
+    pub fn mskid(&self) -> Option<&str> {
+        self.0.mskid.as_deref()
+    }
+
+    /// `iss`: the issuer.
+    pub fn iss(&self) -> Option<&str> {
+        self.0.iss.as_deref()
+    }
+
+    /// `sub`: the subject.
+    pub fn sub(&self) -> Option<&str> {
+        self.0.sub.as_deref()
+    }
+
+    /// `aud`: the audiences (a single string in the token counts as one).
+    /// Empty when the token has no `aud`.
+    pub fn aud(&self) -> &[String] {
+        self.0.aud.as_deref().unwrap_or_default()
+    }
+
+    /// Any claim by name, as JSON, or `None` when the token does not have it.
+    ///
+    /// This parses the payload again, so call it outside hot loops.
+    ///
+    /// ```
+    /// # #[cfg(feature = "mint")] {
+    /// use approov_core::{Verifier, mint::TokenBuilder};
+    ///
+    /// let secret = "c2VjcmV0IGZvciB0aGUgZXhhbXBsZQ==";
+    /// let verifier = Verifier::builder().secret_base64(secret).build().unwrap();
+    /// let token = TokenBuilder::new()
+    ///     .expires_in(60)
+    ///     .claim("tier", "gold")
+    ///     .sign_hs256_base64(secret)
+    ///     .unwrap();
+    /// let claims = verifier.verify(&token).unwrap();
+    /// assert_eq!(claims.claim("tier"), Some(serde_json::json!("gold")));
+    /// assert_eq!(claims.claim("absent"), None);
+    /// # }
+    /// ```
+    pub fn claim(&self, name: &str) -> Option<serde_json::Value> {
+        let mut all: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&self.0.raw).ok()?;
+        all.remove(name)
+    }
+
+    /// The names of every claim in the token, in payload order.
+    pub fn names(&self) -> Vec<String> {
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&self.0.raw)
+            .map(|all| all.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Parses a payload that has already passed signature verification.
+    pub(crate) fn parse(payload: &[u8]) -> Result<Self, Rejection> {
+        let malformed = Rejection::malformed(TokenPart::Payload);
+        let text = std::str::from_utf8(payload).map_err(|_| malformed.clone())?;
+        let problem = Cell::new(None);
+        let mut de = serde_json::Deserializer::from_str(text);
+        let parsed = de
+            .deserialize_map(ClaimsVisitor { problem: &problem })
+            .and_then(|claims| de.end().map(|()| claims));
+        match parsed {
+            Ok(mut claims) => {
+                claims.raw = text.into();
+                Ok(Self(Arc::new(claims)))
+            }
+            Err(e) => match (e.classify(), problem.take()) {
+                (serde_json::error::Category::Data, Some((claim, problem))) => {
+                    Err(Rejection::Claim { claim, problem })
+                }
+                _ => Err(malformed),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for ApproovClaims {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn shown<T>(v: &Option<T>) -> &'static str {
+            if v.is_some() { "[redacted]" } else { "None" }
+        }
+        f.debug_struct("ApproovClaims")
+            .field("exp", &self.0.exp)
+            .field("iat", &self.0.iat)
+            .field("nbf", &self.0.nbf)
+            .field("ip", &format_args!("{}", shown(&self.0.ip)))
+            .field("did", &format_args!("{}", shown(&self.0.did)))
+            .field("arc", &format_args!("{}", shown(&self.0.arc)))
+            .field("pay", &format_args!("{}", shown(&self.0.pay)))
+            .field("ipk", &format_args!("{}", shown(&self.0.ipk)))
+            .field("mskid", &format_args!("{}", shown(&self.0.mskid)))
+            .field("iss", &format_args!("{}", shown(&self.0.iss)))
+            .field("sub", &format_args!("{}", shown(&self.0.sub)))
+            .field("aud", &format_args!("{}", shown(&self.0.aud)))
+            .finish_non_exhaustive()
+    }
+}
+
+fn to_system_time(seconds: f64) -> SystemTime {
+    let magnitude = Duration::try_from_secs_f64(seconds.abs()).unwrap_or(Duration::MAX);
+    let shifted = if seconds >= 0.0 {
+        UNIX_EPOCH.checked_add(magnitude)
+    } else {
+        UNIX_EPOCH.checked_sub(magnitude)
+    };
+    shifted.unwrap_or(UNIX_EPOCH)
+}
+
+/// A JSON string, borrowed from the input when it has no escapes.
+pub(crate) struct StrictStr<'a>(pub(crate) Cow<'a, str>);
+
+impl<'de> de::Deserialize<'de> for StrictStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StrictStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(StrictStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(StrictStr(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(StrictStr(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// `aud`: a string or an array of strings (RFC 7519 §4.1.3).
+struct Audience(Vec<String>);
+
+impl<'de> de::Deserialize<'de> for Audience {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Audience;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Audience(vec![v.to_owned()]))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut all = Vec::new();
+                while let Some(StrictStr(s)) = seq.next_element()? {
+                    all.push(s.into_owned());
+                }
+                Ok(Audience(all))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A NumericDate: any JSON number, integer or fractional.
+struct NumericDate(f64);
+
+impl<'de> de::Deserialize<'de> for NumericDate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // f64's own impl accepts exactly the JSON numbers (not strings,
+        // booleans or null).
+        f64::deserialize(d).map(NumericDate)
+    }
+}
+
+struct ClaimsVisitor<'p> {
+    /// Set when the error is about a known claim, so the caller can report
+    /// which one without parsing serde's message.
+    problem: &'p Cell<Option<(&'static str, ClaimProblem)>>,
+}
+
+impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
+    type Value = Claims;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut exp = None;
+        let mut iat = None;
+        let mut nbf = None;
+        let mut c = Claims {
+            exp: 0.0,
+            iat: None,
+            nbf: None,
+            ip: None,
+            did: None,
+            arc: None,
+            pay: None,
+            ipk: None,
+            mskid: None,
+            iss: None,
+            sub: None,
+            aud: None,
+            raw: Box::default(),
+        };
+        while let Some(StrictStr(key)) = map.next_key()? {
+            let key = key.as_ref();
+            match key {
+                "exp" => self.once(&mut exp, "exp", &mut map, |NumericDate(v)| v)?,
+                "iat" => self.once(&mut iat, "iat", &mut map, |NumericDate(v)| v)?,
+                "nbf" => self.once(&mut nbf, "nbf", &mut map, |NumericDate(v)| v)?,
+                "ip" => self.once(&mut c.ip, "ip", &mut map, owned)?,
+                "did" => self.once(&mut c.did, "did", &mut map, owned)?,
+                "arc" => self.once(&mut c.arc, "arc", &mut map, owned)?,
+                "pay" => self.once(&mut c.pay, "pay", &mut map, owned)?,
+                "ipk" => self.once(&mut c.ipk, "ipk", &mut map, owned)?,
+                "mskid" => self.once(&mut c.mskid, "mskid", &mut map, owned)?,
+                "iss" => self.once(&mut c.iss, "iss", &mut map, owned)?,
+                "sub" => self.once(&mut c.sub, "sub", &mut map, owned)?,
+                "aud" => self.once(&mut c.aud, "aud", &mut map, |Audience(v)| v)?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        c.exp = match exp {
+            Some(exp) => exp,
+            None => return Err(self.fail("exp", ClaimProblem::Missing)),
+        };
+        c.iat = iat;
+        c.nbf = nbf;
+        Ok(c)
+    }
+}
+
+fn owned(s: StrictStr<'_>) -> String {
+    s.0.into_owned()
+}
+
+impl ClaimsVisitor<'_> {
+    fn fail<E: de::Error>(&self, claim: &'static str, problem: ClaimProblem) -> E {
+        self.problem.set(Some((claim, problem)));
+        E::custom("claim")
+    }
+
+    /// Reads the value of a known claim into `slot`, refusing a second
+    /// occurrence and any value of the wrong type.
+    fn once<'de, A, T, U>(
+        &self,
+        slot: &mut Option<U>,
+        claim: &'static str,
+        map: &mut A,
+        convert: impl FnOnce(T) -> U,
+    ) -> Result<(), A::Error>
+    where
+        A: MapAccess<'de>,
+        T: de::Deserialize<'de>,
+    {
+        if slot.is_some() {
+            return Err(self.fail(claim, ClaimProblem::Repeated));
+        }
+        // Blame this claim if its value fails as *data* (wrong type); the
+        // caller tells that apart from a syntax error by serde_json's category.
+        self.problem.set(Some((claim, ClaimProblem::WrongType)));
+        let value = map.next_value::<T>()?;
+        self.problem.set(None);
+        *slot = Some(convert(value));
+        Ok(())
+    }
+}

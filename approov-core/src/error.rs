@@ -1,0 +1,328 @@
+//! Why a request was turned away, and why a configuration was refused.
+//!
+//! Neither type ever holds the token, a claim value or a secret: every
+//! field is either fixed text chosen here or a name from the server's own
+//! configuration (a header name, an environment variable name).
+
+use std::fmt;
+
+/// A stable, machine-readable name for a [`Rejection`], for logs and metrics.
+///
+/// The strings returned by [`RejectionKind::as_str`] are part of the public
+/// contract: they do not change between patch or minor releases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum RejectionKind {
+    /// `missing`: the request carries no token (no header, or an empty one).
+    Missing,
+    /// `multiple`: the token header appears more than once.
+    Multiple,
+    /// `too_long`: the token is longer than the configured maximum.
+    TooLong,
+    /// `malformed`: not a compact JWS: wrong segments, bad base64url, bad
+    /// JSON, bytes outside visible ASCII.
+    Malformed,
+    /// `algorithm`: `alg` missing, `none`, unknown, or not configured.
+    Algorithm,
+    /// `crit`: the header has a `crit` parameter (RFC 7515 §4.1.11).
+    Crit,
+    /// `unknown_key`: no configured key matches the token's `kid`.
+    UnknownKey,
+    /// `signature`: the signature does not verify.
+    Signature,
+    /// `expired`: `exp` has passed.
+    Expired,
+    /// `not_yet_valid`: `nbf` is still in the future.
+    NotYetValid,
+    /// `claim`: a claim is missing, of the wrong JSON type, or repeated.
+    Claim,
+    /// `issuer`: `iss` is not one of the configured issuers.
+    Issuer,
+    /// `audience`: `aud` names none of the configured audiences.
+    Audience,
+    /// `binding_header`: a bound header is absent, repeated or empty.
+    BindingHeader,
+    /// `binding_missing`: token binding is required but the token has no `pay`.
+    BindingMissing,
+    /// `binding`: `pay` does not match the bound headers.
+    Binding,
+}
+
+impl RejectionKind {
+    /// The kind as a short `snake_case` string, e.g. `"expired"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Multiple => "multiple",
+            Self::TooLong => "too_long",
+            Self::Malformed => "malformed",
+            Self::Algorithm => "algorithm",
+            Self::Crit => "crit",
+            Self::UnknownKey => "unknown_key",
+            Self::Signature => "signature",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::Claim => "claim",
+            Self::Issuer => "issuer",
+            Self::Audience => "audience",
+            Self::BindingHeader => "binding_header",
+            Self::BindingMissing => "binding_missing",
+            Self::Binding => "binding",
+        }
+    }
+}
+
+impl fmt::Display for RejectionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which part of a compact JWS a structural problem was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenPart {
+    /// The whole token (segment count, characters).
+    Token,
+    /// The protected header.
+    Header,
+    /// The payload (claims set).
+    Payload,
+    /// The signature.
+    Signature,
+}
+
+impl fmt::Display for TokenPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Token => "token",
+            Self::Header => "header",
+            Self::Payload => "payload",
+            Self::Signature => "signature",
+        })
+    }
+}
+
+/// What was wrong with the `alg` header parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AlgorithmProblem {
+    /// The header has no `alg`.
+    Missing,
+    /// `alg` is `none` (an unsecured JWS).
+    None,
+    /// `alg` names an algorithm this crate does not implement.
+    Unsupported,
+    /// `alg` is known but no configured key uses it (e.g. HS512 when only an
+    /// HS256 secret is configured, or HS256 when only public keys are).
+    NotConfigured(crate::Algorithm),
+}
+
+impl fmt::Display for AlgorithmProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing => f.write_str("the header has no alg"),
+            Self::None => f.write_str("alg is none"),
+            Self::Unsupported => f.write_str("alg names an unsupported algorithm"),
+            Self::NotConfigured(alg) => write!(f, "no configured key uses {alg}"),
+        }
+    }
+}
+
+/// What was wrong with a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ClaimProblem {
+    /// A required claim is absent.
+    Missing,
+    /// The claim has the wrong JSON type (`null` included).
+    WrongType,
+    /// The claim appears more than once in the payload.
+    Repeated,
+}
+
+impl fmt::Display for ClaimProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Missing => "is missing",
+            Self::WrongType => "has the wrong JSON type",
+            Self::Repeated => "appears more than once",
+        })
+    }
+}
+
+/// What was wrong with a bound header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HeaderProblem {
+    /// The header is absent.
+    Missing,
+    /// The header appears more than once.
+    Repeated,
+    /// The header's value is empty.
+    Empty,
+}
+
+impl fmt::Display for HeaderProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Missing => "is missing",
+            Self::Repeated => "appears more than once",
+            Self::Empty => "is empty",
+        })
+    }
+}
+
+/// Why a request's Approov token was not accepted.
+///
+/// Use [`Rejection::kind`] for logs and metrics. The `Display` text is meant
+/// for server logs; never send it to the client (the adapters answer `{}`).
+/// No variant carries any part of the token, a claim value or a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The request has no token, or an empty one.
+    #[error("no Approov token in the request")]
+    Missing,
+    /// The token header appears more than once.
+    #[error("the Approov token header appears more than once")]
+    Multiple,
+    /// The token is longer than the configured maximum.
+    #[error("the Approov token is longer than the maximum of {max} bytes")]
+    TooLong {
+        /// The configured maximum length in bytes.
+        max: usize,
+    },
+    /// The token is not a well-formed compact JWS.
+    #[error("the Approov token is malformed: bad {part}")]
+    Malformed {
+        /// Where the problem was found.
+        part: TokenPart,
+    },
+    /// The `alg` header parameter is not acceptable.
+    #[error("the Approov token's algorithm is not accepted: {0}")]
+    Algorithm(AlgorithmProblem),
+    /// The header has a `crit` parameter; this verifier understands no
+    /// extension, so RFC 7515 §4.1.11 requires a rejection.
+    #[error("the Approov token header has a crit parameter")]
+    Crit,
+    /// No configured key matches the token's `kid` and algorithm.
+    #[error("no configured key matches the Approov token's kid")]
+    UnknownKey,
+    /// The signature does not verify with any candidate key.
+    #[error("the Approov token's signature does not verify")]
+    Signature,
+    /// The token has expired (`exp`, with leeway).
+    #[error("the Approov token has expired")]
+    Expired,
+    /// The token is not valid yet (`nbf`, with leeway).
+    #[error("the Approov token is not valid yet")]
+    NotYetValid,
+    /// A claim is missing, of the wrong type, or repeated.
+    #[error("the Approov token's {claim} claim {problem}")]
+    Claim {
+        /// The claim's name, e.g. `"exp"`.
+        claim: &'static str,
+        /// What is wrong with it.
+        problem: ClaimProblem,
+    },
+    /// `iss` is absent or not one of the configured issuers.
+    #[error("the Approov token's issuer is not accepted")]
+    Issuer,
+    /// `aud` is absent or names none of the configured audiences.
+    #[error("the Approov token's audience is not accepted")]
+    Audience,
+    /// A header that the token is bound to is absent, repeated or empty.
+    #[error("the token binding header {header} {problem}")]
+    BindingHeader {
+        /// The header's name as configured.
+        header: Box<str>,
+        /// What is wrong with it.
+        problem: HeaderProblem,
+    },
+    /// Token binding is required but the token has no `pay` claim.
+    #[error("token binding is required but the Approov token has no pay claim")]
+    BindingMissing,
+    /// The `pay` claim does not match the bound headers.
+    #[error("the Approov token's pay claim does not match the bound headers")]
+    Binding,
+}
+
+impl Rejection {
+    /// The stable kind of this rejection.
+    pub const fn kind(&self) -> RejectionKind {
+        match self {
+            Self::Missing => RejectionKind::Missing,
+            Self::Multiple => RejectionKind::Multiple,
+            Self::TooLong { .. } => RejectionKind::TooLong,
+            Self::Malformed { .. } => RejectionKind::Malformed,
+            Self::Algorithm(_) => RejectionKind::Algorithm,
+            Self::Crit => RejectionKind::Crit,
+            Self::UnknownKey => RejectionKind::UnknownKey,
+            Self::Signature => RejectionKind::Signature,
+            Self::Expired => RejectionKind::Expired,
+            Self::NotYetValid => RejectionKind::NotYetValid,
+            Self::Claim { .. } => RejectionKind::Claim,
+            Self::Issuer => RejectionKind::Issuer,
+            Self::Audience => RejectionKind::Audience,
+            Self::BindingHeader { .. } => RejectionKind::BindingHeader,
+            Self::BindingMissing => RejectionKind::BindingMissing,
+            Self::Binding => RejectionKind::Binding,
+        }
+    }
+
+    pub(crate) const fn malformed(part: TokenPart) -> Self {
+        Self::Malformed { part }
+    }
+}
+
+/// Why a [`Verifier`](crate::Verifier) (or a [`TokenBinding`](crate::TokenBinding))
+/// could not be built. Raised at start-up, never per request.
+///
+/// Messages say what to fix and, where the value came from the
+/// environment, name the variable. They never contain the secret or key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No key of any kind was configured.
+    #[error(
+        "no key configured: give the Approov secret (APPROOV_BASE64_SECRET, exported with \
+         `approov secret -getSharedKey`) or a public key / JWKS"
+    )]
+    NoKeys,
+    /// A required environment variable is not set.
+    #[error("{var} is not set: {hint}")]
+    MissingVar {
+        /// The variable's name.
+        var: &'static str,
+        /// What to put in it.
+        hint: &'static str,
+    },
+    /// An environment variable (or builder value) is set but unusable.
+    #[error("{source_name} is not usable: {problem}")]
+    Invalid {
+        /// Where the value came from: an environment variable, or a builder
+        /// method such as `secret_base64`.
+        source_name: String,
+        /// What is wrong and what to do about it.
+        problem: String,
+    },
+    /// A key file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file's path.
+        path: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(source_name: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self::Invalid {
+            source_name: source_name.into(),
+            problem: problem.into(),
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! Framework-free verification of [Approov](https://approov.io) tokens.
+//!
+//! The app's Approov SDK attests the app and sends a short-lived JWT, the
+//! *Approov token*, in the `Approov-Token` header of every request. This
+//! crate checks that token on the server: the signature (HS256 with the
+//! account secret, or RS/PS/ES keys selected by `kid`), the time claims, the
+//! claim types, and optionally the token binding (`pay`). The framework
+//! adapters (`approov-tower`, `approov-actix`, `approov-warp`) call it once
+//! per request and answer 401 on any [`Rejection`].
+//!
+//! ```
+//! use approov_core::{RejectionKind, TokenBinding, Verifier};
+//!
+//! // At start-up (usually `Verifier::from_env()`, reading APPROOV_BASE64_SECRET):
+//! let verifier = Verifier::builder()
+//!     .secret_base64("TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/AA==")
+//!     .token_binding(TokenBinding::new(["Authorization", "X-Device-Id"])?)
+//!     .build()?;
+//!
+//! // Per request: the adapters hand over the request's headers.
+//! let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJhcHByb292LmlvIiwiZXhwIjoxOTk5OTk5OTk5LCJpYXQiOjE3MDAwMDAwMDAsImlzcyI6IkFwcHJvb3ZBY2NvdW50SUQuYXBwcm9vdi5pbyIsInN1YiI6ImFwcHJvb3Z8RXhhbXBsZUFwcHJvb3ZUb2tlbkRJRD09IiwiaXAiOiIxLjIuMy40IiwiZGlkIjoiRXhhbXBsZUFwcHJvb3ZUb2tlbkRJRD09IiwicGF5IjoiNzF0blMzclNxMmxhbkVXckt6NE1vZXhpT010djd3MGZzcGZNOEJBUUtOVT0ifQ.M0CJoQ-cQto-8OIR_d7MaLBOixzKZeN6lmW_ot76Y0Q";
+//! let headers = [
+//!     ("Approov-Token", token),
+//!     ("Authorization", "Bearer myauth_token"),
+//!     ("X-Device-Id", "my-device-id"),
+//! ];
+//! let claims = verifier.verify_request(&headers)?;
+//! assert_eq!(claims.ip(), Some("1.2.3.4"));
+//!
+//! // The same token with another user's session is refused:
+//! let stolen = [("Approov-Token", token), ("Authorization", "Bearer other"), ("X-Device-Id", "my-device-id")];
+//! assert_eq!(verifier.verify_request(&stolen).unwrap_err().kind(), RejectionKind::Binding);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Rules
+//! - Only algorithms with a configured key are accepted; `alg: none`, a
+//!   missing `alg`, HS384/HS512, an HMAC token against public keys, and any
+//!   `crit` header are rejections.
+//! - `exp` is required and may be fractional; `nbf`, when present, must have
+//!   passed; both with the configured leeway. `iss`/`aud` are checked when
+//!   configured.
+//! - A known claim (`exp`, `iat`, `nbf`, `ip`, `did`, `arc`, `pay`, `ipk`,
+//!   `mskid`, `iss`, `sub`, `aud`) of the wrong JSON type, `null` included,
+//!   or repeated, is a rejection, never "absent". Unknown claims are allowed.
+//! - Tokens longer than [`DEFAULT_MAX_TOKEN_LEN`] bytes (configurable) are
+//!   refused before any decoding.
+//! - Nothing of the payload is parsed before the signature verifies.
+//! - No error, `Debug` or `Display` output contains the token, a claim value
+//!   or a secret; secrets are zeroized on drop.
+//!
+//! # Features
+//! - `mint`: [`mint::TokenBuilder`] and [`mint::SigningKey`] build valid or
+//!   deliberately broken tokens for tests, examples and development servers.
+//!
+//! # Why each dependency
+//! - `ring`: HMAC-SHA256 (pre-keyed, constant-time verify), RSA PKCS#1 v1.5 /
+//!   PSS and ECDSA P-256/P-384 verification, SHA-256 for token binding. One
+//!   audited crate for all the cryptography, fast and small to build; it has
+//!   no P-521, hence no ES512.
+//! - `base64`: strict base64url for JWS segments, lenient base64 for the
+//!   account secret, standard base64 for `pay`.
+//! - `serde` / `serde_json`: borrowed, strict parsing of the header and claims.
+//! - `spki`, `der`, `pem-rfc7468`: parsing PEM public keys (SubjectPublicKeyInfo
+//!   and PKCS#1) at start-up, rather than hand-written ASN.1.
+//! - `subtle`: constant-time comparison of the `pay` claim.
+//! - `zeroize`: wiping decoded secrets from memory.
+//! - `thiserror`: the [`Rejection`] and [`ConfigError`] types.
+//! - `tracing`: one structured event per rejection ([`log_rejection`]).
+//!
+//! The HS256 path deliberately does not go through a JWT crate: see the
+//! `jws` module notes and `BENCHMARKS.md` for the measurements.
+#![deny(missing_docs, unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod algorithm;
+mod binding;
+mod claims;
+mod clock;
+mod error;
+mod gate;
+mod headers;
+mod jws;
+mod keys;
+mod secret;
+mod verifier;
+
+#[cfg(feature = "mint")]
+pub mod mint;
+
+pub use algorithm::Algorithm;
+pub use binding::{TokenBinding, binding_hash};
+pub use claims::ApproovClaims;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{
+    AlgorithmProblem, ClaimProblem, ConfigError, HeaderProblem, Rejection, RejectionKind, TokenPart,
+};
+pub use gate::{ApproovOutcome, Decision, Gate, is_cors_preflight, log_rejection, response};
+pub use headers::RequestHeaders;
+pub use secret::Secret;
+pub use verifier::{DEFAULT_MAX_TOKEN_LEN, DEFAULT_TOKEN_HEADER, Verifier, VerifierBuilder};

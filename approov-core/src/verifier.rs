@@ -1,0 +1,490 @@
+//! The verifier: built once at start-up, then shared by every request.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::unix_seconds;
+use crate::headers::single;
+use crate::keys::{HmacKey, KeySet, PublicKey, public_keys_from_jwks};
+use crate::{
+    Algorithm, ApproovClaims, Clock, ConfigError, Rejection, RequestHeaders, Secret, SystemClock,
+    TokenBinding,
+};
+
+/// The header Approov SDKs send the token in.
+pub const DEFAULT_TOKEN_HEADER: &str = "Approov-Token";
+/// The default maximum token length in bytes. Approov tokens are a few
+/// hundred bytes; anything much longer is refused before any decoding.
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 4096;
+
+/// Verifies Approov tokens. Build it once at start-up with
+/// [`Verifier::builder`] or [`Verifier::from_env`]; every configuration
+/// error surfaces there. It is immutable, `Send + Sync`, and cheap to clone
+/// (clones share one `Arc`).
+///
+/// ```
+/// use approov_core::{RejectionKind, Verifier};
+///
+/// let verifier = Verifier::builder()
+///     .secret_base64("TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/AA==")
+///     .build()?;
+///
+/// // A token from Approov's published quickstart tests:
+/// let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjE5OTk5OTk5OTksImRpZCI6IkV4YW1wbGVBcHByb292VG9rZW5ESUQ9PSJ9.1dR3xFNCWonw3Cdm3UbZRIlfL-IWy_ncnF3aA_hdDps";
+/// let claims = verifier.verify(token)?;
+/// assert_eq!(claims.did(), Some("ExampleApproovTokenDID=="));
+///
+/// // Or straight from the request headers (the adapters do this):
+/// let rejection = verifier.verify_request(&[("Authorization", "Bearer x")]).unwrap_err();
+/// assert_eq!(rejection.kind(), RejectionKind::Missing);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    keys: Arc<KeySet>,
+    algorithms: u16,
+    clock: Arc<dyn Clock>,
+    leeway: f64,
+    max_len: usize,
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    token_header: Box<str>,
+    binding: Option<TokenBinding>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Verifier")
+            .field("keys", &i.keys)
+            .field("clock", &i.clock)
+            .field("leeway_seconds", &i.leeway)
+            .field("max_token_len", &i.max_len)
+            .field("issuers", &i.issuers)
+            .field("audiences", &i.audiences)
+            .field("token_header", &i.token_header)
+            .field("binding", &i.binding)
+            .finish()
+    }
+}
+
+impl Verifier {
+    /// Starts a configuration.
+    pub fn builder() -> VerifierBuilder {
+        VerifierBuilder::default()
+    }
+
+    /// Builds a verifier from the process environment; see
+    /// [`VerifierBuilder::from_env`] for the variables.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        VerifierBuilder::from_env()?.build()
+    }
+
+    /// Verifies one token (the raw header value, no `Bearer ` prefix): its
+    /// length, structure, algorithm, signature, claim types, time claims and
+    /// any configured issuer and audience. Token binding needs the request's
+    /// headers: use [`Verifier::verify_request`] for that.
+    pub fn verify(&self, token: impl AsRef<[u8]>) -> Result<ApproovClaims, Rejection> {
+        let token = token.as_ref();
+        let i = &*self.inner;
+        if token.len() > i.max_len {
+            return Err(Rejection::TooLong { max: i.max_len });
+        }
+        if token.is_empty() {
+            return Err(Rejection::Missing);
+        }
+        let claims = crate::jws::verify(&i.keys, i.algorithms, token)?;
+        self.check_claims(&claims)?;
+        Ok(claims)
+    }
+
+    fn check_claims(&self, claims: &ApproovClaims) -> Result<(), Rejection> {
+        let i = &*self.inner;
+        let now = unix_seconds(i.clock.now());
+        if now - i.leeway >= claims.exp() {
+            return Err(Rejection::Expired);
+        }
+        if claims.nbf().is_some_and(|nbf| now + i.leeway < nbf) {
+            return Err(Rejection::NotYetValid);
+        }
+        if !i.issuers.is_empty()
+            && !claims
+                .iss()
+                .is_some_and(|iss| i.issuers.iter().any(|x| x == iss))
+        {
+            return Err(Rejection::Issuer);
+        }
+        if !i.audiences.is_empty() && !claims.aud().iter().any(|a| i.audiences.contains(a)) {
+            return Err(Rejection::Audience);
+        }
+        Ok(())
+    }
+
+    /// Reads the token from the request's headers and verifies it, then
+    /// applies token binding when the verifier has one.
+    ///
+    /// The token header must appear exactly once, be non-empty and contain
+    /// only visible ASCII.
+    pub fn verify_request<H: RequestHeaders + ?Sized>(
+        &self,
+        headers: &H,
+    ) -> Result<ApproovClaims, Rejection> {
+        let i = &*self.inner;
+        let token = single(headers, &i.token_header)
+            .map_err(|()| Rejection::Multiple)?
+            .ok_or(Rejection::Missing)?;
+        if token.len() > i.max_len {
+            return Err(Rejection::TooLong { max: i.max_len });
+        }
+        if !token.iter().all(u8::is_ascii_graphic) {
+            return Err(Rejection::malformed(crate::TokenPart::Token));
+        }
+        let claims = self.verify(token)?;
+        if let Some(binding) = &i.binding {
+            binding.check(&claims, headers)?;
+        }
+        Ok(claims)
+    }
+
+    /// The name of the header the token is read from.
+    pub fn token_header(&self) -> &str {
+        &self.inner.token_header
+    }
+
+    /// The token binding applied by [`Verifier::verify_request`], if any.
+    pub fn token_binding(&self) -> Option<&TokenBinding> {
+        self.inner.binding.as_ref()
+    }
+
+    /// A verifier with the same keys and rules but another token binding
+    /// (or none). Use it to bind some routes and not others; the keys are
+    /// shared, not copied.
+    pub fn with_token_binding(&self, binding: Option<TokenBinding>) -> Self {
+        let mut inner = Inner::clone(&self.inner);
+        inner.binding = binding;
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// A verifier with the same keys and rules reading the token from
+    /// another header. Fails when `name` is not a valid header name.
+    pub fn with_token_header(&self, name: &str) -> Result<Self, ConfigError> {
+        check_header_name(name, "token_header")?;
+        let mut inner = Inner::clone(&self.inner);
+        inner.token_header = name.into();
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The algorithms some configured key verifies.
+    pub fn algorithms(&self) -> impl Iterator<Item = Algorithm> + '_ {
+        Algorithm::ALL
+            .into_iter()
+            .filter(|a| self.inner.algorithms & a.bit() != 0)
+    }
+}
+
+/// Configuration for a [`Verifier`]. Methods record values; every check
+/// runs in [`VerifierBuilder::build`], which reports the first problem.
+#[derive(Default)]
+pub struct VerifierBuilder {
+    keys: KeySet,
+    errors: Vec<ConfigError>,
+    clock: Option<Arc<dyn Clock>>,
+    leeway: Duration,
+    max_len: Option<usize>,
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    token_header: Option<String>,
+    binding: Option<TokenBinding>,
+}
+
+impl fmt::Debug for VerifierBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifierBuilder")
+            .field("keys", &self.keys)
+            .field("errors", &self.errors)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VerifierBuilder {
+    /// Reads the configuration from the process environment:
+    ///
+    /// | variable | meaning |
+    /// |---|---|
+    /// | `APPROOV_BASE64_SECRET` | the account secret, base64 (standard or URL-safe, padded or not) |
+    /// | `APPROOV_BASE64URL_SECRET` | the same, under the name some quickstarts use (set only one) |
+    /// | `APPROOV_TOKEN_HEADER` | the token header, default `Approov-Token` |
+    /// | `APPROOV_TOKEN_BINDING_HEADER` | comma-separated headers to bind to, in order; unset: no binding |
+    /// | `APPROOV_LEEWAY_SECONDS` | leeway for `exp`/`nbf`, a whole number of seconds, default 0 |
+    ///
+    /// The builder can still be changed before [`build`](Self::build).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env), reading variables through `var`
+    /// (for tests, or configuration kept elsewhere).
+    ///
+    /// ```
+    /// use approov_core::VerifierBuilder;
+    /// use std::collections::HashMap;
+    ///
+    /// let vars = HashMap::from([
+    ///     ("APPROOV_BASE64_SECRET", "c2VjcmV0"),
+    ///     ("APPROOV_LEEWAY_SECONDS", "soon"),
+    /// ]);
+    /// let err = VerifierBuilder::from_vars(|k| vars.get(k).map(|v| v.to_string())).unwrap_err();
+    /// assert!(err.to_string().contains("APPROOV_LEEWAY_SECONDS"));
+    /// ```
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        const STD: &str = "APPROOV_BASE64_SECRET";
+        const URL: &str = "APPROOV_BASE64URL_SECRET";
+        let mut b = Self::default();
+        let secret = match (var(STD), var(URL)) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::invalid(
+                    URL,
+                    format!("both {STD} and {URL} are set: set only one"),
+                ));
+            }
+            (Some(s), None) => Secret::from_base64(&s, STD)?,
+            (None, Some(s)) => Secret::from_base64(&s, URL)?,
+            (None, None) => {
+                return Err(ConfigError::MissingVar {
+                    var: STD,
+                    hint: "set it to the account secret printed by `approov secret -getSharedKey`",
+                });
+            }
+        };
+        b = b.secret(secret);
+        if let Some(name) = var("APPROOV_TOKEN_HEADER") {
+            check_header_name(name.trim(), "APPROOV_TOKEN_HEADER")?;
+            b = b.token_header(name.trim());
+        }
+        if let Some(list) = var("APPROOV_TOKEN_BINDING_HEADER") {
+            let names: Vec<&str> = list.split(',').map(str::trim).collect();
+            b = b.token_binding(TokenBinding::from_names(
+                names,
+                "APPROOV_TOKEN_BINDING_HEADER",
+            )?);
+        }
+        if let Some(seconds) = var("APPROOV_LEEWAY_SECONDS") {
+            let seconds: u64 = seconds.trim().parse().map_err(|_| {
+                ConfigError::invalid(
+                    "APPROOV_LEEWAY_SECONDS",
+                    "it must be a whole number of seconds, e.g. 0 or 30",
+                )
+            })?;
+            b = b.leeway(Duration::from_secs(seconds));
+        }
+        Ok(b)
+    }
+
+    /// Adds the HS256 account secret, base64 in the standard or URL-safe
+    /// alphabet, padded or not. It accepts tokens with any `kid`, or none.
+    pub fn secret_base64(self, encoded: &str) -> Self {
+        self.secret_result(None, Secret::from_base64(encoded, "secret_base64"))
+    }
+
+    /// Adds an HS256 secret that verifies only tokens whose `kid` is `kid`.
+    pub fn secret_base64_with_kid(self, kid: &str, encoded: &str) -> Self {
+        self.secret_result(
+            Some(kid),
+            Secret::from_base64(encoded, "secret_base64_with_kid"),
+        )
+    }
+
+    /// Adds an HS256 secret given as raw bytes; it accepts any `kid`.
+    pub fn secret(self, secret: Secret) -> Self {
+        self.secret_result(None, Ok(secret))
+    }
+
+    fn secret_result(mut self, kid: Option<&str>, secret: Result<Secret, ConfigError>) -> Self {
+        match secret {
+            Ok(secret) if secret.expose().is_empty() => self
+                .errors
+                .push(ConfigError::invalid("secret", "the secret is empty")),
+            Ok(secret) => self.keys.hmac.push(HmacKey::new(kid, &secret)),
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Adds a PEM public key (`PUBLIC KEY` or `RSA PUBLIC KEY`) that
+    /// verifies `alg` and accepts any `kid`.
+    pub fn public_key_pem(self, alg: Algorithm, pem: &str) -> Self {
+        self.pem(alg, None, pem, "public_key_pem")
+    }
+
+    /// Adds a PEM public key that verifies `alg` for tokens whose `kid` is `kid`.
+    pub fn public_key_pem_with_kid(self, alg: Algorithm, kid: &str, pem: &str) -> Self {
+        self.pem(alg, Some(kid), pem, "public_key_pem_with_kid")
+    }
+
+    /// Adds a PEM public key read from a file.
+    pub fn public_key_pem_file(
+        self,
+        alg: Algorithm,
+        kid: Option<&str>,
+        path: impl AsRef<Path>,
+    ) -> Self {
+        let path = path.as_ref();
+        match read(path) {
+            Ok(pem) => self.pem(alg, kid, &pem, &path.display().to_string()),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn pem(mut self, alg: Algorithm, kid: Option<&str>, pem: &str, source: &str) -> Self {
+        if alg == Algorithm::HS256 {
+            return self.fail(ConfigError::invalid(
+                source,
+                "HS256 takes a secret (secret_base64), not a public key",
+            ));
+        }
+        match PublicKey::from_pem(alg, kid, pem, source) {
+            Ok(key) => self.keys.public.push(key),
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Adds every signature key of a JWKS document. A key's `kid` selects
+    /// it; its `alg` is used when present (otherwise EC keys get their
+    /// curve's algorithm and RSA keys RS256, Approov's keyset default).
+    pub fn jwks(mut self, json: &str) -> Self {
+        match public_keys_from_jwks(json, "jwks") {
+            Ok(keys) => self.keys.public.extend(keys),
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Adds the keys of a JWKS document read from a file.
+    pub fn jwks_file(mut self, path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        match read(path).and_then(|json| public_keys_from_jwks(&json, &path.display().to_string()))
+        {
+            Ok(keys) => self.keys.public.extend(keys),
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Tolerance for clock differences, applied to `exp` and `nbf`. Default 0.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Tokens longer than this many bytes are refused before any decoding.
+    /// Default [`DEFAULT_MAX_TOKEN_LEN`].
+    pub fn max_token_len(mut self, bytes: usize) -> Self {
+        self.max_len = Some(bytes);
+        self
+    }
+
+    /// Requires `iss` to be `issuer` (call again to accept several).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuers.push(issuer.into());
+        self
+    }
+
+    /// Requires `aud` to name `audience` (call again to accept several).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// The header the token is read from. Default `Approov-Token`.
+    pub fn token_header(mut self, name: impl Into<String>) -> Self {
+        self.token_header = Some(name.into());
+        self
+    }
+
+    /// Binds tokens to request headers in [`Verifier::verify_request`].
+    pub fn token_binding(mut self, binding: TokenBinding) -> Self {
+        self.binding = Some(binding);
+        self
+    }
+
+    /// Reads the time from `clock` instead of the system clock.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    fn fail(mut self, e: ConfigError) -> Self {
+        self.errors.push(e);
+        self
+    }
+
+    /// Checks the configuration and builds the verifier.
+    pub fn build(mut self) -> Result<Verifier, ConfigError> {
+        if !self.errors.is_empty() {
+            return Err(self.errors.swap_remove(0));
+        }
+        if self.keys.is_empty() {
+            return Err(ConfigError::NoKeys);
+        }
+        let token_header = self
+            .token_header
+            .unwrap_or_else(|| DEFAULT_TOKEN_HEADER.to_owned());
+        check_header_name(&token_header, "token_header")?;
+        let max_len = self.max_len.unwrap_or(DEFAULT_MAX_TOKEN_LEN);
+        if max_len == 0 {
+            return Err(ConfigError::invalid(
+                "max_token_len",
+                "it must be above zero",
+            ));
+        }
+        Ok(Verifier {
+            inner: Arc::new(Inner {
+                algorithms: self.keys.algorithms(),
+                keys: Arc::new(self.keys),
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                leeway: self.leeway.as_secs_f64(),
+                max_len,
+                issuers: self.issuers,
+                audiences: self.audiences,
+                token_header: token_header.into(),
+                binding: self.binding,
+            }),
+        })
+    }
+}
+
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// A header name must be an RFC 9110 token, or no request could match it.
+pub(crate) fn check_header_name(name: &str, source: &str) -> Result<(), ConfigError> {
+    const TCHAR: &[u8] = b"!#$%&'*+-.^_`|~";
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || TCHAR.contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(
+            source,
+            format!("{name:?} is not a valid HTTP header name"),
+        ))
+    }
+}
