@@ -1,0 +1,1 @@
+//! Approov adapter (work in progress).
