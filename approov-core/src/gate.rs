@@ -34,8 +34,10 @@ pub enum ApproovOutcome {
 }
 
 /// What an adapter must do with a request.
+///
+/// Deliberately exhaustive: an adapter must handle every decision, so a new
+/// one is a breaking change rather than a silently forwarded request.
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum Decision {
     /// Call the inner service; put the outcome (and, when verified, the
     /// claims) in the request's extensions.
