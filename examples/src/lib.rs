@@ -1,0 +1,46 @@
+//! Start-up shared by the example servers (`axum-hello`, `actix-hello`,
+//! `warp-hello`): configuration from the environment, a development secret
+//! when none is given, binding the listener, and clean exits on bad
+//! configuration. Each server binary then only wires its framework.
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `APPROOV_BASE64_SECRET` (or `APPROOV_BASE64URL_SECRET`) | the account secret; unset: a random development secret, printed with a ready token |
+//! | `APPROOV_TOKEN_HEADER`, `APPROOV_TOKEN_BINDING_HEADER`, `APPROOV_LEEWAY_SECONDS` | as in [`approov_core::VerifierBuilder::from_env`] |
+//! | `LISTEN_ADDR` | `<ip>:<port>` to listen on, default `127.0.0.1:8080`; port 0 picks a free port |
+//! | `RUST_LOG` | log filter, default `info` |
+//!
+//! Once the listener is bound, the server prints `listening on <ip>:<port>`
+//! (the real port) on stdout. Bad configuration prints one line on stderr
+//! naming what to fix and exits with code 2.
+//!
+//! ```no_run
+//! use std::process::ExitCode;
+//!
+//! fn main() -> ExitCode {
+//!     let setup = match approov_examples::Setup::from_env() {
+//!         Ok(setup) => setup,
+//!         Err(e) => return e.exit(),
+//!     };
+//!     // Hand `setup.listener` and `setup.verifier` to the framework here.
+//!     # drop(setup);
+//!     ExitCode::SUCCESS
+//! }
+//! ```
+#![deny(missing_docs, unsafe_code)]
+
+mod dev;
+mod error;
+mod listen;
+mod logging;
+mod setup;
+mod shell;
+
+pub use error::{StartError, served};
+pub use listen::{DEFAULT_LISTEN_ADDR, curl_url};
+pub use setup::Setup;
+pub use shell::shell_quote;
+
+/// The exit code for bad configuration (the convention of command-line
+/// tools for usage errors, and what `clap` uses).
+pub const CONFIG_ERROR_EXIT: u8 = 2;

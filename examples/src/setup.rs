@@ -1,0 +1,65 @@
+//! Everything an example server needs before it can serve.
+
+use std::net::{SocketAddr, TcpListener};
+
+use approov_core::{TokenBinding, Verifier, VerifierBuilder};
+
+use crate::{StartError, dev, listen, logging};
+
+const SECRET_VAR: &str = "APPROOV_BASE64_SECRET";
+const SECRET_URL_VAR: &str = "APPROOV_BASE64URL_SECRET";
+
+/// A configured verifier and a bound listener, read from the environment
+/// (see the [crate docs](crate) for the variables).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Setup {
+    /// The verifier for plain protected routes, configured like
+    /// [`Verifier::from_env`] (so `APPROOV_TOKEN_BINDING_HEADER`, when set,
+    /// binds these routes too).
+    pub verifier: Verifier,
+    /// The same keys, with the token bound to the `Authorization` header
+    /// (for `/token-binding`).
+    pub token_binding_verifier: Verifier,
+    /// The bound, non-blocking listener.
+    pub listener: TcpListener,
+    /// The listener's real address (the port chosen when port 0 was asked).
+    pub local_addr: SocketAddr,
+}
+
+impl Setup {
+    /// Starts logging, builds the verifiers, binds `LISTEN_ADDR`, prints the
+    /// development banner when no secret is set, then prints
+    /// `listening on <ip>:<port>` on stdout.
+    pub fn from_env() -> Result<Self, StartError> {
+        logging::init();
+        // Non-UTF-8 values are passed on lossily so they fail as "not
+        // base64" or "not <ip>:<port>" instead of looking unset.
+        let var = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+        let dev_secret = (var(SECRET_VAR).is_none() && var(SECRET_URL_VAR).is_none())
+            .then(approov_core::mint::generate_secret_base64);
+        let verifier = VerifierBuilder::from_vars(|name| match &dev_secret {
+            Some(secret) if name == SECRET_VAR => Some(secret.clone()),
+            _ => var(name),
+        })?
+        .build()?;
+        let token_binding_verifier =
+            verifier.with_token_binding(Some(TokenBinding::new(["Authorization"])?));
+        let addr = listen::listen_addr(var("LISTEN_ADDR"))?;
+        let listener = listen::bind(addr)?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
+        if let Some(secret) = &dev_secret {
+            dev::print_banner(secret, verifier.token_header(), local_addr)?;
+        }
+        tracing::info!(%local_addr, development_secret = dev_secret.is_some(), "starting");
+        listen::announce(local_addr);
+        Ok(Self {
+            verifier,
+            token_binding_verifier,
+            listener,
+            local_addr,
+        })
+    }
+}

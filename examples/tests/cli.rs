@@ -1,0 +1,293 @@
+//! The `approov-token` CLI: every option, checked by verifying the minted
+//! token with approov-core, and every error path (exit code 2, a message,
+//! no panic).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use approov_core::{ApproovClaims, RejectionKind, Verifier, binding_hash};
+use common::{SECRET, command, run};
+use serde_json::json;
+
+const EXE: &str = env!("CARGO_BIN_EXE_approov-token");
+
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// Runs the CLI with `--secret SECRET` and these arguments; returns stdout.
+fn mint(args: &[&str]) -> String {
+    let mut cmd = command(EXE);
+    cmd.arg("--secret").arg(SECRET).args(args);
+    let out = run(cmd);
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    out.stdout
+}
+
+fn verify(token: &str) -> Result<ApproovClaims, approov_core::Rejection> {
+    Verifier::builder()
+        .secret_base64(SECRET)
+        .build()
+        .unwrap()
+        .verify(token)
+}
+
+/// Asserts the CLI fails as a usage error: exit 2, a message, no panic.
+fn fails(args: &[&str], envs: &[(&str, &str)], message: &str) -> String {
+    let mut cmd = command(EXE);
+    cmd.args(args).envs(envs.iter().copied());
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert!(out.stderr.contains(message), "{args:?}: {}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    out.stderr
+}
+
+#[test]
+fn default_token_is_valid_for_an_hour_with_example_claims() {
+    let before = now().floor();
+    let out = mint(&[]);
+    let after = now().ceil();
+    assert_eq!(out.lines().count(), 1, "{out:?}");
+    let claims = verify(out.trim()).unwrap();
+    assert!((before + 3600.0..=after + 3600.0).contains(&claims.exp()));
+    assert_eq!(claims.ip(), Some("1.2.3.4"));
+    assert_eq!(claims.did(), Some("ExampleApproovTokenDID=="));
+    assert_eq!(claims.pay(), None);
+}
+
+#[test]
+fn another_secret_does_not_verify_the_token() {
+    let token = mint(&[]);
+    let other = Verifier::builder()
+        .secret_base64(&approov_core::mint::generate_secret_base64())
+        .build()
+        .unwrap();
+    assert_eq!(
+        other.verify(token.trim()).unwrap_err().kind(),
+        RejectionKind::Signature
+    );
+}
+
+#[test]
+fn expires_in_sets_exp() {
+    let before = now().floor();
+    let claims = verify(mint(&["--expires-in", "60"]).trim()).unwrap();
+    let after = now().ceil();
+    assert!((before + 60.0..=after + 60.0).contains(&claims.exp()));
+}
+
+#[test]
+fn expired_token_is_rejected_as_expired() {
+    let token = mint(&["--expired"]);
+    assert_eq!(
+        verify(token.trim()).unwrap_err().kind(),
+        RejectionKind::Expired
+    );
+}
+
+#[test]
+fn bind_values_are_hashed_in_order_into_pay() {
+    let token = mint(&["--bind", "Bearer abc", "--bind", "device-1"]);
+    let claims = verify(token.trim()).unwrap();
+    assert_eq!(
+        claims.pay(),
+        Some(binding_hash(["Bearer abc", "device-1"]).as_str())
+    );
+    assert_ne!(
+        claims.pay(),
+        Some(binding_hash(["device-1", "Bearer abc"]).as_str())
+    );
+}
+
+#[test]
+fn claims_are_json_or_strings() {
+    let token = mint(&[
+        "--claim",
+        r#"obj={"a":[1,true]}"#,
+        "--claim",
+        "num=5",
+        "--claim",
+        "word=hello world",
+        "--claim",
+        r#"quoted="5""#,
+        "--claim",
+        "eq=a=b",
+        "--claim",
+        "ip=9.9.9.9",
+    ]);
+    let claims = verify(token.trim()).unwrap();
+    assert_eq!(claims.claim("obj"), Some(json!({"a": [1, true]})));
+    assert_eq!(claims.claim("num"), Some(json!(5)));
+    assert_eq!(claims.claim("word"), Some(json!("hello world")));
+    assert_eq!(claims.claim("quoted"), Some(json!("5")));
+    assert_eq!(claims.claim("eq"), Some(json!("a=b")));
+    assert_eq!(
+        claims.ip(),
+        Some("9.9.9.9"),
+        "--claim replaces example claims"
+    );
+}
+
+#[test]
+fn a_claim_of_the_wrong_type_makes_a_token_the_verifier_refuses() {
+    let token = mint(&["--claim", "did=5"]);
+    assert_eq!(
+        verify(token.trim()).unwrap_err().kind(),
+        RejectionKind::Claim
+    );
+}
+
+#[test]
+fn kid_is_put_in_the_header() {
+    let token = mint(&["--kid", "key-1"]);
+    let with_kid = |kid: &str| {
+        Verifier::builder()
+            .secret_base64_with_kid(kid, SECRET)
+            .build()
+            .unwrap()
+            .verify(token.trim())
+    };
+    assert!(with_kid("key-1").is_ok());
+    assert_eq!(
+        with_kid("key-2").unwrap_err().kind(),
+        RejectionKind::UnknownKey
+    );
+}
+
+#[test]
+fn secret_can_come_from_either_environment_variable() {
+    for var in ["APPROOV_BASE64_SECRET", "APPROOV_BASE64URL_SECRET"] {
+        let mut cmd = command(EXE);
+        cmd.env(var, SECRET);
+        let out = run(cmd);
+        assert!(out.status.success(), "{var}: {out:?}");
+        assert!(verify(out.stdout.trim()).is_ok(), "{var}");
+    }
+}
+
+#[test]
+fn secret_flag_wins_over_the_environment() {
+    let mut cmd = command(EXE);
+    cmd.env("APPROOV_BASE64_SECRET", "b3RoZXItc2VjcmV0")
+        .args(["--secret", SECRET]);
+    let out = run(cmd);
+    assert!(verify(out.stdout.trim()).is_ok(), "{out:?}");
+}
+
+#[test]
+fn curl_prints_a_command_with_the_token_header() {
+    let out = mint(&["--curl", "http://127.0.0.1:8080/"]);
+    let line = out.trim();
+    let token = line
+        .strip_prefix("curl -i -H \"Approov-Token: ")
+        .and_then(|rest| rest.strip_suffix("\" http://127.0.0.1:8080/"))
+        .unwrap_or_else(|| panic!("{line:?}"));
+    assert!(verify(token).is_ok());
+}
+
+#[test]
+fn curl_quotes_urls_for_the_shell() {
+    let out = mint(&["--curl", "http://127.0.0.1:8080/?a=1&b=2"]);
+    assert!(
+        out.trim_end()
+            .ends_with(" 'http://127.0.0.1:8080/?a=1&b=2'"),
+        "{out}"
+    );
+}
+
+#[test]
+fn curl_with_bind_says_which_header_values_to_send() {
+    let out = mint(&[
+        "--bind",
+        "Bearer it's me",
+        "--curl",
+        "http://127.0.0.1:8080/token-binding",
+    ]);
+    let mut lines = out.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("curl -i -H \"Approov-Token: ")
+    );
+    let note: Vec<&str> = lines.collect();
+    assert!(note.iter().all(|l| l.starts_with('#')), "{out}");
+    assert!(note.concat().contains("Authorization"), "{out}");
+    assert!(
+        note.iter()
+            .any(|l| l.contains(r#"-H 'Authorization: Bearer it'\''s me'"#)),
+        "{out}"
+    );
+}
+
+#[test]
+fn no_secret_is_a_usage_error() {
+    fails(&[], &[], "APPROOV_BASE64_SECRET");
+    fails(&[], &[], "--secret");
+}
+
+#[test]
+fn bad_secret_is_a_usage_error_that_does_not_echo_it() {
+    let stderr = fails(
+        &["--secret", "not base64 at all!"],
+        &[],
+        "--secret is not usable",
+    );
+    assert!(!stderr.contains("not base64 at all!"), "{stderr}");
+    fails(
+        &[],
+        &[("APPROOV_BASE64_SECRET", "%%%%")],
+        "APPROOV_BASE64_SECRET is not usable",
+    );
+    fails(&["--secret", ""], &[], "empty");
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    fails(
+        &["--secret", SECRET, "--claim", "novalue"],
+        &[],
+        "NAME=VALUE",
+    );
+    fails(
+        &["--secret", SECRET, "--claim", "=5"],
+        &[],
+        "empty claim name",
+    );
+    fails(
+        &["--secret", SECRET, "--expires-in", "soon"],
+        &[],
+        "--expires-in",
+    );
+    fails(
+        &["--secret", SECRET, "--expires-in", "0"],
+        &[],
+        "--expires-in",
+    );
+    fails(
+        &["--secret", SECRET, "--expired", "--expires-in", "5"],
+        &[],
+        "cannot be used with",
+    );
+    fails(
+        &["--secret", SECRET, "--no-such-flag"],
+        &[],
+        "--no-such-flag",
+    );
+}
+
+#[test]
+fn help_exits_zero() {
+    let mut cmd = command(EXE);
+    cmd.arg("--help");
+    let out = run(cmd);
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stdout.contains("--bind"));
+}

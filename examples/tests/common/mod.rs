@@ -1,0 +1,269 @@
+//! Helpers for the example binaries' tests: running a binary with a time
+//! limit, starting a server and learning its port from its `listening on`
+//! line, and a tiny HTTP/1.1 client over 127.0.0.1.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader, Read, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A fixed test secret (standard base64 of 32 bytes).
+pub const SECRET: &str = "dGVzdC1zZWNyZXQtZm9yLWFwcHJvb3YtZXhhbXBsZXM=";
+
+/// Upper bound for a process to start or finish; generous because other
+/// builds may share the machine. Nothing waits this long when things work.
+pub const LIMIT: Duration = Duration::from_secs(60);
+
+/// A command for one of the binaries with every Approov and listen variable
+/// cleared, so the caller's environment cannot leak into a test.
+pub fn command(exe: &str) -> Command {
+    let mut cmd = Command::new(exe);
+    for var in [
+        "APPROOV_BASE64_SECRET",
+        "APPROOV_BASE64URL_SECRET",
+        "APPROOV_TOKEN_HEADER",
+        "APPROOV_TOKEN_BINDING_HEADER",
+        "APPROOV_LEEWAY_SECONDS",
+        "LISTEN_ADDR",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// A finished process.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// A child process killed when dropped, whatever the test's outcome.
+pub struct ChildGuard(pub Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Streams a pipe's lines into a channel from a thread; the channel closes
+/// at end of file.
+fn lines(pipe: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Collects lines until the channel closes, or panics after `deadline`.
+fn collect(rx: &Receiver<String>, deadline: Instant, what: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                out.push_str(&line);
+                out.push('\n');
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return out,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!("{what}: no end of output in {LIMIT:?}; so far:\n{out}")
+            }
+        }
+    }
+}
+
+/// Runs `cmd` to completion within [`LIMIT`].
+pub fn run(mut cmd: Command) -> Finished {
+    let mut child = ChildGuard(cmd.spawn().expect("spawn"));
+    let out = lines(child.0.stdout.take().unwrap());
+    let err = lines(child.0.stderr.take().unwrap());
+    let deadline = Instant::now() + LIMIT;
+    let stdout = collect(&out, deadline, "stdout");
+    let stderr = collect(&err, deadline, "stderr");
+    // Both pipes are closed: the process has exited or is about to.
+    let status = child.0.wait().expect("wait");
+    Finished {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+/// A running example server.
+pub struct Server {
+    child: ChildGuard,
+    pub addr: SocketAddr,
+    stderr: Receiver<String>,
+    stdout: Receiver<String>,
+}
+
+impl Server {
+    /// Starts `exe` on `127.0.0.1:0` with `envs` and waits (bounded) for its
+    /// `listening on` line.
+    pub fn start(exe: &str, envs: &[(&str, &str)]) -> Self {
+        let mut cmd = command(exe);
+        cmd.env("LISTEN_ADDR", "127.0.0.1:0")
+            .envs(envs.iter().copied());
+        let mut child = ChildGuard(cmd.spawn().expect("spawn server"));
+        let stdout = lines(child.0.stdout.take().unwrap());
+        let stderr = lines(child.0.stderr.take().unwrap());
+        let line = stdout
+            .recv_timeout(LIMIT)
+            .unwrap_or_else(|e| panic!("{exe}: no `listening on` line ({e})"));
+        let addr = line
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("{exe}: first stdout line is {line:?}"))
+            .parse()
+            .unwrap_or_else(|e| panic!("{exe}: bad address in {line:?}: {e}"));
+        Self {
+            child,
+            addr,
+            stderr,
+            stdout,
+        }
+    }
+
+    /// Stderr lines already written, up to and including the first that
+    /// satisfies `stop` (bounded wait).
+    pub fn stderr_until(&self, stop: impl Fn(&str) -> bool) -> Vec<String> {
+        let deadline = Instant::now() + LIMIT;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self.stderr.recv_timeout(left).unwrap_or_else(|e| {
+                panic!(
+                    "stderr ended ({e}) before the expected line; saw:\n{}",
+                    seen.join("\n")
+                )
+            });
+            let done = stop(&line);
+            seen.push(line);
+            if done {
+                return seen;
+            }
+        }
+    }
+
+    /// Stops the server and returns everything it wrote on stderr that was
+    /// not read yet, and the rest of stdout.
+    pub fn stop(mut self) -> (String, String) {
+        let _ = self.child.0.kill();
+        let _ = self.child.0.wait();
+        let deadline = Instant::now() + LIMIT;
+        let out = collect(&self.stdout, deadline, "stdout");
+        let err = collect(&self.stderr, deadline, "stderr");
+        (out, err)
+    }
+
+    /// `GET path` with these headers.
+    pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        request(self.addr, "GET", path, headers)
+    }
+}
+
+/// A parsed HTTP response.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    /// Header names lower-cased; repeated headers joined with ", ".
+    pub headers: HashMap<String, String>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+}
+
+/// Sends one request with `Connection: close` and reads the whole response
+/// (read and write timeouts bound every step).
+pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes()).expect("send request");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read response");
+    parse(&raw)
+}
+
+fn parse(raw: &[u8]) -> Response {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no end of headers in {text:?}"));
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let mut headers: HashMap<String, String> = HashMap::new();
+    for line in lines {
+        let (name, value) = line.split_once(':').unwrap();
+        headers
+            .entry(name.trim().to_ascii_lowercase())
+            .and_modify(|v| {
+                v.push_str(", ");
+                v.push_str(value.trim());
+            })
+            .or_insert_with(|| value.trim().to_owned());
+    }
+    let body = if headers
+        .get("transfer-encoding")
+        .is_some_and(|te| te.eq_ignore_ascii_case("chunked"))
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    Response {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let (size, rest) = body.split_once("\r\n").unwrap();
+        let size = usize::from_str_radix(size.split(';').next().unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.push_str(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+}
