@@ -1,0 +1,134 @@
+//! The layer: configuration shared by every service it wraps.
+
+use approov_core::{ConfigError, Gate, Rejection, TokenBinding, Verifier};
+use bytes::Bytes;
+use http::Response;
+use tower_layer::Layer;
+
+use crate::ApproovService;
+use crate::response::Responder;
+
+/// A [`Layer`] that checks the Approov token of every request and answers
+/// rejected ones itself, without calling the inner service.
+///
+/// Built from a [`Verifier`] with defaults that match the official Approov
+/// backends: enforcing, CORS preflights let through, rejections answered
+/// with [`response::unauthorized`](crate::response::unauthorized) (gRPC
+/// requests with [`response::grpc_unauthenticated`](crate::response::grpc_unauthenticated)).
+/// Cheap to clone: the verifier is shared.
+///
+/// ```
+/// use approov_core::{TokenBinding, Verifier};
+/// use approov_tower::ApproovLayer;
+///
+/// let verifier = Verifier::builder().secret_base64("c2VjcmV0").build()?;
+/// let layer = ApproovLayer::new(verifier)
+///     .token_binding(TokenBinding::new(["Authorization"])?)
+///     .token_header("X-Approov-Token")?
+///     .report_only(false);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ApproovLayer {
+    pub(crate) gate: Gate,
+    pub(crate) responder: Responder,
+}
+
+impl ApproovLayer {
+    /// Checks tokens with `verifier` (and its token binding, if it has one).
+    pub fn new(verifier: Verifier) -> Self {
+        Self {
+            gate: Gate::new(verifier),
+            responder: Responder::default(),
+        }
+    }
+
+    /// Binds tokens to these request headers, replacing the verifier's own
+    /// binding. The keys stay shared, so one verifier can serve several
+    /// layers: one per route, say, some bound and some not.
+    pub fn token_binding(self, binding: TokenBinding) -> Self {
+        self.map_verifier(|v| v.with_token_binding(Some(binding)))
+    }
+
+    /// Checks tokens without token binding, even if the verifier has one.
+    pub fn without_token_binding(self) -> Self {
+        self.map_verifier(|v| v.with_token_binding(None))
+    }
+
+    /// Reads the token from header `name` instead of the verifier's
+    /// (default `Approov-Token`). Fails when `name` is not a valid header name.
+    pub fn token_header(self, name: &str) -> Result<Self, ConfigError> {
+        let verifier = self.gate.verifier().with_token_header(name)?;
+        Ok(self.map_verifier(|_| verifier))
+    }
+
+    /// Report-only mode: rejections are logged and the request goes through
+    /// anyway, carrying [`ApproovOutcome::Rejected`](approov_core::ApproovOutcome::Rejected)
+    /// in its extensions. For rolling Approov out without turning away
+    /// users of older app versions. Off by default.
+    pub fn report_only(mut self, yes: bool) -> Self {
+        self.gate = self.gate.report_only(yes);
+        self
+    }
+
+    /// Lets CORS preflights (`OPTIONS` with `Access-Control-Request-Method`)
+    /// through without a token, as browsers never send one; they carry
+    /// [`ApproovOutcome::SkippedPreflight`](approov_core::ApproovOutcome::SkippedPreflight).
+    /// On by default.
+    pub fn skip_cors_preflight(mut self, yes: bool) -> Self {
+        self.gate = self.gate.skip_cors_preflight(yes);
+        self
+    }
+
+    /// Answers rejected requests with `f(&rejection)` instead of the
+    /// default. The body may be anything that converts into [`Bytes`]:
+    /// `String`, `&'static str`, `Vec<u8>`, `Bytes`.
+    ///
+    /// The function is used for every rejected request, gRPC ones included,
+    /// and should not reveal the reason to the client (the rejection is
+    /// already logged). [`response::unauthorized`](crate::response::unauthorized)
+    /// is a convenient starting point.
+    ///
+    /// ```
+    /// use approov_core::Verifier;
+    /// use approov_tower::ApproovLayer;
+    /// use http::{Response, StatusCode};
+    ///
+    /// let verifier = Verifier::builder().secret_base64("c2VjcmV0").build()?;
+    /// let layer = ApproovLayer::new(verifier).rejection_response(|_rejection| {
+    ///     Response::builder()
+    ///         .status(StatusCode::FORBIDDEN)
+    ///         .header("content-type", "text/plain")
+    ///         .body("Forbidden")
+    ///         .unwrap_or_default()
+    /// });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn rejection_response<F, T>(mut self, f: F) -> Self
+    where
+        F: Fn(&Rejection) -> Response<T> + Send + Sync + 'static,
+        T: Into<Bytes>,
+    {
+        self.responder = Responder::custom(f);
+        self
+    }
+
+    /// The gate: verifier, report-only and preflight settings.
+    pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
+    fn map_verifier(mut self, f: impl FnOnce(&Verifier) -> Verifier) -> Self {
+        let verifier = f(self.gate.verifier());
+        self.gate = self.gate.with_verifier(verifier);
+        self
+    }
+}
+
+impl<S> Layer<S> for ApproovLayer {
+    type Service = ApproovService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ApproovService::from_layer(inner, self.clone())
+    }
+}
