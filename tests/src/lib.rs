@@ -28,6 +28,8 @@ pub const OUTCOME_HEADER: &str = "x-approov-outcome";
 pub const REASON_HEADER: &str = "x-approov-reason";
 /// The status of the custom rejection response.
 pub const CUSTOM_STATUS: u16 = 403;
+/// The body of the custom rejection response.
+pub const CUSTOM_BODY: &str = r#"{"custom":true}"#;
 /// The body of the protected routes.
 pub const HELLO_BODY: &str = r#"{"message":"Hello, World!"}"#;
 /// The largest token the apps accept (the core's default).
@@ -143,6 +145,43 @@ impl Case {
             Expect::Preflight => "skipped_preflight",
         }
     }
+}
+
+/// The verifier every test app uses: [`SECRET`], default settings.
+pub fn verifier() -> approov_core::Verifier {
+    approov_core::Verifier::builder()
+        .secret_base64(SECRET)
+        .build()
+        .unwrap()
+}
+
+/// The binding of the bound routes: [`BINDING_HEADER`].
+pub fn binding() -> approov_core::TokenBinding {
+    approov_core::TokenBinding::new([BINDING_HEADER]).unwrap()
+}
+
+/// The outcome a report-only handler echoes in [`OUTCOME_HEADER`].
+pub fn outcome_name(outcome: Option<&approov_core::ApproovOutcome>) -> &'static str {
+    use approov_core::ApproovOutcome;
+    match outcome {
+        Some(ApproovOutcome::Verified(_)) => "verified",
+        Some(ApproovOutcome::SkippedPreflight) => "skipped_preflight",
+        Some(ApproovOutcome::Rejected(r)) => r.kind().as_str(),
+        Some(_) => "unknown",
+        None => "absent",
+    }
+}
+
+/// Every case followed by its report-only twin, where it has one: the
+/// requests every runner sends, each checked with [`check`].
+pub fn all_requests() -> Vec<Case> {
+    cases()
+        .into_iter()
+        .flat_map(|case| {
+            let twin = report_twin(&case);
+            std::iter::once(case).chain(twin)
+        })
+        .collect()
 }
 
 fn token_header(token: impl Into<Vec<u8>>) -> (&'static str, Vec<u8>) {
@@ -525,7 +564,7 @@ pub fn check(case: &Case, answer: &Answer) -> Result<(), String> {
             if answer.header(REASON_HEADER) != Some(case.outcome()) {
                 return fail(format!("expected {REASON_HEADER}: {}", case.outcome()));
             }
-            if answer.body != br#"{"custom":true}"# {
+            if answer.body != CUSTOM_BODY.as_bytes() {
                 return fail("expected the custom body".into());
             }
         }
