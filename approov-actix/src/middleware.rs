@@ -1,0 +1,190 @@
+//! The middleware factory: configuration, and the `Transform` that wraps a
+//! service in an [`ApproovService`].
+
+use std::fmt;
+use std::future::{Ready, ready};
+use std::sync::Arc;
+
+use actix_web::HttpResponse;
+use actix_web::body::EitherBody;
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
+use approov_core::{ConfigError, Gate, Rejection, TokenBinding, Verifier};
+
+use crate::response::Respond;
+use crate::service::ApproovService;
+
+/// Middleware that checks the Approov token of every request and answers
+/// 401 (see [`default_rejection_response`](crate::default_rejection_response))
+/// to any request without a genuine one.
+///
+/// Wrap a whole [`App`](actix_web::App), a [`web::scope`](actix_web::web::scope)
+/// or a single [`web::resource`](actix_web::web::resource); each wrap has its
+/// own options, so one route can require token binding and another not.
+/// Requests that pass get [`ApproovClaims`](approov_core::ApproovClaims)
+/// (when verified) and [`ApproovOutcome`](approov_core::ApproovOutcome)
+/// (always) in their extensions; read them with the [`Approov`](crate::Approov)
+/// and [`Outcome`](crate::Outcome) extractors.
+///
+/// The verification itself, CORS preflight detection, report-only mode and
+/// the log line of each rejection are [`approov_core::Gate`]'s: this type
+/// only translates its decision into actix-web's types.
+///
+/// ```
+/// use actix_web::{App, HttpResponse, web};
+/// use approov_actix::ApproovMiddleware;
+/// use approov_core::{TokenBinding, Verifier};
+///
+/// # let verifier = Verifier::builder().secret_base64("c2VjcmV0").build()?;
+/// // let verifier = Verifier::from_env()?;
+/// let approov = ApproovMiddleware::new(verifier);
+/// let bound = approov.clone().token_binding(TokenBinding::new(["Authorization"])?);
+///
+/// let app = App::new()
+///     .service(web::resource("/health").to(HttpResponse::Ok))
+///     .service(
+///         web::scope("/api")
+///             .wrap(approov)
+///             .route("/hello", web::get().to(HttpResponse::Ok)),
+///     )
+///     .service(
+///         web::resource("/token-binding")
+///             .wrap(bound)
+///             .to(HttpResponse::Ok),
+///     );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct ApproovMiddleware {
+    gate: Gate,
+    respond: Option<Respond>,
+}
+
+impl fmt::Debug for ApproovMiddleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let respond = if self.respond.is_some() {
+            "custom"
+        } else {
+            "default"
+        };
+        f.debug_struct("ApproovMiddleware")
+            .field("gate", &self.gate)
+            .field("rejection_response", &respond)
+            .finish()
+    }
+}
+
+impl ApproovMiddleware {
+    /// Enforcing, with CORS preflights let through and the default 401
+    /// response. The verifier's own token binding (if any) applies.
+    pub fn new(verifier: Verifier) -> Self {
+        Self {
+            gate: Gate::new(verifier),
+            respond: None,
+        }
+    }
+
+    /// Binds tokens to these request headers on the routes this instance
+    /// wraps, replacing the verifier's binding. The keys are shared, not
+    /// copied.
+    pub fn token_binding(self, binding: TokenBinding) -> Self {
+        self.map_verifier(|v| v.with_token_binding(Some(binding)))
+    }
+
+    /// No token binding on the routes this instance wraps, whatever the
+    /// verifier was built with.
+    pub fn without_token_binding(self) -> Self {
+        self.map_verifier(|v| v.with_token_binding(None))
+    }
+
+    /// Reads the token from header `name` instead of the verifier's
+    /// (`Approov-Token` by default). Fails when `name` is not a valid
+    /// header name.
+    pub fn token_header(self, name: &str) -> Result<Self, ConfigError> {
+        let verifier = self.gate.verifier().with_token_header(name)?;
+        Ok(self.map_verifier(|_| verifier))
+    }
+
+    /// Report-only mode: log rejections and let the requests through,
+    /// marked with [`ApproovOutcome::Rejected`](approov_core::ApproovOutcome::Rejected).
+    /// Useful while rolling Approov out. Off by default.
+    pub fn report_only(mut self, yes: bool) -> Self {
+        self.gate = self.gate.report_only(yes);
+        self
+    }
+
+    /// Let CORS preflights (`OPTIONS` with `Access-Control-Request-Method`)
+    /// through without a token, as browsers never send one. On by default.
+    pub fn skip_cors_preflight(mut self, yes: bool) -> Self {
+        self.gate = self.gate.skip_cors_preflight(yes);
+        self
+    }
+
+    /// Answers rejections with `respond(&rejection)` instead of
+    /// [`default_rejection_response`](crate::default_rejection_response).
+    ///
+    /// The rejection is for the server's own use (metrics, a log line, a
+    /// header in tests); telling the client why its token was refused helps
+    /// an attacker, which is why the default says nothing.
+    ///
+    /// ```
+    /// use actix_web::HttpResponse;
+    /// use approov_actix::{ApproovMiddleware, default_rejection_response};
+    /// # let verifier = approov_core::Verifier::builder().secret_base64("c2VjcmV0").build().unwrap();
+    ///
+    /// // The default response plus a header, e.g. for a client team's debug build:
+    /// let approov = ApproovMiddleware::new(verifier.clone()).rejection_response(|rejection| {
+    ///     let mut response = default_rejection_response();
+    ///     response.headers_mut().insert(
+    ///         "x-approov-rejection".parse().unwrap(),
+    ///         rejection.kind().as_str().parse().unwrap(),
+    ///     );
+    ///     response
+    /// });
+    ///
+    /// // Or something else entirely:
+    /// let approov = ApproovMiddleware::new(verifier)
+    ///     .rejection_response(|_| HttpResponse::Forbidden().body("denied"));
+    /// ```
+    pub fn rejection_response<F>(mut self, respond: F) -> Self
+    where
+        F: Fn(&Rejection) -> HttpResponse + Send + Sync + 'static,
+    {
+        self.respond = Some(Arc::new(respond));
+        self
+    }
+
+    /// The per-request policy: the verifier, report-only mode, preflights.
+    pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
+    /// The verifier used on the routes this instance wraps.
+    pub fn verifier(&self) -> &Verifier {
+        self.gate.verifier()
+    }
+
+    fn map_verifier(mut self, f: impl FnOnce(&Verifier) -> Verifier) -> Self {
+        let verifier = f(self.gate.verifier());
+        self.gate = self.gate.with_verifier(verifier);
+        self
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for ApproovMiddleware
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>>,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = S::Error;
+    type Transform = ApproovService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(ApproovService::new(
+            service,
+            self.gate.clone(),
+            self.respond.clone(),
+        )))
+    }
+}

@@ -1,0 +1,33 @@
+//! The rejection response: the default one, and the hook for a custom one.
+
+use std::sync::Arc;
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use approov_core::{Rejection, response};
+
+/// A user-supplied rejection response builder, shared by every worker.
+pub(crate) type Respond = Arc<dyn Fn(&Rejection) -> HttpResponse + Send + Sync>;
+
+/// The response the middleware sends on a rejection unless told otherwise:
+/// `401 Unauthorized`, `content-type: application/json`,
+/// `www-authenticate: Approov` and the body `{}`. Like the official Approov
+/// backends, it never says why.
+///
+/// Start from it in a custom [`rejection_response`](crate::ApproovMiddleware::rejection_response)
+/// to keep the defaults and add to them.
+///
+/// ```
+/// let response = approov_actix::default_rejection_response();
+/// assert_eq!(response.status(), 401);
+/// assert_eq!(response.headers().get("www-authenticate").unwrap(), "Approov");
+/// assert_eq!(response.headers().get("content-type").unwrap(), "application/json");
+/// ```
+pub fn default_rejection_response() -> HttpResponse {
+    let status = StatusCode::from_u16(response::STATUS).unwrap_or(StatusCode::UNAUTHORIZED);
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, response::CONTENT_TYPE))
+        .insert_header((header::WWW_AUTHENTICATE, response::WWW_AUTHENTICATE))
+        .body(response::BODY)
+}
