@@ -1,0 +1,33 @@
+//! Turns our rejection into its response; warp itself would answer 500.
+
+use warp::reply::Response;
+
+use crate::ApproovRejection;
+
+/// Answers an [`ApproovRejection`] with its response (by default 401,
+/// `content-type: application/json`, `www-authenticate: Approov`, body `{}`)
+/// and passes every other rejection on unchanged, for warp's own handling
+/// (404, 405, ...) or a later `recover`.
+///
+/// **Without it, warp answers our rejections with `500 Internal Server
+/// Error`**, as it does for every custom rejection nobody recovers. Put it
+/// on the outside of the routes:
+///
+/// ```
+/// use warp::Filter;
+/// # let approov = approov_warp::Approov::new(
+/// #     approov_core::Verifier::builder().secret_base64("c2VjcmV0").build().unwrap());
+/// let routes = approov.protect().and(warp::path("hello")).map(|| "hello");
+/// let app = routes.recover(approov_warp::recover);
+/// # let _ = app;
+/// ```
+///
+/// When several routes are joined with `or` and all reject, warp keeps
+/// every rejection; if one of them is ours the client gets our 401, ahead of
+/// the 404 or 405 of the routes that did not match.
+pub async fn recover(err: warp::Rejection) -> Result<Response, warp::Rejection> {
+    match err.find::<ApproovRejection>() {
+        Some(approov) => Ok(approov.response()),
+        None => Err(err),
+    }
+}

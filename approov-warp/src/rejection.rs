@@ -1,0 +1,139 @@
+//! The named warp rejection for a refused Approov token, and the response
+//! it turns into.
+
+use std::fmt;
+use std::sync::Arc;
+
+use approov_core::{Rejection, RejectionKind, response};
+use warp::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use warp::http::{HeaderValue, StatusCode};
+use warp::reply::{Reply, Response};
+
+/// A user-supplied rejection response, shared by every request.
+pub(crate) type Responder = Arc<dyn Fn(&Rejection) -> Response + Send + Sync>;
+
+/// Why [`Approov::filter`](crate::Approov::filter) (or
+/// [`claims`](crate::Approov::claims), [`protect`](crate::Approov::protect))
+/// rejected a request: a [`warp::reject::Reject`] carrying the core
+/// [`Rejection`] and the custom response, if one was configured.
+///
+/// Turn it into its response with [`crate::recover`], or find it in your
+/// own recover function:
+///
+/// ```
+/// use approov_warp::ApproovRejection;
+///
+/// async fn handle(err: warp::Rejection) -> Result<warp::reply::Response, warp::Rejection> {
+///     if let Some(approov) = err.find::<ApproovRejection>() {
+///         // e.g. count approov.kind().as_str() in your metrics here
+///         return Ok(approov.response());
+///     }
+///     Err(err)
+/// }
+/// ```
+///
+/// Its `Debug` and `Display` output name the reason, never the token.
+#[derive(Clone)]
+pub struct ApproovRejection {
+    rejection: Rejection,
+    responder: Option<Responder>,
+}
+
+impl ApproovRejection {
+    pub(crate) fn new(rejection: Rejection, responder: Option<Responder>) -> Self {
+        Self {
+            rejection,
+            responder,
+        }
+    }
+
+    /// Why the token was refused. Meant for logs; never send it to the client.
+    pub fn rejection(&self) -> &Rejection {
+        &self.rejection
+    }
+
+    /// The stable kind of the rejection, e.g. `"expired"` from
+    /// `kind().as_str()`, for logs and metrics.
+    pub fn kind(&self) -> RejectionKind {
+        self.rejection.kind()
+    }
+
+    /// Whether a custom rejection response was configured.
+    pub fn has_custom_response(&self) -> bool {
+        self.responder.is_some()
+    }
+
+    /// The response to send: the custom one given to
+    /// [`Approov::rejection_response`](crate::Approov::rejection_response), or
+    /// else [`default_response`].
+    pub fn response(&self) -> Response {
+        match &self.responder {
+            Some(respond) => respond(&self.rejection),
+            None => default_response(),
+        }
+    }
+}
+
+impl fmt::Debug for ApproovRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApproovRejection")
+            .field("rejection", &self.rejection)
+            .field("custom_response", &self.responder.is_some())
+            .finish()
+    }
+}
+
+impl fmt::Display for ApproovRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.rejection, f)
+    }
+}
+
+impl std::error::Error for ApproovRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.rejection)
+    }
+}
+
+impl warp::reject::Reject for ApproovRejection {}
+
+/// The response the official Approov backends send for any rejection, which
+/// never says why: `401 Unauthorized`, `content-type: application/json`,
+/// `www-authenticate: Approov` and the body `{}` (the constants in
+/// [`approov_core::response`]).
+pub fn default_response() -> Response {
+    let mut res = response::BODY.into_response();
+    *res.status_mut() = StatusCode::UNAUTHORIZED;
+    let headers = res.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(response::CONTENT_TYPE),
+    );
+    headers.insert(
+        WWW_AUTHENTICATE,
+        HeaderValue::from_static(response::WWW_AUTHENTICATE),
+    );
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_status_is_the_core_constant() {
+        assert_eq!(StatusCode::UNAUTHORIZED.as_u16(), response::STATUS);
+        assert_eq!(default_response().status().as_u16(), response::STATUS);
+    }
+
+    #[test]
+    fn debug_and_display_name_the_reason_only() {
+        let r = ApproovRejection::new(Rejection::Expired, None);
+        assert_eq!(
+            format!("{r:?}"),
+            "ApproovRejection { rejection: Expired, custom_response: false }"
+        );
+        assert_eq!(r.to_string(), Rejection::Expired.to_string());
+        assert_eq!(r.kind(), RejectionKind::Expired);
+    }
+}

@@ -1,0 +1,237 @@
+//! Shared helpers: a fixed secret and clock, a request type that can repeat
+//! headers and carry raw bytes, and the three apps every rejection case is
+//! run through (default response, reason-echoing response, report-only).
+#![allow(dead_code, clippy::unwrap_used)] // each test file uses a subset
+
+use std::convert::Infallible;
+
+use approov_core::mint::TokenBuilder;
+use approov_core::{ApproovOutcome, ManualClock, RejectionKind, Verifier};
+use approov_warp::Approov;
+use http_body_util::BodyExt as _;
+use tower_service::Service as _;
+use warp::filters::BoxedFilter;
+use warp::http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
+use warp::{Filter, Reply};
+
+/// The fixed "now" of every test verifier.
+pub const NOW: u64 = 1_800_000_000;
+/// A test secret (64 bytes, standard base64).
+pub const SECRET: &str =
+    "dGVzdC1zZWNyZXQtZm9yLWFwcHJvb3Ytd2FycC10ZXN0cy0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFi";
+/// Another secret, for tokens that must not verify.
+pub const OTHER_SECRET: &str =
+    "b3RoZXItc2VjcmV0LWZvci1hcHByb292LXdhcnAtdGVzdHMtMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlh";
+/// The header the echo app puts the rejection kind in.
+pub const REASON: &str = "x-approov-reason";
+
+/// A verifier on [`SECRET`] whose clock reads [`NOW`] until moved.
+pub fn verifier_with_clock() -> (Verifier, ManualClock) {
+    let clock = ManualClock::at_unix(NOW);
+    let verifier = Verifier::builder()
+        .secret_base64(SECRET)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    (verifier, clock)
+}
+
+/// A verifier on [`SECRET`] at [`NOW`].
+pub fn verifier() -> Verifier {
+    verifier_with_clock().0
+}
+
+/// Valid claims at [`NOW`]: five minutes left, Approov's example `ip`/`did`.
+pub fn claims() -> TokenBuilder {
+    TokenBuilder::new()
+        .exp((NOW + 300) as f64)
+        .claim("ip", "1.2.3.4")
+        .claim("did", "ExampleApproovTokenDID==")
+}
+
+/// Signs with [`SECRET`].
+pub fn sign(builder: &TokenBuilder) -> String {
+    builder.sign_hs256_base64(SECRET).unwrap()
+}
+
+/// A valid token at [`NOW`].
+pub fn token() -> String {
+    sign(&claims())
+}
+
+/// A request description; unlike `warp::test::request()` it can repeat a
+/// header and hold any bytes a header value may hold.
+#[derive(Clone, Debug)]
+pub struct Req {
+    method: String,
+    path: String,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Req {
+    /// `GET path`, no headers.
+    pub fn get(path: &str) -> Self {
+        Self {
+            method: "GET".into(),
+            path: path.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// Changes the method.
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = method.into();
+        self
+    }
+
+    /// Appends a header (a repeat adds a second value).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((
+            HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_str(value).unwrap(),
+        ));
+        self
+    }
+
+    /// Appends a header with raw bytes (obs-text included).
+    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Self {
+        self.headers.push((
+            HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_bytes(value).unwrap(),
+        ));
+        self
+    }
+
+    /// Appends an `Approov-Token` header.
+    pub fn token(self, token: &str) -> Self {
+        self.header("Approov-Token", token)
+    }
+
+    fn build(&self) -> Request<String> {
+        let mut req = Request::new(String::new());
+        *req.method_mut() = self.method.parse().unwrap();
+        *req.uri_mut() = self.path.parse().unwrap();
+        for (name, value) in &self.headers {
+            req.headers_mut().append(name.clone(), value.clone());
+        }
+        req
+    }
+}
+
+/// A finished response with its body read.
+#[derive(Debug)]
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Res {
+    /// A header's value as text, if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+
+    /// Asserts the default rejection response, exactly.
+    pub fn assert_default_rejection(&self) {
+        assert_eq!(self.status, StatusCode::UNAUTHORIZED, "{self:?}");
+        assert_eq!(self.header("content-type"), Some("application/json"));
+        assert_eq!(self.header("www-authenticate"), Some("Approov"));
+        assert_eq!(self.body, "{}");
+    }
+}
+
+/// A whole app, boxed so tests can hand any route tree to [`send`].
+pub type App = BoxedFilter<(warp::reply::Response,)>;
+
+/// Boxes a route tree (usually ending in `.recover(approov_warp::recover)`).
+pub fn boxed<F, R>(routes: F) -> App
+where
+    F: Filter<Extract = (R,), Error = warp::Rejection> + Clone + Send + Sync + 'static,
+    R: Reply + Send + 'static,
+{
+    routes.map(Reply::into_response).boxed()
+}
+
+/// Runs one request through the app, as warp's server would.
+pub async fn send(app: &App, req: &Req) -> Res {
+    let res: Result<_, Infallible> = warp::service(app.clone()).call(req.build()).await;
+    let (parts, body) = res.unwrap().into_parts();
+    let body = body.collect().await.unwrap().to_bytes();
+    Res {
+        status: parts.status,
+        headers: parts.headers,
+        body: String::from_utf8(body.to_vec()).unwrap(),
+    }
+}
+
+/// `approov.protect()` in front of a handler answering `ok`, with the
+/// default rejection response.
+pub fn protected(approov: &Approov) -> App {
+    boxed(
+        approov
+            .protect()
+            .map(|| "ok")
+            .recover(approov_warp::recover),
+    )
+}
+
+/// Like [`protected`], but rejections answer 401 with their kind in the
+/// [`REASON`] header.
+pub fn echoing(approov: &Approov) -> App {
+    protected(&approov.clone().rejection_response(|rejection| {
+        Response::builder()
+            .status(StatusCode::UNAUTHORIZED)
+            .header(REASON, rejection.kind().as_str())
+            .body(String::new())
+            .unwrap()
+    }))
+}
+
+/// The outcome's name: `verified`, `preflight`, or the rejection kind.
+pub fn outcome_name(outcome: &ApproovOutcome) -> String {
+    match outcome {
+        ApproovOutcome::Verified(_) => "verified".into(),
+        ApproovOutcome::Rejected(rejection) => rejection.kind().as_str().into(),
+        ApproovOutcome::SkippedPreflight => "preflight".into(),
+        other => format!("unexpected {other:?}"),
+    }
+}
+
+/// Report-only mode, answering 200 with [`outcome_name`].
+pub fn reporting(approov: &Approov) -> App {
+    boxed(
+        approov
+            .clone()
+            .report_only(true)
+            .filter()
+            .map(|outcome: ApproovOutcome| outcome_name(&outcome))
+            .recover(approov_warp::recover),
+    )
+}
+
+/// Asserts that `approov` refuses `req` for `kind`: the default 401, the
+/// custom response with the kind, and report-only mode letting it through
+/// marked with the kind.
+pub async fn assert_rejected(approov: &Approov, req: &Req, kind: RejectionKind) {
+    send(&protected(approov), req)
+        .await
+        .assert_default_rejection();
+
+    let echoed = send(&echoing(approov), req).await;
+    assert_eq!(echoed.status, StatusCode::UNAUTHORIZED, "{echoed:?}");
+    assert_eq!(echoed.header(REASON), Some(kind.as_str()), "{req:?}");
+
+    let reported = send(&reporting(approov), req).await;
+    assert_eq!(reported.status, StatusCode::OK);
+    assert_eq!(reported.body, kind.as_str());
+}
+
+/// Asserts that `approov` accepts `req`.
+pub async fn assert_accepted(approov: &Approov, req: &Req) {
+    let res = send(&protected(approov), req).await;
+    assert_eq!(res.status, StatusCode::OK, "{res:?}");
+    assert_eq!(res.body, "ok");
+    let reported = send(&reporting(approov), req).await;
+    assert_eq!(reported.body, "verified");
+}
