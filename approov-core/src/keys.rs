@@ -4,7 +4,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use der::{Decode as _, Reader as _};
-use ring::{hmac, signature};
+use ring::rand::SystemRandom;
+use ring::{agreement, hmac, signature};
 use serde::Deserialize;
 use spki::ObjectIdentifier;
 use std::fmt;
@@ -12,6 +13,7 @@ use std::fmt;
 use crate::{Algorithm, ConfigError, Rejection, Secret};
 
 const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const OID_RSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
 const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
@@ -200,6 +202,12 @@ impl PublicKey {
                         )));
                     };
                     ec_point(curve, bits.to_vec()).map_err(bad)?
+                } else if oid == OID_RSA_PSS {
+                    return Err(bad(
+                        "the key is an RSA-PSS key (OID 1.2.840.113549.1.1.10); export it as a \
+                         plain RSA public key (rsaEncryption) and configure PS256/PS384/PS512"
+                            .to_owned(),
+                    ));
                 } else {
                     return Err(bad(format!(
                         "the key's algorithm {oid} is neither RSA nor EC"
@@ -271,6 +279,25 @@ fn ec_point(curve: Curve, point: Vec<u8>) -> Result<Material, String> {
     if point.len() != curve.point_len() || point.first() != Some(&0x04) {
         return Err("the EC public key is not an uncompressed point on its curve".to_owned());
     }
+    // ring validates a point only when it uses it; a key agreement with a
+    // throw-away key is its public way to ask "is this point on the curve?",
+    // so a bad key fails here rather than on every request.
+    let agreement = match curve {
+        Curve::P256 => &agreement::ECDH_P256,
+        Curve::P384 => &agreement::ECDH_P384,
+    };
+    let on_curve = agreement::EphemeralPrivateKey::generate(agreement, &SystemRandom::new())
+        .and_then(|ours| {
+            agreement::agree_ephemeral(
+                ours,
+                &agreement::UnparsedPublicKey::new(agreement, &point),
+                |_| (),
+            )
+        })
+        .is_ok();
+    if !on_curve {
+        return Err("the EC public key's point is not on its curve".to_owned());
+    }
     Ok(Material::Ec(point))
 }
 
@@ -299,10 +326,19 @@ fn rsa_components(n: Vec<u8>, e: Vec<u8>) -> Result<Material, String> {
             "the RSA modulus has {bits} bits; 2048 to 8192 are supported"
         ));
     }
-    Ok(Material::Rsa(signature::RsaPublicKeyComponents {
-        n,
-        e: strip_leading_zeros(e),
-    }))
+    if n.last().is_some_and(|b| b % 2 == 0) {
+        return Err("the RSA modulus is even, so it is not an RSA modulus".to_owned());
+    }
+    let e = strip_leading_zeros(e);
+    // ring's limits: an odd exponent from 3 to 2^33 - 1.
+    let value = (e.len() <= 5).then(|| e.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b)));
+    if !value.is_some_and(|v| (3..(1 << 33)).contains(&v) && v % 2 == 1) {
+        return Err(
+            "the RSA public exponent must be odd and between 3 and 2^33 - 1 (usually 65537)"
+                .to_owned(),
+        );
+    }
+    Ok(Material::Rsa(signature::RsaPublicKeyComponents { n, e }))
 }
 
 fn strip_leading_zeros(mut v: Vec<u8>) -> Vec<u8> {
