@@ -18,9 +18,9 @@ pub struct Setup {
     /// [`Verifier::from_env`] (so `APPROOV_TOKEN_BINDING_HEADER`, when set,
     /// binds these routes too).
     pub verifier: Verifier,
-    /// The same keys, with the token bound to the `Authorization` header
-    /// (for `/token-binding`).
-    pub token_binding_verifier: Verifier,
+    /// Token binding to the `Authorization` header, for `/token-binding`:
+    /// give it to the adapter's `token_binding` option on that route.
+    pub token_binding: TokenBinding,
     /// The bound, non-blocking listener.
     pub listener: TcpListener,
     /// The listener's real address (the port chosen when port 0 was asked).
@@ -43,8 +43,7 @@ impl Setup {
             _ => var(name),
         })?
         .build()?;
-        let token_binding_verifier =
-            verifier.with_token_binding(Some(TokenBinding::new(["Authorization"])?));
+        let token_binding = TokenBinding::new(["Authorization"])?;
         let addr = listen::listen_addr(var("LISTEN_ADDR"))?;
         let listener = listen::bind(addr)?;
         let local_addr = listener
@@ -57,7 +56,7 @@ impl Setup {
         listen::announce(local_addr);
         Ok(Self {
             verifier,
-            token_binding_verifier,
+            token_binding,
             listener,
             local_addr,
         })

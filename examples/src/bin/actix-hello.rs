@@ -1,0 +1,49 @@
+//! `actix-hello`: an actix-web 4 API protected by Approov with `approov-actix`.
+//!
+//! `GET /` needs a valid Approov token, `GET /token-binding` also needs the
+//! token bound to the `Authorization` header, `GET /health` is open.
+//! Run: `APPROOV_BASE64_SECRET=... cargo run -p approov-examples --bin actix-hello`
+//! (without the secret it makes a development one and prints a token).
+
+use std::process::ExitCode;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use approov_actix::{Approov, ApproovMiddleware};
+use approov_examples::{Setup, served};
+use serde_json::json;
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let setup = match Setup::from_env() {
+        Ok(setup) => setup,
+        Err(e) => return e.exit(),
+    };
+    let approov = ApproovMiddleware::new(setup.verifier);
+    let bound = approov.clone().token_binding(setup.token_binding);
+    // Wrapping each resource, not the App, keeps unknown paths 404.
+    let server = HttpServer::new(move || {
+        App::new()
+            .service(web::resource("/").wrap(approov.clone()).get(hello))
+            .service(
+                web::resource("/token-binding")
+                    .wrap(bound.clone())
+                    .get(hello),
+            )
+            .service(web::resource("/health").get(health))
+    })
+    .listen(setup.listener);
+    match server {
+        Ok(server) => served(server.run().await),
+        Err(e) => served(Err(e)),
+    }
+}
+
+/// Runs only for requests with a genuine Approov token.
+async fn hello(Approov(_claims): Approov) -> HttpResponse {
+    // `_claims.did()`, `.ip()`... identify the device, e.g. for rate limits.
+    HttpResponse::Ok().json(json!({ "message": "Hello, World!" }))
+}
+
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
