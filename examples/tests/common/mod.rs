@@ -199,6 +199,18 @@ impl Response {
 /// Sends one request with `Connection: close` and reads the whole response
 /// (read and write timeouts bound every step).
 pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+    let headers: Vec<(&str, &[u8])> = headers.iter().map(|(k, v)| (*k, v.as_bytes())).collect();
+    request_bytes(addr, method, path, &headers)
+}
+
+/// Like [`request`], with header values as raw bytes (some tests send
+/// bytes that are not UTF-8).
+pub fn request_bytes(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &[u8])],
+) -> Response {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
@@ -206,12 +218,16 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
     stream
         .set_write_timeout(Some(Duration::from_secs(20)))
         .unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n").into_bytes();
     for (name, value) in headers {
-        req.push_str(&format!("{name}: {value}\r\n"));
+        req.extend_from_slice(name.as_bytes());
+        req.extend_from_slice(b": ");
+        req.extend_from_slice(value);
+        req.extend_from_slice(b"\r\n");
     }
-    req.push_str("\r\n");
-    stream.write_all(req.as_bytes()).expect("send request");
+    req.extend_from_slice(b"\r\n");
+    stream.write_all(&req).expect("send request");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read response");
     parse(&raw)
