@@ -1,2 +1,183 @@
-//! Placeholder: replaced by the criterion benchmark.
-fn main() {}
+//! How fast `Verifier::verify` is, beside `jsonwebtoken::decode` (HS256)
+//! and beside ring's bare signature check (HS256, ES256, RS256), all in one
+//! run so the ratios in `BENCHMARKS.md` compare like with like.
+//!
+//! Run: `cargo bench -p approov-core --bench verify --all-features`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use approov_core::Algorithm;
+use approov_core::Verifier;
+use approov_core::mint::{SigningKey, TokenBuilder};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use criterion::{Criterion, criterion_group, criterion_main};
+use ring::signature::{self, KeyPair as _};
+use ring::{hmac, rand::SystemRandom};
+
+/// Approov's published `good_full` quickstart token (aud, exp in 2033, iat,
+/// iss, sub, ip, did) and the secret it is signed with.
+const SECRET: &str =
+    "TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/AA==";
+const GOOD_FULL: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJhcHByb292LmlvIiwiZXhwIjoxOTk5OTk5OTk5LCJpYXQiOjE3MDAwMDAwMDAsImlzcyI6IkFwcHJvb3ZBY2NvdW50SUQuYXBwcm9vdi5pbyIsInN1YiI6ImFwcHJvb3Z8RXhhbXBsZUFwcHJvb3ZUb2tlbkRJRD09IiwiaXAiOiIxLjIuMy40IiwiZGlkIjoiRXhhbXBsZUFwcHJvb3ZUb2tlbkRJRD09In0.1jKWka6OrKAURvibZ26ApvOLNl6pv5cVuu2pJnExvW0";
+
+const P256_KEY: &str = include_str!("../tests/keys/p256.key");
+const P256_PUB: &str = include_str!("../tests/keys/p256.pub.pem");
+const RSA_KEY: &str = include_str!("../tests/keys/rsa2048.key");
+const RSA_PUB: &str = include_str!("../tests/keys/rsa2048.pub.pem");
+
+/// The baseline's view of the claims: the same fields our `ApproovClaims`
+/// makes owned copies of, so both sides do comparable work.
+#[derive(serde::Deserialize)]
+#[allow(dead_code)] // Read by serde only; the values are not the point.
+struct JwtClaims {
+    exp: u64,
+    iat: Option<u64>,
+    aud: Option<String>,
+    iss: Option<String>,
+    sub: Option<String>,
+    ip: Option<String>,
+    did: Option<String>,
+}
+
+/// The parts a bare signature check needs: signing input and raw signature.
+fn split(token: &str) -> (&[u8], Vec<u8>) {
+    let dot = token.rfind('.').expect("a compact JWS");
+    let sig = URL_SAFE_NO_PAD
+        .decode(&token[dot + 1..])
+        .expect("a base64url signature");
+    (&token.as_bytes()[..dot], sig)
+}
+
+/// The same claims as `good_full`, for the asymmetric tokens.
+fn good_full_claims() -> TokenBuilder {
+    TokenBuilder::new()
+        .claim("aud", "approov.io")
+        .exp(1_999_999_999.0)
+        .claim("iat", 1_700_000_000)
+        .claim("iss", "ApproovAccountID.approov.io")
+        .claim("sub", "approov|ExampleApproovTokenDID==")
+        .claim("ip", "1.2.3.4")
+        .claim("did", "ExampleApproovTokenDID==")
+}
+
+fn pkcs8_der(pem: &str) -> Vec<u8> {
+    let (label, der) = pem_rfc7468::decode_vec(pem.trim().as_bytes()).expect("a PEM key");
+    assert_eq!(label, "PRIVATE KEY");
+    der
+}
+
+fn hs256(c: &mut Criterion) {
+    let verifier = Verifier::builder()
+        .secret_base64(SECRET)
+        .build()
+        .expect("verifier");
+    // Change the first signature character: still base64url, wrong MAC.
+    let bad = GOOD_FULL.replace(".1jKWka", ".2jKWka");
+    assert!(verifier.verify(GOOD_FULL).is_ok());
+    assert!(verifier.verify(&bad).is_err());
+
+    let secret = STANDARD.decode(SECRET).expect("base64 secret");
+    let jwt_key = jsonwebtoken::DecodingKey::from_secret(&secret);
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    // Our verifier checks `aud` only when configured to; so does this one.
+    validation.validate_aud = false;
+    let jwt = |token: &str| jsonwebtoken::decode::<JwtClaims>(token, &jwt_key, &validation);
+    assert!(jwt(GOOD_FULL).is_ok());
+    assert!(jwt(&bad).is_err());
+
+    let ring_key = hmac::Key::new(hmac::HMAC_SHA256, &secret);
+    let (input, sig) = split(GOOD_FULL);
+    assert!(hmac::verify(&ring_key, input, &sig).is_ok());
+
+    let mut g = c.benchmark_group("HS256");
+    g.bench_function("approov_core_verify", |b| {
+        b.iter(|| verifier.verify(black_box(GOOD_FULL)))
+    });
+    g.bench_function("approov_core_verify_bad_signature", |b| {
+        b.iter(|| verifier.verify(black_box(bad.as_str())))
+    });
+    g.bench_function("jsonwebtoken_decode", |b| {
+        b.iter(|| jwt(black_box(GOOD_FULL)))
+    });
+    g.bench_function("jsonwebtoken_decode_bad_signature", |b| {
+        b.iter(|| jwt(black_box(bad.as_str())))
+    });
+    g.bench_function("ring_hmac_verify", |b| {
+        b.iter(|| hmac::verify(&ring_key, black_box(input), black_box(&sig)))
+    });
+    g.finish();
+}
+
+fn es256(c: &mut Criterion) {
+    let signer = SigningKey::from_pkcs8_pem(Algorithm::ES256, P256_KEY).expect("P-256 key");
+    let token = good_full_claims().sign(&signer);
+    let verifier = Verifier::builder()
+        .public_key_pem(Algorithm::ES256, P256_PUB)
+        .build()
+        .expect("verifier");
+    assert!(verifier.verify(&token).is_ok());
+
+    let pair = signature::EcdsaKeyPair::from_pkcs8(
+        &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &pkcs8_der(P256_KEY),
+        &SystemRandom::new(),
+    )
+    .expect("P-256 key pair");
+    let point = pair.public_key().as_ref().to_vec();
+    let (input, sig) = split(&token);
+    let bare = || {
+        signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, &point)
+            .verify(black_box(input), black_box(&sig))
+    };
+    assert!(bare().is_ok());
+
+    let mut g = c.benchmark_group("ES256");
+    g.bench_function("approov_core_verify", |b| {
+        b.iter(|| verifier.verify(black_box(token.as_str())))
+    });
+    g.bench_function("ring_verify", |b| b.iter(bare));
+    g.finish();
+}
+
+fn rs256(c: &mut Criterion) {
+    let signer = SigningKey::from_pkcs8_pem(Algorithm::RS256, RSA_KEY).expect("RSA key");
+    let token = good_full_claims().sign(&signer);
+    let verifier = Verifier::builder()
+        .public_key_pem(Algorithm::RS256, RSA_PUB)
+        .build()
+        .expect("verifier");
+    assert!(verifier.verify(&token).is_ok());
+
+    let pair = signature::RsaKeyPair::from_pkcs8(&pkcs8_der(RSA_KEY)).expect("RSA key pair");
+    // The PKCS#1 RSAPublicKey DER, which ring parses on every verify.
+    let public = pair.public_key().as_ref().to_vec();
+    let (input, sig) = split(&token);
+    let bare = || {
+        signature::UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &public)
+            .verify(black_box(input), black_box(&sig))
+    };
+    assert!(bare().is_ok());
+
+    let mut g = c.benchmark_group("RS256");
+    g.bench_function("approov_core_verify", |b| {
+        b.iter(|| verifier.verify(black_box(token.as_str())))
+    });
+    g.bench_function("ring_verify", |b| b.iter(bare));
+    g.finish();
+}
+
+fn config() -> Criterion {
+    // Nine benchmarks at ~4 s each keep the whole run near a minute.
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = hs256, es256, rs256
+}
+criterion_main!(benches);

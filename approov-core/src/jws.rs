@@ -1,12 +1,14 @@
 //! The compact-JWS hot path: split, decode and check one token.
 //!
 //! This is the one place where we do not hand the whole job to a JWT crate.
-//! `jsonwebtoken::decode` spends most of its ~2 µs on work an Approov token
-//! does not need (owned header parsing, a generic `Validation`, heap buffers
-//! for every segment) and cannot read a fractional `exp`. Here the segments
-//! are base64url-decoded into stack buffers by the `base64` crate, the MAC is
-//! ring's pre-keyed HMAC-SHA256 with its constant-time compare, and the JSON
-//! is read by `serde_json` without copying; see `BENCHMARKS.md` for the
+//! `jsonwebtoken::decode` spends most of its time on work an Approov token
+//! does not need (owned header parsing, a generic `Validation`, a fresh HMAC
+//! key and heap buffers per call, the claims parsed twice) and cannot read a
+//! fractional `exp`. Here the header and signature are base64url-decoded
+//! into stack buffers by the `base64` crate, the MAC is ring's pre-keyed
+//! HMAC-SHA256 with its constant-time compare, and the payload is decoded
+//! once into the heap buffer the claims keep, read by `serde_json` without
+//! copying (string claims are ranges of it); see `BENCHMARKS.md` for the
 //! measured difference. The order of checks is deliberate: nothing of the
 //! payload is parsed before its signature has verified.
 //!
@@ -22,12 +24,9 @@ use crate::keys::KeySet;
 use crate::{Algorithm, AlgorithmProblem, ApproovClaims, Rejection, TokenPart};
 
 /// Header and signature fit here for every algorithm we support (an
-/// 8192-bit RSA signature is 1024 bytes); payloads usually do.
+/// 8192-bit RSA signature is 1024 bytes).
 const SIG_BUF: usize = 1024;
 const HEADER_BUF: usize = 512;
-const PAYLOAD_BUF: usize = 2048;
-/// The longest base64url payload that surely decodes into `PAYLOAD_BUF`.
-const PAYLOAD_B64_MAX: usize = PAYLOAD_BUF / 3 * 4;
 
 #[derive(Deserialize)]
 struct Header<'a> {
@@ -57,14 +56,17 @@ pub(crate) fn verify(
     token: &[u8],
 ) -> Result<ApproovClaims, Rejection> {
     let malformed = |part| Rejection::malformed(part);
-    let mut dots = token
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'.')
-        .map(|(i, _)| i);
-    let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
+    // Header and signature are short, so scan for their dots from each end;
+    // the long payload between them is checked with `contains` (memchr).
+    let (Some(first), Some(second)) = (
+        token.iter().position(|b| *b == b'.'),
+        token.iter().rposition(|b| *b == b'.'),
+    ) else {
         return Err(malformed(TokenPart::Token));
     };
+    if first == second || token[first + 1..second].contains(&b'.') {
+        return Err(malformed(TokenPart::Token));
+    }
     let header_b64 = &token[..first];
     let payload_b64 = &token[first + 1..second];
     let sig_b64 = &token[second + 1..];
@@ -101,16 +103,11 @@ pub(crate) fn verify(
     let kid = header.kid.as_ref().map(|k| k.0.as_ref());
     keys.verify(alg, kid, signing_input, sig)?;
 
-    if payload_b64.len() <= PAYLOAD_B64_MAX {
-        let mut payload_buf = [0u8; PAYLOAD_BUF];
-        let payload = decode(payload_b64, &mut payload_buf).ok_or(malformed(TokenPart::Payload))?;
-        ApproovClaims::parse(payload)
-    } else {
-        let payload = URL_SAFE_NO_PAD
-            .decode(payload_b64)
-            .map_err(|_| malformed(TokenPart::Payload))?;
-        ApproovClaims::parse(&payload)
-    }
+    // Decoded straight into the heap buffer the claims keep.
+    let payload = URL_SAFE_NO_PAD
+        .decode(payload_b64)
+        .map_err(|_| malformed(TokenPart::Payload))?;
+    ApproovClaims::parse(payload)
 }
 
 /// Strict base64url without padding into `buf`; `None` when the input is
