@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::signing::{ComponentName, DigestProblem, KeyProblem, SignatureLabel, SignatureProblem};
+
 /// A stable, machine-readable name for a [`Rejection`], for logs and metrics.
 ///
 /// The strings returned by [`RejectionKind::as_str`] are part of the public
@@ -46,6 +48,26 @@ pub enum RejectionKind {
     BindingMissing,
     /// `binding`: `pay` does not match the bound headers.
     Binding,
+    /// `signature_missing`: a required message signature (RFC 9421) is not
+    /// in the request, or the token has no `ipk` when one is always required.
+    SignatureMissing,
+    /// `signature_invalid`: a message signature is malformed, violates a
+    /// parameter rule, or does not verify.
+    SignatureInvalid,
+    /// `signature_expired`: a message signature is older than the maximum
+    /// age, or its `expires` has passed.
+    SignatureExpired,
+    /// `signature_unsupported`: a message signature covers a component (or
+    /// uses a component parameter) this verifier does not implement.
+    SignatureUnsupported,
+    /// `signature_key`: the token's `ipk` is not a P-256 key, or no account
+    /// secret matches its `mskid`.
+    SignatureKey,
+    /// `digest_mismatch`: `Content-Digest` does not match the body.
+    DigestMismatch,
+    /// `digest_invalid`: `Content-Digest` is malformed, names no supported
+    /// algorithm, or the body was not available to check it.
+    DigestInvalid,
 }
 
 impl RejectionKind {
@@ -68,6 +90,13 @@ impl RejectionKind {
             Self::BindingHeader => "binding_header",
             Self::BindingMissing => "binding_missing",
             Self::Binding => "binding",
+            Self::SignatureMissing => "signature_missing",
+            Self::SignatureInvalid => "signature_invalid",
+            Self::SignatureExpired => "signature_expired",
+            Self::SignatureUnsupported => "signature_unsupported",
+            Self::SignatureKey => "signature_key",
+            Self::DigestMismatch => "digest_mismatch",
+            Self::DigestInvalid => "digest_invalid",
         }
     }
 }
@@ -246,6 +275,50 @@ pub enum Rejection {
     /// The `pay` claim does not match the bound headers.
     #[error("the Approov token's pay claim does not match the bound headers")]
     Binding,
+    /// A required message signature is absent (no `Signature-Input` or
+    /// `Signature` entry with the label), or the policy always requires an
+    /// installation signature and the token has no `ipk`.
+    #[error("no {label} message signature in the request")]
+    SignatureMissing {
+        /// Which signature.
+        label: SignatureLabel,
+    },
+    /// A message signature is malformed, breaks a rule, or does not verify.
+    #[error("the {label} message signature is not valid: {problem}")]
+    SignatureInvalid {
+        /// Which signature.
+        label: SignatureLabel,
+        /// What is wrong with it.
+        problem: SignatureProblem,
+    },
+    /// A message signature is too old, or its `expires` has passed.
+    #[error("the {label} message signature has expired")]
+    SignatureExpired {
+        /// Which signature.
+        label: SignatureLabel,
+    },
+    /// A message signature covers a component this verifier cannot compute.
+    #[error("the {label} message signature covers {component}, which is not supported")]
+    SignatureUnsupported {
+        /// Which signature.
+        label: SignatureLabel,
+        /// The component identifier (shown only when safe to print).
+        component: ComponentName,
+    },
+    /// The key a message signature needs cannot be used.
+    #[error("the {label} message signature cannot be checked: {problem}")]
+    SignatureKey {
+        /// Which signature.
+        label: SignatureLabel,
+        /// What is wrong with the key.
+        problem: KeyProblem,
+    },
+    /// `Content-Digest` does not match the body.
+    #[error("the Content-Digest header does not match the body")]
+    DigestMismatch,
+    /// `Content-Digest` cannot be checked.
+    #[error("the Content-Digest header cannot be checked: {0}")]
+    DigestInvalid(DigestProblem),
 }
 
 impl Rejection {
@@ -268,6 +341,13 @@ impl Rejection {
             Self::BindingHeader { .. } => RejectionKind::BindingHeader,
             Self::BindingMissing => RejectionKind::BindingMissing,
             Self::Binding => RejectionKind::Binding,
+            Self::SignatureMissing { .. } => RejectionKind::SignatureMissing,
+            Self::SignatureInvalid { .. } => RejectionKind::SignatureInvalid,
+            Self::SignatureExpired { .. } => RejectionKind::SignatureExpired,
+            Self::SignatureUnsupported { .. } => RejectionKind::SignatureUnsupported,
+            Self::SignatureKey { .. } => RejectionKind::SignatureKey,
+            Self::DigestMismatch => RejectionKind::DigestMismatch,
+            Self::DigestInvalid(_) => RejectionKind::DigestInvalid,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The per-request decision every adapter makes, in one place, so the
 //! adapters only translate it into their framework's types.
 
+use crate::signing::{MessageParts, MessageSigning};
 use crate::{ApproovClaims, Rejection, RequestHeaders, Verifier};
 
 /// The rejection response every adapter sends by default: the official
@@ -69,6 +70,7 @@ pub struct Gate {
     verifier: Verifier,
     report_only: bool,
     skip_preflight: bool,
+    signing: Option<MessageSigning>,
 }
 
 impl Gate {
@@ -78,6 +80,7 @@ impl Gate {
             verifier,
             report_only: false,
             skip_preflight: true,
+            signing: None,
         }
     }
 
@@ -111,12 +114,68 @@ impl Gate {
         self.report_only
     }
 
+    /// Checks HTTP message signatures and `Content-Digest` in
+    /// [`Gate::check_message`] (see [`crate::signing`]). Off by default.
+    pub fn message_signing(mut self, signing: MessageSigning) -> Self {
+        self.signing = Some(signing);
+        self
+    }
+
+    /// The message-signing configuration, if any.
+    pub fn signing(&self) -> Option<&MessageSigning> {
+        self.signing.as_ref()
+    }
+
+    /// Whether the adapter must buffer the body before
+    /// [`Gate::check_message`]: message signing is on and the request has a
+    /// `Content-Digest` header.
+    pub fn needs_body<H: RequestHeaders + ?Sized>(&self, headers: &H) -> bool {
+        self.signing.as_ref().is_some_and(|s| s.needs_body(headers))
+    }
+
+    /// The most body bytes an adapter buffers for [`Gate::check_message`];
+    /// beyond it the adapter answers `413`.
+    pub fn max_body_len(&self) -> usize {
+        self.signing.as_ref().map_or(
+            crate::signing::DEFAULT_MAX_BODY_LEN,
+            MessageSigning::max_body_len,
+        )
+    }
+
     /// Decides what to do with a request, given its method and headers.
     pub fn check<H: RequestHeaders + ?Sized>(&self, method: &str, headers: &H) -> Decision {
         if self.skip_preflight && is_cors_preflight(method, headers) {
             return Decision::Forward(ApproovOutcome::SkippedPreflight);
         }
-        match self.verifier.verify_request(headers) {
+        self.decide(self.verifier.verify_request(headers))
+    }
+
+    /// Like [`Gate::check`], then checks the request's message signatures
+    /// and `Content-Digest` when message signing is configured. `body` is
+    /// the buffered body when [`Gate::needs_body`] asked for it.
+    pub fn check_message<H: RequestHeaders + ?Sized>(
+        &self,
+        parts: &MessageParts<'_, H>,
+        body: Option<&[u8]>,
+    ) -> Decision {
+        let headers = parts.headers();
+        if self.skip_preflight && is_cors_preflight(parts.method(), headers) {
+            return Decision::Forward(ApproovOutcome::SkippedPreflight);
+        }
+        let verified =
+            self.verifier
+                .verify_request(headers)
+                .and_then(|claims| match &self.signing {
+                    Some(signing) => signing
+                        .verify(&claims, self.verifier.token_header(), parts, body)
+                        .map(|()| claims),
+                    None => Ok(claims),
+                });
+        self.decide(verified)
+    }
+
+    fn decide(&self, verified: Result<ApproovClaims, Rejection>) -> Decision {
+        match verified {
             Ok(claims) => Decision::Forward(ApproovOutcome::Verified(claims)),
             Err(rejection) => {
                 log_rejection(&rejection, self.report_only);

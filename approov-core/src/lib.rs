@@ -49,9 +49,14 @@
 //! - No error, `Debug` or `Display` output contains the token, a claim value
 //!   or a secret; secrets are zeroized on drop.
 //!
+//! HTTP message signatures (RFC 9421, the token's `ipk`) and
+//! `Content-Digest` are checked by [`Gate::check_message`] when a
+//! [`signing::MessageSigning`] is configured: see [`signing`].
+//!
 //! # Features
 //! - `mint`: [`mint::TokenBuilder`] and [`mint::SigningKey`] build valid or
-//!   deliberately broken tokens for tests, examples and development servers.
+//!   deliberately broken tokens, and [`mint::RequestSigner`] signs requests,
+//!   for tests, examples and development servers.
 //!
 //! # Why each dependency
 //! - `ring`: HMAC-SHA256 (pre-keyed, constant-time verify), RSA PKCS#1 v1.5 /
@@ -67,6 +72,11 @@
 //! - `zeroize`: wiping decoded secrets from memory.
 //! - `thiserror`: the [`Rejection`] and [`ConfigError`] types.
 //! - `tracing`: one structured event per rejection ([`log_rejection`]).
+//! - `sfv`: RFC 8941 structured fields for `Signature-Input`, `Signature`
+//!   and `Content-Digest` ([`signing`]); 0.15, the last release for our
+//!   minimum Rust version.
+//! - `form_urlencoded`, `percent-encoding`: the WHATWG query parsing and
+//!   re-encoding RFC 9421 prescribes for `@query-param`.
 //!
 //! The HS256 path deliberately does not go through a JWT crate: see the
 //! `jws` module notes and `BENCHMARKS.md` for the measurements.
@@ -83,6 +93,7 @@ mod headers;
 mod jws;
 mod keys;
 mod secret;
+pub mod signing;
 mod verifier;
 
 #[cfg(feature = "mint")]

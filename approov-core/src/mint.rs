@@ -30,6 +30,8 @@ use std::time::SystemTime;
 use crate::clock::unix_seconds;
 use crate::{Algorithm, ConfigError, Secret};
 
+pub use crate::signing::sign::{InstallKey, MessageKey, RequestSigner, SignedRequest};
+
 /// A fresh random 32-byte HS256 secret in standard base64, the format of
 /// `APPROOV_BASE64_SECRET`. For development servers and tests only.
 pub fn generate_secret_base64() -> String {

@@ -1,0 +1,205 @@
+//! The signature base (RFC 9421 §2.5): one line per covered component,
+//! `"<identifier>": <value>`, then `"@signature-params": <inner list>`,
+//! joined by `\n` with no trailing newline.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use sfv::{Dictionary, List, ListSerializer, Parser, Version};
+
+use crate::RequestHeaders;
+
+use super::component::structured_type;
+use super::component::{Component, Derived, FieldForm, IdentifierProblem, StructuredType};
+use super::fields::{SignatureInput, serialize_item};
+use super::message::MessageParts;
+use super::origin::{AuthorityProblem, Origin};
+use super::problem::{ComponentName, SignatureProblem};
+
+/// The WHATWG application/x-www-form-urlencoded percent-encode set: all
+/// but ASCII alphanumerics and `*-._` (RFC 9421 §2.2.8).
+const FORM: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'*')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_');
+
+/// Why no signature base could be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BaseError {
+    /// A component or parameter this verifier does not implement.
+    Unsupported(ComponentName),
+    /// The signature is not valid for this request.
+    Invalid(SignatureProblem),
+}
+
+/// Builds the signature base of `input` over this request. `origin` is the
+/// request's origin, or the fallback origin and why no authority was found.
+pub(crate) fn build<H: RequestHeaders + ?Sized>(
+    parts: &MessageParts<'_, H>,
+    origin: &Result<Origin, (Origin, AuthorityProblem)>,
+    input: &SignatureInput,
+) -> Result<Vec<u8>, BaseError> {
+    let mut base = Vec::with_capacity(256);
+    let mut seen: Vec<String> = Vec::with_capacity(input.components.len());
+    for item in &input.components {
+        let id = serialize_item(item);
+        let name = || ComponentName::new(&id);
+        if seen.contains(&id) {
+            return Err(BaseError::Invalid(SignatureProblem::DuplicateComponent(
+                name(),
+            )));
+        }
+        let component = Component::parse(item).map_err(|p| match p {
+            IdentifierProblem::Malformed => BaseError::Invalid(SignatureProblem::MalformedInput),
+            IdentifierProblem::Unsupported => BaseError::Unsupported(name()),
+        })?;
+        let absent = || BaseError::Invalid(SignatureProblem::ComponentAbsent(name()));
+        let unusable = || BaseError::Invalid(SignatureProblem::ComponentValue(name()));
+        match component {
+            Component::Derived(Derived::QueryParam(wanted)) => {
+                let query = parts.query().unwrap_or("");
+                let mut found = false;
+                for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+                    if utf8_percent_encode(&key, FORM).to_string() == wanted {
+                        line(
+                            &mut base,
+                            &id,
+                            utf8_percent_encode(&value, FORM).to_string().as_bytes(),
+                        );
+                        found = true;
+                    }
+                }
+                if !found {
+                    return Err(absent());
+                }
+            }
+            Component::Derived(derived) => {
+                let value = derive(parts, origin, &derived).map_err(|p| match p {
+                    AuthorityProblem::Absent => absent(),
+                    AuthorityProblem::Repeated => unusable(),
+                })?;
+                line(&mut base, &id, value.as_bytes());
+            }
+            Component::Field(field, form) => {
+                let value = field_value(parts.headers(), field, &form).map_err(|p| match p {
+                    FieldProblem::Absent => absent(),
+                    FieldProblem::Unusable => unusable(),
+                    FieldProblem::Unsupported => BaseError::Unsupported(name()),
+                })?;
+                line(&mut base, &id, &value);
+            }
+        }
+        seen.push(id);
+    }
+    base.extend_from_slice(b"\"@signature-params\": ");
+    base.extend_from_slice(input.serialized.as_bytes());
+    Ok(base)
+}
+
+fn line(base: &mut Vec<u8>, id: &str, value: &[u8]) {
+    base.extend_from_slice(id.as_bytes());
+    base.extend_from_slice(b": ");
+    base.extend_from_slice(value);
+    base.push(b'\n');
+}
+
+fn derive<H: RequestHeaders + ?Sized>(
+    parts: &MessageParts<'_, H>,
+    origin: &Result<Origin, (Origin, AuthorityProblem)>,
+    derived: &Derived,
+) -> Result<String, AuthorityProblem> {
+    let (origin, authority) = match origin {
+        Ok(o) => (o, o.authority.as_deref().ok_or(AuthorityProblem::Absent)),
+        Err((o, problem)) => (o, Err(*problem)),
+    };
+    // RFC 9421 §2.2.6 (and HTTP's normalisation): an empty path is "/".
+    let path = if parts.path().is_empty() {
+        "/"
+    } else {
+        parts.path()
+    };
+    let query = parts.query().map(|q| format!("?{q}")).unwrap_or_default();
+    Ok(match derived {
+        Derived::Method => parts.method().to_owned(),
+        Derived::Scheme => origin.scheme.clone(),
+        Derived::Authority => authority?.to_owned(),
+        Derived::TargetUri => format!("{}://{}{path}{query}", origin.scheme, authority?),
+        Derived::RequestTarget => format!("{path}{query}"),
+        Derived::Path => path.to_owned(),
+        // §2.2.7: an absent or empty query is the "?" alone.
+        Derived::Query => format!("?{}", parts.query().unwrap_or("")),
+        Derived::QueryParam(_) => String::new(),
+    })
+}
+
+enum FieldProblem {
+    Absent,
+    Unusable,
+    Unsupported,
+}
+
+/// A header field's component value (RFC 9421 §2.1).
+fn field_value<H: RequestHeaders + ?Sized>(
+    headers: &H,
+    field: &str,
+    form: &FieldForm,
+) -> Result<Vec<u8>, FieldProblem> {
+    let values: Vec<&[u8]> = headers.header_values(field).map(trim).collect();
+    if values.is_empty() {
+        return Err(FieldProblem::Absent);
+    }
+    let joined = values.join(&b", "[..]);
+    match form {
+        FieldForm::Plain => Ok(joined),
+        FieldForm::ByteSequence => Ok(values
+            .iter()
+            .map(|v| format!(":{}:", STANDARD.encode(v)).into_bytes())
+            .collect::<Vec<_>>()
+            .join(&b", "[..])),
+        FieldForm::Structured => {
+            let parser = Parser::new(&joined).with_version(Version::Rfc8941);
+            let serialized = match structured_type(field).ok_or(FieldProblem::Unsupported)? {
+                StructuredType::Dictionary => {
+                    let dict: Dictionary = parser.parse().map_err(|_| FieldProblem::Unusable)?;
+                    let mut ser = sfv::DictSerializer::new();
+                    ser.members(&dict);
+                    ser.finish()
+                }
+                StructuredType::List => {
+                    let list: List = parser.parse().map_err(|_| FieldProblem::Unusable)?;
+                    let mut ser = ListSerializer::new();
+                    ser.members(&list);
+                    ser.finish()
+                }
+            };
+            Ok(serialized.unwrap_or_default().into_bytes())
+        }
+        FieldForm::Key(key) => {
+            if structured_type(field) != Some(StructuredType::Dictionary) {
+                return Err(FieldProblem::Unsupported);
+            }
+            let dict: Dictionary = Parser::new(&joined)
+                .with_version(Version::Rfc8941)
+                .parse()
+                .map_err(|_| FieldProblem::Unusable)?;
+            let member = sfv::KeyRef::from_str(key)
+                .ok()
+                .and_then(|k| dict.get(k))
+                .ok_or(FieldProblem::Absent)?;
+            let mut ser = ListSerializer::new();
+            ser.members(std::iter::once(member));
+            Ok(ser.finish().unwrap_or_default().into_bytes())
+        }
+    }
+}
+
+/// Without leading and trailing spaces and tabs (RFC 9421 §2.1 step 3).
+fn trim(v: &[u8]) -> &[u8] {
+    let start = v.iter().position(|b| !matches!(b, b' ' | b'\t'));
+    let end = v.iter().rposition(|b| !matches!(b, b' ' | b'\t'));
+    match (start, end) {
+        (Some(s), Some(e)) => &v[s..=e],
+        _ => &[],
+    }
+}

@@ -1,0 +1,320 @@
+//! The message-signing policy and options, checked once at start-up.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::{Clock, ConfigError, Secret, SystemClock};
+
+use super::keys::AccountKeys;
+use super::origin::Origin;
+
+/// The default maximum age of a signature's `created`: 300 s. Approov
+/// tokens live for minutes, and the app signs each request just before
+/// sending it, so a signature older than its token proves nothing more.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
+/// The default tolerance for device clocks ahead of the server's: 60 s.
+/// Phones keep network time, but not all to the second; a minute lets
+/// those through while `max_age` still bounds replay.
+pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
+/// The default limit on the body an adapter buffers to check
+/// `Content-Digest`: 1 MiB. Larger bodies get `413` from the adapter.
+pub const DEFAULT_MAX_BODY_LEN: usize = 1024 * 1024;
+
+/// When an installation signature (label `install`) is required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum SignaturePolicy {
+    /// Whenever the token has an `ipk` claim (the app signs only when its
+    /// Approov configuration enables message signing). The default.
+    #[default]
+    IfTokenHasIpk,
+    /// Always: a token without `ipk` is rejected (`signature_missing`).
+    Always,
+    /// Never: no signature and no `Content-Digest` is checked.
+    Off,
+}
+
+/// Message-signing configuration (RFC 9421 signatures and RFC 9530
+/// `Content-Digest`), given to a [`Gate`](crate::Gate) with
+/// [`Gate::message_signing`](crate::Gate::message_signing). Immutable and
+/// cheap to clone.
+///
+/// ```
+/// use approov_core::signing::{MessageSigning, SignaturePolicy};
+/// use std::time::Duration;
+///
+/// let signing = MessageSigning::builder()
+///     .policy(SignaturePolicy::Always)
+///     .public_origin("https://api.example.com")
+///     .max_age(Duration::from_secs(120))
+///     .build()?;
+/// assert_eq!(signing.policy(), SignaturePolicy::Always);
+/// # Ok::<(), approov_core::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct MessageSigning {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) policy: SignaturePolicy,
+    pub(crate) accounts: AccountKeys,
+    pub(crate) max_age: Duration,
+    pub(crate) clock_skew: Duration,
+    pub(crate) require_created: bool,
+    pub(crate) public_origin: Option<Origin>,
+    pub(crate) trust_forwarded: bool,
+    pub(crate) check_digest_when_present: bool,
+    /// `None`: `@method`, `@target-uri` and the verifier's token header.
+    pub(crate) required: Option<Vec<String>>,
+    pub(crate) max_body_len: usize,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for MessageSigning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("MessageSigning")
+            .field("policy", &i.policy)
+            .field("account_keys", &i.accounts)
+            .field("max_age", &i.max_age)
+            .field("clock_skew", &i.clock_skew)
+            .field("require_created", &i.require_created)
+            .field("public_origin", &i.public_origin)
+            .field("trust_forwarded_headers", &i.trust_forwarded)
+            .field("check_digest_when_present", &i.check_digest_when_present)
+            .field("required_components", &i.required)
+            .field("max_body_len", &i.max_body_len)
+            .field("clock", &i.clock)
+            .finish()
+    }
+}
+
+impl Default for MessageSigning {
+    /// [`SignaturePolicy::IfTokenHasIpk`] with every default.
+    fn default() -> Self {
+        MessageSigningBuilder::default().finish()
+    }
+}
+
+impl MessageSigning {
+    /// Starts a configuration with the defaults listed on each method.
+    pub fn builder() -> MessageSigningBuilder {
+        MessageSigningBuilder::default()
+    }
+
+    /// Message signing switched off.
+    pub fn off() -> Self {
+        MessageSigningBuilder::default()
+            .policy(SignaturePolicy::Off)
+            .finish()
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> SignaturePolicy {
+        self.inner.policy
+    }
+
+    /// The largest body an adapter should buffer for a `Content-Digest`
+    /// check; beyond it the adapter answers `413 Payload Too Large`.
+    pub fn max_body_len(&self) -> usize {
+        self.inner.max_body_len
+    }
+}
+
+/// Configuration for [`MessageSigning`]. Methods record values; every
+/// check runs in [`MessageSigningBuilder::build`].
+pub struct MessageSigningBuilder {
+    policy: SignaturePolicy,
+    accounts: AccountKeys,
+    errors: Vec<ConfigError>,
+    max_age: Duration,
+    clock_skew: Duration,
+    require_created: bool,
+    public_origin: Option<String>,
+    trust_forwarded: bool,
+    check_digest_when_present: bool,
+    required: Option<Vec<String>>,
+    max_body_len: usize,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl Default for MessageSigningBuilder {
+    fn default() -> Self {
+        Self {
+            policy: SignaturePolicy::default(),
+            accounts: AccountKeys::default(),
+            errors: Vec::new(),
+            max_age: DEFAULT_MAX_AGE,
+            clock_skew: DEFAULT_CLOCK_SKEW,
+            require_created: true,
+            public_origin: None,
+            trust_forwarded: false,
+            check_digest_when_present: true,
+            required: None,
+            max_body_len: DEFAULT_MAX_BODY_LEN,
+            clock: None,
+        }
+    }
+}
+
+impl fmt::Debug for MessageSigningBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MessageSigningBuilder")
+            .field("policy", &self.policy)
+            .field("account_keys", &self.accounts)
+            .field("errors", &self.errors)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MessageSigningBuilder {
+    /// When an installation signature is required. Default
+    /// [`SignaturePolicy::IfTokenHasIpk`].
+    pub fn policy(mut self, policy: SignaturePolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Adds the account message-signing secret for tokens whose `mskid` is
+    /// `mskid`, base64 in the standard or URL-safe alphabet, padded or not
+    /// (the same rules as the token secret). With at least one account
+    /// secret, a token carrying `mskid` needs a valid `account` signature.
+    pub fn account_secret_base64(self, mskid: &str, encoded: &str) -> Self {
+        let secret = Secret::from_base64(encoded, "account_secret_base64");
+        self.account(mskid, secret)
+    }
+
+    /// Adds an account message-signing secret given as raw bytes.
+    pub fn account_secret(self, mskid: &str, secret: Secret) -> Self {
+        self.account(mskid, Ok(secret))
+    }
+
+    fn account(mut self, mskid: &str, secret: Result<Secret, ConfigError>) -> Self {
+        match secret {
+            _ if mskid.is_empty() => self
+                .errors
+                .push(ConfigError::invalid("account_secret", "the mskid is empty")),
+            Ok(secret) if secret.expose().is_empty() => self.errors.push(ConfigError::invalid(
+                "account_secret",
+                "the secret is empty",
+            )),
+            Ok(secret) => self.accounts.push(mskid, &secret),
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// How old a signature's `created` may be. Default [`DEFAULT_MAX_AGE`].
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    /// How far a device clock may be off, applied to `created` (in the
+    /// future), the maximum age and `expires`. Default [`DEFAULT_CLOCK_SKEW`].
+    pub fn clock_skew(mut self, skew: Duration) -> Self {
+        self.clock_skew = skew;
+        self
+    }
+
+    /// Whether a signature without `created` is rejected. Default `true`.
+    pub fn require_created(mut self, yes: bool) -> Self {
+        self.require_created = yes;
+        self
+    }
+
+    /// The scheme and authority clients address, e.g.
+    /// `https://api.example.com`, used for `@scheme`, `@authority` and
+    /// `@target-uri` instead of what the server sees. Set it when a proxy
+    /// or load balancer sits in front of the server.
+    pub fn public_origin(mut self, origin: &str) -> Self {
+        self.public_origin = Some(origin.to_owned());
+        self
+    }
+
+    /// Reads the scheme and authority from `Forwarded` (RFC 7239), else
+    /// `X-Forwarded-Proto` / `X-Forwarded-Host`, taking the last element
+    /// (the one the nearest proxy added). Off by default: enable it only
+    /// when every request comes through a proxy that sets these headers,
+    /// or clients could choose the origin checked. A public origin wins.
+    pub fn trust_forwarded_headers(mut self, yes: bool) -> Self {
+        self.trust_forwarded = yes;
+        self
+    }
+
+    /// Whether a `Content-Digest` header is checked against the body even
+    /// when no signature covers it. Default `true`. A covered
+    /// `Content-Digest` is always checked.
+    pub fn verify_content_digest(mut self, yes: bool) -> Self {
+        self.check_digest_when_present = yes;
+        self
+    }
+
+    /// The components every signature must cover, e.g. `["@method",
+    /// "@target-uri", "approov-token"]`. By default `@method`,
+    /// `@target-uri` and the verifier's token header, which Approov SDKs
+    /// always sign; pass an empty list to require nothing.
+    pub fn required_components<I, S>(mut self, components: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.required = Some(
+            components
+                .into_iter()
+                .map(|c| c.as_ref().to_ascii_lowercase())
+                .collect(),
+        );
+        self
+    }
+
+    /// The largest body adapters buffer to check `Content-Digest`. Default
+    /// [`DEFAULT_MAX_BODY_LEN`].
+    pub fn max_body_len(mut self, bytes: usize) -> Self {
+        self.max_body_len = bytes;
+        self
+    }
+
+    /// Reads the time from `clock` (use the verifier's, e.g. a shared
+    /// [`ManualClock`](crate::ManualClock) in tests). Default: the system clock.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Checks the configuration and builds it.
+    pub fn build(mut self) -> Result<MessageSigning, ConfigError> {
+        if !self.errors.is_empty() {
+            return Err(self.errors.swap_remove(0));
+        }
+        let origin = match &self.public_origin {
+            Some(o) => Some(Origin::parse_public(o)?),
+            None => None,
+        };
+        Ok(self.finish_with(origin))
+    }
+
+    fn finish(self) -> MessageSigning {
+        self.finish_with(None)
+    }
+
+    fn finish_with(self, public_origin: Option<Origin>) -> MessageSigning {
+        MessageSigning {
+            inner: Arc::new(Inner {
+                policy: self.policy,
+                accounts: self.accounts,
+                max_age: self.max_age,
+                clock_skew: self.clock_skew,
+                require_created: self.require_created,
+                public_origin,
+                trust_forwarded: self.trust_forwarded,
+                check_digest_when_present: self.check_digest_when_present,
+                required: self.required,
+                max_body_len: self.max_body_len,
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            }),
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The framework-free view of a request that adapters build for message
+//! signature verification.
+
+use std::fmt;
+
+use crate::RequestHeaders;
+
+/// The parts of a request that RFC 9421 derived components are computed
+/// from, borrowed from the framework's request. Build it with
+/// [`MessageParts::new`], then add what the framework knows of the target
+/// URI's scheme and authority.
+///
+/// ```
+/// use approov_core::signing::MessageParts;
+///
+/// let headers = [("Host", "api.example.com")];
+/// // From http 1: `req.method().as_str()`, `req.uri().path_and_query()`,
+/// // `req.uri().scheme_str()`, `req.uri().authority()`.
+/// let parts = MessageParts::new("POST", "/shapes?size=2", &headers)
+///     .with_scheme(Some("https"))
+///     .with_authority(None); // HTTP/1.1 origin-form: the Host header is used
+/// assert_eq!(parts.path(), "/shapes");
+/// assert_eq!(parts.query(), Some("size=2"));
+/// ```
+pub struct MessageParts<'a, H: ?Sized> {
+    method: &'a str,
+    scheme: Option<&'a str>,
+    authority: Option<&'a str>,
+    path: &'a str,
+    query: Option<&'a str>,
+    headers: &'a H,
+}
+
+impl<'a, H: RequestHeaders + ?Sized> MessageParts<'a, H> {
+    /// A request with this method, request target (`/path?query`, as
+    /// received, not decoded) and headers. Scheme and authority are unknown
+    /// until set: the authority then comes from the `Host` header and the
+    /// scheme from the configuration (see
+    /// [`MessageSigningBuilder::public_origin`](super::MessageSigningBuilder::public_origin)).
+    pub fn new(method: &'a str, path_and_query: &'a str, headers: &'a H) -> Self {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (path_and_query, None),
+        };
+        Self {
+            method,
+            scheme: None,
+            authority: None,
+            path,
+            query,
+            headers,
+        }
+    }
+
+    /// The scheme of the target URI, when the framework knows it (HTTP/2
+    /// `:scheme`, an absolute-form request line, or a TLS listener).
+    pub fn with_scheme(mut self, scheme: Option<&'a str>) -> Self {
+        self.scheme = scheme;
+        self
+    }
+
+    /// The authority of the target URI, when the framework knows it (HTTP/2
+    /// `:authority` or an absolute-form request line); otherwise the `Host`
+    /// header is used.
+    pub fn with_authority(mut self, authority: Option<&'a str>) -> Self {
+        self.authority = authority;
+        self
+    }
+
+    /// The request method, e.g. `POST`.
+    pub fn method(&self) -> &'a str {
+        self.method
+    }
+
+    /// The scheme given by the adapter, if any.
+    pub fn scheme(&self) -> Option<&'a str> {
+        self.scheme
+    }
+
+    /// The authority given by the adapter, if any.
+    pub fn authority(&self) -> Option<&'a str> {
+        self.authority
+    }
+
+    /// The path, without the query.
+    pub fn path(&self) -> &'a str {
+        self.path
+    }
+
+    /// The query, without the `?`; `None` when the target has no `?`.
+    pub fn query(&self) -> Option<&'a str> {
+        self.query
+    }
+
+    /// The request's headers.
+    pub fn headers(&self) -> &'a H {
+        self.headers
+    }
+}
+
+impl<H: ?Sized> Clone for MessageParts<'_, H> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<H: ?Sized> Copy for MessageParts<'_, H> {}
+
+impl<H: ?Sized> fmt::Debug for MessageParts<'_, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Headers hold the token: they are never printed.
+        f.debug_struct("MessageParts")
+            .field("method", &self.method)
+            .field("scheme", &self.scheme)
+            .field("authority", &self.authority)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .finish_non_exhaustive()
+    }
+}

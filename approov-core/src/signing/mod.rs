@@ -1,0 +1,124 @@
+//! HTTP message signatures (RFC 9421) and `Content-Digest` (RFC 9530), as
+//! Approov SDKs use them.
+//!
+//! When message signing is enabled for an app, its Approov token carries
+//! `ipk`, the installation's P-256 public key, and each request is signed
+//! with the matching private key, which never leaves the device:
+//!
+//! ```text
+//! Content-Digest: sha-256=:…:
+//! Signature-Input: install=("@method" "@target-uri" "approov-token" "content-digest");alg="ecdsa-p256-sha256";created=1700000000
+//! Signature: install=:<base64 r‖s>:
+//! ```
+//!
+//! A stolen token is then useless without the device. An account may also
+//! sign with an HMAC secret named by the token's `mskid` (label `account`).
+//!
+//! # What is checked
+//! - The policy ([`SignaturePolicy`]): by default an `install` signature is
+//!   required whenever the token has `ipk`. With account secrets configured,
+//!   a token with `mskid` also needs a valid `account` signature.
+//! - `Signature-Input` and `Signature` are parsed as RFC 8941 dictionaries
+//!   (with `sfv`). The signature may be a byte sequence (`:…:`) or a string
+//!   of base64 (`"…"`), which shipping clients send.
+//! - `alg`, when present, must be the label's algorithm; `created` is
+//!   required (configurable), not in the future beyond the clock skew and
+//!   not older than the maximum age; `expires` must not have passed and not
+//!   precede `created`. `keyid`, `nonce`, `tag` and unknown signature
+//!   parameters are ignored, as RFC 9421 §2.3 allows (they are signed).
+//! - The signature must cover `@method`, `@target-uri` and the token header
+//!   (configurable: [`MessageSigningBuilder::required_components`]).
+//! - The signature base is rebuilt exactly as RFC 9421 §2.5 says, from the
+//!   derived components `@method`, `@target-uri`, `@authority`, `@scheme`,
+//!   `@path`, `@query`, `@request-target`, `@query-param;name="…"` and
+//!   header fields (with the `sf`, `key` and `bs` parameters). `@status`
+//!   (response-only), `req`, `tr` and anything unknown are rejected as
+//!   unsupported, naming the component in the log.
+//! - `Content-Digest` (`sha-256`, `sha-512`) is checked against the body
+//!   whenever a verified signature covers it or the header is present.
+//!
+//! `@scheme`, `@authority` and `@target-uri` are what the client addressed.
+//! Behind a proxy, set [`MessageSigningBuilder::public_origin`] or, when
+//! every request passes a proxy that sets them,
+//! [`MessageSigningBuilder::trust_forwarded_headers`]. Otherwise the
+//! authority is the one the adapter gives (HTTP/2 `:authority`) or the
+//! `Host` header, and the scheme is the one the adapter gives, else `http`.
+//!
+//! # The adapter flow
+//! Each adapter, per request, with a [`Gate`](crate::Gate) configured with
+//! [`Gate::message_signing`](crate::Gate::message_signing):
+//! 1. If [`Gate::needs_body`](crate::Gate::needs_body) is false, build
+//!    [`MessageParts`] and call
+//!    [`Gate::check_message`](crate::Gate::check_message)`(&parts, None)`.
+//! 2. Otherwise buffer the body up to
+//!    [`Gate::max_body_len`](crate::Gate::max_body_len); a longer body (or
+//!    a `Content-Length` above it) is answered `413 Payload Too Large` by the
+//!    adapter itself ([`BODY_TOO_LARGE_STATUS`]), without calling the inner
+//!    service. Then call `check_message(&parts, Some(&bytes))` and hand the
+//!    same bytes on to the handler as the request body.
+//! 3. Treat the [`Decision`](crate::Decision) exactly as for
+//!    [`Gate::check`](crate::Gate::check): report-only mode and CORS
+//!    preflights are handled inside.
+//!
+//! The whole flow, with a request signed as an Approov SDK would (needs the
+//! `mint` feature):
+//!
+#![cfg_attr(feature = "mint", doc = "```")]
+#![cfg_attr(not(feature = "mint"), doc = "```ignore")]
+//! use approov_core::mint::{InstallKey, RequestSigner, TokenBuilder};
+//! use approov_core::signing::{MessageSigning, SignaturePolicy};
+//! use approov_core::{Decision, Gate, ManualClock, RejectionKind, Verifier};
+//!
+//! let clock = ManualClock::at_unix(1_700_000_000);
+//! let secret = approov_core::mint::generate_secret_base64();
+//! let verifier = Verifier::builder().secret_base64(&secret).clock(clock.clone()).build()?;
+//! let signing = MessageSigning::builder().policy(SignaturePolicy::Always).clock(clock).build()?;
+//! let gate = Gate::new(verifier).message_signing(signing);
+//!
+//! // The app: a token with the installation's public key, a signed request.
+//! let key = InstallKey::generate()?;
+//! let token = TokenBuilder::new().exp(1_700_000_300.0).claim("ipk", key.ipk()).sign_hs256_base64(&secret)?;
+//! let request = RequestSigner::new("POST", "https://api.example.com/shapes")?
+//!     .header("Approov-Token", &token)
+//!     .body(br#"{"shape":"circle"}"#)
+//!     .created(1_700_000_000)
+//!     .sign_install(&key)
+//!     .finish()?;
+//!
+//! // The adapter (here the request arrived over https):
+//! let parts = request.parts();
+//! assert!(gate.needs_body(parts.headers()));
+//! let body = request.body.as_deref();
+//! assert!(matches!(gate.check_message(&parts, body), Decision::Forward(_)));
+//!
+//! // Another body under the same signature:
+//! let decision = gate.check_message(&parts, Some(b"{}"));
+//! assert!(matches!(decision, Decision::Reject(r) if r.kind() == RejectionKind::DigestMismatch));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod base;
+mod component;
+mod config;
+mod digest;
+mod fields;
+mod keys;
+mod message;
+mod origin;
+mod problem;
+#[cfg(feature = "mint")]
+pub(crate) mod sign;
+mod verify;
+
+pub use config::{
+    DEFAULT_CLOCK_SKEW, DEFAULT_MAX_AGE, DEFAULT_MAX_BODY_LEN, MessageSigning,
+    MessageSigningBuilder, SignaturePolicy,
+};
+pub use digest::{DigestAlgorithm, content_digest};
+pub use keys::InstallPublicKey;
+pub use message::MessageParts;
+pub use problem::{ComponentName, DigestProblem, KeyProblem, SignatureLabel, SignatureProblem};
+
+/// The status adapters answer when a body that must be checked is longer
+/// than the limit: `413 Payload Too Large`.
+pub const BODY_TOO_LARGE_STATUS: u16 = 413;

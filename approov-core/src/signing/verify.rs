@@ -1,0 +1,249 @@
+//! Checking a request's message signatures against its verified token:
+//! the policy, the signature parameters, the signature base and the keys,
+//! then `Content-Digest`.
+
+use sfv::{BareItem, Dictionary};
+
+use crate::clock::unix_seconds;
+use crate::{ApproovClaims, Rejection, RequestHeaders};
+
+use super::base::{self, BaseError};
+use super::component::Component;
+use super::config::{MessageSigning, SignaturePolicy};
+use super::digest::{self, CONTENT_DIGEST};
+use super::fields::{SignatureInput, dictionary, input_entry, signature_entry};
+use super::keys::{InstallPublicKey, verify_hmac};
+use super::message::MessageParts;
+use super::origin::{AuthorityProblem, Origin};
+use super::problem::{ComponentName, KeyProblem, SignatureLabel, SignatureProblem};
+
+/// The request's two signature fields, parsed once for both labels.
+struct Fields {
+    inputs: Result<Option<Dictionary>, sfv::Error>,
+    signatures: Result<Option<Dictionary>, sfv::Error>,
+}
+
+/// What a labelled signature needs checked, once its rules have passed.
+struct Prepared {
+    base: Vec<u8>,
+    signature: Vec<u8>,
+    covers_digest: bool,
+}
+
+impl MessageSigning {
+    /// Whether an adapter must buffer this request's body before calling
+    /// [`Gate::check_message`](crate::Gate::check_message): message signing
+    /// is on and the request has a `Content-Digest` header. A signature
+    /// covering `content-digest` without the header is rejected without
+    /// looking at the body.
+    pub fn needs_body<H: RequestHeaders + ?Sized>(&self, headers: &H) -> bool {
+        self.inner.policy != SignaturePolicy::Off && digest::present(headers)
+    }
+
+    /// Checks the message signatures of a request whose token verified as
+    /// `claims`. `token_header` is the verifier's token header (required to
+    /// be covered by default); `body` is the buffered body, if any.
+    ///
+    /// [`Gate::check_message`](crate::Gate::check_message) calls this;
+    /// adapters call the gate.
+    pub fn verify<H: RequestHeaders + ?Sized>(
+        &self,
+        claims: &ApproovClaims,
+        token_header: &str,
+        parts: &MessageParts<'_, H>,
+        body: Option<&[u8]>,
+    ) -> Result<(), Rejection> {
+        let i = &*self.inner;
+        let install = match i.policy {
+            SignaturePolicy::Off => return Ok(()),
+            SignaturePolicy::IfTokenHasIpk => claims.ipk().is_some(),
+            SignaturePolicy::Always => true,
+        };
+        let account = match claims.mskid() {
+            Some(mskid) if !i.accounts.is_empty() => {
+                Some(i.accounts.get(mskid).ok_or(Rejection::SignatureKey {
+                    label: SignatureLabel::Account,
+                    problem: KeyProblem::UnknownMskid,
+                })?)
+            }
+            _ => None,
+        };
+        let headers = parts.headers();
+        let mut covers_digest = false;
+        if install || account.is_some() {
+            let fields = Fields {
+                inputs: dictionary(headers, "signature-input"),
+                signatures: dictionary(headers, "signature"),
+            };
+            let origin = Origin::of_request(i.public_origin.as_ref(), i.trust_forwarded, parts);
+            if install {
+                let label = SignatureLabel::Install;
+                let ipk = claims.ipk().ok_or(Rejection::SignatureMissing { label })?;
+                let key = InstallPublicKey::from_ipk(ipk)
+                    .map_err(|problem| Rejection::SignatureKey { label, problem })?;
+                let p = self.prepare(label, &fields, parts, &origin, token_header)?;
+                if !key.verify(&p.base, &p.signature) {
+                    return Err(invalid(label, SignatureProblem::Mismatch));
+                }
+                covers_digest |= p.covers_digest;
+            }
+            if let Some(key) = account {
+                let label = SignatureLabel::Account;
+                let p = self.prepare(label, &fields, parts, &origin, token_header)?;
+                if !verify_hmac(key, &p.base, &p.signature) {
+                    return Err(invalid(label, SignatureProblem::Mismatch));
+                }
+                covers_digest |= p.covers_digest;
+            }
+        }
+        if covers_digest || (i.check_digest_when_present && digest::present(headers)) {
+            digest::check(headers, body)?;
+        }
+        Ok(())
+    }
+
+    /// The signature base (RFC 9421 §2.5) of the signature labelled `label`
+    /// in this request's `Signature-Input`, as this configuration computes
+    /// it; `None` when the entry is absent or the base cannot be built.
+    /// For diagnosing clients that sign something else than the server sees.
+    pub fn signature_base<H: RequestHeaders + ?Sized>(
+        &self,
+        parts: &MessageParts<'_, H>,
+        label: &str,
+    ) -> Option<Vec<u8>> {
+        let inputs = dictionary(parts.headers(), "signature-input").ok()??;
+        let input = input_entry(&inputs, label).ok()??;
+        let i = &*self.inner;
+        let origin = Origin::of_request(i.public_origin.as_ref(), i.trust_forwarded, parts);
+        base::build(parts, &origin, &input).ok()
+    }
+
+    fn prepare<H: RequestHeaders + ?Sized>(
+        &self,
+        label: SignatureLabel,
+        fields: &Fields,
+        parts: &MessageParts<'_, H>,
+        origin: &Result<Origin, (Origin, AuthorityProblem)>,
+        token_header: &str,
+    ) -> Result<Prepared, Rejection> {
+        let missing = Rejection::SignatureMissing { label };
+        let input = match &fields.inputs {
+            Err(_) => return Err(invalid(label, SignatureProblem::MalformedInput)),
+            Ok(None) => return Err(missing),
+            Ok(Some(dict)) => input_entry(dict, label.as_str())
+                .map_err(|p| invalid(label, p))?
+                .ok_or_else(|| missing.clone())?,
+        };
+        let signature = match &fields.signatures {
+            Err(_) => return Err(invalid(label, SignatureProblem::MalformedSignature)),
+            Ok(None) => return Err(missing),
+            Ok(Some(dict)) => signature_entry(dict, label.as_str())
+                .map_err(|p| invalid(label, p))?
+                .ok_or(missing)?,
+        };
+        self.check_params(label, &input)?;
+        self.check_required(label, &input, token_header)?;
+        let base = base::build(parts, origin, &input).map_err(|e| match e {
+            BaseError::Unsupported(component) => {
+                Rejection::SignatureUnsupported { label, component }
+            }
+            BaseError::Invalid(problem) => invalid(label, problem),
+        })?;
+        let covers_digest = input.components.iter().any(|item| {
+            matches!(
+                Component::parse(item),
+                Ok(Component::Field(CONTENT_DIGEST, _))
+            )
+        });
+        Ok(Prepared {
+            base,
+            signature,
+            covers_digest,
+        })
+    }
+
+    /// `alg`, `created` and `expires` (RFC 9421 §2.3). `keyid`, `nonce`,
+    /// `tag` and unknown parameters are ignored: they are signed as part of
+    /// `@signature-params`, and nothing here depends on them.
+    fn check_params(&self, label: SignatureLabel, input: &SignatureInput) -> Result<(), Rejection> {
+        let i = &*self.inner;
+        let mut alg = None;
+        let (mut created, mut expires) = (None, None);
+        for (key, value) in &input.params {
+            match key.as_str() {
+                "alg" => alg = Some(value),
+                "created" => created = Some(integer(label, value)?),
+                "expires" => expires = Some(integer(label, value)?),
+                _ => {}
+            }
+        }
+        if let Some(alg) = alg {
+            let matches = matches!(alg, BareItem::String(s) if s.as_str() == label.algorithm());
+            if !matches {
+                return Err(invalid(label, SignatureProblem::Algorithm));
+            }
+        }
+        let now = unix_seconds(i.clock.now());
+        let skew = i.clock_skew.as_secs_f64();
+        if let (Some(created), Some(expires)) = (created, expires)
+            && expires < created
+        {
+            return Err(invalid(label, SignatureProblem::ExpiresBeforeCreated));
+        }
+        match created {
+            None if i.require_created => {
+                return Err(invalid(label, SignatureProblem::CreatedMissing));
+            }
+            None => {}
+            Some(created) => {
+                let created = created as f64;
+                if created > now + skew {
+                    return Err(invalid(label, SignatureProblem::CreatedInFuture));
+                }
+                if now - created > i.max_age.as_secs_f64() + skew {
+                    return Err(Rejection::SignatureExpired { label });
+                }
+            }
+        }
+        if expires.is_some_and(|expires| (expires as f64) + skew < now) {
+            return Err(Rejection::SignatureExpired { label });
+        }
+        Ok(())
+    }
+
+    fn check_required(
+        &self,
+        label: SignatureLabel,
+        input: &SignatureInput,
+        token_header: &str,
+    ) -> Result<(), Rejection> {
+        let token_header = token_header.to_ascii_lowercase();
+        let defaults = ["@method", "@target-uri", token_header.as_str()];
+        let required: Vec<&str> = match &self.inner.required {
+            Some(list) => list.iter().map(String::as_str).collect(),
+            None => defaults.to_vec(),
+        };
+        for name in required {
+            let covered = input.components.iter().any(|item| {
+                item.params.is_empty()
+                    && matches!(&item.bare_item, BareItem::String(s) if s.as_str() == name)
+            });
+            if !covered {
+                let component = ComponentName::new(&format!("\"{name}\""));
+                return Err(invalid(label, SignatureProblem::NotCovered(component)));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn integer(label: SignatureLabel, value: &BareItem) -> Result<i64, Rejection> {
+    match value {
+        BareItem::Integer(n) => Ok(i64::from(*n)),
+        _ => Err(invalid(label, SignatureProblem::Parameter)),
+    }
+}
+
+fn invalid(label: SignatureLabel, problem: SignatureProblem) -> Rejection {
+    Rejection::SignatureInvalid { label, problem }
+}
