@@ -9,7 +9,10 @@
 #![allow(clippy::unwrap_used)]
 
 use approov_core::mint::TokenBuilder;
+
+mod signed;
 use serde_json::json;
+pub use signed::{ACCOUNT_SECRET, AUTHORITY, MSKID, message_signing};
 
 /// The app secret: `S1` of `shared/vectors/approov-published.json`.
 pub const SECRET: &str =
@@ -55,11 +58,18 @@ pub enum Route {
     Custom,
     /// `/no-preflight-skip`: like `Plain` but CORS preflights are checked too.
     NoPreflightSkip,
+    /// `/message-signing` (`GET` and `POST`): an installation signature is
+    /// required always ([`SignaturePolicy::Always`]); `Content-Digest` is
+    /// verified when present. See [`message_signing`].
+    MessageSigning,
+    /// `/message-signing/account`: like `MessageSigning`, with the account
+    /// message-signing secret [`ACCOUNT_SECRET`] under [`MSKID`].
+    MessageSigningAccount,
 }
 
 impl Route {
     /// Every route.
-    pub const ALL: [Route; 7] = [
+    pub const ALL: [Route; 9] = [
         Route::Plain,
         Route::Bound,
         Route::Health,
@@ -67,6 +77,8 @@ impl Route {
         Route::BoundReportOnly,
         Route::Custom,
         Route::NoPreflightSkip,
+        Route::MessageSigning,
+        Route::MessageSigningAccount,
     ];
 
     /// The path the apps mount it at.
@@ -79,6 +91,8 @@ impl Route {
             Route::BoundReportOnly => "/token-binding/report-only",
             Route::Custom => "/custom",
             Route::NoPreflightSkip => "/no-preflight-skip",
+            Route::MessageSigning => "/message-signing",
+            Route::MessageSigningAccount => "/message-signing/account",
         }
     }
 
@@ -92,9 +106,12 @@ impl Route {
     }
 
     /// Whether the example servers have this route (they mount `/`,
-    /// `/token-binding` and `/health` only).
+    /// `/token-binding`, `/health` and `/message-signing`).
     pub const fn in_examples(self) -> bool {
-        matches!(self, Route::Plain | Route::Bound | Route::Health)
+        matches!(
+            self,
+            Route::Plain | Route::Bound | Route::Health | Route::MessageSigning
+        )
     }
 }
 
@@ -109,6 +126,9 @@ pub enum Expect {
     Preflight,
     /// An unprotected route: 200 whatever the token.
     Unprotected,
+    /// The body is over the message-signing limit: 413 with `{}`, and the
+    /// handler is not called.
+    BodyTooLarge,
 }
 
 /// One request and what every adapter must answer.
@@ -122,6 +142,8 @@ pub struct Case {
     pub route: Route,
     /// Headers in order; values are raw bytes (some cases are not UTF-8).
     pub headers: Vec<(&'static str, Vec<u8>)>,
+    /// The request body (empty for most cases).
+    pub body: Vec<u8>,
     /// The expected result.
     pub expect: Expect,
 }
@@ -130,6 +152,7 @@ impl Case {
     /// The status every adapter must answer.
     pub fn status(&self) -> u16 {
         match (self.expect, self.route) {
+            (Expect::BodyTooLarge, _) => 413,
             (Expect::Reject(_), Route::Custom) => CUSTOM_STATUS,
             (Expect::Reject(_), Route::ReportOnly | Route::BoundReportOnly) => 200,
             (Expect::Reject(_), _) => 401,
@@ -143,6 +166,7 @@ impl Case {
             Expect::Accept | Expect::Unprotected => "verified",
             Expect::Reject(kind) => kind,
             Expect::Preflight => "skipped_preflight",
+            Expect::BodyTooLarge => "body_too_large",
         }
     }
 }
@@ -184,7 +208,7 @@ pub fn all_requests() -> Vec<Case> {
         .collect()
 }
 
-fn token_header(token: impl Into<Vec<u8>>) -> (&'static str, Vec<u8>) {
+pub(crate) fn token_header(token: impl Into<Vec<u8>>) -> (&'static str, Vec<u8>) {
     (TOKEN_HEADER, token.into())
 }
 
@@ -193,14 +217,14 @@ pub fn valid_token() -> String {
     base().sign_hs256_base64(SECRET).unwrap()
 }
 
-fn base() -> TokenBuilder {
+pub(crate) fn base() -> TokenBuilder {
     TokenBuilder::new()
         .exp(4_000_000_000.0)
         .claim("ip", "1.2.3.4")
         .claim("did", "ExampleApproovTokenDID==")
 }
 
-fn sign(builder: TokenBuilder) -> String {
+pub(crate) fn sign(builder: TokenBuilder) -> String {
     builder.sign_hs256_base64(SECRET).unwrap()
 }
 
@@ -454,6 +478,7 @@ pub fn cases() -> Vec<Case> {
                 ("Origin", b"https://app.example".to_vec()),
                 ("Access-Control-Request-Method", b"GET".to_vec()),
             ],
+            body: Vec::new(),
             expect: Expect::Preflight,
         },
         Case {
@@ -461,6 +486,7 @@ pub fn cases() -> Vec<Case> {
             method: "OPTIONS",
             route: Route::Plain,
             headers: vec![],
+            body: Vec::new(),
             expect: Expect::Reject("missing"),
         },
         Case {
@@ -471,6 +497,7 @@ pub fn cases() -> Vec<Case> {
                 ("Origin", b"https://app.example".to_vec()),
                 ("Access-Control-Request-Method", b"GET".to_vec()),
             ],
+            body: Vec::new(),
             expect: Expect::Reject("missing"),
         },
         case(
@@ -511,9 +538,11 @@ pub fn cases() -> Vec<Case> {
             method: "GET",
             route: Route::Plain,
             headers: vec![token_header(token)],
+            body: Vec::new(),
             expect,
         });
     }
+    list.extend(crate::signed::cases());
     list
 }
 
@@ -528,6 +557,7 @@ fn case(
         method: "GET",
         route,
         headers,
+        body: Vec::new(),
         expect,
     }
 }
@@ -573,14 +603,16 @@ pub fn check(case: &Case, answer: &Answer) -> Result<(), String> {
                 return fail(format!("expected {OUTCOME_HEADER}: {}", case.outcome()));
             }
         }
-        (Expect::Reject(_), _) => {
+        (Expect::Reject(_) | Expect::BodyTooLarge, _) => {
             if answer.body != b"{}" {
                 return fail("expected body {}".into());
             }
             if answer.header("content-type") != Some("application/json") {
                 return fail("expected content-type application/json".into());
             }
-            if answer.header("www-authenticate") != Some("Approov") {
+            if case.expect != Expect::BodyTooLarge
+                && answer.header("www-authenticate") != Some("Approov")
+            {
                 return fail("expected www-authenticate: Approov".into());
             }
         }

@@ -38,14 +38,19 @@ fn middleware(route: Route) -> ApproovMiddleware {
                 .body(CUSTOM_BODY)
         }),
         Route::NoPreflightSkip => ApproovMiddleware::new(v).skip_cors_preflight(false),
-        Route::Health => unreachable!("not protected"),
+        Route::Health | Route::MessageSigning | Route::MessageSigningAccount => {
+            unreachable!("not in this app yet")
+        }
     }
 }
 
 fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(Route::Health.path(), web::get().to(|| async { "ok" }));
     for route in Route::ALL {
-        if route == Route::Health {
+        if matches!(
+            route,
+            Route::Health | Route::MessageSigning | Route::MessageSigningAccount
+        ) {
             continue;
         }
         let resource = web::resource(route.path()).wrap(middleware(route));
@@ -94,7 +99,13 @@ async fn send(
 async fn every_case_gives_the_expected_answer() {
     let app = test::init_service(App::new().configure(configure)).await;
     let mut failures = Vec::new();
-    for case in all_requests() {
+    // Message-signing routes join once the adapters have the option.
+    for case in all_requests().into_iter().filter(|c| {
+        !matches!(
+            c.route,
+            Route::MessageSigning | Route::MessageSigningAccount
+        )
+    }) {
         if let Err(e) = check(&case, &send(&app, &case).await) {
             failures.push(e);
         }

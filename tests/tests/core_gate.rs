@@ -1,7 +1,8 @@
 //! The conformance table run against `approov_core::Gate` itself: the
 //! reference every adapter must agree with.
 
-use approov_conformance::{Case, Expect, Route, cases};
+use approov_conformance::{Case, Expect, Route, cases, message_signing};
+use approov_core::signing::MessageParts;
 use approov_core::{ApproovOutcome, Decision, Gate, TokenBinding, Verifier};
 
 fn gate(route: Route) -> Option<Gate> {
@@ -21,6 +22,8 @@ fn gate(route: Route) -> Option<Gate> {
         Route::ReportOnly => Gate::new(verifier).report_only(true),
         Route::BoundReportOnly => Gate::new(bound()).report_only(true),
         Route::NoPreflightSkip => Gate::new(verifier).skip_cors_preflight(false),
+        Route::MessageSigning => Gate::new(verifier).message_signing(message_signing(false)),
+        Route::MessageSigningAccount => Gate::new(verifier).message_signing(message_signing(true)),
     })
 }
 
@@ -28,7 +31,19 @@ fn outcome(case: &Case) -> &'static str {
     let Some(gate) = gate(case.route) else {
         return "verified";
     };
-    match gate.check(case.method, &case.headers) {
+    let decision = if gate.signing().is_some() {
+        if gate.needs_body(&case.headers) && case.body.len() > gate.max_body_len() {
+            return "body_too_large";
+        }
+        let parts = MessageParts::new(case.method, case.route.path(), &case.headers[..]);
+        let body = gate
+            .needs_body(&case.headers)
+            .then_some(case.body.as_slice());
+        gate.check_message(&parts, body)
+    } else {
+        gate.check(case.method, &case.headers)
+    };
+    match decision {
         Decision::Reject(r) => r.kind().as_str(),
         Decision::Forward(ApproovOutcome::Verified(_)) => "verified",
         Decision::Forward(ApproovOutcome::SkippedPreflight) => "skipped_preflight",
@@ -53,6 +68,24 @@ fn every_case_matches_the_core_gate() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn the_sf_string_case_really_sends_an_sf_string() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.name == "ms_valid_signature_as_sf_string")
+        .expect("case");
+    let (_, sig) = case
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("signature"))
+        .expect("Signature header");
+    assert!(
+        sig.starts_with(b"install=\""),
+        "{}",
+        String::from_utf8_lossy(sig)
+    );
 }
 
 #[test]

@@ -40,7 +40,9 @@ fn protected(route: Route, handler: MethodRouter) -> Router {
                 .expect("static response")
         }),
         Route::NoPreflightSkip => ApproovLayer::new(v).skip_cors_preflight(false),
-        Route::Health => unreachable!("not protected"),
+        Route::Health | Route::MessageSigning | Route::MessageSigningAccount => {
+            unreachable!("not in this app yet")
+        }
     };
     Router::new()
         .route(route.path(), handler)
@@ -51,7 +53,7 @@ fn app() -> Router {
     let mut app = Router::new().route(Route::Health.path(), get(|| async { "ok" }));
     for route in Route::ALL {
         let handler = match route {
-            Route::Health => continue,
+            Route::Health | Route::MessageSigning | Route::MessageSigningAccount => continue,
             Route::ReportOnly | Route::BoundReportOnly => get(echo).options(echo),
             _ => get(hello).options(hello),
         };
@@ -96,7 +98,13 @@ async fn send(app: &Router, case: &Case) -> Answer {
 async fn every_case_gives_the_expected_answer() {
     let app = app();
     let mut failures = Vec::new();
-    for case in all_requests() {
+    // Message-signing routes join once the adapters have the option.
+    for case in all_requests().into_iter().filter(|c| {
+        !matches!(
+            c.route,
+            Route::MessageSigning | Route::MessageSigningAccount
+        )
+    }) {
         if let Err(e) = check(&case, &send(&app, &case).await) {
             failures.push(e);
         }
