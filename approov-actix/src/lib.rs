@@ -45,9 +45,12 @@
 //!   instance has its own options: token binding
 //!   ([`token_binding`](ApproovMiddleware::token_binding)), token header,
 //!   [report-only mode](ApproovMiddleware::report_only), CORS preflight
-//!   skipping (on by default) and a custom
-//!   [rejection response](ApproovMiddleware::rejection_response).
-//! - It calls [`approov_core::Gate::check`] once per request, which
+//!   skipping (on by default), a custom
+//!   [rejection response](ApproovMiddleware::rejection_response) and
+//!   [message signing](ApproovMiddleware::message_signing).
+//! - It calls [`approov_core::Gate::check`] once per request
+//!   ([`Gate::check_message`](approov_core::Gate::check_message) with
+//!   message signing), which
 //!   verifies the token and logs each rejection through `tracing` (target
 //!   `approov`, with the reason's kind and never the token).
 //! - A request that is let through carries
@@ -58,6 +61,71 @@
 //! - A rejection answers [`default_rejection_response`]: 401,
 //!   `content-type: application/json`, `www-authenticate: Approov` and `{}`,
 //!   as the official Approov backends do. The reason is never sent.
+//!
+//! # Message signing
+//! With [`ApproovMiddleware::message_signing`], requests must also carry
+//! the HTTP message signature (RFC 9421) the app makes with its
+//! installation key, whose public half is the token's `ipk` claim (see
+//! [`approov_core::signing`]). Per request, the middleware:
+//! 1. without a `Content-Digest` header, calls
+//!    [`Gate::check_message`](approov_core::Gate::check_message) at once,
+//!    with the method, target, `Host` and headers;
+//! 2. with one, reads the body up to
+//!    [`Gate::max_body_len`](approov_core::Gate::max_body_len) (413 `{}`
+//!    beyond it, 400 `{}` when it cannot be read), checks it, and gives the
+//!    handler the same bytes;
+//! 3. treats the decision like a token check: 401 `{}` on rejection, or
+//!    the extensions and the handler.
+//!
+//! Without message signing the middleware never touches the body and
+//! allocates nothing per request.
+//!
+//! ```
+//! use actix_web::{App, HttpResponse, test, web};
+//! use approov_actix::ApproovMiddleware;
+//! use approov_core::mint::{InstallKey, RequestSigner, TokenBuilder};
+//! use approov_core::signing::{MessageSigning, SignaturePolicy};
+//! use approov_core::Verifier;
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let secret = approov_core::mint::generate_secret_base64();
+//! let verifier = Verifier::builder().secret_base64(&secret).build()?;
+//! let signing = MessageSigning::builder().policy(SignaturePolicy::Always).build()?;
+//! let app = test::init_service(
+//!     App::new()
+//!         .wrap(ApproovMiddleware::new(verifier).message_signing(signing))
+//!         .route("/shapes", web::post().to(|body: web::Bytes| async move {
+//!             HttpResponse::Ok().body(body)
+//!         })),
+//! )
+//! .await;
+//!
+//! // The app: a token carrying its installation key, and a signed request.
+//! let key = InstallKey::generate()?;
+//! let token = TokenBuilder::approov_example().claim("ipk", key.ipk()).sign_hs256_base64(&secret)?;
+//! let signed = RequestSigner::new("POST", "http://api.example.com/shapes")?
+//!     .header("Approov-Token", &token)
+//!     .body(r#"{"shape":"circle"}"#)
+//!     .sign_install(&key)
+//!     .finish()?;
+//! let mut req = test::TestRequest::post().uri(&signed.path_and_query);
+//! for (name, value) in &signed.headers {
+//!     req = req.insert_header((name.as_str(), value.as_str()));
+//! }
+//! let req = req.set_payload(signed.body.clone().unwrap_or_default());
+//! let body = test::call_and_read_body(&app, req.to_request()).await;
+//! assert_eq!(body, r#"{"shape":"circle"}"#);
+//!
+//! // The same token without the signature: 401.
+//! let req = test::TestRequest::post()
+//!     .uri("/shapes")
+//!     .insert_header(("Host", "api.example.com"))
+//!     .insert_header(("Approov-Token", token.as_str()));
+//! let res = test::call_service(&app, req.to_request()).await;
+//! assert_eq!(res.status(), 401);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
 //!
 //! # Token binding on some routes only
 //! ```
@@ -84,6 +152,7 @@ mod headers;
 mod middleware;
 mod response;
 mod service;
+mod signing;
 
 pub use extract::{Approov, Outcome, Unverified};
 pub use headers::ActixHeaders;

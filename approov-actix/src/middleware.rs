@@ -8,6 +8,7 @@ use std::sync::Arc;
 use actix_web::HttpResponse;
 use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
+use approov_core::signing::MessageSigning;
 use approov_core::{ConfigError, Gate, Rejection, TokenBinding, Verifier};
 
 use crate::response::Respond;
@@ -119,6 +120,55 @@ impl ApproovMiddleware {
         self
     }
 
+    /// Also checks HTTP message signatures (RFC 9421) and `Content-Digest`
+    /// (RFC 9530) on the routes this instance wraps, as configured by
+    /// `signing` (see [`approov_core::signing`]). Off by default; without
+    /// it the body is never read and nothing is allocated per request.
+    ///
+    /// With it, a request that has a `Content-Digest` header has its body
+    /// read first, up to [`MessageSigning::max_body_len`] (1 MiB by
+    /// default), and the same bytes are then handed to the handler, so
+    /// `web::Bytes`, `web::Json` and `web::Payload` work as usual. A longer
+    /// body (or a `Content-Length` saying so) is answered
+    /// `413 Payload Too Large` with `{}`, and a body that cannot be read
+    /// (the client broke off) `400 Bad Request` with `{}`, without calling
+    /// the handler, in report-only mode too: the middleware cannot pass on
+    /// a body it did not keep. Signature rejections are answered like token
+    /// rejections (401 `{}`, or the custom
+    /// [`rejection_response`](Self::rejection_response)).
+    ///
+    /// The scheme and authority signed as `@scheme`, `@authority` and
+    /// `@target-uri` come from the request line (absolute form) or HTTP/2,
+    /// else the `Host` header, with `https` when the server listens with
+    /// TLS. Behind a proxy, set
+    /// [`public_origin`](approov_core::signing::MessageSigningBuilder::public_origin)
+    /// (or trust the proxy's forwarded headers) on `signing`.
+    ///
+    /// ```
+    /// use actix_web::{App, HttpResponse, web};
+    /// use approov_actix::ApproovMiddleware;
+    /// use approov_core::Verifier;
+    /// use approov_core::signing::{MessageSigning, SignaturePolicy};
+    ///
+    /// # let verifier = Verifier::builder().secret_base64("c2VjcmV0").build()?;
+    /// // Every request must carry an installation signature.
+    /// let signing = MessageSigning::builder()
+    ///     .policy(SignaturePolicy::Always)
+    ///     .public_origin("https://api.example.com")
+    ///     .build()?;
+    /// let approov = ApproovMiddleware::new(verifier).message_signing(signing);
+    /// let app = App::new().service(
+    ///     web::resource("/shapes")
+    ///         .wrap(approov)
+    ///         .post(|body: web::Bytes| async move { HttpResponse::Ok().body(body) }),
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn message_signing(mut self, signing: MessageSigning) -> Self {
+        self.gate = self.gate.message_signing(signing);
+        self
+    }
+
     /// Answers rejections with `respond(&rejection)` instead of
     /// [`default_rejection_response`](crate::default_rejection_response).
     ///
@@ -172,7 +222,8 @@ impl ApproovMiddleware {
 
 impl<S, B> Transform<S, ServiceRequest> for ApproovMiddleware
 where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>>,
+    S: Service<ServiceRequest, Response = ServiceResponse<B>> + 'static,
+    B: 'static,
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = S::Error;

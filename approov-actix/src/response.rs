@@ -1,10 +1,12 @@
-//! The rejection response: the default one, and the hook for a custom one.
+//! The responses the middleware writes itself: the default rejection, the
+//! hook for a custom one, and the answers to bodies it cannot buffer.
 
 use std::sync::Arc;
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
+use approov_core::signing::BODY_TOO_LARGE_STATUS;
 use approov_core::{Rejection, response};
 
 /// A user-supplied rejection response builder, shared by every worker.
@@ -29,5 +31,35 @@ pub fn default_rejection_response() -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, response::CONTENT_TYPE))
         .insert_header((header::WWW_AUTHENTICATE, response::WWW_AUTHENTICATE))
+        .body(response::BODY)
+}
+
+/// The rejection response for `rejection`: the custom one when configured,
+/// else the default.
+pub(crate) fn rejection_response(respond: Option<&Respond>, rejection: &Rejection) -> HttpResponse {
+    match respond {
+        Some(respond) => respond(rejection),
+        None => default_rejection_response(),
+    }
+}
+
+/// `413 Payload Too Large` with `{}`: a body that message signing must
+/// check is longer than [`Gate::max_body_len`](approov_core::Gate::max_body_len).
+pub(crate) fn payload_too_large_response() -> HttpResponse {
+    let status =
+        StatusCode::from_u16(BODY_TOO_LARGE_STATUS).unwrap_or(StatusCode::PAYLOAD_TOO_LARGE);
+    empty_json(status)
+}
+
+/// `400 Bad Request` with `{}`: the body could not be read (the client
+/// broke off, or sent a malformed chunked encoding). Never a 5xx: the
+/// fault is the client's.
+pub(crate) fn unreadable_body_response() -> HttpResponse {
+    empty_json(StatusCode::BAD_REQUEST)
+}
+
+fn empty_json(status: StatusCode) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, response::CONTENT_TYPE))
         .body(response::BODY)
 }

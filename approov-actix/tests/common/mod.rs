@@ -2,6 +2,8 @@
 //! rejection response names the reason, and assertions on replies.
 #![allow(dead_code)]
 
+pub mod signed;
+
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};

@@ -1,7 +1,10 @@
 //! `actix-hello`: an actix-web 4 API protected by Approov with `approov-actix`.
 //!
 //! `GET /` needs a valid Approov token, `GET /token-binding` also needs the
-//! token bound to the `Authorization` header, `GET /health` is open.
+//! token bound to the `Authorization` header, `GET` and `POST
+//! /message-signing` also need the app's HTTP message signature (RFC 9421,
+//! with the body's `Content-Digest` checked when sent), `GET /health` is
+//! open.
 //! Run: `APPROOV_BASE64_SECRET=... cargo run -p approov-examples --bin actix-hello`
 //! (without the secret it makes a development one and prints a token).
 
@@ -9,7 +12,8 @@ use std::process::ExitCode;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use approov_actix::{Approov, ApproovMiddleware};
-use approov_examples::{Setup, served};
+use approov_core::signing::{MessageSigning, SignaturePolicy};
+use approov_examples::{Setup, StartError, served};
 use serde_json::json;
 
 #[actix_web::main]
@@ -20,6 +24,16 @@ async fn main() -> ExitCode {
     };
     let approov = ApproovMiddleware::new(setup.verifier);
     let bound = approov.clone().token_binding(setup.token_binding);
+    // Every request must be signed by the app installation whose key the
+    // token names; a `Content-Digest`, when sent, must match the body.
+    let signing = match MessageSigning::builder()
+        .policy(SignaturePolicy::Always)
+        .build()
+    {
+        Ok(signing) => signing,
+        Err(e) => return StartError::from(e).exit(),
+    };
+    let signed = approov.clone().message_signing(signing);
     // Wrapping each resource, not the App, keeps unknown paths 404.
     let server = HttpServer::new(move || {
         App::new()
@@ -28,6 +42,12 @@ async fn main() -> ExitCode {
                 web::resource("/token-binding")
                     .wrap(bound.clone())
                     .get(hello),
+            )
+            .service(
+                web::resource("/message-signing")
+                    .wrap(signed.clone())
+                    .get(hello)
+                    .post(hello),
             )
             .service(web::resource("/health").get(health))
     })
