@@ -8,13 +8,21 @@ use actix_web::{App, HttpResponse, test, web};
 use approov_actix::{ApproovMiddleware, Outcome};
 use approov_conformance::{
     Answer, CUSTOM_BODY, CUSTOM_STATUS, Case, HELLO_BODY, OUTCOME_HEADER, REASON_HEADER, Route,
-    all_requests, binding, check, outcome_name, verifier,
+    all_requests, binding, check, message_signing, outcome_name, verifier,
 };
 
 async fn hello() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(HELLO_BODY)
+}
+
+/// Answers only when the body arrived intact after the adapter buffered it.
+async fn hello_with_body(body: web::Bytes) -> HttpResponse {
+    if body.is_empty() {
+        return HttpResponse::BadRequest().finish();
+    }
+    hello().await
 }
 
 async fn echo(outcome: Option<Outcome>) -> HttpResponse {
@@ -38,19 +46,18 @@ fn middleware(route: Route) -> ApproovMiddleware {
                 .body(CUSTOM_BODY)
         }),
         Route::NoPreflightSkip => ApproovMiddleware::new(v).skip_cors_preflight(false),
-        Route::Health | Route::MessageSigning | Route::MessageSigningAccount => {
-            unreachable!("not in this app yet")
+        Route::MessageSigning => ApproovMiddleware::new(v).message_signing(message_signing(false)),
+        Route::MessageSigningAccount => {
+            ApproovMiddleware::new(v).message_signing(message_signing(true))
         }
+        Route::Health => unreachable!("not protected"),
     }
 }
 
 fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(Route::Health.path(), web::get().to(|| async { "ok" }));
     for route in Route::ALL {
-        if matches!(
-            route,
-            Route::Health | Route::MessageSigning | Route::MessageSigningAccount
-        ) {
+        if route == Route::Health {
             continue;
         }
         let resource = web::resource(route.path()).wrap(middleware(route));
@@ -58,6 +65,9 @@ fn configure(cfg: &mut web::ServiceConfig) {
             Route::ReportOnly | Route::BoundReportOnly => resource
                 .route(web::get().to(echo))
                 .route(web::method(Method::OPTIONS).to(echo)),
+            Route::MessageSigning | Route::MessageSigningAccount => resource
+                .route(web::get().to(hello))
+                .route(web::post().to(hello_with_body)),
             _ => resource
                 .route(web::get().to(hello))
                 .route(web::method(Method::OPTIONS).to(hello)),
@@ -73,6 +83,7 @@ async fn send(
     let mut request = test::TestRequest::default()
         .method(Method::from_bytes(case.method.as_bytes()).expect("method"))
         .uri(case.route.path())
+        .set_payload(case.body.clone())
         .to_request();
     for (name, value) in &case.headers {
         request.headers_mut().append(
