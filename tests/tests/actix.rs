@@ -110,13 +110,7 @@ async fn send(
 async fn every_case_gives_the_expected_answer() {
     let app = test::init_service(App::new().configure(configure)).await;
     let mut failures = Vec::new();
-    // Message-signing routes join once the adapters have the option.
-    for case in all_requests().into_iter().filter(|c| {
-        !matches!(
-            c.route,
-            Route::MessageSigning | Route::MessageSigningAccount
-        )
-    }) {
+    for case in all_requests() {
         if let Err(e) = check(&case, &send(&app, &case).await) {
             failures.push(e);
         }
