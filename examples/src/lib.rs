@@ -2,6 +2,8 @@
 //! `warp-hello`): configuration from the environment, a development secret
 //! when none is given, binding the listener, and clean exits on bad
 //! configuration. Each server binary then only wires its framework.
+//! [`proxy`] holds the `api-key-proxy` reverse proxy, built on the same
+//! start-up.
 //!
 //! | variable | meaning |
 //! |---|---|
@@ -33,6 +35,7 @@ mod dev;
 mod error;
 mod listen;
 mod logging;
+pub mod proxy;
 mod setup;
 mod shell;
 

@@ -32,12 +32,27 @@ impl Setup {
     /// development banner when no secret is set, then prints
     /// `listening on <ip>:<port>` on stdout.
     pub fn from_env() -> Result<Self, StartError> {
+        Self::start(true)
+    }
+
+    /// Like [`from_env`](Self::from_env), except that a missing secret is
+    /// a configuration error (exit code 2) instead of development mode: for
+    /// servers that guard something real, such as `api-key-proxy`, where a
+    /// printed development token would open the third-party key to anyone
+    /// who reads the logs.
+    pub fn from_env_requiring_secret() -> Result<Self, StartError> {
+        Self::start(false)
+    }
+
+    fn start(allow_development_secret: bool) -> Result<Self, StartError> {
         logging::init();
         // Non-UTF-8 values are passed on lossily so they fail as "not
         // base64" or "not <ip>:<port>" instead of looking unset.
         let var = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
-        let dev_secret = (var(SECRET_VAR).is_none() && var(SECRET_URL_VAR).is_none())
-            .then(approov_core::mint::generate_secret_base64);
+        let dev_secret = (allow_development_secret
+            && var(SECRET_VAR).is_none()
+            && var(SECRET_URL_VAR).is_none())
+        .then(approov_core::mint::generate_secret_base64);
         let verifier = VerifierBuilder::from_vars(|name| match &dev_secret {
             Some(secret) if name == SECRET_VAR => Some(secret.clone()),
             _ => var(name),

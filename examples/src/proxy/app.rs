@@ -1,0 +1,197 @@
+//! The axum application: `/health`, then every other request matched to a
+//! route by prefix, checked by approov-tower's layer, and forwarded.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::sync::Arc;
+
+use approov_core::Verifier;
+use approov_tower::ApproovLayer;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Router, middleware};
+use http::{HeaderName, Method, StatusCode};
+use tower::{Layer as _, ServiceExt as _};
+
+use super::client::{UpstreamClient, upstream_client};
+use super::config::HEALTH_PATH;
+use super::forward::{self, RouteState, Upstreams};
+use super::limit::DeviceLimiter;
+use super::log::{self, RequestInfo, TARGET};
+use super::{KeyPlacement, ProxyConfig, ProxyConfigError, reply};
+
+/// The proxy, ready to serve: routes, their rate limiters, the upstream
+/// client. Turn it into an axum [`Router`] with [`Proxy::router`].
+///
+/// ```
+/// use approov_examples::proxy::{Proxy, ProxyConfig};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let vars = [
+///     ("UPSTREAM_URL", "https://api.nasa.gov"),
+///     ("API_KEY", "DEMO_KEY"),
+///     ("API_KEY_QUERY_PARAM", "api_key"),
+/// ];
+/// let var = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+/// let proxy = Proxy::new(ProxyConfig::from_vars(var)?)?;
+/// let verifier = approov_core::Verifier::builder()
+///     .secret_base64(&approov_core::mint::generate_secret_base64())
+///     .build()?;
+/// let app: axum::Router = proxy.router(verifier);
+/// # drop(app);
+/// # Ok(())
+/// # }
+/// ```
+pub struct Proxy {
+    routes: Arc<[RouteState]>,
+    client: UpstreamClient,
+    report_only: bool,
+}
+
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let routes: Vec<_> = self.routes.iter().map(|s| &s.route).collect();
+        f.debug_struct("Proxy")
+            .field("routes", &routes)
+            .field("report_only", &self.report_only)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shared by every request.
+struct Shared {
+    /// Longest prefix first, so the first match is the most specific.
+    routes: Arc<[RouteState]>,
+    client: UpstreamClient,
+    approov: ApproovLayer,
+    token_header: HeaderName,
+}
+
+impl Proxy {
+    /// Builds the upstream client and the rate limiters.
+    pub fn new(config: ProxyConfig) -> Result<Self, ProxyConfigError> {
+        let mut routes: Vec<RouteState> = config
+            .routes
+            .into_iter()
+            .map(|route| RouteState {
+                limiter: route.rate_limit.map(DeviceLimiter::per_minute),
+                route,
+            })
+            .collect();
+        routes.sort_by_key(|s| std::cmp::Reverse(s.route.prefix.len()));
+        Ok(Self {
+            routes: routes.into(),
+            client: upstream_client()?,
+            report_only: config.report_only,
+        })
+    }
+
+    /// Logs one line per route (never the key), and a warning for each
+    /// plain-HTTP upstream off this machine, whose key would cross the
+    /// network in clear.
+    pub fn log_routes(&self) {
+        for state in self.routes.iter() {
+            let r = &state.route;
+            let placement = match r.key.placement() {
+                KeyPlacement::Query(name) => format!("query parameter {name}"),
+                KeyPlacement::Header(name) => format!("header {name}"),
+            };
+            tracing::info!(
+                target: TARGET,
+                route = &*r.name,
+                prefix = %r.prefix,
+                upstream = %r.upstream,
+                key = %placement,
+                timeout_seconds = r.timeout.as_secs(),
+                rate_limit_per_device_per_minute = r.rate_limit.map(|n| n.get()),
+                "route"
+            );
+            if !r.upstream.is_https() && !r.upstream.is_loopback() {
+                tracing::warn!(
+                    target: TARGET,
+                    route = &*r.name,
+                    "the upstream is plain http: its API key crosses the network unencrypted"
+                );
+            }
+        }
+        if self.report_only {
+            tracing::warn!(
+                target: TARGET,
+                "APPROOV_REPORT_ONLY is on: requests with a bad token are logged and \
+                 still forwarded with the key"
+            );
+        }
+    }
+
+    /// The axum application. Tokens are checked with `verifier` (its token
+    /// header and token binding apply); CORS preflights are checked like any
+    /// request, since mobile apps send none and a preflight let through
+    /// would reach the upstream with the key.
+    pub fn router(&self, verifier: Verifier) -> Router {
+        let token_header = HeaderName::from_bytes(verifier.token_header().as_bytes())
+            .unwrap_or_else(|_| HeaderName::from_static("approov-token"));
+        let approov = ApproovLayer::new(verifier)
+            .report_only(self.report_only)
+            .skip_cors_preflight(false);
+        let shared = Arc::new(Shared {
+            routes: self.routes.clone(),
+            client: self.client.clone(),
+            approov,
+            token_header,
+        });
+        Router::new()
+            .route(HEALTH_PATH, get(|| async { reply::health() }))
+            .fallback(dispatch)
+            .with_state(shared)
+            .layer(middleware::from_fn(log::log_request))
+    }
+}
+
+/// Finds the route, lets the Approov layer check the token, forwards.
+async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    // TRACE would echo the injected key back; CONNECT asks for a tunnel.
+    if matches!(*request.method(), Method::TRACE | Method::CONNECT) {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        return response;
+    }
+    let path = request.uri().path();
+    let Some(index) = shared
+        .routes
+        .iter()
+        .position(|s| s.route.strip(path).is_some())
+    else {
+        return reply::not_found();
+    };
+    let route_name = shared.routes[index].route.name.clone();
+    let inner = tower::service_fn({
+        let shared = shared.clone();
+        move |request: Request| {
+            let shared = shared.clone();
+            async move {
+                let up = Upstreams {
+                    client: &shared.client,
+                    token_header: &shared.token_header,
+                };
+                Ok::<_, Infallible>(forward::forward(&shared.routes[index], up, request).await)
+            }
+        }
+    });
+    let response = match shared.approov.layer(inner).oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    let mut response = response.map(Body::new);
+    if response.extensions().get::<RequestInfo>().is_none() {
+        // Only the layer's own 401 skips `forward`.
+        response.extensions_mut().insert(RequestInfo {
+            route: Some(route_name),
+            device: None,
+            approov: Some("rejected"),
+        });
+    }
+    response
+}

@@ -1,0 +1,133 @@
+//! Forwarding one request that passed the Approov check: rate limit, build
+//! the upstream request (key in, token and hop-by-hop headers out), send it
+//! with a deadline on the response head, stream the answer back.
+
+use std::error::Error;
+
+use approov_core::{ApproovClaims, ApproovOutcome};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::Response;
+use http::Version;
+use http::header::{self, HeaderName};
+
+use super::client::UpstreamClient;
+use super::limit::{DeviceLimiter, retry_after_seconds};
+use super::log::{DeviceHash, RequestInfo, TARGET};
+use super::{Route, hop, reply, route};
+
+/// A route and its rate limiter.
+pub(crate) struct RouteState {
+    pub(crate) route: Route,
+    pub(crate) limiter: Option<DeviceLimiter>,
+}
+
+/// What every forward needs besides the route.
+pub(crate) struct Upstreams<'a> {
+    pub(crate) client: &'a UpstreamClient,
+    /// The configured token header; the default one is removed as well.
+    pub(crate) token_header: &'a HeaderName,
+}
+
+/// Forwards `request` on `state`'s route and notes what happened for the
+/// log line.
+pub(crate) async fn forward(state: &RouteState, up: Upstreams<'_>, request: Request) -> Response {
+    let approov = match request.extensions().get::<ApproovOutcome>() {
+        Some(ApproovOutcome::Verified(_)) => "verified",
+        Some(ApproovOutcome::Rejected(_)) => "report_only_rejected",
+        Some(ApproovOutcome::SkippedPreflight) => "preflight",
+        Some(_) | None => "-",
+    };
+    let device = request
+        .extensions()
+        .get::<ApproovClaims>()
+        .and_then(ApproovClaims::did)
+        .map(DeviceHash::of);
+    let mut response = send(state, up, device, request).await;
+    response.extensions_mut().insert(RequestInfo {
+        route: Some(state.route.name.clone()),
+        device,
+        approov: Some(approov),
+    });
+    response
+}
+
+async fn send(
+    state: &RouteState,
+    up: Upstreams<'_>,
+    device: Option<DeviceHash>,
+    request: Request,
+) -> Response {
+    let route = &state.route;
+    if let Some(limiter) = &state.limiter
+        && let Err(wait) = limiter.check(device)
+    {
+        return reply::rate_limited(retry_after_seconds(wait));
+    }
+    let (parts, body) = request.into_parts();
+    let Some(rest) = route.strip(parts.uri.path()) else {
+        return reply::not_found();
+    };
+    if route::has_dot_segment(rest) {
+        return reply::bad_path();
+    }
+    let query = route.key.query(parts.uri.query());
+    let Ok(uri) = route.upstream.uri(rest, query.as_deref()) else {
+        return reply::bad_path();
+    };
+    let mut headers = parts.headers;
+    hop::remove_hop_by_hop(&mut headers);
+    headers.remove(header::HOST);
+    // The client already got its `100 Continue` from this proxy.
+    headers.remove(header::EXPECT);
+    headers.remove(up.token_header);
+    headers.remove(approov_core::DEFAULT_TOKEN_HEADER);
+    route.key.put_header(&mut headers);
+
+    let mut upstream = Request::new(body);
+    *upstream.method_mut() = parts.method;
+    *upstream.uri_mut() = uri;
+    *upstream.version_mut() = Version::HTTP_11;
+    *upstream.headers_mut() = headers;
+
+    match tokio::time::timeout(route.timeout, up.client.request(upstream)).await {
+        Err(_elapsed) => {
+            tracing::warn!(
+                target: TARGET,
+                route = &*route.name,
+                timeout_seconds = route.timeout.as_secs(),
+                "the upstream sent no response head in time"
+            );
+            reply::gateway_timeout()
+        }
+        Ok(Err(error)) => {
+            tracing::warn!(
+                target: TARGET,
+                route = &*route.name,
+                error = route.key.scrub(&error_chain(&error)),
+                "the upstream request failed"
+            );
+            reply::bad_gateway()
+        }
+        Ok(Ok(response)) => {
+            let (mut parts, body) = response.into_parts();
+            hop::remove_hop_by_hop(&mut parts.headers);
+            // A redirect that repeats the query, or a debugging header,
+            // would otherwise hand the key to the client.
+            route.key.redact_headers(&mut parts.headers);
+            Response::from_parts(parts, Body::new(body))
+        }
+    }
+}
+
+/// The error and its sources, `: `-separated, for the operator's log.
+fn error_chain(error: &dyn Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

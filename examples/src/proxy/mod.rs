@@ -1,0 +1,97 @@
+//! `api-key-proxy`: a reverse proxy that keeps third-party API keys out of
+//! the mobile app.
+//!
+//! The app calls the proxy with its Approov token and no key. The proxy
+//! checks the token with approov-tower's [`ApproovLayer`](approov_tower::ApproovLayer),
+//! adds the key, forwards the request to the third-party API and streams the
+//! answer back. A request without a genuine token gets `401` and never
+//! reaches the upstream, so a scripted client learns nothing, key included.
+//!
+//! # Configuration
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `APPROOV_BASE64_SECRET` | the Approov account secret; **required** (no development mode: the proxy guards a real key) |
+//! | `LISTEN_ADDR` | `<ip>:<port>`, default `127.0.0.1:8080`; port 0 picks a free one; `listening on <ip>:<port>` is printed once bound |
+//! | `UPSTREAM_URL` | the third-party API, `http(s)://host[:port][/base-path]`, e.g. `https://api.nasa.gov` |
+//! | `API_KEY` | the key |
+//! | `API_KEY_QUERY_PARAM` *or* `API_KEY_HEADER` | where the key goes: a query parameter (`api_key`) or a header (`X-Api-Key`); exactly one |
+//! | `PROXY_CONFIG` | instead of the three above: a TOML file of routes (below) |
+//! | `UPSTREAM_TIMEOUT_SECONDS` | time allowed from sending the request to the upstream's response head, default 30 → else `504` |
+//! | `RATE_LIMIT_PER_DEVICE_PER_MINUTE` | requests per minute per device (token `did`) and route, bursts up to the same number → else `429` with `Retry-After`; unset: no limit |
+//! | `APPROOV_REPORT_ONLY` | `true`: log bad tokens and forward anyway (for a roll-out); default `false` |
+//! | `APPROOV_TOKEN_BINDING_HEADER`, `APPROOV_TOKEN_HEADER`, `APPROOV_LEEWAY_SECONDS` | as for every example ([`approov_core::VerifierBuilder::from_env`]) |
+//! | `RUST_LOG` | log filter, default `info` |
+//!
+//! Missing or contradictory settings stop the proxy before it listens, with
+//! one line on stderr naming the setting, and exit code 2.
+//!
+//! # Routes file
+//!
+//! ```toml
+//! # PROXY_CONFIG=/etc/api-key-proxy.toml; each key stays in the environment.
+//! [[route]]
+//! name = "nasa"                       # for logs; default: the prefix
+//! prefix = "/nasa"                    # /nasa/planetary/apod -> <upstream>/planetary/apod
+//! upstream = "https://api.nasa.gov"
+//! key_env = "NASA_API_KEY"            # the variable holding this route's key
+//! key_query_param = "api_key"         # or key_header = "X-Api-Key"
+//!
+//! [[route]]
+//! prefix = "/weather"
+//! upstream = "https://api.example.com/v2"
+//! key_env = "WEATHER_API_KEY"
+//! key_header = "X-Api-Key"
+//! timeout_seconds = 10                      # default UPSTREAM_TIMEOUT_SECONDS
+//! rate_limit_per_device_per_minute = 30     # default RATE_LIMIT_PER_DEVICE_PER_MINUTE
+//! ```
+//!
+//! Prefixes match whole path segments and the longest wins; a prefix of `/`
+//! takes everything else. Without a file, the single upstream has prefix `/`.
+//!
+//! # What is forwarded
+//! Method, path (after the route prefix, appended to the upstream's base
+//! path), query and body, streamed. The key is set in its query parameter
+//! or header, after removing every parameter or header of that name the
+//! client sent. Not forwarded: the Approov token header, `Host` (set from
+//! the upstream URL), `Expect`, and the hop-by-hop headers of RFC 9110
+//! §7.6.1 (`Connection` and the headers it names, `Keep-Alive`,
+//! `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`,
+//! `Proxy-Authenticate`, `Proxy-Authorization`), which are also removed from
+//! the response. Response header values that contain the key are redacted.
+//! Paths with `.`/`..` segments get `400`, `TRACE` and `CONNECT` get `405`.
+//!
+//! # Answers of the proxy itself
+//! `GET /health` → `200 {"status":"ok"}` without a token. A bad token →
+//! `401 {}` (approov-tower's default). No route → `404`. Too many requests
+//! from a device → `429` and `Retry-After` (seconds); tokens without a
+//! `did` share one budget per route, so leaving `did` out does not escape the
+//! limit. Upstream unreachable → `502`, too slow → `504`. These bodies are
+//! `{"error": ..., "message": ...}` and never name the upstream or the key.
+//!
+//! # Logs
+//! One line per request (target `api_key_proxy`): method, path without the
+//! query, status, latency in ms to the response head, `device` (first 12
+//! hex digits of SHA-256 of the token's `did`), route and Approov outcome.
+//! Never the key, the token, the query or any header.
+
+mod app;
+mod client;
+mod config;
+mod error;
+mod file;
+mod forward;
+mod hop;
+mod key;
+mod limit;
+mod log;
+mod query;
+mod reply;
+mod route;
+
+pub use app::Proxy;
+pub use config::{DEFAULT_UPSTREAM_TIMEOUT, ProxyConfig};
+pub use error::ProxyConfigError;
+pub use key::{ApiKey, KeyPlacement};
+pub use log::TARGET as LOG_TARGET;
+pub use route::{Route, Upstream};

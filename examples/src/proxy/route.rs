@@ -1,0 +1,297 @@
+//! Routes: a path prefix, the upstream it leads to, and that upstream's key.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::Uri;
+use http::uri::{Authority, PathAndQuery, Scheme};
+
+use super::{ApiKey, ProxyConfigError};
+
+/// An upstream base URL: `http(s)://host[:port][/base-path]`. No
+/// credentials, query or fragment (keys belong in the route's key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    scheme: Scheme,
+    authority: Authority,
+    /// Without a trailing `/`; empty for the root.
+    base_path: String,
+}
+
+impl Upstream {
+    /// Parses an upstream URL; `setting` names its source for the error,
+    /// which never quotes the value (it might hold credentials).
+    pub fn parse(value: &str, setting: &str) -> Result<Self, ProxyConfigError> {
+        let invalid = |problem: &str| {
+            ProxyConfigError::invalid(
+                setting,
+                format!(
+                    "{problem}; it must be http(s)://host[:port][/base-path], \
+                     e.g. https://api.nasa.gov or https://api.example.com/v1"
+                ),
+            )
+        };
+        let value = value.trim();
+        let uri: Uri = value.parse().map_err(|_| invalid("it is not a URL"))?;
+        let scheme = match uri.scheme_str() {
+            Some(s) if s.eq_ignore_ascii_case("https") => Scheme::HTTPS,
+            Some(s) if s.eq_ignore_ascii_case("http") => Scheme::HTTP,
+            Some(_) => return Err(invalid("its scheme is neither https nor http")),
+            None => return Err(invalid("it has no scheme and host")),
+        };
+        let authority = uri
+            .authority()
+            .cloned()
+            .ok_or_else(|| invalid("it has no host"))?;
+        if authority.as_str().contains('@') {
+            return Err(invalid(
+                "it holds credentials (user:password@), which the proxy would \
+                 send to the upstream unprotected; put the key in its own variable",
+            ));
+        }
+        if authority.host().is_empty() {
+            return Err(invalid("it has no host"));
+        }
+        if uri.query().is_some() || value.contains('#') {
+            return Err(invalid("it has a query or fragment"));
+        }
+        Ok(Self {
+            scheme,
+            authority,
+            base_path: uri.path().trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// Whether requests to this upstream travel over TLS.
+    pub fn is_https(&self) -> bool {
+        self.scheme == Scheme::HTTPS
+    }
+
+    /// Whether the host is loopback (`localhost`, `127.x`, `[::1]`).
+    pub(crate) fn is_loopback(&self) -> bool {
+        let host = self
+            .authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// The upstream URI for `rest` (the request path after the route
+    /// prefix: empty or starting with `/`) and `query`.
+    pub(crate) fn uri(&self, rest: &str, query: Option<&str>) -> Result<Uri, http::Error> {
+        let mut target = String::with_capacity(
+            self.base_path.len() + rest.len() + query.map_or(0, |q| q.len() + 1) + 1,
+        );
+        target.push_str(&self.base_path);
+        target.push_str(rest);
+        if target.is_empty() {
+            target.push('/');
+        }
+        if let Some(query) = query {
+            target.push('?');
+            target.push_str(query);
+        }
+        Uri::builder()
+            .scheme(self.scheme.clone())
+            .authority(self.authority.clone())
+            .path_and_query(PathAndQuery::try_from(target)?)
+            .build()
+    }
+}
+
+impl std::fmt::Display for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}{}", self.scheme, self.authority, self.base_path)
+    }
+}
+
+/// One route: requests under `prefix` go to `upstream` with `key`.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub(crate) name: Arc<str>,
+    pub(crate) prefix: String,
+    pub(crate) upstream: Upstream,
+    pub(crate) key: ApiKey,
+    pub(crate) timeout: Duration,
+    pub(crate) rate_limit: Option<NonZeroU32>,
+}
+
+impl Route {
+    /// The route's name, used in logs.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The path prefix, `/` or `/segment[/segment...]` without a trailing `/`.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The upstream base URL.
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
+    }
+
+    /// The API key and its placement.
+    pub fn key(&self) -> &ApiKey {
+        &self.key
+    }
+
+    /// How long the upstream may take to answer (connect, send, response head).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Requests per minute allowed to one device on this route, if limited.
+    pub fn rate_limit_per_minute(&self) -> Option<NonZeroU32> {
+        self.rate_limit
+    }
+
+    /// The rest of `path` after this route's prefix (empty or starting with
+    /// `/`), or `None` when the path is not under the prefix. Prefixes match
+    /// whole segments: `/nasa` matches `/nasa` and `/nasa/x`, not `/nasax`.
+    pub(crate) fn strip<'a>(&self, path: &'a str) -> Option<&'a str> {
+        if self.prefix == "/" {
+            return Some(path);
+        }
+        let rest = path.strip_prefix(self.prefix.as_str())?;
+        (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+    }
+}
+
+/// Checks and normalises a route prefix: starts with `/`, no trailing `/`
+/// (except the root), no query, fragment, empty or dot segment.
+pub(crate) fn normalise_prefix(prefix: &str, setting: &str) -> Result<String, ProxyConfigError> {
+    let prefix = prefix.trim();
+    let trimmed = prefix.trim_end_matches('/');
+    let bad = !prefix.starts_with('/')
+        || prefix.contains(['?', '#', '%', ' '])
+        || trimmed
+            .split('/')
+            .skip(1)
+            .any(|s| s.is_empty() || s == "." || s == "..");
+    if bad {
+        return Err(ProxyConfigError::invalid(
+            setting,
+            "a prefix is / or /segment[/segment...], e.g. /nasa (no query, \
+             percent-escapes, empty or dot segments)",
+        ));
+    }
+    Ok(if trimmed.is_empty() { "/" } else { trimmed }.to_owned())
+}
+
+/// Whether a request path has a `.` or `..` segment, also when written with
+/// percent-escapes (`%2e%2e`, `..%2f`) or backslashes: upstreams that
+/// normalise such paths would let a client climb out of the base path.
+pub(crate) fn has_dot_segment(path: &str) -> bool {
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    decoded
+        .split(['/', '\\'])
+        .any(|segment| segment == "." || segment == "..")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::proxy::KeyPlacement;
+
+    fn route(prefix: &str, upstream: &str) -> Route {
+        Route {
+            name: prefix.into(),
+            prefix: normalise_prefix(prefix, "p").unwrap(),
+            upstream: Upstream::parse(upstream, "u").unwrap(),
+            key: ApiKey::new("k", KeyPlacement::query("api_key", "q").unwrap(), "k").unwrap(),
+            timeout: Duration::from_secs(1),
+            rate_limit: None,
+        }
+    }
+
+    #[test]
+    fn upstream_urls() {
+        let up = Upstream::parse("https://api.nasa.gov", "U").unwrap();
+        assert!(up.is_https());
+        assert_eq!(up.to_string(), "https://api.nasa.gov");
+        assert_eq!(
+            up.uri("/planetary/apod", Some("a=1")).unwrap(),
+            "https://api.nasa.gov/planetary/apod?a=1"
+        );
+        assert_eq!(up.uri("", None).unwrap(), "https://api.nasa.gov/");
+        let up = Upstream::parse(" http://127.0.0.1:9000/v1/ ", "U").unwrap();
+        assert!(!up.is_https() && up.is_loopback());
+        assert_eq!(up.uri("", None).unwrap(), "http://127.0.0.1:9000/v1");
+        assert_eq!(up.uri("/x/", None).unwrap(), "http://127.0.0.1:9000/v1/x/");
+        assert!(
+            Upstream::parse("http://[::1]:80", "U")
+                .unwrap()
+                .is_loopback()
+        );
+        assert!(
+            !Upstream::parse("https://example.com", "U")
+                .unwrap()
+                .is_loopback()
+        );
+    }
+
+    #[test]
+    fn bad_upstream_urls_are_named_but_not_quoted() {
+        for bad in [
+            "",
+            "api.nasa.gov",
+            "/path",
+            "ftp://host",
+            "https://",
+            "https://user:hunter2@host",
+            "https://host/?api_key=hunter2",
+            "https://host/#hunter2",
+            "https://ho st",
+        ] {
+            let err = Upstream::parse(bad, "UPSTREAM_URL")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("UPSTREAM_URL is not usable: "),
+                "{bad:?}: {err}"
+            );
+            assert!(!err.contains("hunter2"), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn prefixes_match_whole_segments() {
+        let r = route("/nasa/", "https://api.nasa.gov");
+        assert_eq!(r.prefix(), "/nasa");
+        assert_eq!(r.strip("/nasa"), Some(""));
+        assert_eq!(r.strip("/nasa/planetary/apod"), Some("/planetary/apod"));
+        assert_eq!(r.strip("/nasax"), None);
+        assert_eq!(r.strip("/other"), None);
+        let root = route("/", "https://api.nasa.gov");
+        assert_eq!(root.strip("/anything"), Some("/anything"));
+        for bad in ["", "nasa", "/a//b", "/a/../b", "/a?x", "/%2e", "/./a"] {
+            assert!(normalise_prefix(bad, "prefix").is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dot_segments_are_found_however_written() {
+        for bad in [
+            "/..",
+            "/a/../b",
+            "/a/./b",
+            "/%2e%2e/x",
+            "/%2E./x",
+            "/a/..%2fb",
+            "/a\\..\\b",
+        ] {
+            assert!(has_dot_segment(bad), "{bad:?}");
+        }
+        for good in ["/", "/a/b", "/a..b/c", "/.well-known/x", "/a/...", ""] {
+            assert!(!has_dot_segment(good), "{good:?}");
+        }
+    }
+}

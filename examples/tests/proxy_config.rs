@@ -1,0 +1,300 @@
+//! `api-key-proxy` configuration: a multi-route TOML file (prefixes, both
+//! key placements, per-route limits, 404 outside every route), and missing
+//! or contradictory settings, each a clear message and exit code 2 before
+//! anything listens, never quoting a key.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use bytes::Bytes;
+use common::upstream::{PROXY, Upstream, full, get, send, start_proxy};
+use common::{Finished, SECRET, command, run};
+
+const KEY: &str = "KEY-that-must-never-show";
+
+/// Writes `text` to a fresh file under the target's temporary directory.
+fn write_config(text: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "proxy-{}-{}.toml",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_file_sends_each_prefix_to_its_upstream_with_its_key() {
+    let nasa = Upstream::start();
+    let weather = Upstream::start();
+    let config = write_config(&format!(
+        r#"
+        [[route]]
+        name = "nasa"
+        prefix = "/nasa"
+        upstream = "{nasa}"
+        key_env = "TEST_NASA_KEY"
+        key_query_param = "api_key"
+
+        [[route]]
+        name = "weather"
+        prefix = "/weather/"
+        upstream = "{weather}/v2"
+        key_env = "TEST_WEATHER_KEY"
+        key_header = "X-Api-Key"
+        rate_limit_per_device_per_minute = 1
+
+        [[route]]
+        name = "nasa-images"
+        prefix = "/nasa/images"
+        upstream = "{weather}/images"
+        key_env = "TEST_NASA_KEY"
+        key_header = "Authorization"
+        "#,
+        nasa = nasa.url(),
+        weather = weather.url(),
+    ));
+    let proxy = start_proxy(&[
+        ("PROXY_CONFIG", config.to_str().unwrap()),
+        ("TEST_NASA_KEY", "nasa-KEY-1"),
+        ("TEST_WEATHER_KEY", "weather-KEY-2"),
+    ]);
+
+    let res = get(
+        proxy.addr,
+        "/nasa/planetary/apod?date=today",
+        Some("d"),
+        &[],
+    )
+    .await;
+    assert_eq!(res.status, 200, "{res:?}");
+    let seen = nasa.single();
+    assert_eq!(seen.path, "/planetary/apod");
+    assert_eq!(seen.query.as_deref(), Some("date=today&api_key=nasa-KEY-1"));
+    assert!(seen.headers.get("x-api-key").is_none());
+
+    let res = get(proxy.addr, "/weather/forecast?city=Paris", Some("d"), &[]).await;
+    assert_eq!(res.status, 200, "{res:?}");
+    let seen = weather.single();
+    assert_eq!(seen.path, "/v2/forecast");
+    assert_eq!(seen.query.as_deref(), Some("city=Paris"));
+    assert_eq!(seen.header_values("x-api-key"), ["weather-KEY-2"]);
+
+    // This route allows one request per device per minute.
+    let res = get(proxy.addr, "/weather", Some("d"), &[]).await;
+    assert_eq!(res.status, 429, "{res:?}");
+    assert!(res.headers.contains_key("retry-after"));
+    // ... and the other routes are not limited.
+    assert_eq!(get(proxy.addr, "/nasa", Some("d"), &[]).await.status, 200);
+    assert_eq!(nasa.recorded().last().unwrap().path, "/");
+
+    // The longest prefix wins.
+    let res = get(proxy.addr, "/nasa/images/1.jpg", Some("d"), &[]).await;
+    assert_eq!(res.status, 200, "{res:?}");
+    let seen = weather.recorded().pop().unwrap();
+    assert_eq!(seen.path, "/images/1.jpg");
+    assert_eq!(seen.header_values("authorization"), ["nasa-KEY-1"]);
+
+    // Outside every route, or a prefix that is not a whole segment: 404,
+    // token or not, and nothing is forwarded.
+    let before = (nasa.recorded().len(), weather.recorded().len());
+    for path in ["/other", "/nasax/y", "/"] {
+        let res = get(proxy.addr, path, Some("d"), &[]).await;
+        assert_eq!(res.status, 404, "{path}: {res:?}");
+        assert_eq!(res.headers["content-type"], "application/json");
+    }
+    let res = send(proxy.addr, "GET", "/other", &[], full(Bytes::new())).await;
+    assert_eq!(res.status, 404);
+    assert_eq!(before, (nasa.recorded().len(), weather.recorded().len()));
+
+    // Route names appear in the log lines, keys never.
+    let lines = tokio::task::block_in_place(|| {
+        proxy
+            .stderr_until(|line| line.contains("route=\"nasa-images\"") && line.contains("request"))
+    });
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("route=\"weather\"") && l.contains("status=429"))
+    );
+    let (_, stderr) = tokio::task::block_in_place(|| proxy.stop());
+    for key in ["nasa-KEY-1", "weather-KEY-2"] {
+        assert!(!stderr.contains(key), "{key} logged:\n{stderr}");
+    }
+    std::fs::remove_file(config).unwrap();
+}
+
+/// Runs the proxy with `envs` (every proxy variable cleared first, the test
+/// secret set unless `envs` overrides it) and expects exit code 2 before it
+/// listens.
+fn fails(envs: &[(&str, &str)]) -> Finished {
+    let mut cmd = command(PROXY);
+    for var in [
+        "PROXY_CONFIG",
+        "UPSTREAM_URL",
+        "API_KEY",
+        "API_KEY_QUERY_PARAM",
+        "API_KEY_HEADER",
+        "UPSTREAM_TIMEOUT_SECONDS",
+        "RATE_LIMIT_PER_DEVICE_PER_MINUTE",
+        "APPROOV_REPORT_ONLY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("APPROOV_BASE64_SECRET", SECRET)
+        .env("LISTEN_ADDR", "127.0.0.1:0")
+        .envs(envs.iter().copied());
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(2), "{envs:?}: {out:?}");
+    assert!(!out.stdout.contains("listening on"), "{out:?}");
+    assert!(!out.stderr.contains(KEY), "key in the message: {out:?}");
+    assert!(out.stderr.starts_with("api-key-proxy: "), "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "one line expected: {out:?}");
+    out
+}
+
+fn assert_says(out: &Finished, words: &[&str]) {
+    for word in words {
+        assert!(
+            out.stderr.contains(word),
+            "{word:?} not in {:?}",
+            out.stderr
+        );
+    }
+}
+
+const GOOD: [(&str, &str); 3] = [
+    ("UPSTREAM_URL", "https://api.nasa.gov"),
+    ("API_KEY", KEY),
+    ("API_KEY_QUERY_PARAM", "api_key"),
+];
+
+fn good_but(changes: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut envs: Vec<_> = GOOD
+        .iter()
+        .filter(|(k, _)| !changes.iter().any(|(c, _)| c == k))
+        .copied()
+        .collect();
+    envs.extend(changes.iter().filter(|(_, v)| !v.is_empty()));
+    envs
+}
+
+#[test]
+fn both_key_placements_is_a_contradiction() {
+    let out = fails(&good_but(&[("API_KEY_HEADER", "X-Api-Key")]));
+    assert_says(
+        &out,
+        &["API_KEY_QUERY_PARAM and API_KEY_HEADER are both set"],
+    );
+}
+
+#[test]
+fn no_key_placement() {
+    let out = fails(&good_but(&[("API_KEY_QUERY_PARAM", "")]));
+    assert_says(&out, &["API_KEY_QUERY_PARAM or API_KEY_HEADER is not set"]);
+}
+
+#[test]
+fn no_upstream_url() {
+    let out = fails(&good_but(&[("UPSTREAM_URL", "")]));
+    assert_says(&out, &["UPSTREAM_URL is not set", "PROXY_CONFIG"]);
+}
+
+#[test]
+fn bad_upstream_urls() {
+    for url in [
+        "api.nasa.gov",
+        "ftp://api.nasa.gov",
+        "https://user:KEY-that-must-never-show@host",
+        "https://",
+    ] {
+        let out = fails(&good_but(&[("UPSTREAM_URL", url)]));
+        assert_says(&out, &["UPSTREAM_URL is not usable"]);
+    }
+}
+
+#[test]
+fn missing_key() {
+    let out = fails(&good_but(&[("API_KEY", "")]));
+    assert_says(&out, &["API_KEY is not set"]);
+}
+
+#[test]
+fn missing_approov_secret_is_not_development_mode() {
+    // `command` clears APPROOV_BASE64_SECRET.
+    let mut cmd = command(PROXY);
+    cmd.env("LISTEN_ADDR", "127.0.0.1:0")
+        .envs(GOOD.iter().copied());
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(out.stderr.contains("APPROOV_BASE64_SECRET"), "{out:?}");
+    assert!(!out.stderr.contains("DEVELOPMENT SECRET"), "{out:?}");
+    assert!(!out.stdout.contains("listening on"), "{out:?}");
+}
+
+#[test]
+fn bad_numbers_and_flags() {
+    for (var, value) in [
+        ("UPSTREAM_TIMEOUT_SECONDS", "soon"),
+        ("UPSTREAM_TIMEOUT_SECONDS", "0"),
+        ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "0"),
+        ("APPROOV_REPORT_ONLY", "perhaps"),
+    ] {
+        let out = fails(&good_but(&[(var, value)]));
+        assert_says(&out, &[&format!("{var} is not usable")]);
+    }
+}
+
+#[test]
+fn routes_file_problems() {
+    let bad_toml = write_config("[[route]\nprefix = \"/a\"\n");
+    let out = fails(&[("PROXY_CONFIG", bad_toml.to_str().unwrap())]);
+    assert_says(&out, &["PROXY_CONFIG (", "line 1"]);
+
+    let pasted_key = write_config(&format!(
+        "[[route]]\nprefix = \"/a\"\nupstream = \"https://a.example\"\nkey = \"{KEY}\"\n"
+    ));
+    let out = fails(&[("PROXY_CONFIG", pasted_key.to_str().unwrap())]);
+    assert_says(&out, &["line 4", "unknown field `key`"]);
+
+    let missing_env = write_config(
+        "[[route]]\nname = \"nasa\"\nprefix = \"/a\"\nupstream = \"https://a.example\"\n\
+         key_env = \"TEST_UNSET_KEY_VAR\"\nkey_header = \"X-Api-Key\"\n",
+    );
+    let out = fails(&[("PROXY_CONFIG", missing_env.to_str().unwrap())]);
+    assert_says(
+        &out,
+        &["TEST_UNSET_KEY_VAR", "route \"nasa\"", "is not set"],
+    );
+
+    let both = write_config(
+        "[[route]]\nprefix = \"/a\"\nupstream = \"https://a.example\"\nkey_env = \"K\"\n\
+         key_header = \"X-Api-Key\"\nkey_query_param = \"api_key\"\n",
+    );
+    let out = fails(&[("PROXY_CONFIG", both.to_str().unwrap()), ("K", KEY)]);
+    assert_says(&out, &["key_query_param", "key_header", "both set"]);
+
+    let duplicate = write_config(
+        "[[route]]\nprefix = \"/a\"\nupstream = \"https://a.example\"\nkey_env = \"K\"\nkey_header = \"X-K\"\n\
+         [[route]]\nprefix = \"/a/\"\nupstream = \"https://b.example\"\nkey_env = \"K\"\nkey_header = \"X-K\"\n",
+    );
+    let out = fails(&[("PROXY_CONFIG", duplicate.to_str().unwrap()), ("K", KEY)]);
+    assert_says(&out, &["another route"]);
+
+    let out = fails(&[("PROXY_CONFIG", "/nonexistent/api-key-proxy.toml")]);
+    assert_says(&out, &["cannot read it"]);
+
+    let out = fails(&[
+        ("PROXY_CONFIG", both.to_str().unwrap()),
+        ("UPSTREAM_URL", "https://api.nasa.gov"),
+    ]);
+    assert_says(&out, &["PROXY_CONFIG and UPSTREAM_URL are both set"]);
+
+    for file in [bad_toml, pasted_key, missing_env, both, duplicate] {
+        std::fs::remove_file(file).unwrap();
+    }
+}
