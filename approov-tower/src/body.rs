@@ -10,8 +10,8 @@ use pin_project_lite::pin_project;
 
 pin_project! {
     /// The body of responses from [`ApproovService`](crate::ApproovService):
-    /// either the inner service's body `B`, untouched, or the rejection
-    /// response's body.
+    /// either the inner service's body `B`, untouched, or the body of the
+    /// layer's own answer (a rejection, or a `413`/`400`).
     ///
     /// It implements [`http_body::Body`] with `Data = Bytes` and the inner
     /// body's own `Error` type (the rejection body cannot fail), so axum,
@@ -45,7 +45,9 @@ impl<B> ApproovBody<B> {
         }
     }
 
-    /// Whether this is the body of a rejection response.
+    /// Whether this is the body of a response the layer sent itself: a
+    /// rejection, or (with message signing) a `413` or `400` for a body
+    /// that could not be checked.
     pub fn is_rejection(&self) -> bool {
         matches!(self.kind, Kind::Rejection { .. })
     }

@@ -1,11 +1,16 @@
 //! The layer: configuration shared by every service it wraps.
 
+use std::fmt;
+use std::marker::PhantomData;
+
+use approov_core::signing::MessageSigning;
 use approov_core::{ConfigError, Gate, Rejection, TokenBinding, Verifier};
 use bytes::Bytes;
 use http::Response;
 use tower_layer::Layer;
 
 use crate::ApproovService;
+use crate::mode::{MessageSigned, TokenOnly};
 use crate::response::Responder;
 
 /// A [`Layer`] that checks the Approov token of every request and answers
@@ -28,10 +33,13 @@ use crate::response::Responder;
 ///     .report_only(false);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
-pub struct ApproovLayer {
+///
+/// The type parameter is the [mode](crate::mode): [`TokenOnly`] (the
+/// default) or, after [`ApproovLayer::message_signing`], [`MessageSigned`].
+pub struct ApproovLayer<M = TokenOnly> {
     pub(crate) gate: Gate,
     pub(crate) responder: Responder,
+    mode: PhantomData<fn() -> M>,
 }
 
 impl ApproovLayer {
@@ -40,6 +48,35 @@ impl ApproovLayer {
         Self {
             gate: Gate::new(verifier),
             responder: Responder::default(),
+            mode: PhantomData,
+        }
+    }
+}
+
+impl<M> ApproovLayer<M> {
+    /// Also checks the HTTP message signatures (RFC 9421) and
+    /// `Content-Digest` (RFC 9530) of every request, as configured by
+    /// `signing` (see [`approov_core::signing`]): with
+    /// [`SignaturePolicy::Always`](approov_core::signing::SignaturePolicy::Always)
+    /// a token without `ipk` is refused, with the default policy only
+    /// tokens carrying `ipk` need an installation signature.
+    ///
+    /// A request with a `Content-Digest` header has its body read first, up
+    /// to [`MessageSigning::max_body_len`]; the inner service then receives
+    /// those same bytes. A longer body is answered
+    /// [`response::payload_too_large`](crate::response::payload_too_large)
+    /// (413) and a body that fails while being read
+    /// [`response::bad_request`](crate::response::bad_request) (400), both
+    /// without calling the inner service. Other requests are not buffered.
+    ///
+    /// The inner service receives `Request<`[`ApproovRequestBody`](crate::ApproovRequestBody)`<ReqBody>>`,
+    /// which axum routes and tonic servers accept as they are; see the
+    /// [crate docs](crate#message-signing) for the flow and its cost.
+    pub fn message_signing(self, signing: MessageSigning) -> ApproovLayer<MessageSigned> {
+        ApproovLayer {
+            gate: self.gate.message_signing(signing),
+            responder: self.responder,
+            mode: PhantomData,
         }
     }
 
@@ -113,7 +150,8 @@ impl ApproovLayer {
         self
     }
 
-    /// The gate: verifier, report-only and preflight settings.
+    /// The gate: verifier, report-only, preflight and message-signing
+    /// settings.
     pub fn gate(&self) -> &Gate {
         &self.gate
     }
@@ -125,8 +163,29 @@ impl ApproovLayer {
     }
 }
 
-impl<S> Layer<S> for ApproovLayer {
-    type Service = ApproovService<S>;
+// By hand: derives would ask `M: Clone` / `M: Debug` of a marker that
+// never has a value.
+impl<M> Clone for ApproovLayer<M> {
+    fn clone(&self) -> Self {
+        Self {
+            gate: self.gate.clone(),
+            responder: self.responder.clone(),
+            mode: PhantomData,
+        }
+    }
+}
+
+impl<M> fmt::Debug for ApproovLayer<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApproovLayer")
+            .field("gate", &self.gate)
+            .field("responder", &self.responder)
+            .finish()
+    }
+}
+
+impl<S, M> Layer<S> for ApproovLayer<M> {
+    type Service = ApproovService<S, M>;
 
     fn layer(&self, inner: S) -> Self::Service {
         ApproovService::from_layer(inner, self.clone())

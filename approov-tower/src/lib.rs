@@ -61,12 +61,134 @@
 //!   both with [`ApproovLayer::rejection_response`].
 //!
 //! The response body is [`ApproovBody<B>`]: the inner body `B` or the
-//! rejection's, with `Data = Bytes` and `B`'s error type.
+//! layer's own answer, with `Data = Bytes` and `B`'s error type.
 //!
 //! # Options
 //! See [`ApproovLayer`]: token binding per layer (so per route with axum's
 //! `route_layer`), another token header, report-only mode, CORS preflight
-//! handling, a custom rejection response.
+//! handling, a custom rejection response, and message signing.
+//!
+//! # Message signing
+//! [`ApproovLayer::message_signing`] also checks the request's HTTP message
+//! signatures (RFC 9421: the `install` signature made with the key whose
+//! public half is the token's `ipk`, and `account` signatures) and its
+//! `Content-Digest` (RFC 9530), as configured by a
+//! [`MessageSigning`](approov_core::signing::MessageSigning) (see
+//! [`approov_core::signing`] for what is checked):
+//!
+//! ```
+//! use approov_core::mint::{InstallKey, RequestSigner, TokenBuilder};
+//! use approov_core::signing::{MessageSigning, SignaturePolicy};
+//! use approov_core::Verifier;
+//! use approov_tower::ApproovLayer;
+//! use axum::{Router, body::{Body, Bytes}, routing::post};
+//! use http::{Request, StatusCode};
+//! use tower::ServiceExt;
+//!
+//! // The handler reads the very bytes whose Content-Digest was checked.
+//! async fn shapes(body: Bytes) -> String {
+//!     format!("{} bytes", body.len())
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = approov_core::mint::generate_secret_base64();
+//! let verifier = Verifier::builder().secret_base64(&secret).build()?;
+//! // Every request needs an installation signature (so a token without `ipk`
+//! // is refused); bodies up to 1 MiB are read to check `Content-Digest`.
+//! let signing = MessageSigning::builder().policy(SignaturePolicy::Always).build()?;
+//! let app = Router::new()
+//!     .route("/shapes", post(shapes))
+//!     .route_layer(ApproovLayer::new(verifier).message_signing(signing));
+//!
+//! // What the app does: a token with its installation key, a signed request.
+//! let key = InstallKey::generate()?;
+//! let token = TokenBuilder::new().expires_in(300).claim("ipk", key.ipk()).sign_hs256_base64(&secret)?;
+//! let signed = RequestSigner::new("POST", "http://api.example.com/shapes")?
+//!     .header("Approov-Token", &token)
+//!     .body(r#"{"shape":"circle"}"#)
+//!     .sign_install(&key)
+//!     .finish()?;
+//!
+//! // As the server receives it: origin-form target, `Host`, the signature headers.
+//! let mut request = Request::post(&signed.path_and_query);
+//! for (name, value) in &signed.headers {
+//!     request = request.header(name, value);
+//! }
+//! let response = app.clone().oneshot(request.body(Body::from(signed.body.clone().unwrap_or_default()))?).await?;
+//! assert_eq!(response.status(), StatusCode::OK);
+//! let body = axum::body::to_bytes(response.into_body(), 1024).await?;
+//! assert_eq!(body, "18 bytes");
+//!
+//! // The same token without a signature.
+//! let request = Request::post("/shapes").header("Host", "api.example.com").header("Approov-Token", &token);
+//! let response = app.oneshot(request.body(Body::from("{}"))?).await?;
+//! assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Per request, in that mode, the layer:
+//! 1. reads the method, the path and query, and the scheme and authority
+//!    when the client sent them as the target (HTTP/2 `:scheme` and
+//!    `:authority`, an absolute-form request line); otherwise the core takes
+//!    the authority from `Host`. Behind a proxy, configure
+//!    [`public_origin`](approov_core::signing::MessageSigningBuilder::public_origin)
+//!    or [`trust_forwarded_headers`](approov_core::signing::MessageSigningBuilder::trust_forwarded_headers).
+//!    Under a nested axum router the path is axum's `OriginalUri` (feature
+//!    `axum`), which is what the app signed.
+//! 2. without a `Content-Digest` header (and so for every `GET`), decides at
+//!    once with [`Gate::check_message`](approov_core::Gate::check_message);
+//!    the body is not touched and streams on to the inner service.
+//! 3. with one, reads the body first, up to
+//!    [`max_body_len`](approov_core::signing::MessageSigningBuilder::max_body_len)
+//!    (1 MiB by default). A `Content-Length` (or body size hint) above it
+//!    is answered `413 Payload Too Large` before a byte is read, a longer
+//!    streamed body as soon as it passes the limit, and a body that fails
+//!    while being read `400 Bad Request`, all with `{}` and without calling
+//!    the inner service ([`response::payload_too_large`],
+//!    [`response::bad_request`]; gRPC requests get `grpc-status` 8
+//!    RESOURCE_EXHAUSTED or 3 INVALID_ARGUMENT, trailers-only). Report-only
+//!    mode does not change that: a body that cannot be checked cannot be
+//!    handed on intact either. Then it checks the request with the bytes,
+//!    and hands the same bytes (and any trailers) to the inner service.
+//! 4. answers or forwards exactly as in token-only mode: rejections get the
+//!    401 (the gRPC trailers-only `grpc-status: 16` for gRPC requests, or
+//!    your [`rejection_response`](ApproovLayer::rejection_response)), the
+//!    reason is logged by the core; forwarded requests carry the outcome and
+//!    claims.
+//!
+//! ## The request body the inner service receives
+//! [`message_signing`](ApproovLayer::message_signing) turns an
+//! `ApproovLayer` into an `ApproovLayer<`[`MessageSigned`](mode::MessageSigned)`>`,
+//! whose services pass the inner service `Request<`[`ApproovRequestBody`]`<ReqBody>>`:
+//! the original body, or the buffered bytes. A `ReqBody: From<Bytes>`
+//! bound would have kept the type but shut out hyper, whose `Incoming`
+//! body cannot be made from bytes; the wrapper works for every body with
+//! `Data = Bytes`:
+//! - **axum**: routes accept any such body, so `route_layer` and `layer`
+//!   work unchanged, and extractors (`Bytes`, `String`, `Json`…) read the
+//!   checked bytes.
+//! - **tonic**: `Server::builder().layer(…)` works unchanged; the gRPC
+//!   router accepts any such body.
+//! - **hyper**: the service names it, e.g.
+//!   `service_fn(|req: Request<ApproovRequestBody<Incoming>>| …)`.
+//!
+//! The mode is a type rather than a flag so that the token-only layer keeps
+//! its exact types and cost: its inner service still receives
+//! `Request<ReqBody>`, whatever `ReqBody` is.
+//!
+//! ## Cost of message signing
+//! On top of the token check: the signature verification itself (an ECDSA
+//! P-256 verify per `install` signature, an HMAC per `account` one) and the
+//! `Content-Digest` hash. A request without a body digest adds no boxed
+//! future and keeps its streaming body; axum then boxes the wrapped body
+//! once, as it does any body that is not its own. A request with one adds
+//! a [`SignedResponseFuture`] state (not boxed) holding a clone of the
+//! inner service and of the layer's settings (reference counts), the body
+//! in memory (at most the limit per request in flight; copied once into one
+//! buffer when it arrived in several chunks), and a copy of any trailers.
+//! Token-only layers pay none of this.
 //!
 //! # hyper and tonic
 //! The layer is plain tower, so it also wraps a hyper 1 service
@@ -81,7 +203,8 @@
 //! outcome and claims (shared through an `Arc`, not copied).
 //!
 //! # Features
-//! - `axum`: the `Approov` extractor (and `Option<Approov>`) for axum 0.8.
+//! - `axum`: the `Approov` extractor (and `Option<Approov>`) for axum 0.8,
+//!   and message signing behind nested axum routers (`OriginalUri`).
 #![deny(missing_docs, unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -91,8 +214,12 @@ mod extract;
 mod future;
 mod headers;
 mod layer;
+pub mod mode;
+mod request_body;
 pub mod response;
 mod service;
+mod signed;
+mod signed_future;
 
 pub use approov_core::{
     ApproovClaims, ApproovOutcome, Rejection, RejectionKind, TokenBinding, Verifier,
@@ -104,4 +231,6 @@ pub use extract::{Approov, NoClaims};
 pub use future::ResponseFuture;
 pub use headers::HttpHeaders;
 pub use layer::ApproovLayer;
+pub use request_body::ApproovRequestBody;
 pub use service::ApproovService;
+pub use signed_future::SignedResponseFuture;

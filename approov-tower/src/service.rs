@@ -1,11 +1,13 @@
 //! The service: one gate check per request, then forward or answer.
 
+use std::fmt;
 use std::task::{Context, Poll};
 
 use approov_core::{ApproovClaims, ApproovOutcome, Decision, Verifier};
-use http::{Request, Response};
+use http::{Extensions, Request, Response};
 use tower_service::Service;
 
+use crate::mode::TokenOnly;
 use crate::{ApproovBody, ApproovLayer, HttpHeaders, ResponseFuture};
 
 /// Middleware that checks the Approov token of every request; see
@@ -17,10 +19,15 @@ use crate::{ApproovBody, ApproovLayer, HttpHeaders, ResponseFuture};
 /// their extensions; any claims an outer layer put there are removed when
 /// this one did not verify the token. Rejected requests are answered here.
 /// Rejections are responses, not errors: `Error` is the inner service's.
-#[derive(Debug, Clone)]
-pub struct ApproovService<S> {
-    inner: S,
-    layer: ApproovLayer,
+///
+/// `M` is the [mode](crate::mode): with the default [`TokenOnly`] the inner
+/// service receives the request unchanged; with
+/// [`MessageSigned`](crate::mode::MessageSigned) (from
+/// [`ApproovLayer::message_signing`]) it receives
+/// `Request<`[`ApproovRequestBody`](crate::ApproovRequestBody)`<ReqBody>>`.
+pub struct ApproovService<S, M = TokenOnly> {
+    pub(crate) inner: S,
+    pub(crate) layer: ApproovLayer<M>,
 }
 
 impl<S> ApproovService<S> {
@@ -30,8 +37,10 @@ impl<S> ApproovService<S> {
     pub fn new(inner: S, verifier: Verifier) -> Self {
         Self::from_layer(inner, ApproovLayer::new(verifier))
     }
+}
 
-    pub(crate) fn from_layer(inner: S, layer: ApproovLayer) -> Self {
+impl<S, M> ApproovService<S, M> {
+    pub(crate) fn from_layer(inner: S, layer: ApproovLayer<M>) -> Self {
         Self { inner, layer }
     }
 
@@ -61,6 +70,40 @@ impl ApproovService<()> {
     }
 }
 
+impl<S: Clone, M> Clone for ApproovService<S, M> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            layer: self.layer.clone(),
+        }
+    }
+}
+
+impl<S: fmt::Debug, M> fmt::Debug for ApproovService<S, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApproovService")
+            .field("inner", &self.inner)
+            .field("layer", &self.layer)
+            .finish()
+    }
+}
+
+/// Records a forwarded request's outcome where handlers look for it: the
+/// outcome always, the claims only when this layer verified them (claims an
+/// outer layer left there must not pass for this one's).
+#[inline]
+pub(crate) fn record_outcome(extensions: &mut Extensions, outcome: ApproovOutcome) {
+    match &outcome {
+        ApproovOutcome::Verified(claims) => {
+            extensions.insert(claims.clone());
+        }
+        _ => {
+            extensions.remove::<ApproovClaims>();
+        }
+    }
+    extensions.insert(outcome);
+}
+
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ApproovService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
@@ -85,16 +128,7 @@ where
                 return ResponseFuture::rejected(response);
             }
         };
-        let extensions = request.extensions_mut();
-        match &outcome {
-            ApproovOutcome::Verified(claims) => {
-                extensions.insert(claims.clone());
-            }
-            _ => {
-                extensions.remove::<ApproovClaims>();
-            }
-        }
-        extensions.insert(outcome);
+        record_outcome(request.extensions_mut(), outcome);
         ResponseFuture::inner(self.inner.call(request))
     }
 }

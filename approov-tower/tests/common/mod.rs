@@ -2,6 +2,8 @@
 //! per rejection kind, so every adapter test walks the same table.
 #![allow(dead_code)]
 
+pub mod signing;
+
 use approov_core::mint::TokenBuilder;
 use approov_core::{ApproovOutcome, ManualClock, Rejection, TokenBinding, Verifier};
 use http::{HeaderName, HeaderValue, Response, StatusCode};

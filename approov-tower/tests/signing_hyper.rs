@@ -1,0 +1,199 @@
+//! Message signing around a bare hyper 1 service over a real socket on
+//! 127.0.0.1: the handler names `ApproovRequestBody<Incoming>`, gets the
+//! exact bytes of a signed multi-kilobyte POST, and is never called for a
+//! body over the limit (announced or chunked). Bounded: one connection per
+//! request, a timeout on the whole.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use approov_core::mint::{InstallKey, RequestSigner, SignedRequest};
+use approov_core::signing::MessageSigning;
+use approov_core::{ApproovClaims, ApproovOutcome};
+use approov_tower::ApproovLayer;
+use approov_tower::ApproovRequestBody;
+use approov_tower::mode::MessageSigned;
+use bytes::Bytes;
+use common::signing::*;
+use common::{KIND_HEADER, describe, echo_kind};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tower::{Layer, service_fn};
+
+/// Serves until the test's runtime shuts down; counts handler calls.
+async fn serve(layer: ApproovLayer<MessageSigned>) -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let handler = move |request: Request<ApproovRequestBody<Incoming>>| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            let said = describe(
+                request.extensions().get::<ApproovOutcome>(),
+                request.extensions().get::<ApproovClaims>(),
+            );
+            let buffered = request.body().is_buffered();
+            let body = request.into_body().collect().await.unwrap().to_bytes();
+            let text = format!(
+                "{said} buffered={buffered}\n{}",
+                String::from_utf8_lossy(&body)
+            );
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(text))))
+        }
+    };
+    let service = layer
+        .rejection_response(echo_kind)
+        .layer(service_fn(handler));
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = TowerToHyperService::new(service.clone());
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service),
+            );
+        }
+    });
+    (addr, calls)
+}
+
+struct Reply {
+    status: StatusCode,
+    kind: Option<String>,
+    body: String,
+}
+
+async fn send<B>(addr: SocketAddr, request: Request<B>) -> Reply
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let response = sender.send_request(request).await.unwrap();
+    let status = response.status();
+    let kind = response
+        .headers()
+        .get(KIND_HEADER)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        kind,
+        body: String::from_utf8(body.to_vec()).unwrap(),
+    }
+}
+
+/// A request to this server, signed with `key`: the socket address is the
+/// authority (`Host`), plain http the scheme.
+fn signed(addr: SocketAddr, method: &str, key: &InstallKey, body: Option<&[u8]>) -> SignedRequest {
+    let mut signer = RequestSigner::new(method, &format!("http://{addr}/shapes"))
+        .unwrap()
+        .header("Approov-Token", &token_for(key))
+        .created(created());
+    if let Some(body) = body {
+        signer = signer.body(body);
+    }
+    signer.sign_install(key).finish().unwrap()
+}
+
+async fn bounded<F: std::future::Future<Output = ()>>(test: F) {
+    tokio::time::timeout(Duration::from_secs(30), test)
+        .await
+        .expect("the socket test finished in time");
+}
+
+#[tokio::test]
+async fn a_signed_post_reaches_a_hyper_handler_with_its_exact_bytes() {
+    bounded(async {
+        let (addr, calls) = serve(default_signing_layer()).await;
+        let key = InstallKey::generate().unwrap();
+        let body = big_body(64 * 1024);
+        let request = signed(addr, "POST", &key, Some(&body));
+
+        let reply = send(addr, to_http::<Full<Bytes>>(&request)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let (said, received) = reply.body.split_once('\n').unwrap();
+        assert_eq!(
+            said,
+            format!("verified:{SIGNING_DID} claims={SIGNING_DID} buffered=true")
+        );
+        assert!(received.as_bytes() == body, "the very bytes");
+
+        // Chunked on the wire (no Content-Length): the same.
+        let reply = send(addr, to_http_with(&request, Chunks::new(&body, 4000))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert!(reply.body.ends_with(std::str::from_utf8(&body).unwrap()));
+
+        // Another body under the same signature.
+        let reply = send(addr, to_http_with(&request, Full::from("{}"))).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply.kind.as_deref(), Some("digest_mismatch"));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_signed_get_streams_on_unbuffered() {
+    bounded(async {
+        let (addr, _) = serve(default_signing_layer()).await;
+        let key = InstallKey::generate().unwrap();
+        let request = signed(addr, "GET", &key, None);
+        let reply = send(addr, to_http::<Full<Bytes>>(&request)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(
+            reply.body,
+            format!("verified:{SIGNING_DID} claims={SIGNING_DID} buffered=false\n")
+        );
+
+        // Signed for another authority than the one the socket was given.
+        let mut other = request.clone();
+        other.set_header("Host", "api.example.com");
+        let reply = send(addr, to_http::<Full<Bytes>>(&other)).await;
+        assert_eq!(reply.kind.as_deref(), Some("signature_invalid"));
+
+        let mut unsigned = request;
+        unsigned.headers.retain(|(name, _)| name != "Signature");
+        let reply = send(addr, to_http::<Full<Bytes>>(&unsigned)).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply.kind.as_deref(), Some("signature_missing"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_oversized_body_gets_413_over_the_wire() {
+    bounded(async {
+        let limit = 2048;
+        let (addr, calls) =
+            serve(signing_layer(MessageSigning::builder().max_body_len(limit))).await;
+        let key = InstallKey::generate().unwrap();
+        let body = big_body(limit + 1);
+        let request = signed(addr, "POST", &key, Some(&body));
+
+        // With Content-Length.
+        let reply = send(addr, to_http::<Full<Bytes>>(&request)).await;
+        assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(reply.body, "{}");
+        // Chunked.
+        let reply = send(addr, to_http_with(&request, Chunks::new(&body, 512))).await;
+        assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(reply.body, "{}");
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    })
+    .await;
+}

@@ -1,0 +1,248 @@
+//! `axum-hello`'s `/message-signing` routes, started as a process on
+//! 127.0.0.1:0 and called over a socket: requests signed with the key pair
+//! Approov publishes, under tokens carrying its `ipk` minted with the
+//! server's secret, pass (GET, and POST with a body and `Content-Digest`);
+//! a token without `ipk`, a digest mismatch, an unsigned request and an
+//! oversized body do not, each with its reason logged and no token logged.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use approov_core::Secret;
+use approov_core::mint::{InstallKey, RequestSigner, SignedRequest, TokenBuilder};
+use common::{Response, SECRET, Server, request_bytes};
+use serde_json::Value;
+
+const EXE: &str = env!("CARGO_BIN_EXE_axum-hello");
+const PATH: &str = "/message-signing";
+const HELLO: &str = r#"{"message":"Hello, World!"}"#;
+const BODY: &str = r#"{"shape":"circle","colour":"red"}"#;
+
+/// The P-256 key pair published in Approov's quickstarts
+/// (`../shared/vectors/approov-published.json`).
+fn published_key() -> InstallKey {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/vectors/approov-published.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let vectors: Value = serde_json::from_str(&text).unwrap();
+    let sec1 = vectors["ipk_key_pair"]["private_sec1_der_base64"]
+        .as_str()
+        .unwrap();
+    // `Secret` decodes standard base64; the key is test data, not a secret.
+    let der = Secret::from_base64(sec1, "private_sec1_der_base64").unwrap();
+    InstallKey::from_sec1_der(der.expose()).unwrap()
+}
+
+/// A token for the server's secret, valid for five minutes, with `ipk`
+/// when a key is given.
+fn token(ipk: Option<&InstallKey>) -> String {
+    let mut builder = TokenBuilder::approov_example().expires_in(300);
+    if let Some(key) = ipk {
+        builder = builder.claim("ipk", key.ipk());
+    }
+    builder.sign_hs256_base64(SECRET).unwrap()
+}
+
+/// A request to the server's `/message-signing` with `token`, signed with
+/// `key` now. The socket address is the authority: the test client sends
+/// it as `Host`.
+fn signer(server: &Server, method: &str, token: &str) -> RequestSigner {
+    RequestSigner::new(method, &format!("http://{}{PATH}", server.addr))
+        .unwrap()
+        .header("Approov-Token", token)
+}
+
+/// Sends `signed` (its headers but `Host`, which the client adds) with
+/// `body`, and reads the whole response.
+fn send(addr: SocketAddr, signed: &SignedRequest, body: &[u8]) -> Response {
+    let headers: Vec<(&str, &str)> = signed
+        .headers
+        .iter()
+        .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    if signed.method == "GET" && body.is_empty() {
+        let headers: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
+        return request_bytes(addr, "GET", &signed.path_and_query, &headers);
+    }
+    post(addr, &signed.path_and_query, &headers, body)
+}
+
+/// `POST path` with a body and `Content-Length`, over one connection
+/// closed after the response (timeouts bound every step).
+fn post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    let mut raw = request.into_bytes();
+    raw.extend_from_slice(body);
+    stream.write_all(&raw).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    parse(&String::from_utf8(answer).unwrap())
+}
+
+/// Parses a response whose body is delimited by the connection's end (the
+/// server sends `Content-Length`, never chunks, for these small answers).
+fn parse(text: &str) -> Response {
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: HashMap<String, String> = lines
+        .map(|line| {
+            let (name, value) = line.split_once(':').unwrap();
+            (name.trim().to_ascii_lowercase(), value.trim().to_owned())
+        })
+        .collect();
+    assert!(!headers.contains_key("transfer-encoding"), "{head}");
+    Response {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
+
+#[track_caller]
+fn assert_hello(res: &Response) {
+    assert_eq!((res.status, res.body.as_str()), (200, HELLO), "{res:?}");
+    assert_eq!(res.header("content-type"), Some("application/json"));
+}
+
+/// 401 `{}`, and the server logged this rejection kind.
+#[track_caller]
+fn assert_rejected(server: &Server, res: &Response, kind: &str) {
+    assert_eq!(
+        (res.status, res.body.as_str()),
+        (401, "{}"),
+        "{kind}: {res:?}"
+    );
+    assert_eq!(res.header("www-authenticate"), Some("Approov"));
+    let needle = format!("kind=\"{kind}\"");
+    server.stderr_until(|line| line.contains(&needle));
+}
+
+#[test]
+fn message_signing_routes_need_a_signature_by_the_tokens_installation_key() {
+    let server = Server::start(EXE, &[("APPROOV_BASE64_SECRET", SECRET)]);
+    let key = published_key();
+    let with_ipk = token(Some(&key));
+    let without_ipk = token(None);
+
+    // GET, signed.
+    let get = signer(&server, "GET", &with_ipk)
+        .sign_install(&key)
+        .finish()
+        .unwrap();
+    assert_hello(&send(server.addr, &get, b""));
+
+    // POST with a body and its Content-Digest, signed over both.
+    let post = signer(&server, "POST", &with_ipk)
+        .header("Content-Type", "application/json")
+        .body(BODY)
+        .sign_install(&key)
+        .finish()
+        .unwrap();
+    assert!(
+        post.header("Content-Digest")
+            .unwrap()
+            .starts_with("sha-256=:")
+    );
+    assert_hello(&send(server.addr, &post, BODY.as_bytes()));
+
+    // A token without `ipk`: refused on this route, signed or not...
+    let no_ipk = signer(&server, "GET", &without_ipk)
+        .sign_install(&key)
+        .finish()
+        .unwrap();
+    assert_rejected(
+        &server,
+        &send(server.addr, &no_ipk, b""),
+        "signature_missing",
+    );
+    // ... while `/` takes it.
+    let res = server.get("/", &[("Approov-Token", &without_ipk)]);
+    assert_eq!((res.status, res.body.as_str()), (200, HELLO), "{res:?}");
+
+    // The signed POST with another body of the same length.
+    let other = BODY.replace("red", "tan");
+    assert_rejected(
+        &server,
+        &send(server.addr, &post, other.as_bytes()),
+        "digest_mismatch",
+    );
+
+    // Not signed at all.
+    let unsigned = signer(&server, "GET", &with_ipk).finish().unwrap();
+    assert_rejected(
+        &server,
+        &send(server.addr, &unsigned, b""),
+        "signature_missing",
+    );
+
+    // The signed GET sent to `/message-signing?x=1`: another target URI.
+    let mut moved = get.clone();
+    moved.path_and_query = format!("{PATH}?x=1");
+    assert_rejected(
+        &server,
+        &send(server.addr, &moved, b""),
+        "signature_invalid",
+    );
+
+    let (_, stderr) = server.stop();
+    for token in [&with_ipk, &without_ipk] {
+        assert!(
+            !stderr.contains(token.as_str()),
+            "a token was logged:\n{stderr}"
+        );
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_body_over_the_limit_is_refused_with_413_before_it_is_read() {
+    let server = Server::start(EXE, &[("APPROOV_BASE64_SECRET", SECRET)]);
+    let key = published_key();
+    let post = signer(&server, "POST", &token(Some(&key)))
+        .body(BODY)
+        .sign_install(&key)
+        .finish()
+        .unwrap();
+    // Announce 2 MiB (over the 1 MiB default) and send none of it: the
+    // server must answer from the header alone.
+    let headers: Vec<(&str, &[u8])> = post
+        .headers
+        .iter()
+        .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
+        .map(|(name, value)| (name.as_str(), value.as_bytes()))
+        .chain([("Content-Length", b"2097152".as_slice())])
+        .collect();
+    let res = request_bytes(server.addr, "POST", PATH, &headers);
+    assert_eq!((res.status, res.body.as_str()), (413, "{}"), "{res:?}");
+    assert_eq!(res.header("content-type"), Some("application/json"));
+}
