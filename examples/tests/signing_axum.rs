@@ -50,9 +50,9 @@ fn token(ipk: Option<&InstallKey>) -> String {
     builder.sign_hs256_base64(SECRET).unwrap()
 }
 
-/// A request to the server's `/message-signing` with `token`, signed with
-/// `key` now. The socket address is the authority: the test client sends
-/// it as `Host`.
+/// A request to the server's `/message-signing` with `token`, to be signed
+/// (`created` is now). The socket address is the authority: the test
+/// client sends it as `Host`.
 fn signer(server: &Server, method: &str, token: &str) -> RequestSigner {
     RequestSigner::new(method, &format!("http://{}{PATH}", server.addr))
         .unwrap()
