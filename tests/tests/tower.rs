@@ -3,7 +3,7 @@
 
 use approov_conformance::{
     Answer, CUSTOM_BODY, CUSTOM_STATUS, Case, HELLO_BODY, OUTCOME_HEADER, REASON_HEADER, Route,
-    all_requests, binding, check, outcome_name, verifier,
+    all_requests, binding, check, message_signing, outcome_name, verifier,
 };
 use approov_core::ApproovOutcome;
 use approov_tower::ApproovLayer;
@@ -16,6 +16,14 @@ use tower::ServiceExt as _;
 
 async fn hello() -> Response {
     ([("content-type", "application/json")], HELLO_BODY).into_response()
+}
+
+/// Answers only when the body arrived intact after the layer buffered it.
+async fn hello_with_body(body: axum::body::Bytes) -> Response {
+    if body.is_empty() {
+        return http::StatusCode::BAD_REQUEST.into_response();
+    }
+    hello().await
 }
 
 async fn echo(outcome: Option<axum::Extension<ApproovOutcome>>) -> Response {
@@ -40,9 +48,13 @@ fn protected(route: Route, handler: MethodRouter) -> Router {
                 .expect("static response")
         }),
         Route::NoPreflightSkip => ApproovLayer::new(v).skip_cors_preflight(false),
-        Route::Health | Route::MessageSigning | Route::MessageSigningAccount => {
-            unreachable!("not in this app yet")
+        Route::MessageSigning | Route::MessageSigningAccount => {
+            let signing = message_signing(route == Route::MessageSigningAccount);
+            return Router::new()
+                .route(route.path(), handler)
+                .route_layer(ApproovLayer::new(v).message_signing(signing));
         }
+        Route::Health => unreachable!("not protected"),
     };
     Router::new()
         .route(route.path(), handler)
@@ -53,7 +65,10 @@ fn app() -> Router {
     let mut app = Router::new().route(Route::Health.path(), get(|| async { "ok" }));
     for route in Route::ALL {
         let handler = match route {
-            Route::Health | Route::MessageSigning | Route::MessageSigningAccount => continue,
+            Route::Health => continue,
+            Route::MessageSigning | Route::MessageSigningAccount => {
+                get(hello).post(hello_with_body)
+            }
             Route::ReportOnly | Route::BoundReportOnly => get(echo).options(echo),
             _ => get(hello).options(hello),
         };
@@ -74,7 +89,11 @@ async fn send(app: &Router, case: &Case) -> Answer {
     }
     let response = app
         .clone()
-        .oneshot(request.body(Body::empty()).expect("request"))
+        .oneshot(
+            request
+                .body(Body::from(case.body.clone()))
+                .expect("request"),
+        )
         .await
         .expect("infallible");
     let status = response.status().as_u16();
@@ -98,13 +117,7 @@ async fn send(app: &Router, case: &Case) -> Answer {
 async fn every_case_gives_the_expected_answer() {
     let app = app();
     let mut failures = Vec::new();
-    // Message-signing routes join once the adapters have the option.
-    for case in all_requests().into_iter().filter(|c| {
-        !matches!(
-            c.route,
-            Route::MessageSigning | Route::MessageSigningAccount
-        )
-    }) {
+    for case in all_requests() {
         if let Err(e) = check(&case, &send(&app, &case).await) {
             failures.push(e);
         }
