@@ -7,7 +7,7 @@
 mod common;
 
 use approov_conformance::{Answer, Case, Expect, SECRET, cases, check};
-use common::{Server, request_bytes};
+use common::{Server, request_with_body};
 
 fn answer(server: &Server, case: &Case) -> Answer {
     let headers: Vec<(&str, &[u8])> = case
@@ -15,7 +15,13 @@ fn answer(server: &Server, case: &Case) -> Answer {
         .iter()
         .map(|(k, v)| (*k, v.as_slice()))
         .collect();
-    let response = request_bytes(server.addr, case.method, case.route.path(), &headers);
+    let response = request_with_body(
+        server.addr,
+        case.method,
+        case.route.path(),
+        &headers,
+        &case.body,
+    );
     Answer {
         status: response.status,
         headers: response.headers.into_iter().collect(),

@@ -213,6 +213,19 @@ pub fn request_bytes(
     path: &str,
     headers: &[(&str, &[u8])],
 ) -> Response {
+    request_with_body(addr, method, path, headers, &[])
+}
+
+/// Like [`request_bytes`], with a body (sent with `Content-Length` when not
+/// empty). A `Host` header in `headers` replaces the default one, so signed
+/// requests can name the authority they were signed for.
+pub fn request_with_body(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &[u8])],
+    body: &[u8],
+) -> Response {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
@@ -220,18 +233,28 @@ pub fn request_bytes(
     stream
         .set_write_timeout(Some(Duration::from_secs(20)))
         .unwrap();
-    let mut req =
-        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n").into_bytes();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n").into_bytes();
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req.extend_from_slice(format!("Host: {addr}\r\n").as_bytes());
+    }
     for (name, value) in headers {
         req.extend_from_slice(name.as_bytes());
         req.extend_from_slice(b": ");
         req.extend_from_slice(value);
         req.extend_from_slice(b"\r\n");
     }
+    if !body.is_empty() {
+        req.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+    }
     req.extend_from_slice(b"\r\n");
-    stream.write_all(&req).expect("send request");
+    // A server may answer (413) before reading a large body: a failed write
+    // is then fine, the answer is what the test checks.
+    let sent = stream.write_all(&req).and_then(|()| stream.write_all(body));
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read response");
+    let read = stream.read_to_end(&mut raw);
+    if raw.is_empty() {
+        panic!("no response (write: {sent:?}, read: {read:?})");
+    }
     parse(&raw)
 }
 
