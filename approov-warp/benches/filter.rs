@@ -1,14 +1,18 @@
 //! What the warp adapter adds to a request: the `HeaderMap` clone that
 //! `warp::header::headers_cloned` makes, next to the token check itself and
-//! to a whole request through `warp::service` with and without the filter.
+//! to a whole request through `warp::service` with and without the filter;
+//! and a request with an HTTP message signature (ECDSA P-256) and a signed
+//! body, through `protect` and `signed_claims`.
 
 use std::hint::black_box;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use approov_core::mint::{TokenBuilder, generate_secret_base64};
+use approov_core::mint::generate_secret_base64;
+use approov_core::mint::{InstallKey, RequestSigner, SignedRequest, TokenBuilder};
+use approov_core::signing::MessageSigning;
 use approov_core::{Gate, Verifier};
-use approov_warp::Approov;
+use approov_warp::{Approov, ApproovClaims};
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use tower_service::Service;
@@ -107,5 +111,70 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// `signed` as the server receives it.
+fn signed_request(signed: &SignedRequest) -> Request<String> {
+    let body = String::from_utf8(signed.body.clone().unwrap_or_default()).expect("text body");
+    let mut req = Request::new(body);
+    *req.method_mut() = signed.method.parse().expect("valid method");
+    *req.uri_mut() = signed.path_and_query.parse().expect("valid uri");
+    for (name, value) in &signed.headers {
+        let name = HeaderName::from_bytes(name.as_bytes()).expect("valid name");
+        req.headers_mut()
+            .append(name, HeaderValue::from_str(value).expect("valid value"));
+    }
+    req
+}
+
+fn bench_signing(c: &mut Criterion) {
+    let secret = generate_secret_base64();
+    let verifier = Verifier::builder()
+        .secret_base64(&secret)
+        .build()
+        .expect("valid secret");
+    let signing = MessageSigning::builder().build().expect("defaults");
+    let approov = Approov::new(verifier).message_signing(signing);
+    let key = InstallKey::generate().expect("key");
+    let token = TokenBuilder::approov_example()
+        .claim("ipk", key.ipk())
+        .sign_hs256_base64(&secret)
+        .expect("valid secret");
+    // `created` is now: the signatures stay valid for the 300 s max age.
+    let get = RequestSigner::new("GET", "http://api.example.com/hello")
+        .expect("uri")
+        .header("Approov-Token", &token)
+        .sign_install(&key)
+        .finish()
+        .expect("signed");
+    let body = format!(r#"{{"data":"{}"}}"#, "x".repeat(1000));
+    let post = RequestSigner::new("POST", "http://api.example.com/hello")
+        .expect("uri")
+        .header("Approov-Token", &token)
+        .body(body.as_bytes())
+        .sign_install(&key)
+        .finish()
+        .expect("signed");
+
+    let mut protected = warp::service(
+        warp::path!("hello")
+            .and(approov.protect())
+            .map(|| "ok")
+            .recover(approov_warp::recover),
+    );
+    let mut with_body = warp::service(
+        warp::path!("hello")
+            .and(approov.signed_claims())
+            .map(|_: ApproovClaims, body: Bytes| body.len().to_string())
+            .recover(approov_warp::recover),
+    );
+    assert_eq!(call(&mut protected, signed_request(&get)).status(), 200);
+    assert_eq!(call(&mut with_body, signed_request(&post)).status(), 200);
+    c.bench_function("request_signed_get_protect", |b| {
+        b.iter(|| call(&mut protected, signed_request(&get)))
+    });
+    c.bench_function("request_signed_post_1kb_signed_claims", |b| {
+        b.iter(|| call(&mut with_body, signed_request(&post)))
+    });
+}
+
+criterion_group!(benches, bench, bench_signing);
 criterion_main!(benches);

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use approov_core::signing::MessageSigning;
 use approov_core::{ConfigError, Gate, Rejection, TokenBinding, Verifier};
 use warp::reply::Reply;
 
@@ -28,7 +29,8 @@ use crate::rejection::Responder;
 /// ```
 ///
 /// Defaults: enforcing, CORS preflights let through, the verifier's own
-/// token header and binding, and the [`default_response`](crate::default_response).
+/// token header and binding, no message signing, and the
+/// [`default_response`](crate::default_response).
 #[derive(Clone)]
 pub struct Approov {
     pub(crate) gate: Gate,
@@ -88,6 +90,21 @@ impl Approov {
         self
     }
 
+    /// Checks HTTP message signatures (RFC 9421) and `Content-Digest`
+    /// (RFC 9530) on the routes using this configuration, as
+    /// [`approov_core::signing`] describes: an app whose token carries
+    /// `ipk` signs each request with its installation key. Off by default.
+    ///
+    /// Routes that receive a body take it with [`signed`](Self::signed) or
+    /// [`signed_claims`](Self::signed_claims), which check the digest
+    /// against it and hand it on; [`filter`](Self::filter),
+    /// [`claims`](Self::claims) and [`protect`](Self::protect) check the
+    /// signatures of bodiless requests. See the [crate docs](crate#message-signing).
+    pub fn message_signing(mut self, signing: MessageSigning) -> Self {
+        self.gate = self.gate.message_signing(signing);
+        self
+    }
+
     /// Answers rejections with `respond(&rejection)` instead of the default
     /// 401 `{}`. `respond` may return anything warp can reply with; an
     /// `http::Response<String>` is the simplest:
@@ -122,7 +139,8 @@ impl Approov {
         self
     }
 
-    /// The shared policy: verifier, report-only and preflight settings.
+    /// The shared policy: verifier, report-only, preflight and message
+    /// signing settings.
     pub fn gate(&self) -> &Gate {
         &self.gate
     }

@@ -44,21 +44,95 @@
 //!
 //! # The pieces
 //! - [`Approov`]: the configuration (verifier, token binding, token header,
-//!   report-only mode, CORS preflight handling, custom rejection response).
+//!   report-only mode, CORS preflight handling, custom rejection response,
+//!   message signing).
 //! - [`Approov::filter`] extracts the [`ApproovOutcome`];
 //!   [`Approov::claims`] extracts the verified [`ApproovClaims`];
 //!   [`Approov::protect`] extracts nothing, to guard a chain:
 //!   `approov.protect().and(routes)`.
+//! - [`Approov::signed`] / [`Approov::signed_claims`]: the same, for
+//!   routes that receive a body, extracting the body's bytes too (see
+//!   [Message signing](#message-signing)).
 //! - [`ApproovRejection`]: the named rejection, with the core [`Rejection`]
-//!   (the reason, for logs) and the response to send.
-//! - [`recover`]: answers an [`ApproovRejection`] with its response and
-//!   passes every other rejection on.
+//!   (the reason, for logs) and the response to send; [`BodyRejection`]:
+//!   a body too long (413) or unreadable (400).
+//! - [`recover`]: answers our rejections with their responses and passes
+//!   every other rejection on.
 //!
 //! Each filter makes exactly one [`Gate::check`](approov_core::Gate::check)
-//! per request it runs on; the core does the verification, the token
+//! (or, with message signing,
+//! [`Gate::check_message`](approov_core::Gate::check_message)) per request
+//! it runs on; the core does the verification, the token
 //! binding, the preflight detection, the report-only decision and the
 //! logging (one `tracing` event per rejection, target `approov`, never the
 //! token).
+//!
+//! # Message signing
+//! With [`Approov::message_signing`], requests are also checked for HTTP
+//! message signatures (RFC 9421) and `Content-Digest` (RFC 9530): an app
+//! whose Approov token carries `ipk` signs every request with its
+//! installation key, so a stolen token is useless without the device (see
+//! [`approov_core::signing`] for what is checked and the options).
+//!
+//! In warp the body can be taken only once, so routes that receive one use
+//! [`Approov::signed`] or [`Approov::signed_claims`]: they take the body
+//! (up to [`MessageSigning`]'s `max_body_len`, 1 MiB by default), check the
+//! token, the signatures and the digest against it, and hand the same bytes
+//! to the handler. A longer body is answered `413` and a body that cannot
+//! be read `400` (a [`BodyRejection`], which [`recover`] answers), before
+//! the handler runs. [`Approov::filter`], [`claims`](Approov::claims) and
+//! [`protect`](Approov::protect) check the signatures of requests without a
+//! body; they refuse a `Content-Digest` they cannot check.
+//!
+//! ```
+//! use approov_core::mint::{InstallKey, RequestSigner, TokenBuilder, generate_secret_base64};
+//! use approov_warp::{Approov, ApproovClaims, MessageSigning, SignaturePolicy, Verifier};
+//! use bytes::Bytes;
+//! use warp::Filter;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = generate_secret_base64();
+//! let approov = Approov::new(Verifier::builder().secret_base64(&secret).build()?)
+//!     // Every request must be signed; by default only those whose token has `ipk`.
+//!     .message_signing(MessageSigning::builder().policy(SignaturePolicy::Always).build()?);
+//!
+//! // Method first: a route that takes the body leaves none for the next one.
+//! let shapes = warp::path!("shapes")
+//!     .and(warp::post())
+//!     .and(approov.signed_claims())
+//!     .map(|_claims: ApproovClaims, body: Bytes| format!("{} bytes", body.len()));
+//! let app = shapes.recover(approov_warp::recover);
+//!
+//! // What the app's Approov SDK would send:
+//! let key = InstallKey::generate()?;
+//! let token = TokenBuilder::approov_example().claim("ipk", key.ipk()).sign_hs256_base64(&secret)?;
+//! let signed = RequestSigner::new("POST", "http://api.example.com/shapes")?
+//!     .header("Approov-Token", &token)
+//!     .body(br#"{"shape":"circle"}"#)
+//!     .sign_install(&key)
+//!     .finish()?;
+//! let request = || {
+//!     let mut req = warp::test::request().method("POST").path("/shapes");
+//!     for (name, value) in &signed.headers {
+//!         req = req.header(name.as_str(), value.as_str());
+//!     }
+//!     req
+//! };
+//! let res = request().body(br#"{"shape":"circle"}"#).reply(&app).await;
+//! assert_eq!((res.status().as_u16(), res.body().as_ref()), (200, b"18 bytes".as_ref()));
+//!
+//! // Another body under the same signature and Content-Digest:
+//! let res = request().body(br#"{"shape":"square"}"#).reply(&app).await;
+//! assert_eq!((res.status().as_u16(), res.body().as_ref()), (401, b"{}".as_ref()));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! warp does not show filters the request's scheme: the signature base
+//! uses `http` unless [`MessageSigningBuilder::public_origin`] (or, behind
+//! a proxy that sets them, trusted forwarded headers) says otherwise. Set
+//! it when clients reach the server over `https`.
 //!
 //! # Where to put the filter
 //! warp tries the routes joined with `or` one after the other, and each
@@ -77,17 +151,28 @@
 //! # Why each dependency
 //! - `approov-core`: the verification itself, shared by every adapter.
 //! - `warp`: the framework (default features off; nothing else is needed).
+//! - `bytes`: the body handed to handlers by [`Approov::signed`].
+//! - `http-body`, `http-body-util`, `futures-util`: reading that body under
+//!   a limit with `http_body_util::Limited` instead of by hand. warp
+//!   depends on all four already.
+//! - `tracing`: one event per body refused (target `approov`), like the
+//!   core's events for refused tokens.
 #![deny(missing_docs, unsafe_code)]
 
 mod approov;
+mod body;
 mod filters;
 mod headers;
+mod message;
 mod recover;
 mod rejection;
+mod signed;
 
 pub use approov::Approov;
+pub use approov_core::signing::{MessageSigning, MessageSigningBuilder, SignaturePolicy};
 pub use approov_core::{
     ApproovClaims, ApproovOutcome, ConfigError, Rejection, RejectionKind, TokenBinding, Verifier,
 };
+pub use body::BodyRejection;
 pub use recover::recover;
 pub use rejection::{ApproovRejection, default_response};

@@ -1,13 +1,14 @@
-//! Turns our rejection into its response; warp itself would answer 500.
+//! Turns our rejections into their responses; warp itself would answer 500.
 
 use warp::reply::Response;
 
-use crate::ApproovRejection;
+use crate::{ApproovRejection, BodyRejection};
 
 /// Answers an [`ApproovRejection`] with its response (by default 401,
-/// `content-type: application/json`, `www-authenticate: Approov`, body `{}`)
-/// and passes every other rejection on unchanged, for warp's own handling
-/// (404, 405, ...) or a later `recover`.
+/// `content-type: application/json`, `www-authenticate: Approov`, body `{}`),
+/// a [`BodyRejection`] with its 413 or 400 (`{}` too), and passes every
+/// other rejection on unchanged, for warp's own handling (404, 405, ...) or
+/// a later `recover`.
 ///
 /// **Without it, warp answers our rejections with `500 Internal Server
 /// Error`**, as it does for every custom rejection nobody recovers. Put it
@@ -26,8 +27,11 @@ use crate::ApproovRejection;
 /// every rejection; if one of them is ours the client gets our 401, ahead of
 /// the 404 or 405 of the routes that did not match.
 pub async fn recover(err: warp::Rejection) -> Result<Response, warp::Rejection> {
-    match err.find::<ApproovRejection>() {
-        Some(approov) => Ok(approov.response()),
+    if let Some(approov) = err.find::<ApproovRejection>() {
+        return Ok(approov.response());
+    }
+    match err.find::<BodyRejection>() {
+        Some(body) => Ok(body.response()),
         None => Err(err),
     }
 }

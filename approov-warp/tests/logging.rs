@@ -1,6 +1,6 @@
-//! One gate check, so one log event, per refused request: the filter does
-//! not verify twice, and neither the event nor the response carries the
-//! token.
+//! One gate check, so one log event, per refused request (message-signing
+//! refusals and refused bodies included): the filter does not verify twice,
+//! and neither the event nor the response carries the token.
 
 use std::sync::{Arc, Mutex};
 
@@ -108,4 +108,74 @@ async fn one_event_per_refused_request_without_the_token() {
     let logged = events.take();
     assert_eq!(logged.len(), 1, "{logged:?}");
     assert!(logged[0].contains("report_only=true"), "{logged:?}");
+}
+
+#[tokio::test]
+async fn one_event_per_refused_signed_request_and_per_refused_body() {
+    use approov_core::mint::{InstallKey, RequestSigner};
+    use approov_core::signing::MessageSigning;
+
+    let events = Events::default();
+    let _guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(events.clone()));
+
+    let signing = MessageSigning::builder()
+        .max_body_len(16)
+        .build()
+        .expect("signing");
+    let approov = Approov::new(
+        Verifier::builder()
+            .secret_base64(SECRET)
+            .build()
+            .expect("verifier"),
+    )
+    .message_signing(signing);
+    let routes = warp::path!("get")
+        .and(approov.protect())
+        .map(|| "get")
+        .or(warp::path!("post")
+            .and(approov.signed_claims())
+            .map(|_, _| "post"))
+        .recover(approov_warp::recover);
+
+    let key = InstallKey::generate().expect("key");
+    let token = TokenBuilder::approov_example()
+        .claim("ipk", key.ipk())
+        .sign_hs256_base64(SECRET)
+        .expect("token");
+    for path in ["/get", "/post"] {
+        let res = warp::test::request()
+            .path(path)
+            .header("approov-token", &token)
+            .reply(&routes)
+            .await;
+        assert_eq!(res.status(), 401);
+        let logged = events.take();
+        assert_eq!(logged.len(), 1, "{path}: {logged:?}");
+        assert!(
+            logged[0].contains("kind=\"signature_missing\""),
+            "{logged:?}"
+        );
+        for segment in token.split('.') {
+            assert!(!logged[0].contains(segment), "{logged:?}");
+        }
+    }
+
+    let signed = RequestSigner::new("POST", "http://localhost/post")
+        .expect("uri")
+        .header("Approov-Token", &token)
+        .body(vec![b'x'; 17])
+        .sign_install(&key)
+        .finish()
+        .expect("signed");
+    let mut req = warp::test::request().method("POST").path("/post");
+    for (name, value) in &signed.headers {
+        req = req.header(name.as_str(), value.as_str());
+    }
+    let res = req.body(vec![b'x'; 17]).reply(&routes).await;
+    assert_eq!(res.status(), 413);
+    let logged = events.take();
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert!(logged[0].contains("kind=\"body_too_large\""), "{logged:?}");
+    assert!(logged[0].contains("limit=16"), "{logged:?}");
 }

@@ -1,6 +1,7 @@
 //! Shared helpers: a fixed secret and clock, a request type that can repeat
-//! headers and carry raw bytes, and the three apps every rejection case is
-//! run through (default response, reason-echoing response, report-only).
+//! headers, carry raw bytes and send its body in chunks (or fail while
+//! sending it), and the three apps every rejection case is run through
+//! (default response, reason-echoing response, report-only).
 #![allow(dead_code, clippy::unwrap_used)] // each test file uses a subset
 
 use std::convert::Infallible;
@@ -8,11 +9,15 @@ use std::convert::Infallible;
 use approov_core::mint::TokenBuilder;
 use approov_core::{ApproovOutcome, ManualClock, RejectionKind, Verifier};
 use approov_warp::Approov;
-use http_body_util::BodyExt as _;
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt as _, StreamBody};
 use tower_service::Service as _;
 use warp::filters::BoxedFilter;
 use warp::http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
 use warp::{Filter, Reply};
+
+pub mod signing;
 
 /// The fixed "now" of every test verifier.
 pub const NOW: u64 = 1_800_000_000;
@@ -59,13 +64,23 @@ pub fn token() -> String {
     sign(&claims())
 }
 
+/// One piece of a request body as the server receives it.
+#[derive(Clone, Debug)]
+pub enum Chunk {
+    /// These bytes.
+    Data(Vec<u8>),
+    /// The connection fails here.
+    Error,
+}
+
 /// A request description; unlike `warp::test::request()` it can repeat a
-/// header and hold any bytes a header value may hold.
+/// header, hold any bytes a header value may hold, and stream its body.
 #[derive(Clone, Debug)]
 pub struct Req {
     method: String,
     path: String,
     headers: Vec<(HeaderName, HeaderValue)>,
+    body: Vec<Chunk>,
 }
 
 impl Req {
@@ -75,7 +90,19 @@ impl Req {
             method: "GET".into(),
             path: path.into(),
             headers: Vec::new(),
+            body: Vec::new(),
         }
+    }
+
+    /// Sets the body, sent in one chunk (no `Content-Length` is added).
+    pub fn body(self, body: impl Into<Vec<u8>>) -> Self {
+        self.chunks([Chunk::Data(body.into())])
+    }
+
+    /// Sets the body, sent as these chunks.
+    pub fn chunks(mut self, chunks: impl IntoIterator<Item = Chunk>) -> Self {
+        self.body = chunks.into_iter().collect();
+        self
     }
 
     /// Changes the method.
@@ -107,8 +134,13 @@ impl Req {
         self.header("Approov-Token", token)
     }
 
-    fn build(&self) -> Request<String> {
-        let mut req = Request::new(String::new());
+    fn build(&self) -> Request<BoxBody<Bytes, std::io::Error>> {
+        let frames = self.body.clone().into_iter().map(|chunk| match chunk {
+            Chunk::Data(data) => Ok(http_body::Frame::data(Bytes::from(data))),
+            Chunk::Error => Err(std::io::Error::other("connection reset")),
+        });
+        let body = StreamBody::new(futures_util::stream::iter(frames)).boxed();
+        let mut req = Request::new(body);
         *req.method_mut() = self.method.parse().unwrap();
         *req.uri_mut() = self.path.parse().unwrap();
         for (name, value) in &self.headers {
@@ -123,7 +155,10 @@ impl Req {
 pub struct Res {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    /// The body as text (lossy).
     pub body: String,
+    /// The body's exact bytes.
+    pub bytes: Bytes,
 }
 
 impl Res {
@@ -161,7 +196,8 @@ pub async fn send(app: &App, req: &Req) -> Res {
     Res {
         status: parts.status,
         headers: parts.headers,
-        body: String::from_utf8(body.to_vec()).unwrap(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+        bytes: body,
     }
 }
 
