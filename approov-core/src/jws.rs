@@ -74,6 +74,11 @@ pub(crate) fn verify(
 
     let mut header_buf = [0u8; HEADER_BUF];
     let header = decode(header_b64, &mut header_buf).ok_or(malformed(TokenPart::Header))?;
+    // RFC 7515 §4: the header is a JSON object. serde's derived
+    // `Deserialize` would also read the fields from a JSON array, in order.
+    if header.trim_ascii_start().first() != Some(&b'{') {
+        return Err(malformed(TokenPart::Header));
+    }
     let header: Header<'_> =
         serde_json::from_slice(header).map_err(|_| malformed(TokenPart::Header))?;
     if header.crit.is_some() {
