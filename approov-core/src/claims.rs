@@ -36,10 +36,18 @@ struct Claims {
     mskid: Option<Text>,
     iss: Option<Text>,
     sub: Option<Text>,
-    aud: Option<Vec<String>>,
+    aud: Option<Aud>,
     /// The whole decoded payload: string claims point into it, and
     /// [`ApproovClaims::claim`] parses it again.
     raw: String,
+}
+
+/// `aud`: one string (what Approov issues, kept as a range of the payload
+/// like the other string claims) or an array of strings.
+#[derive(PartialEq)]
+enum Aud {
+    One(Text),
+    Many(Vec<String>),
 }
 
 /// A string claim. Keeping a range of the payload instead of a `String`
@@ -118,10 +126,15 @@ impl ApproovClaims {
         self.text(&self.0.sub)
     }
 
-    /// `aud`: the audiences (a single string in the token counts as one).
-    /// Empty when the token has no `aud`.
-    pub fn aud(&self) -> &[String] {
-        self.0.aud.as_deref().unwrap_or_default()
+    /// `aud`: the audiences, in token order (a single string in the token
+    /// counts as one). Empty when the token has no `aud`.
+    pub fn aud(&self) -> impl Iterator<Item = &str> + '_ {
+        let (one, many) = match &self.0.aud {
+            None => (None, &[][..]),
+            Some(Aud::One(text)) => (self.str_of(text), &[][..]),
+            Some(Aud::Many(all)) => (None, all.as_slice()),
+        };
+        one.into_iter().chain(many.iter().map(String::as_str))
     }
 
     /// Any claim by name, as JSON, or `None` when the token does not have it.
@@ -158,7 +171,11 @@ impl ApproovClaims {
     }
 
     fn text<'a>(&'a self, text: &'a Option<Text>) -> Option<&'a str> {
-        match text.as_ref()? {
+        self.str_of(text.as_ref()?)
+    }
+
+    fn str_of<'a>(&'a self, text: &'a Text) -> Option<&'a str> {
+        match text {
             Text::Span(range) => self.0.raw.get(range.clone()),
             Text::Unescaped(s) => Some(s),
         }
@@ -250,25 +267,31 @@ impl<'de> de::Deserialize<'de> for StrictStr<'de> {
 }
 
 /// `aud`: a string or an array of strings (RFC 7519 §4.1.3).
-struct Audience(Vec<String>);
+enum Audience<'de> {
+    One(StrictStr<'de>),
+    Many(Vec<String>),
+}
 
-impl<'de> de::Deserialize<'de> for Audience {
+impl<'de> de::Deserialize<'de> for Audience<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Audience;
+            type Value = Audience<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string or an array of strings")
             }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Audience::One(StrictStr(Cow::Borrowed(v))))
+            }
             fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Audience(vec![v.to_owned()]))
+                Ok(Audience::One(StrictStr(Cow::Owned(v.to_owned()))))
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut all = Vec::new();
                 while let Some(StrictStr(s)) = seq.next_element()? {
                     all.push(s.into_owned());
                 }
-                Ok(Audience(all))
+                Ok(Audience::Many(all))
             }
         }
         d.deserialize_any(V)
@@ -343,7 +366,10 @@ impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
                 "mskid" => self.once(&mut c.mskid, "mskid", &mut map, text)?,
                 "iss" => self.once(&mut c.iss, "iss", &mut map, text)?,
                 "sub" => self.once(&mut c.sub, "sub", &mut map, text)?,
-                "aud" => self.once(&mut c.aud, "aud", &mut map, |Audience(v)| v)?,
+                "aud" => self.once(&mut c.aud, "aud", &mut map, |aud| match aud {
+                    Audience::One(s) => Aud::One(text(s)),
+                    Audience::Many(all) => Aud::Many(all),
+                })?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }

@@ -121,7 +121,7 @@ impl Verifier {
         {
             return Err(Rejection::Issuer);
         }
-        if !i.audiences.is_empty() && !claims.aud().iter().any(|a| i.audiences.contains(a)) {
+        if !i.audiences.is_empty() && !claims.aud().any(|a| i.audiences.iter().any(|x| x == a)) {
             return Err(Rejection::Audience);
         }
         Ok(())
