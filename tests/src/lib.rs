@@ -59,7 +59,7 @@ pub enum Route {
     /// `/no-preflight-skip`: like `Plain` but CORS preflights are checked too.
     NoPreflightSkip,
     /// `/message-signing` (`GET` and `POST`): an installation signature is
-    /// required always ([`SignaturePolicy::Always`]); `Content-Digest` is
+    /// required always ([`SignaturePolicy::Always`](approov_core::signing::SignaturePolicy::Always)); `Content-Digest` is
     /// verified when present. See [`message_signing`].
     MessageSigning,
     /// `/message-signing/account`: like `MessageSigning`, with the account
