@@ -58,7 +58,7 @@ impl Secret {
                 base64::DecodeError::InvalidLength(_) => {
                     "it is not base64: its length is impossible for base64".to_owned()
                 }
-                base64::DecodeError::InvalidLastSymbol { offset, .. } => {
+                base64::DecodeError::InvalidLastSymbol(offset, _) => {
                     format!("it is not base64: invalid last character at offset {offset}")
                 }
                 base64::DecodeError::InvalidPadding => {

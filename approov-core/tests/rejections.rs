@@ -210,6 +210,31 @@ fn standard_alphabet(make: impl Fn(u32) -> String) -> (String, String) {
 }
 
 #[test]
+fn malformed_second_spelling_of_the_signature() {
+    // A 32-byte MAC is 43 characters whose last one carries 4 bits and 2
+    // zero bits. Setting one of those spells the same bytes differently: a
+    // lenient decoder would accept it, giving each token a twin.
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let v = verifier();
+    let token = valid_token();
+    let (input, sig) = token.rsplit_once('.').expect("three segments");
+    let (head, last) = sig.split_at(sig.len() - 1);
+    let index = ALPHABET
+        .iter()
+        .position(|c| *c == last.as_bytes()[0])
+        .expect("base64url");
+    assert_eq!(index & 3, 0, "the canonical last character has zero bits");
+    for extra in 1..4 {
+        let twin = char::from(ALPHABET[index | extra]);
+        assert_eq!(
+            rejection(&v, &format!("{input}.{head}{twin}")),
+            malformed(TokenPart::Signature),
+            "{twin}"
+        );
+    }
+}
+
+#[test]
 fn malformed_standard_alphabet_characters_in_any_segment() {
     let v = verifier();
     let (header, _) = standard_alphabet(|n| format!(r#"{{"alg":"HS256","n":"{n}??>>"}}"#));
