@@ -143,7 +143,7 @@ impl Verifier {
         if token.len() > i.max_len {
             return Err(Rejection::TooLong { max: i.max_len });
         }
-        if !token.iter().all(u8::is_ascii_graphic) {
+        if !visible_ascii(token) {
             return Err(Rejection::malformed(crate::TokenPart::Token));
         }
         let claims = self.verify(token)?;
@@ -487,4 +487,15 @@ pub(crate) fn check_header_name(name: &str, source: &str) -> Result<(), ConfigEr
             format!("{name:?} is not a valid HTTP header name"),
         ))
     }
+}
+
+/// Whether every byte is visible ASCII (`!` to `~`). Written without an
+/// early exit so that it compiles to a vectorised loop: the short-circuiting
+/// `all(u8::is_ascii_graphic)` ran byte by byte, about 0.3 µs of the 2 µs the
+/// `MessageSigning/gate_check_token_only` benchmark takes for a token with
+/// `ipk`.
+fn visible_ascii(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .fold(true, |ok, b| ok & (b.wrapping_sub(b'!') <= b'~' - b'!'))
 }
