@@ -91,9 +91,21 @@ fn hs256(c: &mut Criterion) {
     let (input, sig) = split(GOOD_FULL);
     assert!(hmac::verify(&ring_key, input, &sig).is_ok());
 
+    // With the verified-token cache, holding this token: a repeat.
+    let cached = Verifier::builder()
+        .secret_base64(SECRET)
+        .cache_verified_tokens(10_000)
+        .build()
+        .expect("verifier");
+    assert!(cached.verify(GOOD_FULL).is_ok());
+    assert_eq!(cached.cached_tokens(), 1);
+
     let mut g = c.benchmark_group("HS256");
     g.bench_function("approov_core_verify", |b| {
         b.iter(|| verifier.verify(black_box(GOOD_FULL)))
+    });
+    g.bench_function("approov_core_verify_cached", |b| {
+        b.iter(|| cached.verify(black_box(GOOD_FULL)))
     });
     g.bench_function("approov_core_verify_bad_signature", |b| {
         b.iter(|| verifier.verify(black_box(bad.as_str())))
@@ -225,7 +237,7 @@ fn message_signing(c: &mut Criterion) {
 }
 
 fn config() -> Criterion {
-    // Twelve benchmarks at ~4 s each keep the whole run near a minute.
+    // Thirteen benchmarks at ~4 s each keep the whole run near a minute.
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))

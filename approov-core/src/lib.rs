@@ -91,6 +91,7 @@
 
 mod algorithm;
 mod binding;
+mod cache;
 mod claims;
 mod clock;
 mod error;

@@ -184,6 +184,24 @@ fn binding_header_variable_with_an_invalid_name_is_an_error() {
     }
 }
 
+// ---- APPROOV_TOKEN_CACHE_SIZE -----------------------------------------------
+
+#[test]
+fn cache_size_variable() {
+    const CACHE_VAR: &str = "APPROOV_TOKEN_CACHE_SIZE";
+    let token = valid_token();
+    for (value, cached) in [("0", 0), (" 100\n", 1), ("1", 1)] {
+        let v = verifier_from(&[(CACHE_VAR, value)]);
+        v.verify(&token).expect("valid");
+        assert_eq!(v.cached_tokens(), cached, "{value:?}");
+    }
+    assert_eq!(verifier_from(&[]).cached_tokens(), 0);
+    for value in ["abc", "-5", "1.5", "", "10k", "99999999999999999999999"] {
+        let err = config_error(&[(CACHE_VAR, value)]);
+        assert_invalid(&err, CACHE_VAR, &["whole number of tokens"]);
+    }
+}
+
 // ---- APPROOV_LEEWAY_SECONDS -------------------------------------------------
 
 #[test]

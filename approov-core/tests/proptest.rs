@@ -44,6 +44,19 @@ static VERIFIER: LazyLock<Verifier> = LazyLock::new(|| {
         .expect("verifier")
 });
 
+/// The same with a cache of verified tokens: it must agree with
+/// [`VERIFIER`] on every token, whatever it has seen before.
+static CACHED: LazyLock<Verifier> = LazyLock::new(|| {
+    Verifier::builder()
+        .secret_base64(SECRET)
+        .public_key_pem(Algorithm::ES256, &read_key("p256.pub.pem"))
+        .clock(ManualClock::at_unix(NOW))
+        .max_token_len(MAX_LEN)
+        .cache_verified_tokens(256)
+        .build()
+        .expect("cached verifier")
+});
+
 static HS256: LazyLock<SigningKey> =
     LazyLock::new(|| SigningKey::hs256_base64(SECRET).expect("HS256 key"));
 
@@ -64,9 +77,17 @@ fn config(cases: u32) -> ProptestConfig {
 }
 
 /// Verifies `token` directly and through the request header, and checks
-/// that the two agree.
+/// that the two agree, and that the cached verifier agrees (twice: stored,
+/// then from the cache).
 fn check_both(token: &[u8]) -> Result<approov_core::ApproovClaims, Rejection> {
     let direct = VERIFIER.verify(token);
+    for _ in 0..2 {
+        match (&direct, &CACHED.verify(token)) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b),
+            (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind()),
+            (a, b) => panic!("the cached verifier disagrees: {a:?} against {b:?}"),
+        }
+    }
     let via_header = VERIFIER.verify_request(&[("Approov-Token", token)]);
     match (&direct, &via_header) {
         (Ok(a), Ok(b)) => assert_eq!(a, b),

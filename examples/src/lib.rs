@@ -9,6 +9,7 @@
 //! |---|---|
 //! | `APPROOV_BASE64_SECRET` (or `APPROOV_BASE64URL_SECRET`) | the account secret; unset: a random development secret, printed with a ready token |
 //! | `APPROOV_TOKEN_HEADER`, `APPROOV_TOKEN_BINDING_HEADER`, `APPROOV_LEEWAY_SECONDS` | as in [`approov_core::VerifierBuilder::from_env`] |
+//! | `APPROOV_TOKEN_CACHE_SIZE` | as in [`approov_core::VerifierBuilder::from_env`], except that unset means 10000 here (0 turns the cache off) |
 //! | `LISTEN_ADDR` | `<ip>:<port>` to listen on, default `127.0.0.1:8080`; port 0 picks a free port |
 //! | `RUST_LOG` | log filter, default `info` |
 //!

@@ -8,6 +8,9 @@ use crate::{StartError, dev, listen, logging};
 
 const SECRET_VAR: &str = "APPROOV_BASE64_SECRET";
 const SECRET_URL_VAR: &str = "APPROOV_BASE64URL_SECRET";
+const CACHE_VAR: &str = "APPROOV_TOKEN_CACHE_SIZE";
+/// Tokens of 10 000 devices: a few MiB at most.
+const DEFAULT_CACHE_SIZE: &str = "10000";
 
 /// A configured verifier and a bound listener, read from the environment
 /// (see the [crate docs](crate) for the variables).
@@ -55,6 +58,9 @@ impl Setup {
         .then(approov_core::mint::generate_secret_base64);
         let verifier = VerifierBuilder::from_vars(|name| match &dev_secret {
             Some(secret) if name == SECRET_VAR => Some(secret.clone()),
+            // The examples remember verified tokens unless told otherwise:
+            // an app sends the same token until it fetches the next.
+            _ if name == CACHE_VAR => var(name).or_else(|| Some(DEFAULT_CACHE_SIZE.to_owned())),
             _ => var(name),
         })?
         .build()?;

@@ -21,6 +21,7 @@
 //! | `RATE_LIMIT_PER_DEVICE_PER_MINUTE` | requests per minute per device (token `did`) and route, bursts up to the same number → else `429` with `Retry-After`; unset: no limit |
 //! | `APPROOV_REPORT_ONLY` | `true`: log bad tokens and forward anyway (for a roll-out); default `false` |
 //! | `APPROOV_TOKEN_BINDING_HEADER`, `APPROOV_TOKEN_HEADER`, `APPROOV_LEEWAY_SECONDS` | as for every example ([`approov_core::VerifierBuilder::from_env`]) |
+//! | `APPROOV_TOKEN_CACHE_SIZE` | as for every example: verified tokens remembered, default 10000, 0 for off |
 //! | `RUST_LOG` | log filter, default `info` |
 //!
 //! Missing or contradictory settings stop the proxy before it listens, with

@@ -30,6 +30,7 @@ pub fn command(exe: &str) -> Command {
         "APPROOV_TOKEN_HEADER",
         "APPROOV_TOKEN_BINDING_HEADER",
         "APPROOV_LEEWAY_SECONDS",
+        "APPROOV_TOKEN_CACHE_SIZE",
         "LISTEN_ADDR",
         "RUST_LOG",
     ] {
