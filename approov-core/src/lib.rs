@@ -48,6 +48,9 @@
 //! - Nothing of the payload is parsed before the signature verifies.
 //! - No error, `Debug` or `Display` output contains the token, a claim value
 //!   or a secret; secrets are zeroized on drop.
+//! - Optionally ([`VerifierBuilder::cache_verified_tokens`]), tokens that
+//!   verified are remembered by their exact bytes, so a repeat skips the
+//!   signature check and parsing; every other rule is applied on each call.
 //!
 //! HTTP message signatures (RFC 9421, the token's `ipk`) and
 //! `Content-Digest` are checked by [`Gate::check_message`] when a

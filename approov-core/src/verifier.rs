@@ -456,8 +456,9 @@ impl VerifierBuilder {
     /// everything are stored, keyed by their exact bytes. The cache holds
     /// the tokens themselves (wiped when evicted) and at most about
     /// `capacity` of them: size it to the number of devices active within
-    /// a token's lifetime (a few hundred bytes each). Clones of the verifier
-    /// share it.
+    /// a token's lifetime (about a kilobyte each, the token and its claims).
+    /// Clones of the verifier share it. A token not in the cache costs a
+    /// keyed hash and a lookup more than without one.
     ///
     /// ```
     /// use approov_core::Verifier;

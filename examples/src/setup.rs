@@ -9,7 +9,7 @@ use crate::{StartError, dev, listen, logging};
 const SECRET_VAR: &str = "APPROOV_BASE64_SECRET";
 const SECRET_URL_VAR: &str = "APPROOV_BASE64URL_SECRET";
 const CACHE_VAR: &str = "APPROOV_TOKEN_CACHE_SIZE";
-/// Tokens of 10 000 devices: a few MiB at most.
+/// Tokens of 10 000 devices: about 10 MiB at most.
 const DEFAULT_CACHE_SIZE: &str = "10000";
 
 /// A configured verifier and a bound listener, read from the environment
