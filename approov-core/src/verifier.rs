@@ -319,21 +319,16 @@ impl VerifierBuilder {
             )?);
         }
         if let Some(seconds) = var("APPROOV_LEEWAY_SECONDS") {
-            let seconds: u64 = seconds.trim().parse().map_err(|_| {
-                ConfigError::invalid(
-                    "APPROOV_LEEWAY_SECONDS",
-                    "it must be a whole number of seconds, e.g. 0 or 30",
-                )
-            })?;
+            let seconds =
+                whole_number(&seconds, "APPROOV_LEEWAY_SECONDS", "seconds, e.g. 0 or 30")?;
             b = b.leeway(Duration::from_secs(seconds));
         }
         if let Some(size) = var("APPROOV_TOKEN_CACHE_SIZE") {
-            let size: usize = size.trim().parse().map_err(|_| {
-                ConfigError::invalid(
-                    "APPROOV_TOKEN_CACHE_SIZE",
-                    "it must be a whole number of tokens, e.g. 0 (off) or 10000",
-                )
-            })?;
+            let size = whole_number(
+                &size,
+                "APPROOV_TOKEN_CACHE_SIZE",
+                "tokens, e.g. 0 (off) or 10000",
+            )?;
             b = b.cache_verified_tokens(size);
         }
         Ok(b)
@@ -556,6 +551,19 @@ fn read(path: &Path) -> Result<String, ConfigError> {
         path: path.display().to_string(),
         source,
     })
+}
+
+/// A variable's value as a whole number; `what` names the unit and gives
+/// examples for the error message.
+fn whole_number<N: std::str::FromStr>(
+    value: &str,
+    var: &'static str,
+    what: &str,
+) -> Result<N, ConfigError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::invalid(var, format!("it must be a whole number of {what}")))
 }
 
 /// A header name must be an RFC 9110 token, or no request could match it.

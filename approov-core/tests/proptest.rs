@@ -34,24 +34,20 @@ fn read_key(name: &str) -> String {
 }
 
 /// HS256 secret and the P-256 fixture key, fixed clock, no binding.
-static VERIFIER: LazyLock<Verifier> = LazyLock::new(|| {
+static VERIFIER: LazyLock<Verifier> = LazyLock::new(|| builder().build().expect("verifier"));
+
+fn builder() -> approov_core::VerifierBuilder {
     Verifier::builder()
         .secret_base64(SECRET)
         .public_key_pem(Algorithm::ES256, &read_key("p256.pub.pem"))
         .clock(ManualClock::at_unix(NOW))
         .max_token_len(MAX_LEN)
-        .build()
-        .expect("verifier")
-});
+}
 
 /// The same with a cache of verified tokens: it must agree with
 /// [`VERIFIER`] on every token, whatever it has seen before.
 static CACHED: LazyLock<Verifier> = LazyLock::new(|| {
-    Verifier::builder()
-        .secret_base64(SECRET)
-        .public_key_pem(Algorithm::ES256, &read_key("p256.pub.pem"))
-        .clock(ManualClock::at_unix(NOW))
-        .max_token_len(MAX_LEN)
+    builder()
         .cache_verified_tokens(256)
         .build()
         .expect("cached verifier")
