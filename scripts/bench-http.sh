@@ -17,6 +17,11 @@
 # the load generator does not compete with the server for its core and the
 # server's CPU time per request is what the rate measures.
 #
+# The example servers remember verified tokens (APPROOV_TOKEN_CACHE_SIZE,
+# default 10000 there); the variable is passed through, so
+# `APPROOV_TOKEN_CACHE_SIZE=0 bash scripts/bench-http.sh` measures every
+# request verified in full.
+#
 # Usage: bash scripts/bench-http.sh [seconds-per-run] [rounds]
 # Needs wrk (Debian: apt-get install wrk). Talks only to 127.0.0.1.
 set -euo pipefail
