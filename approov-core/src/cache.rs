@@ -12,8 +12,8 @@
 //! Layout: a fixed number of shards, each a mutex around a map from a
 //! randomly keyed 64-bit hash of the token to the token and its claims, so
 //! an attacker can neither predict which tokens collide nor make one shard
-//! hot. A hash match is confirmed by comparing the whole token (in constant
-//! time). A full shard evicts one entry (whichever its map yields first) to
+//! hot. A hash match is confirmed by comparing the whole token (in time that
+//! depends on its length only). A full shard evicts one entry (whichever its map yields first) to
 //! make room, so memory stays bounded by the capacity whatever the traffic.
 //!
 //! [`VerifierBuilder::cache_verified_tokens`]: crate::VerifierBuilder::cache_verified_tokens

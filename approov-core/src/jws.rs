@@ -6,9 +6,9 @@
 //! key and heap buffers per call, the claims parsed twice) and cannot read a
 //! fractional `exp`. Here the common HS256 headers are recognised by their
 //! bytes (any other is base64url-decoded into a stack buffer and parsed),
-//! the signature is decoded by `base64-simd` into a stack buffer, the MAC is
-//! ring's pre-keyed HMAC-SHA256 with its constant-time compare, and the
-//! payload is decoded once into the heap buffer the claims keep, read by
+//! the signature is decoded by `base64-simd` (into a stack buffer, but for
+//! RSA's), the MAC is ring's pre-keyed HMAC-SHA256 with its constant-time
+//! compare, and the payload is decoded once into the heap buffer the claims keep, read by
 //! `serde_json` without copying (string claims are ranges of it); see
 //! `BENCHMARKS.md` for the measured difference. The order of checks is
 //! deliberate: nothing of the payload is decoded or parsed before its
@@ -204,5 +204,8 @@ fn decode<'b>(input: &[u8], buf: &'b mut [u8]) -> Option<&'b [u8]> {
     if URL_SAFE_NO_PAD.estimated_decoded_length(input.len()) > buf.len() {
         return None;
     }
-    Some(URL_SAFE_NO_PAD.decode(input, buf.as_out()).ok()?)
+    URL_SAFE_NO_PAD
+        .decode(input, buf.as_out())
+        .ok()
+        .map(|s| &*s)
 }

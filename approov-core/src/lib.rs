@@ -66,8 +66,8 @@
 //!   PSS and ECDSA P-256/P-384 verification, SHA-256 for token binding. One
 //!   audited crate for all the cryptography, fast and small to build; it has
 //!   no P-521, hence no ES512.
-//! - `base64-simd`: strict base64url decoding of the JWS payload and
-//!   signature on the hot path. Its AVX2/NEON decoder takes a fifth of the
+//! - `base64-simd`: strict base64url decoding of the JWS segments on the
+//!   hot path. Its AVX2/NEON decoder takes a fifth of the
 //!   time the scalar `base64` crate needs for a token's payload, about 12%
 //!   of a whole HS256 verify (`BENCHMARKS.md`); like `base64` it refuses
 //!   padding and non-zero trailing bits, so a signature has one encoding.

@@ -81,7 +81,7 @@ fn a_token_differing_from_a_cached_one_is_verified_afresh() {
     let v = cached(&clock, 100);
     let token = valid_token();
     v.verify(&token).expect("valid");
-    // Same bytes but for the signature, the payload, or one more byte.
+    // Other signatures over the same input, one byte more, one byte less.
     let (input, _) = token.rsplit_once('.').expect("three segments");
     let twins = [
         flip_signature_bit(&token),
@@ -95,7 +95,24 @@ fn a_token_differing_from_a_cached_one_is_verified_afresh() {
 }
 
 #[test]
-fn issuer_and_audience_rules_apply_to_cached_claims() {
+fn a_cached_token_is_refused_while_the_clock_is_before_its_nbf() {
+    let clock = ManualClock::at_unix(NOW);
+    let v = cached(&clock, 100);
+    let token = token(&payload_with(&format!(r#""nbf":{NOW}"#)));
+    v.verify(&token).expect("valid from NOW");
+    assert_eq!(v.cached_tokens(), 1);
+    // A clock set back (e.g. by NTP) must not be overruled by the cache.
+    clock.set_unix((NOW - 100) as f64);
+    assert_eq!(
+        v.verify(&token).expect_err("refused"),
+        Rejection::NotYetValid
+    );
+    clock.set_unix(NOW as f64);
+    v.verify(&token).expect("valid again");
+}
+
+#[test]
+fn a_token_refused_by_the_issuer_rule_is_never_stored() {
     let clock = ManualClock::at_unix(NOW);
     let open = builder_with_clock(&clock)
         .cache_verified_tokens(100)
