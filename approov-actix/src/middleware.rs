@@ -35,7 +35,7 @@ use crate::service::ApproovService;
 /// use approov_actix::ApproovMiddleware;
 /// use approov_core::{TokenBinding, Verifier};
 ///
-/// # let verifier = Verifier::builder().secret_base64("c2VjcmV0").build()?;
+/// # let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build()?;
 /// // let verifier = Verifier::from_env()?;
 /// let approov = ApproovMiddleware::new(verifier);
 /// let bound = approov.clone().token_binding(TokenBinding::new(["Authorization"])?);
@@ -113,7 +113,8 @@ impl ApproovMiddleware {
         self
     }
 
-    /// Let CORS preflights (`OPTIONS` with `Access-Control-Request-Method`)
+    /// Let CORS preflights (`OPTIONS` with `Origin` and
+    /// `Access-Control-Request-Method`)
     /// through without a token, as browsers never send one. On by default.
     pub fn skip_cors_preflight(mut self, yes: bool) -> Self {
         self.gate = self.gate.skip_cors_preflight(yes);
@@ -150,7 +151,7 @@ impl ApproovMiddleware {
     /// use approov_core::Verifier;
     /// use approov_core::signing::{MessageSigning, SignaturePolicy};
     ///
-    /// # let verifier = Verifier::builder().secret_base64("c2VjcmV0").build()?;
+    /// # let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build()?;
     /// // Every request must carry an installation signature.
     /// let signing = MessageSigning::builder()
     ///     .policy(SignaturePolicy::Always)
@@ -179,7 +180,7 @@ impl ApproovMiddleware {
     /// ```
     /// use actix_web::HttpResponse;
     /// use approov_actix::{ApproovMiddleware, default_rejection_response};
-    /// # let verifier = approov_core::Verifier::builder().secret_base64("c2VjcmV0").build().unwrap();
+    /// # let verifier = approov_core::Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build().unwrap();
     ///
     /// // The default response plus a header, e.g. for a client team's debug build:
     /// let approov = ApproovMiddleware::new(verifier.clone()).rejection_response(|rejection| {

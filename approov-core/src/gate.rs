@@ -54,12 +54,12 @@ pub enum Decision {
 /// ```
 /// use approov_core::{ApproovOutcome, Decision, Gate, RejectionKind, Verifier};
 ///
-/// let verifier = Verifier::builder().secret_base64("c2VjcmV0").build().unwrap();
+/// let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build().unwrap();
 /// let gate = Gate::new(verifier.clone());
 /// let no_token: [(&str, &str); 0] = [];
 /// assert!(matches!(gate.check("GET", &no_token), Decision::Reject(r) if r.kind() == RejectionKind::Missing));
 ///
-/// let preflight = [("Access-Control-Request-Method", "POST")];
+/// let preflight = [("Origin", "https://app.example"), ("Access-Control-Request-Method", "POST")];
 /// assert!(matches!(gate.check("OPTIONS", &preflight), Decision::Forward(ApproovOutcome::SkippedPreflight)));
 ///
 /// let report_only = Gate::new(verifier).report_only(true);
@@ -91,8 +91,9 @@ impl Gate {
         self
     }
 
-    /// Let CORS preflights (`OPTIONS` with `Access-Control-Request-Method`)
-    /// through without a token, as browsers never send one. On by default.
+    /// Let CORS preflights (`OPTIONS` with `Origin` and
+    /// `Access-Control-Request-Method`, see [`is_cors_preflight`]) through
+    /// without a token, as browsers never send one. On by default.
     pub fn skip_cors_preflight(mut self, yes: bool) -> Self {
         self.skip_preflight = yes;
         self
@@ -189,13 +190,14 @@ impl Gate {
     }
 }
 
-/// `OPTIONS` with an `Access-Control-Request-Method` header.
+/// A CORS preflight as browsers send it (Fetch standard, §4.8): the method
+/// exactly `OPTIONS` (methods are case-sensitive, so `options` is another
+/// method), with both `Origin` and `Access-Control-Request-Method`.
+/// Anything less is checked like any request, so a client cannot skip the
+/// token check by dressing a request up as half a preflight.
 pub fn is_cors_preflight<H: RequestHeaders + ?Sized>(method: &str, headers: &H) -> bool {
-    method.eq_ignore_ascii_case("OPTIONS")
-        && headers
-            .header_values("access-control-request-method")
-            .next()
-            .is_some()
+    let has = |name| headers.header_values(name).next().is_some();
+    method == "OPTIONS" && has("origin") && has("access-control-request-method")
 }
 
 /// Logs one rejection: its stable kind and its description, never the token.

@@ -638,7 +638,10 @@ fn rejection(decision: Decision) -> Rejection {
 }
 
 const NO_HEADERS: [(&str, &str); 0] = [];
-const PREFLIGHT: [(&str, &str); 1] = [("Access-Control-Request-Method", "POST")];
+const PREFLIGHT: [(&str, &str); 2] = [
+    ("Origin", "https://app.example"),
+    ("Access-Control-Request-Method", "POST"),
+];
 
 #[test]
 fn gate_enforces_by_default() {
@@ -686,14 +689,23 @@ fn gate_report_only_forwards_with_the_rejection() {
 #[test]
 fn gate_skips_cors_preflight_by_default() {
     let gate = Gate::new(verifier());
-    for method in ["OPTIONS", "options", "Options"] {
+    assert_eq!(
+        outcome(gate.check("OPTIONS", &PREFLIGHT)),
+        ApproovOutcome::SkippedPreflight
+    );
+    // Methods are case-sensitive: `options` is not OPTIONS.
+    for method in ["options", "Options"] {
         assert_eq!(
-            outcome(gate.check(method, &PREFLIGHT)),
-            ApproovOutcome::SkippedPreflight,
+            rejection(gate.check(method, &PREFLIGHT)),
+            Rejection::Missing,
             "{method}"
         );
+        assert!(!is_cors_preflight(method, &PREFLIGHT));
     }
-    let lowercase = [("access-control-request-method", "GET")];
+    let lowercase = [
+        ("origin", "https://app.example"),
+        ("access-control-request-method", "GET"),
+    ];
     assert_eq!(
         outcome(gate.check("OPTIONS", &lowercase)),
         ApproovOutcome::SkippedPreflight
@@ -735,10 +747,17 @@ fn options_without_access_control_request_method_is_not_a_preflight() {
         rejection(gate.check("OPTIONS", &NO_HEADERS)),
         Rejection::Missing
     );
-    // Nor is another method that carries the header.
+    // Nor is one without Origin, which no browser sends.
+    let method_only = [("Access-Control-Request-Method", "POST")];
+    assert_eq!(
+        rejection(gate.check("OPTIONS", &method_only)),
+        Rejection::Missing
+    );
+    // Nor is another method that carries the headers.
     assert_eq!(rejection(gate.check("GET", &PREFLIGHT)), Rejection::Missing);
     assert!(is_cors_preflight("OPTIONS", &PREFLIGHT));
     assert!(!is_cors_preflight("OPTIONS", &origin_only));
+    assert!(!is_cors_preflight("OPTIONS", &method_only));
     assert!(!is_cors_preflight("POST", &PREFLIGHT));
 }
 

@@ -560,7 +560,10 @@ fn gate_logs_nothing_for_a_verified_request_or_a_preflight() {
             gate.check("GET", &bound_request(&token)),
             Decision::Forward(ApproovOutcome::Verified(_))
         ));
-        let preflight = [("Access-Control-Request-Method", "POST")];
+        let preflight = [
+            ("Origin", "https://app.example"),
+            ("Access-Control-Request-Method", "POST"),
+        ];
         assert!(matches!(
             gate.check("OPTIONS", &preflight),
             Decision::Forward(ApproovOutcome::SkippedPreflight)

@@ -26,7 +26,7 @@ use crate::response::Responder;
 /// use approov_core::{TokenBinding, Verifier};
 /// use approov_tower::ApproovLayer;
 ///
-/// let verifier = Verifier::builder().secret_base64("c2VjcmV0").build()?;
+/// let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build()?;
 /// let layer = ApproovLayer::new(verifier)
 ///     .token_binding(TokenBinding::new(["Authorization"])?)
 ///     .token_header("X-Approov-Token")?
@@ -108,7 +108,8 @@ impl<M> ApproovLayer<M> {
         self
     }
 
-    /// Lets CORS preflights (`OPTIONS` with `Access-Control-Request-Method`)
+    /// Lets CORS preflights (`OPTIONS` with `Origin` and
+    /// `Access-Control-Request-Method`)
     /// through without a token, as browsers never send one; they carry
     /// [`ApproovOutcome::SkippedPreflight`](approov_core::ApproovOutcome::SkippedPreflight).
     /// On by default.
@@ -131,7 +132,7 @@ impl<M> ApproovLayer<M> {
     /// use approov_tower::ApproovLayer;
     /// use http::{Response, StatusCode};
     ///
-    /// let verifier = Verifier::builder().secret_base64("c2VjcmV0").build()?;
+    /// let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build()?;
     /// let layer = ApproovLayer::new(verifier).rejection_response(|_rejection| {
     ///     Response::builder()
     ///         .status(StatusCode::FORBIDDEN)

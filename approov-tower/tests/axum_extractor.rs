@@ -103,6 +103,7 @@ async fn report_only_rejection_gives_401_to_required_and_none_to_optional() {
 async fn preflight_has_no_claims() {
     let app = app(Some(ApproovLayer::new(verifier())));
     let preflight = Request::options("/required")
+        .header("Origin", "https://app.example")
         .header("Access-Control-Request-Method", "GET")
         .body(Body::empty())
         .unwrap();

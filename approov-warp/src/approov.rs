@@ -21,7 +21,7 @@ use crate::rejection::Responder;
 /// use approov_core::{TokenBinding, Verifier};
 /// use approov_warp::Approov;
 ///
-/// let verifier = Verifier::builder().secret_base64("c2VjcmV0").build()?;
+/// let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build()?;
 /// let approov = Approov::new(verifier);
 /// let bound = approov.clone().token_binding(TokenBinding::new(["Authorization"])?);
 /// # let _ = bound;
@@ -83,7 +83,8 @@ impl Approov {
         self
     }
 
-    /// Lets CORS preflights (`OPTIONS` with `Access-Control-Request-Method`)
+    /// Lets CORS preflights (`OPTIONS` with `Origin` and
+    /// `Access-Control-Request-Method`)
     /// through without a token, since browsers never send one. On by default.
     pub fn skip_cors_preflight(mut self, yes: bool) -> Self {
         self.gate = self.gate.skip_cors_preflight(yes);
@@ -114,7 +115,7 @@ impl Approov {
     /// use approov_warp::Approov;
     /// use warp::http::{Response, StatusCode};
     ///
-    /// let verifier = Verifier::builder().secret_base64("c2VjcmV0").build()?;
+    /// let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build()?;
     /// let approov = Approov::new(verifier).rejection_response(|_rejection| {
     ///     Response::builder()
     ///         .status(StatusCode::UNAUTHORIZED)

@@ -490,6 +490,14 @@ pub fn cases() -> Vec<Case> {
             expect: Expect::Reject("missing"),
         },
         Case {
+            name: "preflight_without_origin_checked",
+            method: "OPTIONS",
+            route: Route::Plain,
+            headers: vec![("Access-Control-Request-Method", b"GET".to_vec())],
+            body: Vec::new(),
+            expect: Expect::Reject("missing"),
+        },
+        Case {
             name: "preflight_checked_when_not_skipped",
             method: "OPTIONS",
             route: Route::NoPreflightSkip,
