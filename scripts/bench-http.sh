@@ -34,7 +34,7 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"
 cargo build --release -q -p approov-examples --bins
 bin=target/release
 secret=$(head -c 32 /dev/urandom | base64)
-token=$("$bin/approov-token" --secret "$secret" --expires-in 3600)
+token=$(APPROOV_BASE64_SECRET="$secret" "$bin/approov-token" --expires-in 3600)
 
 server_cpu=() ; load_cpu=()
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then

@@ -16,7 +16,7 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"
 cargo build --release -q -p approov-examples --bins
 bin=target/release
 secret=$(head -c 32 /dev/urandom | base64)
-token=$("$bin/approov-token" --secret "$secret" --expires-in 3600)
+token=$(APPROOV_BASE64_SECRET="$secret" "$bin/approov-token" --expires-in 3600)
 work=$(mktemp -d)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }

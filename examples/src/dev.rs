@@ -39,7 +39,7 @@ pub(crate) fn print_banner(
          curl -i -H \"{token_header}: {token}\" {url}\n\
          \n\
          More tokens (expired, bound to an Authorization value, custom claims):\n\
-         cargo run -p approov-examples --bin approov-token -- --secret '{secret}' --help\n\
+         APPROOV_BASE64_SECRET='{secret}' cargo run -p approov-examples --bin approov-token -- --help\n\
          {rule}"
     );
     let mut err = io::stderr().lock();

@@ -8,7 +8,7 @@ mod common;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use approov_core::{ApproovClaims, RejectionKind, Verifier, binding_hash};
-use common::{SECRET, command, run};
+use common::{SECRET, command, run, run_with_input};
 use serde_json::json;
 
 const EXE: &str = env!("CARGO_BIN_EXE_approov-token");
@@ -20,10 +20,11 @@ fn now() -> f64 {
         .as_secs_f64()
 }
 
-/// Runs the CLI with `--secret SECRET` and these arguments; returns stdout.
+/// Runs the CLI with `APPROOV_BASE64_SECRET=SECRET` and these arguments;
+/// returns stdout.
 fn mint(args: &[&str]) -> String {
     let mut cmd = command(EXE);
-    cmd.arg("--secret").arg(SECRET).args(args);
+    cmd.env("APPROOV_BASE64_SECRET", SECRET).args(args);
     let out = run(cmd);
     assert!(out.status.success(), "{args:?}: {out:?}");
     out.stdout
@@ -39,9 +40,18 @@ fn verify(token: &str) -> Result<ApproovClaims, approov_core::Rejection> {
 
 /// Asserts the CLI fails as a usage error: exit 2, a message, no panic.
 fn fails(args: &[&str], envs: &[(&str, &str)], message: &str) -> String {
+    fails_with_input(args, envs, None, message)
+}
+
+fn fails_with_input(
+    args: &[&str],
+    envs: &[(&str, &str)],
+    input: Option<&str>,
+    message: &str,
+) -> String {
     let mut cmd = command(EXE);
     cmd.args(args).envs(envs.iter().copied());
-    let out = run(cmd);
+    let out = run_with_input(cmd, input.map(str::as_bytes));
     assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
     assert!(out.stdout.is_empty(), "{out:?}");
     assert!(out.stderr.contains(message), "{args:?}: {}", out.stderr);
@@ -173,12 +183,21 @@ fn secret_can_come_from_either_environment_variable() {
 }
 
 #[test]
-fn secret_flag_wins_over_the_environment() {
+fn secret_stdin_wins_over_the_environment() {
     let mut cmd = command(EXE);
     cmd.env("APPROOV_BASE64_SECRET", "b3RoZXItc2VjcmV0")
-        .args(["--secret", SECRET]);
-    let out = run(cmd);
+        .arg("--secret-stdin");
+    // With the newline `echo` or a file leaves.
+    let out = run_with_input(cmd, Some(format!("{SECRET}\n").as_bytes()));
+    assert!(out.status.success(), "{out:?}");
     assert!(verify(out.stdout.trim()).is_ok(), "{out:?}");
+}
+
+#[test]
+fn the_secret_is_never_a_command_line_argument() {
+    // `ps` would show it to every user of the machine.
+    let stderr = fails(&["--secret", SECRET], &[], "--secret");
+    assert!(!stderr.contains(SECRET), "{stderr}");
 }
 
 #[test]
@@ -230,57 +249,41 @@ fn curl_with_bind_says_which_header_values_to_send() {
 #[test]
 fn no_secret_is_a_usage_error() {
     fails(&[], &[], "APPROOV_BASE64_SECRET");
-    fails(&[], &[], "--secret");
+    fails(&[], &[], "--secret-stdin");
 }
 
 #[test]
 fn bad_secret_is_a_usage_error_that_does_not_echo_it() {
     let stderr = fails(
-        &["--secret", "not base64 at all!"],
         &[],
-        "--secret is not usable",
-    );
-    assert!(!stderr.contains("not base64 at all!"), "{stderr}");
-    fails(
-        &[],
-        &[("APPROOV_BASE64_SECRET", "%%%%")],
+        &[("APPROOV_BASE64_SECRET", "not base64 at all!")],
         "APPROOV_BASE64_SECRET is not usable",
     );
-    fails(&["--secret", ""], &[], "empty");
+    assert!(!stderr.contains("not base64 at all!"), "{stderr}");
+    let stderr = fails_with_input(
+        &["--secret-stdin"],
+        &[],
+        Some("not base64 at all!"),
+        "standard input is not usable",
+    );
+    assert!(!stderr.contains("not base64 at all!"), "{stderr}");
+    fails_with_input(&["--secret-stdin"], &[], Some(""), "empty");
+    fails(&[], &[("APPROOV_BASE64_SECRET", "")], "empty");
 }
 
 #[test]
 fn bad_arguments_are_usage_errors() {
+    let env = [("APPROOV_BASE64_SECRET", SECRET)];
+    fails(&["--claim", "novalue"], &env, "NAME=VALUE");
+    fails(&["--claim", "=5"], &env, "empty claim name");
+    fails(&["--expires-in", "soon"], &env, "--expires-in");
+    fails(&["--expires-in", "0"], &env, "--expires-in");
     fails(
-        &["--secret", SECRET, "--claim", "novalue"],
-        &[],
-        "NAME=VALUE",
-    );
-    fails(
-        &["--secret", SECRET, "--claim", "=5"],
-        &[],
-        "empty claim name",
-    );
-    fails(
-        &["--secret", SECRET, "--expires-in", "soon"],
-        &[],
-        "--expires-in",
-    );
-    fails(
-        &["--secret", SECRET, "--expires-in", "0"],
-        &[],
-        "--expires-in",
-    );
-    fails(
-        &["--secret", SECRET, "--expired", "--expires-in", "5"],
-        &[],
+        &["--expired", "--expires-in", "5"],
+        &env,
         "cannot be used with",
     );
-    fails(
-        &["--secret", SECRET, "--no-such-flag"],
-        &[],
-        "--no-such-flag",
-    );
+    fails(&["--no-such-flag"], &env, "--no-such-flag");
 }
 
 #[test]

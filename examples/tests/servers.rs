@@ -16,7 +16,7 @@ const HEALTH: &str = r#"{"status":"ok"}"#;
 /// Mints a token for [`SECRET`] with the `approov-token` CLI.
 fn mint(args: &[&str]) -> String {
     let mut cmd = command(CLI);
-    cmd.arg("--secret").arg(SECRET).args(args);
+    cmd.env("APPROOV_BASE64_SECRET", SECRET).args(args);
     let out = run(cmd);
     assert!(out.status.success(), "{out:?}");
     out.stdout.trim().to_owned()
@@ -63,7 +63,10 @@ fn root_needs_a_genuine_token(exe: &str) {
     let expired = mint(&["--expired"]);
     let forged = {
         let mut cmd = command(CLI);
-        cmd.args(["--secret", "b3RoZXItc2VjcmV0LW5vdC10aGUtc2VydmVycw=="]);
+        cmd.env(
+            "APPROOV_BASE64_SECRET",
+            "b3RoZXItc2VjcmV0LW5vdC10aGUtc2VydmVycw==",
+        );
         run(cmd).stdout.trim().to_owned()
     };
 

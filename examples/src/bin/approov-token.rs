@@ -2,13 +2,17 @@
 //! Approov CLI's `approov token -genExample`, for trying a protected API.
 //!
 //! ```text
-//! approov-token --secret "$APPROOV_BASE64_SECRET"
+//! export APPROOV_BASE64_SECRET=...        # or: approov-token --secret-stdin < secret.txt
+//! approov-token
 //! approov-token --expired --curl http://127.0.0.1:8080/
 //! approov-token --bind "Bearer my-session" --curl http://127.0.0.1:8080/token-binding
 //! approov-token --claim arc=\"ABC\" --claim 'extra={"a":1}' --kid my-key
 //! ```
+//!
+//! The secret is never a command-line argument: every user of the machine
+//! can read those (`ps`, `/proc/<pid>/cmdline`).
 
-use std::io::{self, Write as _};
+use std::io::{self, Read as _, Write as _};
 use std::process::ExitCode;
 
 use approov_core::Secret;
@@ -22,11 +26,11 @@ use serde_json::Value;
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// The account secret in base64 (standard or URL-safe, padded or not).
-    /// Default: the APPROOV_BASE64_SECRET (or APPROOV_BASE64URL_SECRET)
-    /// environment variable.
-    #[arg(long, value_name = "BASE64")]
-    secret: Option<String>,
+    /// Read the account secret (base64, standard or URL-safe, padded or
+    /// not) from standard input instead of the APPROOV_BASE64_SECRET (or
+    /// APPROOV_BASE64URL_SECRET) environment variable.
+    #[arg(long)]
+    secret_stdin: bool,
     /// Make a token that expired an hour ago.
     #[arg(long, conflicts_with = "expires_in")]
     expired: bool,
@@ -121,19 +125,28 @@ fn run(args: &Args) -> Result<String, String> {
     Ok(out)
 }
 
-/// The secret from `--secret` or the environment, decoded; errors name the source.
+/// The secret from standard input or the environment, decoded; errors name
+/// the source, never the value.
 fn secret(args: &Args) -> Result<Secret, String> {
     let env = |name: &'static str| {
         std::env::var_os(name).map(|v| (name, v.to_string_lossy().into_owned()))
     };
-    let (source, value) = match &args.secret {
-        Some(value) => ("--secret", value.clone()),
-        None => env("APPROOV_BASE64_SECRET")
+    let (source, value) = if args.secret_stdin {
+        // A secret is short: more than 64 KiB is not one.
+        let mut text = String::new();
+        io::stdin()
+            .take(64 * 1024)
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read the secret from standard input: {e}"))?;
+        ("standard input", text)
+    } else {
+        env("APPROOV_BASE64_SECRET")
             .or_else(|| env("APPROOV_BASE64URL_SECRET"))
             .ok_or(
-                "no secret: pass --secret <BASE64> or set APPROOV_BASE64_SECRET \
-                 (the account secret from `approov secret -getSharedKey`)",
-            )?,
+                "no secret: set APPROOV_BASE64_SECRET (the account secret from \
+                 `approov secret -getSharedKey`) or pass --secret-stdin and write it \
+                 to standard input",
+            )?
     };
     Secret::from_base64(&value, source).map_err(|e| e.to_string())
 }

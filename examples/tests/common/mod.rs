@@ -94,8 +94,21 @@ fn collect(rx: &Receiver<String>, deadline: Instant, what: &str) -> String {
 }
 
 /// Runs `cmd` to completion within [`LIMIT`].
-pub fn run(mut cmd: Command) -> Finished {
+pub fn run(cmd: Command) -> Finished {
+    run_with_input(cmd, None)
+}
+
+/// Like [`run`], writing `input` (then end of file) to the process's
+/// standard input when given.
+pub fn run_with_input(mut cmd: Command, input: Option<&[u8]>) -> Finished {
+    if input.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
     let mut child = ChildGuard(cmd.spawn().expect("spawn"));
+    if let (Some(input), Some(mut stdin)) = (input, child.0.stdin.take()) {
+        // A process that exits without reading closes the pipe: not an error here.
+        let _ = stdin.write_all(input);
+    }
     let out = lines(child.0.stdout.take().unwrap());
     let err = lines(child.0.stderr.take().unwrap());
     let deadline = Instant::now() + LIMIT;
