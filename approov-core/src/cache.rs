@@ -7,7 +7,9 @@
 //! and a comparison instead of base64, HMAC and JSON. What it does not
 //! change: the time rules and any issuer or audience rule are applied to the
 //! cached claims on every request, token binding and message signing are
-//! checked per request as before, and a token that failed is never stored.
+//! checked per request as before (after the token is stored: they are not
+//! properties of the token), and a token whose signature or claims failed
+//! is never stored.
 //!
 //! Layout: a fixed number of shards, each a mutex around a map from a
 //! randomly keyed 64-bit hash of the token to the token and its claims, so

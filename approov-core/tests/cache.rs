@@ -157,6 +157,35 @@ fn token_binding_is_checked_on_every_request_of_a_cached_token() {
 }
 
 #[test]
+fn a_genuine_token_with_the_wrong_binding_is_stored_and_still_refused() {
+    // What the docs of `cache_verified_tokens` say: the token is stored once
+    // it verifies; binding is a property of the request, checked every time.
+    let clock = ManualClock::at_unix(NOW);
+    let binding = TokenBinding::new(["Authorization"]).expect("binding");
+    let v = builder_with_clock(&clock)
+        .token_binding(binding)
+        .cache_verified_tokens(100)
+        .build()
+        .expect("builds");
+    let pay = approov_core::binding_hash(["Bearer alice"]);
+    let bound = token(&payload_with(&format!(r#""pay":"{pay}""#)));
+    let stolen = request(&bound, &[("Authorization", "Bearer mallory")]);
+    for _ in 0..2 {
+        assert_eq!(
+            v.verify_request(&stolen).expect_err("refused").kind(),
+            approov_core::RejectionKind::Binding
+        );
+        assert_eq!(v.cached_tokens(), 1);
+    }
+    v.verify_request(&request(&bound, &[("Authorization", "Bearer alice")]))
+        .expect("bound to alice");
+    // A token refused by `verify` itself is not stored.
+    let expired = token(&format!(r#"{{"exp":{}}}"#, NOW - 1));
+    assert!(v.verify(&expired).is_err());
+    assert_eq!(v.cached_tokens(), 1);
+}
+
+#[test]
 fn the_cache_stays_within_its_capacity() {
     let clock = ManualClock::at_unix(NOW);
     // 40 rounds up to 48: 16 shards of 3.
