@@ -24,7 +24,7 @@ use approov_core::RequestHeaders;
 /// let headers = ActixHeaders(req.headers());
 /// assert_eq!(headers.header_values("APPROOV-TOKEN").count(), 2);
 ///
-/// let verifier = Verifier::builder().secret_base64("c2VjcmV0").build().unwrap();
+/// let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build().unwrap();
 /// let rejection = verifier.verify_request(&headers).unwrap_err();
 /// assert_eq!(rejection.kind(), RejectionKind::Multiple);
 /// ```

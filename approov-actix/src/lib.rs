@@ -133,7 +133,7 @@
 //! use approov_actix::ApproovMiddleware;
 //! use approov_core::{TokenBinding, Verifier};
 //!
-//! # let verifier = Verifier::builder().secret_base64("c2VjcmV0").build()?;
+//! # let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build()?;
 //! let approov = ApproovMiddleware::new(verifier);
 //! let app = App::new()
 //!     .service(web::resource("/").wrap(approov.clone()).to(HttpResponse::Ok))

@@ -267,7 +267,8 @@ async fn without_message_signing_the_body_and_signatures_are_ignored() {
 #[actix_web::test]
 async fn without_content_digest_the_body_is_not_buffered() {
     // The limit only applies when the digest must be checked: a signature
-    // that does not cover a body passes, and the handler reads it itself.
+    // that does not cover a body passes (when allowed), and the handler
+    // reads the body itself.
     let key = key();
     let req = post(&install_token(&key))
         .content_digest(None)
@@ -276,5 +277,13 @@ async fn without_content_digest_the_body_is_not_buffered() {
         .finish()
         .expect("signed");
     assert_eq!(req.header("Content-Digest"), None);
-    assert_passes(limited(64), &req).await;
+    let lax = signed_middleware(
+        MessageSigning::builder()
+            .policy(SignaturePolicy::Always)
+            .require_digest_for_body(false)
+            .max_body_len(64),
+    );
+    assert_passes(lax, &req).await;
+    // By default the body must be covered: refused from the headers alone.
+    assert_refused(limited(64), &req, RejectionKind::SignatureInvalid).await;
 }

@@ -165,7 +165,7 @@ impl ApproovClaims {
     /// # #[cfg(feature = "mint")] {
     /// use approov_core::{Verifier, mint::TokenBuilder};
     ///
-    /// let secret = "c2VjcmV0IGZvciB0aGUgZXhhbXBsZQ==";
+    /// let secret = "YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==";
     /// let verifier = Verifier::builder().secret_base64(secret).build().unwrap();
     /// let token = TokenBuilder::new()
     ///     .expires_in(60)

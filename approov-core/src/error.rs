@@ -6,7 +6,9 @@
 
 use std::fmt;
 
-use crate::signing::{ComponentName, DigestProblem, KeyProblem, SignatureLabel, SignatureProblem};
+use crate::signing::{
+    ComponentName, DigestProblem, KeyProblem, SignatureLabel, SignatureLimit, SignatureProblem,
+};
 
 /// A stable, machine-readable name for a [`Rejection`], for logs and metrics.
 ///
@@ -63,6 +65,9 @@ pub enum RejectionKind {
     /// `signature_key`: the token's `ipk` is not a P-256 key, or no account
     /// secret matches its `mskid`.
     SignatureKey,
+    /// `signature_limit`: `Signature-Input` or `Signature` is longer, or
+    /// names more signatures or components, than the configured limits.
+    SignatureLimit,
     /// `digest_mismatch`: `Content-Digest` does not match the body.
     DigestMismatch,
     /// `digest_invalid`: `Content-Digest` is malformed, names no supported
@@ -95,6 +100,7 @@ impl RejectionKind {
             Self::SignatureExpired => "signature_expired",
             Self::SignatureUnsupported => "signature_unsupported",
             Self::SignatureKey => "signature_key",
+            Self::SignatureLimit => "signature_limit",
             Self::DigestMismatch => "digest_mismatch",
             Self::DigestInvalid => "digest_invalid",
         }
@@ -313,6 +319,9 @@ pub enum Rejection {
         /// What is wrong with the key.
         problem: KeyProblem,
     },
+    /// The message-signature fields go beyond a configured limit.
+    #[error("the message signature fields exceed a limit: {0}")]
+    SignatureLimit(SignatureLimit),
     /// `Content-Digest` does not match the body.
     #[error("the Content-Digest header does not match the body")]
     DigestMismatch,
@@ -346,6 +355,7 @@ impl Rejection {
             Self::SignatureExpired { .. } => RejectionKind::SignatureExpired,
             Self::SignatureUnsupported { .. } => RejectionKind::SignatureUnsupported,
             Self::SignatureKey { .. } => RejectionKind::SignatureKey,
+            Self::SignatureLimit(_) => RejectionKind::SignatureLimit,
             Self::DigestMismatch => RejectionKind::DigestMismatch,
             Self::DigestInvalid(_) => RejectionKind::DigestInvalid,
         }

@@ -118,5 +118,5 @@ pub use error::{
 };
 pub use gate::{ApproovOutcome, Decision, Gate, is_cors_preflight, log_rejection, response};
 pub use headers::RequestHeaders;
-pub use secret::Secret;
+pub use secret::{MIN_HMAC_SECRET_LEN, Secret};
 pub use verifier::{DEFAULT_MAX_TOKEN_LEN, DEFAULT_TOKEN_HEADER, Verifier, VerifierBuilder};

@@ -22,6 +22,11 @@ const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE
 #[derive(Clone)]
 pub struct Secret(Zeroizing<Vec<u8>>);
 
+/// The shortest HMAC-SHA256 secret a verifier accepts: 32 bytes (256
+/// bits), as RFC 7518 §3.2 requires of HS256 keys. Approov account
+/// secrets are 64 bytes.
+pub const MIN_HMAC_SECRET_LEN: usize = 32;
+
 impl Secret {
     /// Wraps raw key bytes.
     pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
@@ -80,6 +85,27 @@ impl Secret {
             ));
         }
         Ok(Self(bytes))
+    }
+
+    /// Refuses a key shorter than [`MIN_HMAC_SECRET_LEN`] for HMAC-SHA256,
+    /// naming `source_name` (RFC 7518 §3.2: a key of the hash's size or
+    /// larger; a shorter one can be guessed offline from one token).
+    pub(crate) fn check_hmac_len(&self, source_name: &str) -> Result<(), ConfigError> {
+        if self.0.is_empty() {
+            return Err(ConfigError::invalid(source_name, "the secret is empty"));
+        }
+        if self.0.len() < MIN_HMAC_SECRET_LEN {
+            return Err(ConfigError::invalid(
+                source_name,
+                format!(
+                    "the secret is {} bytes long; HS256 needs at least {MIN_HMAC_SECRET_LEN} \
+                     bytes (256 bits, RFC 7518 §3.2). Use the value printed by \
+                     `approov secret -getSharedKey`",
+                    self.0.len()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The raw key bytes.

@@ -280,7 +280,7 @@ impl VerifierBuilder {
     /// use std::collections::HashMap;
     ///
     /// let vars = HashMap::from([
-    ///     ("APPROOV_BASE64_SECRET", "c2VjcmV0"),
+    ///     ("APPROOV_BASE64_SECRET", "YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw=="),
     ///     ("APPROOV_LEEWAY_SECONDS", "soon"),
     /// ]);
     /// let err = VerifierBuilder::from_vars(|k| vars.get(k).map(|v| v.to_string())).unwrap_err();
@@ -297,8 +297,10 @@ impl VerifierBuilder {
                     format!("both {STD} and {URL} are set: set only one"),
                 ));
             }
-            (Some(s), None) => Secret::from_base64(&s, STD)?,
-            (None, Some(s)) => Secret::from_base64(&s, URL)?,
+            (Some(s), None) => Secret::from_base64(&s, STD)
+                .and_then(|secret| secret.check_hmac_len(STD).map(|()| secret))?,
+            (None, Some(s)) => Secret::from_base64(&s, URL)
+                .and_then(|secret| secret.check_hmac_len(URL).map(|()| secret))?,
             (None, None) => {
                 return Err(ConfigError::MissingVar {
                     var: STD,
@@ -336,28 +338,34 @@ impl VerifierBuilder {
 
     /// Adds the HS256 account secret, base64 in the standard or URL-safe
     /// alphabet, padded or not. It accepts tokens with any `kid`, or none.
+    ///
+    /// It must decode to at least [`MIN_HMAC_SECRET_LEN`](crate::MIN_HMAC_SECRET_LEN) (32) bytes, as
+    /// RFC 7518 §3.2 requires; a shorter secret fails [`build`](Self::build).
     pub fn secret_base64(self, encoded: &str) -> Self {
-        self.secret_result(None, Secret::from_base64(encoded, "secret_base64"))
+        let source = "secret_base64";
+        self.secret_result(None, Secret::from_base64(encoded, source), source)
     }
 
     /// Adds an HS256 secret that verifies only tokens whose `kid` is `kid`.
+    /// At least [`MIN_HMAC_SECRET_LEN`](crate::MIN_HMAC_SECRET_LEN) bytes, like every HS256 secret.
     pub fn secret_base64_with_kid(self, kid: &str, encoded: &str) -> Self {
-        self.secret_result(
-            Some(kid),
-            Secret::from_base64(encoded, "secret_base64_with_kid"),
-        )
+        let source = "secret_base64_with_kid";
+        self.secret_result(Some(kid), Secret::from_base64(encoded, source), source)
     }
 
-    /// Adds an HS256 secret given as raw bytes; it accepts any `kid`.
+    /// Adds an HS256 secret given as raw bytes; it accepts any `kid`. At
+    /// least [`MIN_HMAC_SECRET_LEN`](crate::MIN_HMAC_SECRET_LEN) bytes, like every HS256 secret.
     pub fn secret(self, secret: Secret) -> Self {
-        self.secret_result(None, Ok(secret))
+        self.secret_result(None, Ok(secret), "secret")
     }
 
-    fn secret_result(mut self, kid: Option<&str>, secret: Result<Secret, ConfigError>) -> Self {
-        match secret {
-            Ok(secret) if secret.expose().is_empty() => self
-                .errors
-                .push(ConfigError::invalid("secret", "the secret is empty")),
+    fn secret_result(
+        mut self,
+        kid: Option<&str>,
+        secret: Result<Secret, ConfigError>,
+        source: &str,
+    ) -> Self {
+        match secret.and_then(|s| s.check_hmac_len(source).map(|()| s)) {
             Ok(secret) => self.keys.hmac.push(HmacKey::new(kid, &secret)),
             Err(e) => self.errors.push(e),
         }
@@ -447,8 +455,14 @@ impl VerifierBuilder {
     /// the `BENCHMARKS.md` machine a repeat costs about 0.2 µs instead of
     /// about 1.4 µs for an HS256 verify. Every request still gets the time
     /// rules (a cached token expires on time), the issuer and audience
-    /// rules, token binding and message signing; only tokens that passed
-    /// everything are stored, keyed by their exact bytes. The cache holds
+    /// rules, token binding and message signing. What is stored: every
+    /// token that passes [`Verifier::verify`] (signature, claim types, time,
+    /// issuer and audience), keyed by its exact bytes, with its claims, as
+    /// soon as it passes; that is before token binding and message signing,
+    /// which depend on the request and are checked on every request, cached
+    /// token or not. So a genuine token sent with the wrong binding is
+    /// stored, and still refused on that request and every other like it; a
+    /// token that fails `verify` is never stored. The cache holds
     /// the tokens themselves (wiped when evicted) and at most about
     /// `capacity` of them: size it to the number of devices active within
     /// a token's lifetime (about a kilobyte each, the token and its claims).

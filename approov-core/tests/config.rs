@@ -449,3 +449,59 @@ fn secret_from_base64_names_the_given_source() {
     let secret = Secret::from_base64(&secret_b64(), "MY_SECRET_FILE").expect("valid");
     assert_eq!(secret.expose(), SECRET_RAW);
 }
+
+#[test]
+fn a_secret_shorter_than_32_bytes_is_refused_at_start_up() {
+    let encode = |n: usize| STANDARD.encode(vec![7u8; n]);
+    let short = encode(31);
+    let err = from_vars(&[(STD, &short)]).expect_err("31 bytes");
+    assert_invalid(
+        &err,
+        "APPROOV_BASE64_SECRET",
+        &[
+            "31 bytes long",
+            "at least 32 bytes",
+            "RFC 7518",
+            "approov secret -getSharedKey",
+        ],
+    );
+    assert!(!err.to_string().contains(&short), "{err}");
+    let err = from_vars(&[(URL, &short)]).expect_err("31 bytes");
+    assert_invalid(&err, "APPROOV_BASE64URL_SECRET", &["at least 32 bytes"]);
+    for (source, result) in [
+        (
+            "secret_base64",
+            Verifier::builder().secret_base64(&short).build(),
+        ),
+        (
+            "secret_base64_with_kid",
+            Verifier::builder()
+                .secret_base64_with_kid("k", &short)
+                .build(),
+        ),
+        (
+            "secret",
+            Verifier::builder()
+                .secret(Secret::from_bytes(vec![7u8; 31]))
+                .build(),
+        ),
+    ] {
+        assert_invalid(&result.expect_err(source), source, &["31 bytes long"]);
+    }
+    // Exactly 32 bytes is enough.
+    assert!(from_vars(&[(STD, &encode(32))]).is_ok());
+    assert_eq!(approov_core::MIN_HMAC_SECRET_LEN, 32);
+}
+
+#[test]
+fn an_account_message_signing_secret_shorter_than_32_bytes_is_refused() {
+    let err = approov_core::signing::MessageSigning::builder()
+        .account_secret_base64("msk", "c2hvcnQtYWNjb3VudC1zZWNyZXQ=")
+        .build()
+        .expect_err("20 bytes");
+    assert_invalid(
+        &err,
+        "account_secret",
+        &["20 bytes long", "at least 32 bytes"],
+    );
+}

@@ -9,8 +9,8 @@
 
 use approov_core::mint::{InstallKey, RequestSigner, SignedRequest, TokenBuilder};
 use approov_core::signing::{
-    DigestAlgorithm, KeyProblem, MessageParts, MessageSigning, MessageSigningBuilder,
-    SignatureLabel, SignaturePolicy, SignatureProblem, content_digest,
+    ComponentName, DigestAlgorithm, KeyProblem, MessageParts, MessageSigning,
+    MessageSigningBuilder, SignatureLabel, SignaturePolicy, SignatureProblem, content_digest,
 };
 use approov_core::{
     ApproovOutcome, Decision, Gate, ManualClock, Rejection, RejectionKind, Secret, Verifier,
@@ -528,20 +528,34 @@ fn content_digest_is_checked_when_present_or_covered() {
     let key = InstallKey::generate().unwrap();
     let gate = gate();
 
-    // Present, not covered: still checked (sha-512 too).
+    // A body whose digest the signature does not cover: refused by default.
     let req = request(&token_for(&key))
         .content_digest(Some(DigestAlgorithm::Sha512))
         .covering(["@method", "@target-uri", "approov-token"])
         .sign_install(&key)
         .finish()
         .unwrap();
-    assert_verified(check(&gate, &req));
+    let r = assert_rejected(check(&gate, &req), RejectionKind::SignatureInvalid);
+    assert_eq!(
+        r,
+        invalid(SignatureProblem::NotCovered(ComponentName::new(
+            "\"content-digest\""
+        )))
+    );
+    // Allowed: the header is still checked when present (sha-512 too).
+    let uncovered = gate_with(MessageSigning::builder().require_digest_for_body(false));
+    let gate = &uncovered;
+    assert_verified(check(gate, &req));
     assert_rejected(
         gate.check_message(&req.parts(), Some(b"other")),
         RejectionKind::DigestMismatch,
     );
-    // ... unless the option is off and no signature covers it.
-    let lax = gate_with(MessageSigning::builder().verify_content_digest(false));
+    // ... unless that option is off too and no signature covers it.
+    let lax = gate_with(
+        MessageSigning::builder()
+            .require_digest_for_body(false)
+            .verify_content_digest(false),
+    );
     assert_verified(lax.check_message(&req.parts(), Some(b"other")));
     // A covered digest is checked whatever the option says.
     let covered = signed(&key);
@@ -563,7 +577,7 @@ fn content_digest_is_checked_when_present_or_covered() {
     // Covered but absent.
     let mut req = signed(&key);
     req.headers.retain(|(n, _)| n != "Content-Digest");
-    let r = assert_rejected(check(&gate, &req), RejectionKind::SignatureInvalid);
+    let r = assert_rejected(check(gate, &req), RejectionKind::SignatureInvalid);
     assert!(
         matches!(r, Rejection::SignatureInvalid { problem: SignatureProblem::ComponentAbsent(ref c), .. } if c.as_str() == Some("\"content-digest\""))
     );
@@ -577,7 +591,7 @@ fn content_digest_is_checked_when_present_or_covered() {
             .sign_install(&key)
             .finish()
             .unwrap();
-        assert_rejected(check(&gate, &req), RejectionKind::DigestInvalid);
+        assert_rejected(check(gate, &req), RejectionKind::DigestInvalid);
     }
     // A known algorithm next to an unknown one is enough.
     let good = content_digest(DigestAlgorithm::Sha256, BODY);
@@ -587,7 +601,7 @@ fn content_digest_is_checked_when_present_or_covered() {
         .sign_install(&key)
         .finish()
         .unwrap();
-    assert_verified(check(&gate, &req));
+    assert_verified(check(gate, &req));
 }
 
 #[test]
@@ -788,9 +802,11 @@ fn required_components_must_be_covered() {
     assert!(
         matches!(r, Rejection::SignatureInvalid { problem: SignatureProblem::NotCovered(ref c), .. } if c.as_str() == Some("\"@target-uri\""))
     );
-    let relaxed = gate_with(MessageSigning::builder().required_components(["@method", "@path"]));
+    // (The request's body is not covered either: allowed here.)
+    let b = || MessageSigning::builder().require_digest_for_body(false);
+    let relaxed = gate_with(b().required_components(["@method", "@path"]));
     assert_verified(check(&relaxed, &req));
-    let none = gate_with(MessageSigning::builder().required_components::<[&str; 0], &str>([]));
+    let none = gate_with(b().required_components::<[&str; 0], &str>([]));
     let bare = request(&token)
         .covering(["@path"])
         .sign_install(&key)

@@ -14,7 +14,7 @@ use http::HeaderMap;
 /// use approov_tower::HttpHeaders;
 /// use http::HeaderMap;
 ///
-/// let verifier = Verifier::builder().secret_base64("c2VjcmV0").build()?;
+/// let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build()?;
 /// let mut headers = HeaderMap::new();
 /// headers.append("approov-token", "a".parse()?);
 /// headers.append("Approov-Token", "b".parse()?);

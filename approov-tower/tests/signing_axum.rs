@@ -265,7 +265,6 @@ async fn a_signature_over_another_method_uri_token_or_body_is_rejected() {
 
 #[tokio::test]
 async fn a_digest_mismatch_is_rejected_even_when_not_signed() {
-    let app = app(default_signing_layer());
     let key = InstallKey::generate().unwrap();
     let signed = signer("POST", PATH, &token_for(&key))
         .body(BODY)
@@ -274,6 +273,12 @@ async fn a_digest_mismatch_is_rejected_even_when_not_signed() {
         .sign_install(&key)
         .finish()
         .unwrap();
+    // By default a body must be covered by the signature.
+    let strict = app(default_signing_layer());
+    assert_rejected(&send_signed(&strict, &signed).await, "signature_invalid");
+    let app = app(signing_layer(
+        MessageSigning::builder().require_digest_for_body(false),
+    ));
     assert_verified(&send_signed(&app, &signed).await);
     let reply = send(&app, to_http_with(&signed, Body::from("other"))).await;
     assert_rejected(&reply, "digest_mismatch");

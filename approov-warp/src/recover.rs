@@ -17,7 +17,7 @@ use crate::{ApproovRejection, BodyRejection};
 /// ```
 /// use warp::Filter;
 /// # let approov = approov_warp::Approov::new(
-/// #     approov_core::Verifier::builder().secret_base64("c2VjcmV0").build().unwrap());
+/// #     approov_core::Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build().unwrap());
 /// let routes = approov.protect().and(warp::path("hello")).map(|| "hello");
 /// let app = routes.recover(approov_warp::recover);
 /// # let _ = app;

@@ -332,13 +332,16 @@ async fn an_ipk_that_is_not_a_p256_key_is_refused() {
 #[tokio::test]
 async fn a_digest_mismatch_is_refused_even_when_no_signature_covers_it() {
     let key = InstallKey::generate().unwrap();
-    let approov = signing_approov();
     let signed = post(&token_for(&key))
         .content_digest(Some(DigestAlgorithm::Sha512))
         .covering(["@method", "@target-uri", "approov-token"])
         .sign_install(&key)
         .finish()
         .unwrap();
+    // By default a body must be covered by the signature.
+    let strict = signing_approov();
+    assert_refused(&strict, &req_of(&signed), RejectionKind::SignatureInvalid).await;
+    let approov = approov_with(MessageSigning::builder().require_digest_for_body(false));
     assert_passes(&approov, &req_of(&signed), BODY).await;
     let req = req_of(&signed).body(&b"other"[..]);
     assert_refused(&approov, &req, RejectionKind::DigestMismatch).await;
@@ -347,7 +350,9 @@ async fn a_digest_mismatch_is_refused_even_when_no_signature_covers_it() {
 #[tokio::test]
 async fn a_malformed_digest_is_refused() {
     let key = InstallKey::generate().unwrap();
-    let approov = signing_approov();
+    // The signatures below do not cover the body: allowed here, so the
+    // digest itself is what is refused.
+    let approov = approov_with(MessageSigning::builder().require_digest_for_body(false));
     for value in ["md5=:AAAA:", "sha-256=\"abc\"", "(a b)"] {
         let signed = post(&token_for(&key))
             .content_digest(None)

@@ -134,8 +134,69 @@ pub fn cases() -> Vec<Case> {
         )
     };
 
+    // A request signed over the usual components and `n` more headers.
+    let extra_headers = |n: usize| {
+        let mut req = request("GET", ms, &token);
+        let mut components: Vec<String> = ["@method", "@target-uri", "approov-token"]
+            .map(str::to_owned)
+            .to_vec();
+        for i in 0..n {
+            req = req.header(&format!("x-c{i}"), "1");
+            components.push(format!("x-c{i}"));
+        }
+        done(req.covering(components).sign_install(&key))
+    };
+    // A genuine token and a Signature-Input naming 3,000 query parameters
+    // (the signature does not matter): the amplification attempt every
+    // server must refuse before building anything.
+    let mut amplified = done(get(&token));
+    let names: Vec<String> = (0..3000)
+        .map(|i| format!(r#""@query-param";name="a{i}""#))
+        .collect();
+    amplified.set_header(
+        "Signature-Input",
+        &format!(
+            r#"install=("@method" "@target-uri" "approov-token" {});created={}"#,
+            names.join(" "),
+            now()
+        ),
+    );
+
     vec![
         to_case("ms_valid_get", ms, "GET", done(get(&token)), Expect::Accept),
+        to_case(
+            "ms_32_components",
+            ms,
+            "GET",
+            extra_headers(29),
+            Expect::Accept,
+        ),
+        to_case(
+            "ms_33_components",
+            ms,
+            "GET",
+            extra_headers(30),
+            Expect::Reject("signature_limit"),
+        ),
+        to_case(
+            "ms_3000_components",
+            ms,
+            "GET",
+            amplified,
+            Expect::Reject("signature_limit"),
+        ),
+        to_case(
+            "ms_body_not_covered",
+            ms,
+            "POST",
+            done(
+                request("POST", ms, &token)
+                    .body(body.clone())
+                    .covering(["@method", "@target-uri", "approov-token"])
+                    .sign_install(&key),
+            ),
+            Expect::Reject("signature_invalid"),
+        ),
         to_case(
             "ms_valid_post_with_body",
             ms,

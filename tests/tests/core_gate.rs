@@ -115,6 +115,7 @@ fn names_are_unique_and_every_route_and_kind_is_covered() {
         "binding_header",
         "binding_missing",
         "binding",
+        "signature_limit",
     ] {
         assert!(
             all.iter().any(|c| c.expect == Expect::Reject(kind)),

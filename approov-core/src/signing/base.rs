@@ -2,6 +2,8 @@
 //! `"<identifier>": <value>`, then `"@signature-params": <inner list>`,
 //! joined by `\n` with no trailing newline.
 
+use std::collections::{HashMap, HashSet};
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -35,13 +37,20 @@ pub(crate) enum BaseError {
 
 /// Builds the signature base of `input` over this request. `origin` is the
 /// request's origin, or the fallback origin and why no authority was found.
-pub(crate) fn build<H: RequestHeaders + ?Sized>(
+///
+/// Linear in the input: duplicates are found with a set, the query is
+/// parsed once (on the first `@query-param`), and each structured field is
+/// parsed once however many `;key`/`;sf` components name it. The caller
+/// has already bounded the number of components.
+pub(crate) fn build<'i, H: RequestHeaders + ?Sized>(
     parts: &MessageParts<'_, H>,
     origin: &Result<Origin, (Origin, AuthorityProblem)>,
-    input: &SignatureInput,
+    input: &'i SignatureInput,
 ) -> Result<Vec<u8>, BaseError> {
     let mut base = Vec::with_capacity(256);
-    let mut seen: Vec<String> = Vec::with_capacity(input.components.len());
+    let mut seen: HashSet<String> = HashSet::with_capacity(input.components.len());
+    let mut query: Option<QueryParams> = None;
+    let mut structured: HashMap<&'i str, Result<Structured, FieldProblem>> = HashMap::new();
     for item in &input.components {
         let id = serialize_item(item);
         let name = || ComponentName::new(&id);
@@ -58,20 +67,10 @@ pub(crate) fn build<H: RequestHeaders + ?Sized>(
         let unusable = || BaseError::Invalid(SignatureProblem::ComponentValue(name()));
         match component {
             Component::Derived(Derived::QueryParam(wanted)) => {
-                let query = parts.query().unwrap_or("");
-                let mut found = false;
-                for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-                    if utf8_percent_encode(&key, FORM).to_string() == wanted {
-                        line(
-                            &mut base,
-                            &id,
-                            utf8_percent_encode(&value, FORM).to_string().as_bytes(),
-                        );
-                        found = true;
-                    }
-                }
-                if !found {
-                    return Err(absent());
+                let params = query.get_or_insert_with(|| QueryParams::parse(parts.query()));
+                let values = params.0.get(&wanted).ok_or_else(absent)?;
+                for value in values {
+                    line(&mut base, &id, value.as_bytes());
                 }
             }
             Component::Derived(derived) => {
@@ -82,19 +81,37 @@ pub(crate) fn build<H: RequestHeaders + ?Sized>(
                 line(&mut base, &id, value.as_bytes());
             }
             Component::Field(field, form) => {
-                let value = field_value(parts.headers(), field, &form).map_err(|p| match p {
-                    FieldProblem::Absent => absent(),
-                    FieldProblem::Unusable => unusable(),
-                    FieldProblem::Unsupported => BaseError::Unsupported(name()),
-                })?;
+                let value = field_value(parts.headers(), field, &form, &mut structured).map_err(
+                    |p| match p {
+                        FieldProblem::Absent => absent(),
+                        FieldProblem::Unusable => unusable(),
+                        FieldProblem::Unsupported => BaseError::Unsupported(name()),
+                    },
+                )?;
                 line(&mut base, &id, &value);
             }
         }
-        seen.push(id);
+        seen.insert(id);
     }
     base.extend_from_slice(b"\"@signature-params\": ");
     base.extend_from_slice(input.serialized.as_bytes());
     Ok(base)
+}
+
+/// The query's parameters by name, both re-encoded as RFC 9421 §2.2.8
+/// says, values in the order they appear.
+struct QueryParams(HashMap<String, Vec<String>>);
+
+impl QueryParams {
+    fn parse(query: Option<&str>) -> Self {
+        let mut map: HashMap<String, Vec<String>> = HashMap::new();
+        for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            map.entry(utf8_percent_encode(&key, FORM).to_string())
+                .or_default()
+                .push(utf8_percent_encode(&value, FORM).to_string());
+        }
+        Self(map)
+    }
 }
 
 fn line(base: &mut Vec<u8>, id: &str, value: &[u8]) {
@@ -133,65 +150,83 @@ fn derive<H: RequestHeaders + ?Sized>(
     })
 }
 
+#[derive(Debug, Clone, Copy)]
 enum FieldProblem {
     Absent,
     Unusable,
     Unsupported,
 }
 
-/// A header field's component value (RFC 9421 §2.1).
-fn field_value<H: RequestHeaders + ?Sized>(
+/// A structured field, parsed once per request and field.
+enum Structured {
+    Dictionary(Dictionary),
+    List(List),
+}
+
+/// A header field's component value (RFC 9421 §2.1). `structured` keeps
+/// the fields already parsed for `sf` and `key`.
+fn field_value<'i, H: RequestHeaders + ?Sized>(
     headers: &H,
-    field: &str,
+    field: &'i str,
     form: &FieldForm,
+    structured: &mut HashMap<&'i str, Result<Structured, FieldProblem>>,
 ) -> Result<Vec<u8>, FieldProblem> {
-    let values: Vec<&[u8]> = headers.header_values(field).map(trim).collect();
-    if values.is_empty() {
+    let values = || headers.header_values(field).map(trim);
+    if values().next().is_none() {
         return Err(FieldProblem::Absent);
     }
-    let joined = values.join(&b", "[..]);
     match form {
-        FieldForm::Plain => Ok(joined),
-        FieldForm::ByteSequence => Ok(values
-            .iter()
+        FieldForm::Plain => Ok(values().collect::<Vec<_>>().join(&b", "[..])),
+        FieldForm::ByteSequence => Ok(values()
             .map(|v| format!(":{}:", STANDARD.encode(v)).into_bytes())
             .collect::<Vec<_>>()
             .join(&b", "[..])),
-        FieldForm::Structured => {
-            let parser = Parser::new(&joined).with_version(Version::Rfc8941);
-            let serialized = match structured_type(field).ok_or(FieldProblem::Unsupported)? {
-                StructuredType::Dictionary => {
-                    let dict: Dictionary = parser.parse().map_err(|_| FieldProblem::Unusable)?;
-                    let mut ser = sfv::DictSerializer::new();
-                    ser.members(&dict);
+        FieldForm::Structured | FieldForm::Key(_) => {
+            let parsed = structured
+                .entry(field)
+                .or_insert_with(|| parse_structured(field, values()));
+            let parsed = parsed.as_ref().map_err(|p| *p)?;
+            let serialized = match (form, parsed) {
+                (FieldForm::Key(key), Structured::Dictionary(dict)) => {
+                    let member = sfv::KeyRef::from_str(key)
+                        .ok()
+                        .and_then(|k| dict.get(k))
+                        .ok_or(FieldProblem::Absent)?;
+                    let mut ser = ListSerializer::new();
+                    ser.members(std::iter::once(member));
                     ser.finish()
                 }
-                StructuredType::List => {
-                    let list: List = parser.parse().map_err(|_| FieldProblem::Unusable)?;
+                (FieldForm::Key(_), Structured::List(_)) => return Err(FieldProblem::Unsupported),
+                (_, Structured::Dictionary(dict)) => {
+                    let mut ser = sfv::DictSerializer::new();
+                    ser.members(dict);
+                    ser.finish()
+                }
+                (_, Structured::List(list)) => {
                     let mut ser = ListSerializer::new();
-                    ser.members(&list);
+                    ser.members(list);
                     ser.finish()
                 }
             };
             Ok(serialized.unwrap_or_default().into_bytes())
         }
-        FieldForm::Key(key) => {
-            if structured_type(field) != Some(StructuredType::Dictionary) {
-                return Err(FieldProblem::Unsupported);
-            }
-            let dict: Dictionary = Parser::new(&joined)
-                .with_version(Version::Rfc8941)
-                .parse()
-                .map_err(|_| FieldProblem::Unusable)?;
-            let member = sfv::KeyRef::from_str(key)
-                .ok()
-                .and_then(|k| dict.get(k))
-                .ok_or(FieldProblem::Absent)?;
-            let mut ser = ListSerializer::new();
-            ser.members(std::iter::once(member));
-            Ok(ser.finish().unwrap_or_default().into_bytes())
-        }
     }
+}
+
+/// Parses a field of a known structured type (RFC 9421 §2.1.1 requires
+/// knowing it); fields of unknown type cannot be used with `sf` or `key`.
+fn parse_structured<'v>(
+    field: &str,
+    values: impl Iterator<Item = &'v [u8]>,
+) -> Result<Structured, FieldProblem> {
+    let kind = structured_type(field).ok_or(FieldProblem::Unsupported)?;
+    let joined = values.collect::<Vec<_>>().join(&b", "[..]);
+    let parser = Parser::new(&joined).with_version(Version::Rfc8941);
+    match kind {
+        StructuredType::Dictionary => parser.parse().map(Structured::Dictionary),
+        StructuredType::List => parser.parse().map(Structured::List),
+    }
+    .map_err(|_| FieldProblem::Unusable)
 }
 
 /// Without leading and trailing spaces and tabs (RFC 9421 §2.1 step 3).

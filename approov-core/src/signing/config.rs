@@ -21,6 +21,20 @@ pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
 /// `Content-Digest`: 1 MiB. Larger bodies get `413` from the adapter.
 pub const DEFAULT_MAX_BODY_LEN: usize = 1024 * 1024;
 
+/// The default limit on the components one signature may cover: 32.
+/// Approov SDKs cover four or five; RFC 9421's own examples stay under a
+/// dozen. Each component costs a line of the signature base, so the limit
+/// bounds the work a client holding a genuine token can ask for.
+pub const DEFAULT_MAX_COMPONENTS: usize = 32;
+/// The default limit on the members of `Signature-Input` and `Signature`:
+/// 4. Approov uses at most two labels (`install`, `account`); a few more
+/// leave room for a signature added by another proxy.
+pub const DEFAULT_MAX_SIGNATURES: usize = 4;
+/// The default limit on the length of `Signature-Input` and of `Signature`
+/// (each, all lines together): 8 KiB, far above two signatures with 32
+/// components each, far below what a server accepts in a header.
+pub const DEFAULT_MAX_SIGNATURE_FIELD_LEN: usize = 8 * 1024;
+
 /// When an installation signature (label `install`) is required.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -69,7 +83,28 @@ pub(crate) struct Inner {
     /// `None`: `@method`, `@target-uri` and the verifier's token header.
     pub(crate) required: Option<Vec<String>>,
     pub(crate) max_body_len: usize,
+    pub(crate) limits: Limits,
+    pub(crate) require_digest_for_body: bool,
+    pub(crate) require_supported_digest: bool,
     pub(crate) clock: Arc<dyn Clock>,
+}
+
+/// The per-request bounds on the signature fields.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) components: usize,
+    pub(crate) signatures: usize,
+    pub(crate) field_len: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            components: DEFAULT_MAX_COMPONENTS,
+            signatures: DEFAULT_MAX_SIGNATURES,
+            field_len: DEFAULT_MAX_SIGNATURE_FIELD_LEN,
+        }
+    }
 }
 
 impl fmt::Debug for MessageSigning {
@@ -86,6 +121,11 @@ impl fmt::Debug for MessageSigning {
             .field("check_digest_when_present", &i.check_digest_when_present)
             .field("required_components", &i.required)
             .field("max_body_len", &i.max_body_len)
+            .field("max_components", &i.limits.components)
+            .field("max_signatures", &i.limits.signatures)
+            .field("max_signature_field_len", &i.limits.field_len)
+            .field("require_digest_for_body", &i.require_digest_for_body)
+            .field("require_supported_digest", &i.require_supported_digest)
             .field("clock", &i.clock)
             .finish()
     }
@@ -137,6 +177,9 @@ pub struct MessageSigningBuilder {
     check_digest_when_present: bool,
     required: Option<Vec<String>>,
     max_body_len: usize,
+    limits: Limits,
+    require_digest_for_body: bool,
+    require_supported_digest: bool,
     clock: Option<Arc<dyn Clock>>,
 }
 
@@ -154,6 +197,9 @@ impl Default for MessageSigningBuilder {
             check_digest_when_present: true,
             required: None,
             max_body_len: DEFAULT_MAX_BODY_LEN,
+            limits: Limits::default(),
+            require_digest_for_body: true,
+            require_supported_digest: true,
             clock: None,
         }
     }
@@ -179,7 +225,8 @@ impl MessageSigningBuilder {
 
     /// Adds the account message-signing secret for tokens whose `mskid` is
     /// `mskid`, base64 in the standard or URL-safe alphabet, padded or not
-    /// (the same rules as the token secret). With at least one account
+    /// (the same rules as the token secret, including its minimum length of
+    /// [`MIN_HMAC_SECRET_LEN`](crate::MIN_HMAC_SECRET_LEN)). With at least one account
     /// secret, a token carrying `mskid` needs a valid `account` signature.
     pub fn account_secret_base64(self, mskid: &str, encoded: &str) -> Self {
         let secret = Secret::from_base64(encoded, "account_secret_base64");
@@ -196,11 +243,10 @@ impl MessageSigningBuilder {
             _ if mskid.is_empty() => self
                 .errors
                 .push(ConfigError::invalid("account_secret", "the mskid is empty")),
-            Ok(secret) if secret.expose().is_empty() => self.errors.push(ConfigError::invalid(
-                "account_secret",
-                "the secret is empty",
-            )),
-            Ok(secret) => self.accounts.push(mskid, &secret),
+            Ok(secret) => match secret.check_hmac_len("account_secret") {
+                Ok(()) => self.accounts.push(mskid, &secret),
+                Err(e) => self.errors.push(e),
+            },
             Err(e) => self.errors.push(e),
         }
         self
@@ -277,6 +323,53 @@ impl MessageSigningBuilder {
         self
     }
 
+    /// The most components one signature may cover. Default
+    /// [`DEFAULT_MAX_COMPONENTS`]; beyond it the request is refused
+    /// (`signature_limit`) before its signature base is built. Must be at
+    /// least the number of required components.
+    pub fn max_components(mut self, components: usize) -> Self {
+        self.limits.components = components;
+        self
+    }
+
+    /// The most members `Signature-Input` and `Signature` may each have.
+    /// Default [`DEFAULT_MAX_SIGNATURES`]; beyond it the request is refused
+    /// (`signature_limit`). At least 1, and 2 with account secrets.
+    pub fn max_signatures(mut self, signatures: usize) -> Self {
+        self.limits.signatures = signatures;
+        self
+    }
+
+    /// The longest `Signature-Input` or `Signature` field, in bytes, all its
+    /// lines together. Default [`DEFAULT_MAX_SIGNATURE_FIELD_LEN`]; a longer
+    /// field is refused (`signature_limit`) before it is parsed. The same
+    /// bound applies to `Content-Digest`.
+    pub fn max_signature_field_len(mut self, bytes: usize) -> Self {
+        self.limits.field_len = bytes;
+        self
+    }
+
+    /// Whether a request with a body (a `Content-Length` other than 0, or a
+    /// `Transfer-Encoding`) must have its installation signature cover
+    /// `content-digest` (the whole field, or its `sha-256`/`sha-512`
+    /// member). Default `true`: without it, a body could be swapped under
+    /// a valid signature together with a recomputed `Content-Digest`.
+    pub fn require_digest_for_body(mut self, yes: bool) -> Self {
+        self.require_digest_for_body = yes;
+        self
+    }
+
+    /// Whether a `Content-Digest` that is checked (it is covered, or
+    /// [`verify_content_digest`](Self::verify_content_digest) is on) and
+    /// names no supported algorithm (`sha-256`, `sha-512`) is refused
+    /// (`digest_invalid`). Default `true`; `false` lets such a header pass
+    /// unchecked, as RFC 9530 §2 allows a recipient to ignore algorithms it
+    /// does not know (then the body is not protected by it).
+    pub fn require_supported_digest(mut self, yes: bool) -> Self {
+        self.require_supported_digest = yes;
+        self
+    }
+
     /// Reads the time from `clock` (use the verifier's, e.g. a shared
     /// [`ManualClock`](crate::ManualClock) in tests). Default: the system clock.
     pub fn clock(mut self, clock: impl Clock) -> Self {
@@ -289,11 +382,41 @@ impl MessageSigningBuilder {
         if !self.errors.is_empty() {
             return Err(self.errors.swap_remove(0));
         }
+        self.check_limits()?;
         let origin = match &self.public_origin {
             Some(o) => Some(Origin::parse_public(o)?),
             None => None,
         };
         Ok(self.finish_with(origin))
+    }
+
+    fn check_limits(&self) -> Result<(), ConfigError> {
+        let l = &self.limits;
+        // The default required components are three.
+        let required = self.required.as_ref().map_or(3, Vec::len);
+        if l.components < required.max(1) {
+            return Err(ConfigError::invalid(
+                "max_components",
+                format!(
+                    "it must be at least {} (the required components)",
+                    required.max(1)
+                ),
+            ));
+        }
+        let labels = if self.accounts.is_empty() { 1 } else { 2 };
+        if l.signatures < labels {
+            return Err(ConfigError::invalid(
+                "max_signatures",
+                format!("it must be at least {labels} (one per label checked)"),
+            ));
+        }
+        if l.field_len < 64 {
+            return Err(ConfigError::invalid(
+                "max_signature_field_len",
+                "it must be at least 64 bytes, or no signature fits",
+            ));
+        }
+        Ok(())
     }
 
     fn finish(self) -> MessageSigning {
@@ -313,6 +436,9 @@ impl MessageSigningBuilder {
                 check_digest_when_present: self.check_digest_when_present,
                 required: self.required,
                 max_body_len: self.max_body_len,
+                limits: self.limits,
+                require_digest_for_body: self.require_digest_for_body,
+                require_supported_digest: self.require_supported_digest,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             }),
         }

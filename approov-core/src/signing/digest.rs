@@ -9,7 +9,7 @@ use subtle::ConstantTimeEq as _;
 
 use crate::{Rejection, RequestHeaders};
 
-use super::fields::dictionary;
+use super::fields::{FieldError, dictionary};
 use super::problem::DigestProblem;
 
 /// The header's name, lower case.
@@ -34,7 +34,7 @@ impl DigestAlgorithm {
         }
     }
 
-    fn from_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
         match name {
             "sha-256" => Some(Self::Sha256),
             "sha-512" => Some(Self::Sha512),
@@ -75,17 +75,32 @@ pub(crate) fn present<H: RequestHeaders + ?Sized>(headers: &H) -> bool {
     headers.header_values(CONTENT_DIGEST).next().is_some()
 }
 
+/// Whether the request announces a body: a `Content-Length` other than 0
+/// (or one that is not a number, which the server refuses anyway), or a
+/// `Transfer-Encoding`.
+pub(crate) fn has_body<H: RequestHeaders + ?Sized>(headers: &H) -> bool {
+    headers.header_values("transfer-encoding").next().is_some()
+        || headers
+            .header_values("content-length")
+            .any(|v| v.is_empty() || v.iter().any(|&b| b != b'0'))
+}
+
 /// Checks every supported digest in the header against `body`. Unknown
-/// algorithms are skipped (RFC 9530 §2); at least one known one is needed.
+/// algorithms are skipped (RFC 9530 §2); at least one known one is needed
+/// when `require_supported`. A header longer than `max_len` is malformed.
 pub(crate) fn check<H: RequestHeaders + ?Sized>(
     headers: &H,
     body: Option<&[u8]>,
+    max_len: usize,
+    require_supported: bool,
 ) -> Result<(), Rejection> {
     let invalid = |p| Rejection::DigestInvalid(p);
-    let dict = match dictionary(headers, CONTENT_DIGEST) {
+    let dict = match dictionary(headers, CONTENT_DIGEST, max_len) {
         Ok(Some(dict)) => dict,
         Ok(None) => return Ok(()),
-        Err(_) => return Err(invalid(DigestProblem::Malformed)),
+        Err(FieldError::TooLong | FieldError::Malformed) => {
+            return Err(invalid(DigestProblem::Malformed));
+        }
     };
     let body = body.ok_or(invalid(DigestProblem::BodyNotBuffered))?;
     let mut checked = false;
@@ -105,7 +120,7 @@ pub(crate) fn check<H: RequestHeaders + ?Sized>(
         }
         checked = true;
     }
-    if checked {
+    if checked || !require_supported {
         Ok(())
     } else {
         Err(invalid(DigestProblem::UnsupportedAlgorithm))

@@ -27,48 +27,82 @@ pub(crate) struct SignatureInput {
     pub(crate) serialized: String,
 }
 
+/// Why a dictionary field could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FieldError {
+    /// All its lines together are longer than the limit; not parsed.
+    TooLong,
+    /// Not an RFC 8941 dictionary.
+    Malformed,
+}
+
 /// Every line of header `name`, combined as RFC 9110 §5.3 says (joined
-/// with `, `) and parsed as an RFC 8941 dictionary. `Ok(None)` when the
-/// header is absent.
+/// with `, `) and parsed as an RFC 8941 dictionary, unless the combined
+/// value would be longer than `max_len` bytes: that is found before
+/// anything is copied or parsed. `Ok(None)` when the header is absent.
 pub(crate) fn dictionary<H: RequestHeaders + ?Sized>(
     headers: &H,
     name: &str,
-) -> Result<Option<Dictionary>, sfv::Error> {
-    let mut joined = Vec::new();
-    let mut any = false;
+    max_len: usize,
+) -> Result<Option<Dictionary>, FieldError> {
+    let mut len = 0usize;
+    let mut lines = 0usize;
     for value in headers.header_values(name) {
-        if any {
+        len = len.saturating_add(value.len());
+        lines += 1;
+    }
+    if lines == 0 {
+        return Ok(None);
+    }
+    let len = len.saturating_add(2 * (lines - 1));
+    if len > max_len {
+        return Err(FieldError::TooLong);
+    }
+    let mut joined = Vec::with_capacity(len);
+    for value in headers.header_values(name) {
+        if !joined.is_empty() {
             joined.extend_from_slice(b", ");
         }
         joined.extend_from_slice(value);
-        any = true;
-    }
-    if !any {
-        return Ok(None);
     }
     Parser::new(&joined)
         .with_version(Version::Rfc8941)
         .parse::<Dictionary>()
         .map(Some)
+        .map_err(|_| FieldError::Malformed)
 }
 
-/// The entry labelled `label` in a parsed `Signature-Input`.
+/// Why an entry of `Signature-Input` cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum EntryError {
+    /// It covers more than `max_components` components.
+    TooManyComponents,
+    /// It is not an inner list of strings.
+    Invalid(SignatureProblem),
+}
+
+/// The entry labelled `label` in a parsed `Signature-Input`, refused
+/// before it is copied when it covers more than `max_components`.
 pub(crate) fn input_entry(
     dict: &Dictionary,
     label: &str,
-) -> Result<Option<SignatureInput>, SignatureProblem> {
+    max_components: usize,
+) -> Result<Option<SignatureInput>, EntryError> {
     let Some(entry) = get(dict, label) else {
         return Ok(None);
     };
     let ListEntry::InnerList(list) = entry else {
-        return Err(SignatureProblem::MalformedInput);
+        return Err(EntryError::Invalid(SignatureProblem::MalformedInput));
     };
+    if list.items.len() > max_components {
+        return Err(EntryError::TooManyComponents);
+    }
     if !list
         .items
         .iter()
         .all(|i| matches!(i.bare_item, BareItem::String(_)))
     {
-        return Err(SignatureProblem::MalformedInput);
+        return Err(EntryError::Invalid(SignatureProblem::MalformedInput));
     }
     let mut ser = ListSerializer::new();
     ser.members(std::iter::once(entry));
@@ -133,15 +167,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn refuses_long_fields_and_long_lists_before_parsing_them() {
+        // Two lines joined by ", ": 8 + 2 + 8 bytes.
+        let headers = [("Signature", "a=:AA==:"), ("Signature", "b=:AQ==:")];
+        assert!(matches!(
+            dictionary(&headers[..], "signature", 18),
+            Ok(Some(d)) if d.len() == 2
+        ));
+        assert_eq!(
+            dictionary(&headers[..], "signature", 17),
+            Err(FieldError::TooLong)
+        );
+        let headers = [("Signature-Input", r#"install=("a" "b" "c")"#)];
+        let dict = dictionary(&headers[..], "signature-input", 1024)
+            .expect("parses")
+            .expect("present");
+        assert!(matches!(input_entry(&dict, "install", 3), Ok(Some(_))));
+        assert_eq!(
+            input_entry(&dict, "install", 2).map(|_| ()),
+            Err(EntryError::TooManyComponents)
+        );
+    }
+
+    #[test]
     fn reserialises_the_inner_list_canonically() {
         let headers = [(
             "Signature-Input",
             r#"install=( "@method"   "@path" );created=1;alg="ecdsa-p256-sha256""#,
         )];
-        let dict = dictionary(&headers[..], "signature-input")
+        let dict = dictionary(&headers[..], "signature-input", 1024)
             .expect("parses")
             .expect("present");
-        let input = input_entry(&dict, "install")
+        let input = input_entry(&dict, "install", 32)
             .expect("well formed")
             .expect("present");
         assert_eq!(
@@ -153,7 +210,7 @@ mod tests {
     #[test]
     fn reads_both_signature_encodings() {
         let headers = [("Signature", r#"a=:AAEC:, b="AAEC", c=1"#)];
-        let dict = dictionary(&headers[..], "signature")
+        let dict = dictionary(&headers[..], "signature", 1024)
             .expect("parses")
             .expect("present");
         assert_eq!(signature_entry(&dict, "a"), Ok(Some(vec![0, 1, 2])));

@@ -29,6 +29,7 @@ pub struct MessageParts<'a, H: ?Sized> {
     path: &'a str,
     query: Option<&'a str>,
     headers: &'a H,
+    has_body: Option<bool>,
 }
 
 impl<'a, H: RequestHeaders + ?Sized> MessageParts<'a, H> {
@@ -49,6 +50,7 @@ impl<'a, H: RequestHeaders + ?Sized> MessageParts<'a, H> {
             path,
             query,
             headers,
+            has_body: None,
         }
     }
 
@@ -65,6 +67,23 @@ impl<'a, H: RequestHeaders + ?Sized> MessageParts<'a, H> {
     pub fn with_authority(mut self, authority: Option<&'a str>) -> Self {
         self.authority = authority;
         self
+    }
+
+    /// Whether the request has a body, when the framework knows it (e.g.
+    /// HTTP/2, where neither `Content-Length` nor `Transfer-Encoding` need
+    /// be sent: `!body.is_end_stream()`). Unknown, a `Content-Length` other
+    /// than 0 or a `Transfer-Encoding` means a body. See
+    /// [`MessageSigningBuilder::require_digest_for_body`](super::MessageSigningBuilder::require_digest_for_body).
+    pub fn with_body(mut self, has_body: bool) -> Self {
+        self.has_body = Some(has_body);
+        self
+    }
+
+    /// Whether the request has a body: what [`with_body`](Self::with_body)
+    /// said, else what its `Content-Length` or `Transfer-Encoding` say.
+    pub fn has_body(&self) -> bool {
+        self.has_body
+            .unwrap_or_else(|| super::digest::has_body(self.headers))
     }
 
     /// The request method, e.g. `POST`.
@@ -115,6 +134,7 @@ impl<H: ?Sized> fmt::Debug for MessageParts<'_, H> {
             .field("authority", &self.authority)
             .field("path", &self.path)
             .field("query", &self.query)
+            .field("has_body", &self.has_body)
             .finish_non_exhaustive()
     }
 }

@@ -18,6 +18,15 @@
 //! - The policy ([`SignaturePolicy`]): by default an `install` signature is
 //!   required whenever the token has `ipk`. With account secrets configured,
 //!   a token with `mskid` also needs a valid `account` signature.
+//! - Limits first ([`MessageSigningBuilder::max_signature_field_len`],
+//!   [`max_signatures`](MessageSigningBuilder::max_signatures),
+//!   [`max_components`](MessageSigningBuilder::max_components); 8 KiB, 4
+//!   and 32 by default): a longer field is refused before it is parsed, a
+//!   dictionary with more members or an entry with more components before
+//!   any signature base is built (`signature_limit`). Building a base is
+//!   linear in its input (the query and each structured field are parsed
+//!   once), so the work a client holding a genuine token can ask for is
+//!   bounded by the limits.
 //! - `Signature-Input` and `Signature` are parsed as RFC 8941 dictionaries
 //!   (with `sfv`). The signature may be a byte sequence (`:…:`) or a string
 //!   of base64 (`"…"`), which shipping clients send.
@@ -34,8 +43,16 @@
 //!   header fields (with the `sf`, `key` and `bs` parameters). `@status`
 //!   (response-only), `req`, `tr` and anything unknown are rejected as
 //!   unsupported, naming the component in the log.
+//! - A request with a body (a `Content-Length` other than 0, a
+//!   `Transfer-Encoding`, or [`MessageParts::with_body`]) must have its
+//!   installation signature cover `content-digest` (the whole field, or its
+//!   `sha-256`/`sha-512` member: `;key="md5"` protects nothing), or the body
+//!   could be swapped with a recomputed digest
+//!   ([`MessageSigningBuilder::require_digest_for_body`]).
 //! - `Content-Digest` (`sha-256`, `sha-512`) is checked against the body
-//!   whenever a verified signature covers it or the header is present.
+//!   whenever a verified signature covers it or the header is present; one
+//!   that names no supported algorithm is refused
+//!   ([`MessageSigningBuilder::require_supported_digest`]).
 //!
 //! `@scheme`, `@authority` and `@target-uri` are what the client addressed.
 //! Behind a proxy, set [`MessageSigningBuilder::public_origin`] or, when
@@ -111,13 +128,16 @@ pub(crate) mod sign;
 mod verify;
 
 pub use config::{
-    DEFAULT_CLOCK_SKEW, DEFAULT_MAX_AGE, DEFAULT_MAX_BODY_LEN, MessageSigning,
-    MessageSigningBuilder, SignaturePolicy,
+    DEFAULT_CLOCK_SKEW, DEFAULT_MAX_AGE, DEFAULT_MAX_BODY_LEN, DEFAULT_MAX_COMPONENTS,
+    DEFAULT_MAX_SIGNATURE_FIELD_LEN, DEFAULT_MAX_SIGNATURES, MessageSigning, MessageSigningBuilder,
+    SignaturePolicy,
 };
 pub use digest::{DigestAlgorithm, content_digest};
 pub use keys::InstallPublicKey;
 pub use message::MessageParts;
-pub use problem::{ComponentName, DigestProblem, KeyProblem, SignatureLabel, SignatureProblem};
+pub use problem::{
+    ComponentName, DigestProblem, KeyProblem, SignatureLabel, SignatureLimit, SignatureProblem,
+};
 
 /// The status adapters answer when a body that must be checked is longer
 /// than the limit: `413 Payload Too Large`.

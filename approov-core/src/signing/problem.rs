@@ -128,6 +128,43 @@ impl fmt::Display for SignatureProblem {
     }
 }
 
+/// Which message-signing limit a request went beyond
+/// ([`MessageSigningBuilder`](super::MessageSigningBuilder) sets them). The
+/// limits are checked before any structured field is parsed further or any
+/// signature base is built, so a refusal costs little whatever the size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SignatureLimit {
+    /// The `Signature-Input` or `Signature` field (all its lines together)
+    /// is longer than this many bytes.
+    FieldTooLong {
+        /// The field's name.
+        field: &'static str,
+        /// The configured maximum.
+        max: usize,
+    },
+    /// `Signature-Input` or `Signature` has more members than this.
+    TooManySignatures {
+        /// The configured maximum.
+        max: usize,
+    },
+    /// A signature covers more components than this.
+    TooManyComponents {
+        /// The configured maximum.
+        max: usize,
+    },
+}
+
+impl fmt::Display for SignatureLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::FieldTooLong { field, max } => write!(f, "{field} is longer than {max} bytes"),
+            Self::TooManySignatures { max } => write!(f, "more than {max} signatures"),
+            Self::TooManyComponents { max } => write!(f, "more than {max} covered components"),
+        }
+    }
+}
+
 /// Why the key for a message signature cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

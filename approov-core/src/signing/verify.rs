@@ -9,19 +9,26 @@ use crate::{ApproovClaims, Rejection, RequestHeaders};
 
 use super::base::{self, BaseError};
 use super::component::Component;
+use super::component::FieldForm;
 use super::config::{MessageSigning, SignaturePolicy};
+use super::digest::DigestAlgorithm;
 use super::digest::{self, CONTENT_DIGEST};
-use super::fields::{SignatureInput, dictionary, input_entry, signature_entry};
+use super::fields::{
+    EntryError, FieldError, SignatureInput, dictionary, input_entry, signature_entry,
+};
 use super::keys::{InstallPublicKey, verify_hmac};
 use super::message::MessageParts;
 use super::origin::{AuthorityProblem, Origin};
-use super::problem::{ComponentName, KeyProblem, SignatureLabel, SignatureProblem};
+use super::problem::{ComponentName, KeyProblem, SignatureLabel, SignatureLimit, SignatureProblem};
 
 /// The request's two signature fields, parsed once for both labels.
 struct Fields {
-    inputs: Result<Option<Dictionary>, sfv::Error>,
-    signatures: Result<Option<Dictionary>, sfv::Error>,
+    inputs: Result<Option<Dictionary>, FieldError>,
+    signatures: Result<Option<Dictionary>, FieldError>,
 }
+
+const SIGNATURE_INPUT: &str = "signature-input";
+const SIGNATURE: &str = "signature";
 
 /// What a labelled signature needs checked, once its rules have passed.
 struct Prepared {
@@ -71,10 +78,7 @@ impl MessageSigning {
         let headers = parts.headers();
         let mut covers_digest = false;
         if install || account.is_some() {
-            let fields = Fields {
-                inputs: dictionary(headers, "signature-input"),
-                signatures: dictionary(headers, "signature"),
-            };
+            let fields = self.read_fields(headers)?;
             let origin = Origin::of_request(i.public_origin.as_ref(), i.trust_forwarded, parts);
             if install {
                 let label = SignatureLabel::Install;
@@ -82,6 +86,11 @@ impl MessageSigning {
                 let key = InstallPublicKey::from_ipk(ipk)
                     .map_err(|problem| Rejection::SignatureKey { label, problem })?;
                 let p = self.prepare(label, &fields, parts, &origin, token_header)?;
+                let has_body = parts.has_body() || body.is_some_and(|b| !b.is_empty());
+                if i.require_digest_for_body && !p.covers_digest && has_body {
+                    let component = ComponentName::new("\"content-digest\"");
+                    return Err(invalid(label, SignatureProblem::NotCovered(component)));
+                }
                 if !key.verify(&p.base, &p.signature) {
                     return Err(invalid(label, SignatureProblem::Mismatch));
                 }
@@ -97,7 +106,12 @@ impl MessageSigning {
             }
         }
         if covers_digest || (i.check_digest_when_present && digest::present(headers)) {
-            digest::check(headers, body)?;
+            digest::check(
+                headers,
+                body,
+                i.limits.field_len,
+                i.require_supported_digest,
+            )?;
         }
         Ok(())
     }
@@ -111,11 +125,44 @@ impl MessageSigning {
         parts: &MessageParts<'_, H>,
         label: &str,
     ) -> Option<Vec<u8>> {
-        let inputs = dictionary(parts.headers(), "signature-input").ok()??;
-        let input = input_entry(&inputs, label).ok()??;
         let i = &*self.inner;
+        let inputs = dictionary(parts.headers(), SIGNATURE_INPUT, i.limits.field_len).ok()??;
+        if inputs.len() > i.limits.signatures {
+            return None;
+        }
+        let input = input_entry(&inputs, label, i.limits.components).ok()??;
         let origin = Origin::of_request(i.public_origin.as_ref(), i.trust_forwarded, parts);
         base::build(parts, &origin, &input).ok()
+    }
+
+    /// Reads `Signature-Input` and `Signature`, refusing fields longer than
+    /// the limit before parsing them and dictionaries with more members than
+    /// the limit before looking at any. A field that does not parse is
+    /// reported later, for the label that needs it.
+    fn read_fields<H: RequestHeaders + ?Sized>(&self, headers: &H) -> Result<Fields, Rejection> {
+        let limits = &self.inner.limits;
+        let read = |field: &'static str| match dictionary(headers, field, limits.field_len) {
+            Err(FieldError::TooLong) => {
+                Err(Rejection::SignatureLimit(SignatureLimit::FieldTooLong {
+                    field: if field == SIGNATURE {
+                        "Signature"
+                    } else {
+                        "Signature-Input"
+                    },
+                    max: limits.field_len,
+                }))
+            }
+            Ok(Some(dict)) if dict.len() > limits.signatures => Err(Rejection::SignatureLimit(
+                SignatureLimit::TooManySignatures {
+                    max: limits.signatures,
+                },
+            )),
+            other => Ok(other),
+        };
+        Ok(Fields {
+            inputs: read(SIGNATURE_INPUT)?,
+            signatures: read(SIGNATURE)?,
+        })
     }
 
     fn prepare<H: RequestHeaders + ?Sized>(
@@ -126,12 +173,20 @@ impl MessageSigning {
         origin: &Result<Origin, (Origin, AuthorityProblem)>,
         token_header: &str,
     ) -> Result<Prepared, Rejection> {
+        let i = &*self.inner;
         let missing = Rejection::SignatureMissing { label };
         let input = match &fields.inputs {
             Err(_) => return Err(invalid(label, SignatureProblem::MalformedInput)),
             Ok(None) => return Err(missing),
-            Ok(Some(dict)) => input_entry(dict, label.as_str())
-                .map_err(|p| invalid(label, p))?
+            Ok(Some(dict)) => input_entry(dict, label.as_str(), i.limits.components)
+                .map_err(|e| match e {
+                    EntryError::TooManyComponents => {
+                        Rejection::SignatureLimit(SignatureLimit::TooManyComponents {
+                            max: i.limits.components,
+                        })
+                    }
+                    EntryError::Invalid(p) => invalid(label, p),
+                })?
                 .ok_or_else(|| missing.clone())?,
         };
         let signature = match &fields.signatures {
@@ -149,12 +204,18 @@ impl MessageSigning {
             }
             BaseError::Invalid(problem) => invalid(label, problem),
         })?;
-        let covers_digest = input.components.iter().any(|item| {
-            matches!(
-                Component::parse(item),
-                Ok(Component::Field(CONTENT_DIGEST, _))
-            )
-        });
+        // A `;key` component covers one member: only a supported
+        // algorithm's member protects the body (`;key="md5"` does not).
+        let covers_digest = input
+            .components
+            .iter()
+            .any(|item| match Component::parse(item) {
+                Ok(Component::Field(CONTENT_DIGEST, FieldForm::Key(key))) => {
+                    DigestAlgorithm::from_name(&key).is_some()
+                }
+                Ok(Component::Field(CONTENT_DIGEST, _)) => true,
+                _ => false,
+            });
         Ok(Prepared {
             base,
             signature,
