@@ -20,7 +20,7 @@ use super::config::HEALTH_PATH;
 use super::forward::{self, RouteState, Upstreams};
 use super::limit::DeviceLimiter;
 use super::log::{self, RequestInfo, TARGET};
-use super::{KeyPlacement, ProxyConfig, ProxyConfigError, reply};
+use super::{KeyPlacement, ProxyConfig, ProxyConfigError, path, reply};
 
 /// The proxy, ready to serve: routes, their rate limiters, the upstream
 /// client. Turn it into an axum [`Router`] with [`Proxy::router`].
@@ -150,7 +150,9 @@ impl Proxy {
     }
 }
 
-/// Finds the route, lets the Approov layer check the token, forwards.
+/// Finds the route, refuses what the proxy never forwards, lets the
+/// Approov layer check the token, forwards. The refusals come first: they
+/// cost no token check, read no body, and say nothing about the key.
 async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     // TRACE would echo the injected key back; CONNECT asks for a tunnel.
     if matches!(*request.method(), Method::TRACE | Method::CONNECT) {
@@ -167,6 +169,9 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
         return reply::not_found();
     };
     let route_name = shared.routes[index].route.name.clone();
+    if let Err(problem) = path::check(request.uri().path()) {
+        return refused(reply::bad_path(problem), route_name, problem.reason());
+    }
     let inner = tower::service_fn({
         let shared = shared.clone();
         move |request: Request| {
@@ -191,7 +196,20 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
             route: Some(route_name),
             device: None,
             approov: Some("rejected"),
+            refused: None,
         });
     }
+    response
+}
+
+/// A request the proxy answers itself before any token check: it never
+/// reaches the upstream, and the log line says why.
+fn refused(mut response: Response, route: Arc<str>, reason: &'static str) -> Response {
+    response.extensions_mut().insert(RequestInfo {
+        route: Some(route),
+        device: None,
+        approov: None,
+        refused: Some(reason),
+    });
     response
 }

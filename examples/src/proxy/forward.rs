@@ -14,7 +14,8 @@ use http::header::{self, HeaderName};
 use super::client::UpstreamClient;
 use super::limit::{DeviceLimiter, retry_after_seconds};
 use super::log::{DeviceHash, RequestInfo, TARGET};
-use super::{Route, hop, reply, route};
+use super::path::PathProblem;
+use super::{Route, hop, reply};
 
 /// A route and its rate limiter.
 pub(crate) struct RouteState {
@@ -48,6 +49,7 @@ pub(crate) async fn forward(state: &RouteState, up: Upstreams<'_>, request: Requ
         route: Some(state.route.name.clone()),
         device,
         approov: Some(approov),
+        refused: None,
     });
     response
 }
@@ -68,12 +70,10 @@ async fn send(
     let Some(rest) = route.strip(parts.uri.path()) else {
         return reply::not_found();
     };
-    if route::has_dot_segment(rest) {
-        return reply::bad_path();
-    }
     let query = route.key.query(parts.uri.query());
     let Ok(uri) = route.upstream.uri(rest, query.as_deref()) else {
-        return reply::bad_path();
+        // Unreachable for a path that passed `path::check`; refused all the same.
+        return reply::bad_path(PathProblem::BadEscape);
     };
     let mut headers = parts.headers;
     hop::remove_hop_by_hop(&mut headers);

@@ -60,7 +60,30 @@
 //! `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`,
 //! `Proxy-Authenticate`, `Proxy-Authorization`), which are also removed from
 //! the response. Response header values that contain the key are redacted.
-//! Paths with `.`/`..` segments get `400`, `TRACE` and `CONNECT` get `405`.
+//! `TRACE` and `CONNECT` get `405`.
+//!
+//! # Paths refused
+//! Upstreams disagree on how to read a path (Tomcat, Jetty and Spring drop
+//! `;` parameters so `..;` is `..`; some split on `\`, decode `%2F` or
+//! decode twice), so the proxy answers `400 bad_path`, before the token
+//! check and without calling the upstream, any path that:
+//! - does not start with `/` (`OPTIONS *`);
+//! - has a `%` that does not start a `%XX` escape (`%zz`, `%u002e`);
+//! - has an encoded separator, `%2F` or `%5C` (any case);
+//! - has a control character once decoded (`%00`, `%0A`, `%7F`, U+0080 to
+//!   U+009F);
+//! - is not valid UTF-8 once decoded, overlong forms included (`%C0%AE`,
+//!   `%C0%AF`, `%E0%80%AE`);
+//! - has a segment (split on `/` and `\`) that is `.` or `..` once decoded
+//!   and cut at its first `;` (`..`, `%2e%2e`, `.%2E`, `..;x=1`, `.;`).
+//!
+//! The separator, control and dot checks are made again on the path
+//! decoded twice (`%252e%252e`, `%252F`). Empty segments, encoded spaces,
+//! `%25`, `;` parameters on other segments and UTF-8 (encoded or literal)
+//! are forwarded as they came. The log line's `refused` field names the
+//! reason (`path_dot_segment`, `path_encoded_separator`,
+//! `path_control_character`, `path_bad_utf8`, `path_bad_escape`,
+//! `path_not_absolute`).
 //!
 //! # Answers of the proxy itself
 //! `GET /health` → `200 {"status":"ok"}` without a token. A bad token →
@@ -73,8 +96,9 @@
 //! # Logs
 //! One line per request (target `api_key_proxy`): method, path without the
 //! query, status, latency in ms to the response head, `device` (first 12
-//! hex digits of SHA-256 of the token's `did`), route and Approov outcome.
-//! Never the key, the token, the query or any header.
+//! hex digits of SHA-256 of the token's `did`), route, Approov outcome and
+//! `refused` (why the proxy refused the request itself, else `-`). Never
+//! the key, the token, the query or any header.
 
 mod app;
 mod client;
@@ -86,6 +110,7 @@ mod hop;
 mod key;
 mod limit;
 mod log;
+mod path;
 mod query;
 mod reply;
 mod route;

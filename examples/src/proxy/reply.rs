@@ -5,6 +5,8 @@ use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderValue, StatusCode, header};
 
+use super::path::PathProblem;
+
 fn json(status: StatusCode, error: &'static str, message: &'static str) -> Response {
     let body = serde_json::json!({ "error": error, "message": message }).to_string();
     let mut response = Response::new(Body::from(body));
@@ -35,13 +37,9 @@ pub(crate) fn not_found() -> Response {
     )
 }
 
-/// The path has `.` or `..` segments.
-pub(crate) fn bad_path() -> Response {
-    json(
-        StatusCode::BAD_REQUEST,
-        "bad_path",
-        "the path must not contain . or .. segments",
-    )
+/// The path is one the proxy does not forward (see [`super::path`]).
+pub(crate) fn bad_path(problem: PathProblem) -> Response {
+    json(StatusCode::BAD_REQUEST, "bad_path", problem.message())
 }
 
 /// The device used up its budget; `retry_after` is in whole seconds.

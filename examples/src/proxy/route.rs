@@ -185,16 +185,6 @@ pub(crate) fn normalise_prefix(prefix: &str, setting: &str) -> Result<String, Pr
     Ok(if trimmed.is_empty() { "/" } else { trimmed }.to_owned())
 }
 
-/// Whether a request path has a `.` or `..` segment, also when written with
-/// percent-escapes (`%2e%2e`, `..%2f`) or backslashes: upstreams that
-/// normalise such paths would let a client climb out of the base path.
-pub(crate) fn has_dot_segment(path: &str) -> bool {
-    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
-    decoded
-        .split(['/', '\\'])
-        .any(|segment| segment == "." || segment == "..")
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -274,24 +264,6 @@ mod tests {
         assert_eq!(root.strip("/anything"), Some("/anything"));
         for bad in ["", "nasa", "/a//b", "/a/../b", "/a?x", "/%2e", "/./a"] {
             assert!(normalise_prefix(bad, "prefix").is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn dot_segments_are_found_however_written() {
-        for bad in [
-            "/..",
-            "/a/../b",
-            "/a/./b",
-            "/%2e%2e/x",
-            "/%2E./x",
-            "/a/..%2fb",
-            "/a\\..\\b",
-        ] {
-            assert!(has_dot_segment(bad), "{bad:?}");
-        }
-        for good in ["/", "/a/b", "/a..b/c", "/.well-known/x", "/a/...", ""] {
-            assert!(!has_dot_segment(good), "{good:?}");
         }
     }
 }

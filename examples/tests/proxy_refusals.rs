@@ -1,0 +1,122 @@
+//! `api-key-proxy` refusals of what it never forwards, over a real socket
+//! with raw HTTP/1.1 bytes (a client library would normalise some of these
+//! paths before sending): paths that could climb out of the route's base
+//! path, each refused with 400, its reason logged, the upstream never
+//! called; and legitimate paths reaching the upstream byte for byte.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::upstream::{Upstream, start_proxy, token};
+use common::{Response, Server, request};
+use serde_json::Value;
+
+const KEY: &str = "refusals-KEY-never-shown";
+
+fn proxy_for(upstream: &Upstream, extra: &[(&str, &str)]) -> Server {
+    let url = format!("{}/base", upstream.url());
+    let mut envs = vec![
+        ("UPSTREAM_URL", url.as_str()),
+        ("API_KEY", KEY),
+        ("API_KEY_HEADER", "X-Api-Key"),
+    ];
+    envs.extend_from_slice(extra);
+    start_proxy(&envs)
+}
+
+/// One raw request with a valid token (blocking, bounded by the helper's
+/// socket timeouts).
+fn raw(proxy: &Server, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+    let t = token(Some("device-r"));
+    let mut all = vec![("Approov-Token", t.as_str())];
+    all.extend_from_slice(headers);
+    tokio::task::block_in_place(|| request(proxy.addr, method, path, &all))
+}
+
+/// The proxy's own JSON error, and its log line naming `reason`.
+fn assert_refused(proxy: &Server, res: &Response, status: u16, code: &str, reason: &str) {
+    assert_eq!(res.status, status, "{res:?}");
+    assert_eq!(
+        res.header("content-type"),
+        Some("application/json"),
+        "{res:?}"
+    );
+    let body: Value = serde_json::from_str(&res.body).unwrap();
+    assert_eq!(body["error"], code, "{res:?}");
+    assert!(!res.body.contains(KEY), "{res:?}");
+    let needle = format!("refused=\"{reason}\"");
+    let lines = tokio::task::block_in_place(|| {
+        proxy.stderr_until(|line| line.contains("api_key_proxy: request"))
+    });
+    let line = lines.last().unwrap();
+    assert!(line.contains(&needle), "{needle} not in {line}");
+    assert!(line.contains(&format!("status={status}")), "{line}");
+}
+
+fn stop(proxy: Server) -> String {
+    let (_, stderr) = tokio::task::block_in_place(|| proxy.stop());
+    assert!(!stderr.contains(KEY), "key logged:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paths_that_escape_the_base_path_are_refused_before_the_upstream() {
+    let upstream = Upstream::start();
+    let proxy = proxy_for(&upstream, &[]);
+    for (path, reason) in [
+        // The issue's examples.
+        ("/..;/admin", "path_dot_segment"),
+        ("/%2e%2e;/admin", "path_dot_segment"),
+        ("/..%00/admin", "path_control_character"),
+        ("/%c0%ae%c0%ae/admin", "path_bad_utf8"),
+        ("/a/..;/..;/admin", "path_dot_segment"),
+        // And their relatives.
+        ("/../admin", "path_dot_segment"),
+        ("/a/./b", "path_dot_segment"),
+        ("/.%2e/admin", "path_dot_segment"),
+        ("/%2E./admin", "path_dot_segment"),
+        ("/a/..;x=1/admin", "path_dot_segment"),
+        ("/a/.;/b", "path_dot_segment"),
+        ("/a\\..\\admin", "path_dot_segment"),
+        ("/%252e%252e/admin", "path_dot_segment"),
+        ("/a/..%2fadmin", "path_encoded_separator"),
+        ("/a%2Fb", "path_encoded_separator"),
+        ("/a%5cb", "path_encoded_separator"),
+        ("/a%0a", "path_control_character"),
+        ("/%c0%af", "path_bad_utf8"),
+        ("/%e0%80%ae", "path_bad_utf8"),
+        ("/a%zz", "path_bad_escape"),
+        ("/%u002e%u002e/admin", "path_bad_escape"),
+        ("*", "path_not_absolute"),
+    ] {
+        let method = if path == "*" { "OPTIONS" } else { "GET" };
+        let res = raw(&proxy, method, path, &[]);
+        assert_refused(&proxy, &res, 400, "bad_path", reason);
+    }
+    assert!(upstream.recorded().is_empty(), "{:#?}", upstream.recorded());
+    stop(proxy);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legitimate_paths_reach_the_upstream_intact() {
+    let upstream = Upstream::start();
+    let proxy = proxy_for(&upstream, &[]);
+    for path in [
+        "/a%20b",
+        "/100%25",
+        "/caf%C3%A9",
+        "/café",
+        "/a//b/",
+        "/.well-known/x",
+        "/a..b/...",
+        "/a;v=1/b",
+    ] {
+        let res = raw(&proxy, "GET", path, &[]);
+        assert_eq!(res.status, 200, "{path}: {res:?}");
+        let seen = upstream.recorded().pop().unwrap();
+        assert_eq!(seen.path, format!("/base{path}"));
+    }
+    assert_eq!(upstream.recorded().len(), 8);
+    stop(proxy);
+}
