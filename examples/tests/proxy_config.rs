@@ -142,6 +142,10 @@ fn fails(envs: &[(&str, &str)]) -> Finished {
         "UPSTREAM_TIMEOUT_SECONDS",
         "RATE_LIMIT_PER_DEVICE_PER_MINUTE",
         "APPROOV_REPORT_ONLY",
+        "ALLOWED_METHODS",
+        "FORWARD_CLIENT_HEADERS",
+        "CLIENT_BODY_TIMEOUT_SECONDS",
+        "UPSTREAM_BODY_TIMEOUT_SECONDS",
     ] {
         cmd.env_remove(var);
     }
@@ -297,4 +301,82 @@ fn routes_file_problems() {
     for file in [bad_toml, pasted_key, missing_env, both, duplicate] {
         std::fs::remove_file(file).unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_file_sets_allowed_methods_per_route() {
+    let upstream = Upstream::start();
+    let config = write_config(&format!(
+        r#"
+        [[route]]
+        prefix = "/ro"
+        upstream = "{url}/ro"
+        key_env = "TEST_KEY"
+        key_header = "X-Api-Key"
+        allowed_methods = ["GET", "head"]
+
+        [[route]]
+        prefix = "/rw"
+        upstream = "{url}/rw"
+        key_env = "TEST_KEY"
+        key_header = "X-Api-Key"
+        "#,
+        url = upstream.url(),
+    ));
+    // ALLOWED_METHODS is the list of routes that have none of their own.
+    let proxy = start_proxy(&[
+        ("PROXY_CONFIG", config.to_str().unwrap()),
+        ("TEST_KEY", KEY),
+        ("ALLOWED_METHODS", "GET,POST,DELETE"),
+    ]);
+    let token = common::upstream::token(Some("d"));
+    let headers = [("Approov-Token", token.as_str())];
+    for (method, path, status, allow) in [
+        ("POST", "/ro/x", 405, Some("GET, HEAD")),
+        ("DELETE", "/ro/x", 405, Some("GET, HEAD")),
+        ("PUT", "/rw/x", 405, Some("GET, POST, DELETE")),
+        ("GET", "/ro/x", 200, None),
+        ("HEAD", "/ro/x", 200, None),
+        ("POST", "/rw/x", 200, None),
+        ("DELETE", "/rw/x", 200, None),
+    ] {
+        let res = send(proxy.addr, method, path, &headers, full(Bytes::new())).await;
+        assert_eq!(res.status, status, "{method} {path}: {res:?}");
+        let got = res.headers.get("allow").map(|v| v.to_str().unwrap());
+        assert_eq!(got, allow, "{method} {path}");
+    }
+    let seen: Vec<_> = upstream
+        .recorded()
+        .into_iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        seen,
+        ["GET /ro/x", "HEAD /ro/x", "POST /rw/x", "DELETE /rw/x"]
+    );
+    let (_, stderr) = tokio::task::block_in_place(|| proxy.stop());
+    assert!(!stderr.contains(KEY), "key logged:\n{stderr}");
+    std::fs::remove_file(config).unwrap();
+}
+
+#[test]
+fn bad_allow_lists_fail_naming_the_setting() {
+    for (value, words) in [
+        ("GET,TRACE", "TRACE is never forwarded"),
+        ("GET, PROPFIND", "\"PROPFIND\" is not a method"),
+        (",", "lists no method"),
+    ] {
+        let out = fails(&good_but(&[("ALLOWED_METHODS", value)]));
+        assert_says(&out, &["ALLOWED_METHODS is not usable", words]);
+    }
+    let file = write_config(
+        "[[route]]\nname = \"r\"\nprefix = \"/a\"\nupstream = \"https://a.example\"\nkey_env = \"K\"\n\
+         key_header = \"X-K\"\nallowed_methods = [\"GET\", \"Track\"]\n",
+    );
+    let out = fails(&[("PROXY_CONFIG", file.to_str().unwrap()), ("K", KEY)]);
+    assert_says(
+        &out,
+        &["route \"r\"", "allowed_methods is not usable", "\"Track\""],
+    );
+    std::fs::remove_file(file).unwrap();
 }

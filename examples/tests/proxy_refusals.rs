@@ -120,3 +120,106 @@ async fn legitimate_paths_reach_the_upstream_intact() {
     assert_eq!(upstream.recorded().len(), 8);
     stop(proxy);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn methods_outside_the_allow_list_get_405_before_the_upstream() {
+    let upstream = Upstream::start();
+    let proxy = proxy_for(&upstream, &[]);
+    for (method, target) in [
+        ("TRACE", "/x"),
+        ("trace", "/x"),
+        ("Trace", "/x"),
+        ("TRACK", "/x"),
+        ("DEBUG", "/x"),
+        ("PROPFIND", "/x"),
+        ("get", "/x"),
+        ("CONNECT", "upstream.example:443"),
+    ] {
+        let res = raw(&proxy, method, target, &[]);
+        assert_refused(
+            &proxy,
+            &res,
+            405,
+            "method_not_allowed",
+            "method_not_allowed",
+        );
+        assert_eq!(
+            res.header("allow"),
+            Some("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"),
+            "{method}: {res:?}"
+        );
+    }
+    assert!(upstream.recorded().is_empty(), "{:#?}", upstream.recorded());
+    // The seven default methods are forwarded.
+    for method in ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
+        let res = raw(&proxy, method, "/x", &[]);
+        assert_eq!(res.status, 200, "{method}: {res:?}");
+        assert_eq!(upstream.recorded().pop().unwrap().method.as_str(), method);
+    }
+    stop(proxy);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allowed_methods_narrows_the_list() {
+    let upstream = Upstream::start();
+    let proxy = proxy_for(&upstream, &[("ALLOWED_METHODS", "get, POST")]);
+    for method in ["PUT", "DELETE", "OPTIONS", "TRACE"] {
+        let res = raw(&proxy, method, "/x", &[]);
+        assert_refused(
+            &proxy,
+            &res,
+            405,
+            "method_not_allowed",
+            "method_not_allowed",
+        );
+        assert_eq!(res.header("allow"), Some("GET, POST"), "{res:?}");
+    }
+    // A HEAD answer has no body; the status, Allow and log say it all.
+    let res = raw(&proxy, "HEAD", "/x", &[]);
+    assert_eq!((res.status, res.header("allow")), (405, Some("GET, POST")));
+    let lines = tokio::task::block_in_place(|| {
+        proxy.stderr_until(|line| line.contains("api_key_proxy: request"))
+    });
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .contains("refused=\"method_not_allowed\"")
+    );
+    assert!(upstream.recorded().is_empty(), "{:#?}", upstream.recorded());
+    for method in ["GET", "POST"] {
+        assert_eq!(raw(&proxy, method, "/x", &[]).status, 200, "{method}");
+    }
+    assert_eq!(upstream.recorded().len(), 2);
+    stop(proxy);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn method_override_headers_are_not_forwarded() {
+    let upstream = Upstream::start();
+    let proxy = proxy_for(&upstream, &[]);
+    let res = raw(
+        &proxy,
+        "POST",
+        "/x",
+        &[
+            ("X-HTTP-Method-Override", "DELETE"),
+            ("X-HTTP-Method", "TRACE"),
+            ("X-Method-Override", "PROPFIND"),
+            ("x-http-method-override", "PUT"),
+            ("X-Other", "kept"),
+        ],
+    );
+    assert_eq!(res.status, 200, "{res:?}");
+    let seen = upstream.single();
+    assert_eq!(seen.method, "POST");
+    for name in [
+        "x-http-method-override",
+        "x-http-method",
+        "x-method-override",
+    ] {
+        assert!(seen.headers.get(name).is_none(), "{name}: {seen:#?}");
+    }
+    assert_eq!(seen.header_values("x-other"), ["kept"]);
+    stop(proxy);
+}

@@ -12,7 +12,7 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Router, middleware};
-use http::{HeaderName, Method, StatusCode};
+use http::HeaderName;
 use tower::{Layer as _, ServiceExt as _};
 
 use super::client::{UpstreamClient, upstream_client};
@@ -106,6 +106,7 @@ impl Proxy {
                 upstream = %r.upstream,
                 key = %placement,
                 timeout_seconds = r.timeout.as_secs(),
+                methods = %r.methods,
                 rate_limit_per_device_per_minute = r.rate_limit.map(|n| n.get()),
                 "route"
             );
@@ -154,12 +155,6 @@ impl Proxy {
 /// Approov layer check the token, forwards. The refusals come first: they
 /// cost no token check, read no body, and say nothing about the key.
 async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    // TRACE would echo the injected key back; CONNECT asks for a tunnel.
-    if matches!(*request.method(), Method::TRACE | Method::CONNECT) {
-        let mut response = Response::new(Body::empty());
-        *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-        return response;
-    }
     let path = request.uri().path();
     let Some(index) = shared
         .routes
@@ -168,7 +163,12 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
     else {
         return reply::not_found();
     };
-    let route_name = shared.routes[index].route.name.clone();
+    let route = &shared.routes[index].route;
+    let route_name = route.name.clone();
+    if !route.methods.allows(request.method()) {
+        let response = reply::method_not_allowed(route.methods.allow_header());
+        return refused(response, route_name, "method_not_allowed");
+    }
     if let Err(problem) = path::check(request.uri().path()) {
         return refused(reply::bad_path(problem), route_name, problem.reason());
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::file::{self, RouteEntry};
 use super::route::{self, Route};
-use super::{ApiKey, KeyPlacement, ProxyConfigError, Upstream};
+use super::{AllowedMethods, ApiKey, KeyPlacement, ProxyConfigError, Upstream};
 
 /// How long an upstream may take to answer when `UPSTREAM_TIMEOUT_SECONDS`
 /// is unset.
@@ -66,6 +66,10 @@ impl ProxyConfig {
                 "RATE_LIMIT_PER_DEVICE_PER_MINUTE",
             )?,
             token_header: var("APPROOV_TOKEN_HEADER"),
+            methods: match var("ALLOWED_METHODS") {
+                Some(list) => AllowedMethods::parse_list(&list, "ALLOWED_METHODS")?,
+                None => AllowedMethods::default(),
+            },
         };
         let report_only = match var("APPROOV_REPORT_ONLY") {
             None => false,
@@ -103,6 +107,7 @@ struct Defaults {
     timeout: Duration,
     rate_limit: Option<NonZeroU32>,
     token_header: Option<String>,
+    methods: AllowedMethods,
 }
 
 /// One upstream from `UPSTREAM_URL`, `API_KEY` and the placement variable.
@@ -133,6 +138,7 @@ fn route_from_env(
         key: ApiKey::new(&key, placement, "API_KEY")?,
         timeout: defaults.timeout,
         rate_limit: defaults.rate_limit,
+        methods: defaults.methods.clone(),
     })
 }
 
@@ -233,6 +239,12 @@ fn route_from_entry(
         Some(n) => rate_limit_from(Some(n.to_string()), &at("rate_limit_per_device_per_minute"))?,
         None => defaults.rate_limit,
     };
+    let methods = match &entry.allowed_methods {
+        Some(names) => {
+            AllowedMethods::parse(names.iter().map(String::as_str), &at("allowed_methods"))?
+        }
+        None => defaults.methods.clone(),
+    };
     Ok(Route {
         name: Arc::from(name.as_str()),
         prefix,
@@ -240,6 +252,7 @@ fn route_from_entry(
         key: ApiKey::new(&key, placement, &key_setting)?,
         timeout,
         rate_limit,
+        methods,
     })
 }
 
@@ -360,6 +373,7 @@ mod tests {
         assert_eq!((r.name(), r.prefix()), ("default", "/"));
         assert_eq!(r.timeout(), DEFAULT_UPSTREAM_TIMEOUT);
         assert_eq!(r.rate_limit_per_minute(), None);
+        assert_eq!(r.allowed_methods(), &AllowedMethods::default());
         assert_eq!(r.upstream().to_string(), "https://api.nasa.gov");
         assert!(matches!(r.key().placement(), KeyPlacement::Header(h) if h == "x-api-key"));
     }
@@ -370,8 +384,10 @@ mod tests {
             ("UPSTREAM_TIMEOUT_SECONDS", "5"),
             ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "100"),
             ("APPROOV_REPORT_ONLY", "Yes"),
+            ("ALLOWED_METHODS", "get,head"),
         ]))
         .unwrap();
+        assert_eq!(c.routes()[0].allowed_methods().to_string(), "GET, HEAD");
         assert!(c.report_only());
         assert_eq!(c.routes()[0].timeout(), Duration::from_secs(5));
         assert_eq!(c.routes()[0].rate_limit_per_minute().unwrap().get(), 100);
@@ -419,6 +435,8 @@ mod tests {
             ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "-1"),
             ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "lots"),
             ("APPROOV_REPORT_ONLY", "maybe"),
+            ("ALLOWED_METHODS", "GET,CONNECT"),
+            ("ALLOWED_METHODS", "FETCH"),
         ] {
             let err = error(&with(&[(var, value)]));
             assert!(err.starts_with(&format!("{var} is not usable")), "{err}");

@@ -27,6 +27,7 @@ pub(crate) struct RouteEntry {
     pub(crate) key_header: Option<String>,
     pub(crate) timeout_seconds: Option<u64>,
     pub(crate) rate_limit_per_device_per_minute: Option<u32>,
+    pub(crate) allowed_methods: Option<Vec<String>>,
 }
 
 /// Parses the file's text. Syntax errors give the line and column and
@@ -80,6 +81,7 @@ mod tests {
             key_header = "X-Api-Key"
             timeout_seconds = 5
             rate_limit_per_device_per_minute = 10
+            allowed_methods = ["GET"]
             "#,
         )
         .unwrap();
@@ -87,6 +89,11 @@ mod tests {
         assert_eq!(routes[0].name.as_deref(), Some("nasa"));
         assert_eq!(routes[1].key_header.as_deref(), Some("X-Api-Key"));
         assert_eq!(routes[1].timeout_seconds, Some(5));
+        assert_eq!(routes[0].allowed_methods, None);
+        assert_eq!(
+            routes[1].allowed_methods.as_deref(),
+            Some(&["GET".to_owned()][..])
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use http::header::{self, HeaderName};
 use super::client::UpstreamClient;
 use super::limit::{DeviceLimiter, retry_after_seconds};
 use super::log::{DeviceHash, RequestInfo, TARGET};
+use super::methods::METHOD_OVERRIDE_HEADERS;
 use super::path::PathProblem;
 use super::{Route, hop, reply};
 
@@ -82,6 +83,9 @@ async fn send(
     headers.remove(header::EXPECT);
     headers.remove(up.token_header);
     headers.remove(approov_core::DEFAULT_TOKEN_HEADER);
+    for name in METHOD_OVERRIDE_HEADERS {
+        headers.remove(name);
+    }
     route.key.put_header(&mut headers);
 
     let mut upstream = Request::new(body);

@@ -19,6 +19,7 @@
 //! | `PROXY_CONFIG` | instead of the three above: a TOML file of routes (below) |
 //! | `UPSTREAM_TIMEOUT_SECONDS` | time allowed from sending the request to the upstream's response head, default 30 → else `504` |
 //! | `RATE_LIMIT_PER_DEVICE_PER_MINUTE` | requests per minute per device (token `did`) and route, bursts up to the same number → else `429` with `Retry-After`; unset: no limit |
+//! | `ALLOWED_METHODS` | the methods forwarded, comma-separated, default `GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS` (those are also the only ones accepted); the default list of every route → else `405` |
 //! | `APPROOV_REPORT_ONLY` | `true`: log bad tokens and forward anyway (for a roll-out); default `false` |
 //! | `APPROOV_TOKEN_BINDING_HEADER`, `APPROOV_TOKEN_HEADER`, `APPROOV_LEEWAY_SECONDS` | as for every example ([`approov_core::VerifierBuilder::from_env`]) |
 //! | `APPROOV_TOKEN_CACHE_SIZE` | as for every example: verified tokens remembered, default 10000, 0 for off |
@@ -45,6 +46,7 @@
 //! key_header = "X-Api-Key"
 //! timeout_seconds = 10                      # default UPSTREAM_TIMEOUT_SECONDS
 //! rate_limit_per_device_per_minute = 30     # default RATE_LIMIT_PER_DEVICE_PER_MINUTE
+//! allowed_methods = ["GET", "POST"]        # default ALLOWED_METHODS
 //! ```
 //!
 //! Prefixes match whole path segments and the longest wins; a prefix of `/`
@@ -60,7 +62,18 @@
 //! `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`,
 //! `Proxy-Authenticate`, `Proxy-Authorization`), which are also removed from
 //! the response. Response header values that contain the key are redacted.
-//! `TRACE` and `CONNECT` get `405`.
+//!
+//! # Methods refused
+//! Only the route's allowed methods are forwarded: by default `GET`,
+//! `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE`, `OPTIONS`, compared exactly
+//! (method names are case-sensitive, so `get`, `trace` and `Trace` are
+//! not `GET` or `TRACE`). Any other method (`TRACE`, `TRACK`, `DEBUG`,
+//! `CONNECT`, `PROPFIND`, …) gets `405 method_not_allowed` with an `Allow`
+//! header, before the token check and without calling the upstream; the
+//! log line says `refused="method_not_allowed"`. `TRACE` and `CONNECT`
+//! cannot be allowed. The method-override headers `X-HTTP-Method-Override`,
+//! `X-HTTP-Method` and `X-Method-Override` are never forwarded, so they
+//! cannot smuggle another method past the list.
 //!
 //! # Paths refused
 //! Upstreams disagree on how to read a path (Tomcat, Jetty and Spring drop
@@ -110,6 +123,7 @@ mod hop;
 mod key;
 mod limit;
 mod log;
+mod methods;
 mod path;
 mod query;
 mod reply;
@@ -120,4 +134,5 @@ pub use config::{DEFAULT_UPSTREAM_TIMEOUT, ProxyConfig};
 pub use error::ProxyConfigError;
 pub use key::{ApiKey, KeyPlacement};
 pub use log::TARGET as LOG_TARGET;
+pub use methods::AllowedMethods;
 pub use route::{Route, Upstream};

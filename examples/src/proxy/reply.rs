@@ -42,6 +42,17 @@ pub(crate) fn bad_path(problem: PathProblem) -> Response {
     json(StatusCode::BAD_REQUEST, "bad_path", problem.message())
 }
 
+/// The route does not forward this method; `allow` lists those it does.
+pub(crate) fn method_not_allowed(allow: &HeaderValue) -> Response {
+    let mut response = json(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this method is not forwarded; the Allow header lists those that are",
+    );
+    response.headers_mut().insert(header::ALLOW, allow.clone());
+    response
+}
+
 /// The device used up its budget; `retry_after` is in whole seconds.
 pub(crate) fn rate_limited(retry_after: u64) -> Response {
     let mut response = json(

@@ -7,7 +7,7 @@ use std::time::Duration;
 use http::Uri;
 use http::uri::{Authority, PathAndQuery, Scheme};
 
-use super::{ApiKey, ProxyConfigError};
+use super::{AllowedMethods, ApiKey, ProxyConfigError};
 
 /// An upstream base URL: `http(s)://host[:port][/base-path]`. No
 /// credentials, query or fragment (keys belong in the route's key).
@@ -119,6 +119,7 @@ pub struct Route {
     pub(crate) key: ApiKey,
     pub(crate) timeout: Duration,
     pub(crate) rate_limit: Option<NonZeroU32>,
+    pub(crate) methods: AllowedMethods,
 }
 
 impl Route {
@@ -150,6 +151,11 @@ impl Route {
     /// Requests per minute allowed to one device on this route, if limited.
     pub fn rate_limit_per_minute(&self) -> Option<NonZeroU32> {
         self.rate_limit
+    }
+
+    /// The methods forwarded; others get `405`.
+    pub fn allowed_methods(&self) -> &AllowedMethods {
+        &self.methods
     }
 
     /// The rest of `path` after this route's prefix (empty or starting with
@@ -199,6 +205,7 @@ mod tests {
             key: ApiKey::new("k", KeyPlacement::query("api_key", "q").unwrap(), "k").unwrap(),
             timeout: Duration::from_secs(1),
             rate_limit: None,
+            methods: AllowedMethods::default(),
         }
     }
 

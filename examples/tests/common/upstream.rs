@@ -278,6 +278,10 @@ pub fn start_proxy(envs: &[(&str, &str)]) -> Server {
         "UPSTREAM_TIMEOUT_SECONDS",
         "RATE_LIMIT_PER_DEVICE_PER_MINUTE",
         "APPROOV_REPORT_ONLY",
+        "ALLOWED_METHODS",
+        "FORWARD_CLIENT_HEADERS",
+        "CLIENT_BODY_TIMEOUT_SECONDS",
+        "UPSTREAM_BODY_TIMEOUT_SECONDS",
     ]
     .into_iter()
     .map(|name| (name, ""))
