@@ -380,3 +380,91 @@ fn bad_allow_lists_fail_naming_the_setting() {
     );
     std::fs::remove_file(file).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_file_names_forwarded_client_headers_per_route() {
+    let upstream = Upstream::start();
+    let config = write_config(&format!(
+        r#"
+        [[route]]
+        prefix = "/signed"
+        upstream = "{url}/signed"
+        key_env = "TEST_KEY"
+        key_header = "X-Api-Key"
+        forward_client_headers = ["Signature", "signature-input", "Authorization"]
+
+        [[route]]
+        prefix = "/plain"
+        upstream = "{url}/plain"
+        key_env = "TEST_KEY"
+        key_header = "X-Api-Key"
+        "#,
+        url = upstream.url(),
+    ));
+    let proxy = start_proxy(&[
+        ("PROXY_CONFIG", config.to_str().unwrap()),
+        ("TEST_KEY", KEY),
+    ]);
+    let token = common::upstream::token(Some("d"));
+    let headers = [
+        ("Approov-Token", token.as_str()),
+        ("Authorization", "Bearer s"),
+        ("Cookie", "c=1"),
+        ("Signature", "install=:AA==:"),
+        ("Signature-Input", "install=()"),
+    ];
+    for path in ["/signed/x", "/plain/x"] {
+        let res = send(proxy.addr, "GET", path, &headers, full(Bytes::new())).await;
+        assert_eq!(res.status, 200, "{path}: {res:?}");
+    }
+    let recorded = upstream.recorded();
+    let (signed, plain) = (&recorded[0], &recorded[1]);
+    assert_eq!(signed.header_values("authorization"), ["Bearer s"]);
+    assert_eq!(signed.header_values("signature"), ["install=:AA==:"]);
+    assert_eq!(signed.header_values("signature-input"), ["install=()"]);
+    assert!(signed.headers.get("cookie").is_none());
+    for name in ["authorization", "cookie", "signature", "signature-input"] {
+        assert!(plain.headers.get(name).is_none(), "{name}: {plain:#?}");
+    }
+    tokio::task::block_in_place(|| proxy.stop());
+    std::fs::remove_file(config).unwrap();
+}
+
+#[test]
+fn bad_forward_client_headers_fail_naming_the_setting() {
+    for (value, words) in [
+        ("Proxy-Authorization", "hop-by-hop"),
+        ("X-Api-Key", "forwarded anyway"),
+        ("Approov-Token", "Approov token"),
+        ("X-HTTP-Method-Override", "allowed methods"),
+        ("Bad Header", "not an HTTP header name"),
+    ] {
+        let out = fails(&good_but(&[("FORWARD_CLIENT_HEADERS", value)]));
+        assert_says(&out, &["FORWARD_CLIENT_HEADERS is not usable", words]);
+    }
+    let file = write_config(
+        "[[route]]\nname = \"r\"\nprefix = \"/a\"\nupstream = \"https://a.example\"\nkey_env = \"K\"\n\
+         key_header = \"X-K\"\nforward_client_headers = [\"Cookie\", \"Host\"]\n",
+    );
+    let path = file.to_str().unwrap();
+    let out = fails(&[("PROXY_CONFIG", path), ("K", KEY)]);
+    assert_says(
+        &out,
+        &[
+            "route \"r\"",
+            "forward_client_headers is not usable",
+            "host",
+        ],
+    );
+    // With a routes file, each route names its own.
+    let out = fails(&[
+        ("PROXY_CONFIG", path),
+        ("K", KEY),
+        ("FORWARD_CLIENT_HEADERS", "Authorization"),
+    ]);
+    assert_says(
+        &out,
+        &["PROXY_CONFIG and FORWARD_CLIENT_HEADERS are both set"],
+    );
+    std::fs::remove_file(file).unwrap();
+}

@@ -107,6 +107,7 @@ impl Proxy {
                 key = %placement,
                 timeout_seconds = r.timeout.as_secs(),
                 methods = %r.methods,
+                forward_client_headers = %r.client_headers,
                 rate_limit_per_device_per_minute = r.rate_limit.map(|n| n.get()),
                 "route"
             );

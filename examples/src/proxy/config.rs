@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use super::file::{self, RouteEntry};
 use super::route::{self, Route};
-use super::{AllowedMethods, ApiKey, KeyPlacement, ProxyConfigError, Upstream};
+use super::{
+    AllowedMethods, ApiKey, ForwardedClientHeaders, KeyPlacement, ProxyConfigError, Upstream,
+};
 
 /// How long an upstream may take to answer when `UPSTREAM_TIMEOUT_SECONDS`
 /// is unset.
@@ -110,6 +112,15 @@ struct Defaults {
     methods: AllowedMethods,
 }
 
+impl Defaults {
+    /// The Approov token header's name, as configured.
+    fn token_header(&self) -> &str {
+        self.token_header
+            .as_deref()
+            .unwrap_or(approov_core::DEFAULT_TOKEN_HEADER)
+    }
+}
+
 /// One upstream from `UPSTREAM_URL`, `API_KEY` and the placement variable.
 fn route_from_env(
     var: &impl Fn(&str) -> Option<String>,
@@ -139,6 +150,14 @@ fn route_from_env(
         timeout: defaults.timeout,
         rate_limit: defaults.rate_limit,
         methods: defaults.methods.clone(),
+        client_headers: match var("FORWARD_CLIENT_HEADERS") {
+            Some(list) => ForwardedClientHeaders::parse_list(
+                &list,
+                "FORWARD_CLIENT_HEADERS",
+                defaults.token_header(),
+            )?,
+            None => ForwardedClientHeaders::default(),
+        },
     })
 }
 
@@ -157,6 +176,16 @@ fn routes_from_file(
                 format!("with a routes file every upstream is a [[route]] in it; unset {single}"),
             ));
         }
+    }
+    // Not a default for every route: a client credential should reach only
+    // the third parties that were each named to receive it.
+    if var("FORWARD_CLIENT_HEADERS").is_some() {
+        return Err(ProxyConfigError::conflict(
+            "PROXY_CONFIG",
+            "FORWARD_CLIENT_HEADERS",
+            "with a routes file, name the client headers each route forwards with its \
+             forward_client_headers; unset FORWARD_CLIENT_HEADERS",
+        ));
     }
     let text = std::fs::read_to_string(path).map_err(|e| ProxyConfigError::File {
         path: path.to_owned(),
@@ -245,6 +274,14 @@ fn route_from_entry(
         }
         None => defaults.methods.clone(),
     };
+    let client_headers = match &entry.forward_client_headers {
+        Some(names) => ForwardedClientHeaders::parse(
+            names.iter().map(String::as_str),
+            &at("forward_client_headers"),
+            defaults.token_header(),
+        )?,
+        None => ForwardedClientHeaders::default(),
+    };
     Ok(Route {
         name: Arc::from(name.as_str()),
         prefix,
@@ -253,6 +290,7 @@ fn route_from_entry(
         timeout,
         rate_limit,
         methods,
+        client_headers,
     })
 }
 
@@ -277,11 +315,10 @@ fn placement(
         (Some(name), None) => KeyPlacement::query(name, query_setting),
         (None, Some(name)) => {
             let placement = KeyPlacement::header(name, header_setting)?;
-            let token_header = defaults
-                .token_header
-                .as_deref()
-                .unwrap_or(approov_core::DEFAULT_TOKEN_HEADER);
-            if name.trim().eq_ignore_ascii_case(token_header.trim()) {
+            if name
+                .trim()
+                .eq_ignore_ascii_case(defaults.token_header().trim())
+            {
                 return Err(ProxyConfigError::invalid(
                     header_setting,
                     "it is the Approov token header, which the proxy never forwards",
@@ -374,6 +411,7 @@ mod tests {
         assert_eq!(r.timeout(), DEFAULT_UPSTREAM_TIMEOUT);
         assert_eq!(r.rate_limit_per_minute(), None);
         assert_eq!(r.allowed_methods(), &AllowedMethods::default());
+        assert!(r.forwarded_client_headers().names().is_empty());
         assert_eq!(r.upstream().to_string(), "https://api.nasa.gov");
         assert!(matches!(r.key().placement(), KeyPlacement::Header(h) if h == "x-api-key"));
     }
@@ -391,6 +429,11 @@ mod tests {
         assert!(c.report_only());
         assert_eq!(c.routes()[0].timeout(), Duration::from_secs(5));
         assert_eq!(c.routes()[0].rate_limit_per_minute().unwrap().get(), 100);
+        let c = config(&with(&[("FORWARD_CLIENT_HEADERS", "Authorization,cookie")])).unwrap();
+        assert_eq!(
+            c.routes()[0].forwarded_client_headers().to_string(),
+            "authorization, cookie"
+        );
     }
 
     #[test]
@@ -437,6 +480,8 @@ mod tests {
             ("APPROOV_REPORT_ONLY", "maybe"),
             ("ALLOWED_METHODS", "GET,CONNECT"),
             ("ALLOWED_METHODS", "FETCH"),
+            ("FORWARD_CLIENT_HEADERS", "Proxy-Authorization"),
+            ("FORWARD_CLIENT_HEADERS", "X-Api-Key"),
         ] {
             let err = error(&with(&[(var, value)]));
             assert!(err.starts_with(&format!("{var} is not usable")), "{err}");

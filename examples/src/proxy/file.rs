@@ -28,6 +28,7 @@ pub(crate) struct RouteEntry {
     pub(crate) timeout_seconds: Option<u64>,
     pub(crate) rate_limit_per_device_per_minute: Option<u32>,
     pub(crate) allowed_methods: Option<Vec<String>>,
+    pub(crate) forward_client_headers: Option<Vec<String>>,
 }
 
 /// Parses the file's text. Syntax errors give the line and column and
@@ -82,6 +83,7 @@ mod tests {
             timeout_seconds = 5
             rate_limit_per_device_per_minute = 10
             allowed_methods = ["GET"]
+            forward_client_headers = ["Authorization"]
             "#,
         )
         .unwrap();

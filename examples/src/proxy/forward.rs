@@ -1,5 +1,6 @@
 //! Forwarding one request that passed the Approov check: rate limit, build
-//! the upstream request (key in, token and hop-by-hop headers out), send it
+//! the upstream request (key in; token, hop-by-hop, method-override and
+//! client credential headers out), send it
 //! with a deadline on the response head, stream the answer back.
 
 use std::error::Error;
@@ -86,6 +87,9 @@ async fn send(
     for name in METHOD_OVERRIDE_HEADERS {
         headers.remove(name);
     }
+    route.client_headers.remove_others(&mut headers);
+    // Last, so the key header is ours even when the client sent one and
+    // the route lets that header through.
     route.key.put_header(&mut headers);
 
     let mut upstream = Request::new(body);

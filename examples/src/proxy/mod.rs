@@ -20,6 +20,7 @@
 //! | `UPSTREAM_TIMEOUT_SECONDS` | time allowed from sending the request to the upstream's response head, default 30 → else `504` |
 //! | `RATE_LIMIT_PER_DEVICE_PER_MINUTE` | requests per minute per device (token `did`) and route, bursts up to the same number → else `429` with `Retry-After`; unset: no limit |
 //! | `ALLOWED_METHODS` | the methods forwarded, comma-separated, default `GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS` (those are also the only ones accepted); the default list of every route → else `405` |
+//! | `FORWARD_CLIENT_HEADERS` | client credential headers to forward, comma-separated, from `Authorization`, `Cookie`, `Signature`, `Signature-Input`; default none (see *What is forwarded*); single upstream only |
 //! | `APPROOV_REPORT_ONLY` | `true`: log bad tokens and forward anyway (for a roll-out); default `false` |
 //! | `APPROOV_TOKEN_BINDING_HEADER`, `APPROOV_TOKEN_HEADER`, `APPROOV_LEEWAY_SECONDS` | as for every example ([`approov_core::VerifierBuilder::from_env`]) |
 //! | `APPROOV_TOKEN_CACHE_SIZE` | as for every example: verified tokens remembered, default 10000, 0 for off |
@@ -47,21 +48,41 @@
 //! timeout_seconds = 10                      # default UPSTREAM_TIMEOUT_SECONDS
 //! rate_limit_per_device_per_minute = 30     # default RATE_LIMIT_PER_DEVICE_PER_MINUTE
 //! allowed_methods = ["GET", "POST"]        # default ALLOWED_METHODS
+//! forward_client_headers = ["Authorization"]  # default none
 //! ```
 //!
 //! Prefixes match whole path segments and the longest wins; a prefix of `/`
 //! takes everything else. Without a file, the single upstream has prefix `/`.
 //!
 //! # What is forwarded
-//! Method, path (after the route prefix, appended to the upstream's base
-//! path), query and body, streamed. The key is set in its query parameter
-//! or header, after removing every parameter or header of that name the
-//! client sent. Not forwarded: the Approov token header, `Host` (set from
-//! the upstream URL), `Expect`, and the hop-by-hop headers of RFC 9110
-//! §7.6.1 (`Connection` and the headers it names, `Keep-Alive`,
-//! `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`,
-//! `Proxy-Authenticate`, `Proxy-Authorization`), which are also removed from
-//! the response. Response header values that contain the key are redacted.
+//! Only what passed every check below and the Approov token check (or
+//! every check below, in report-only mode) is forwarded, and then:
+//!
+//! | to the upstream | |
+//! |---|---|
+//! | method | as sent, if the route allows it (see *Methods refused*) |
+//! | path | after the route prefix, appended to the upstream's base path, bytes as sent (see *Paths refused*) |
+//! | query | as sent, bytes and order kept; with query placement, every parameter named like the key (any case or encoding) is replaced by the key |
+//! | body | streamed both ways, never buffered |
+//! | `Host` | set from the upstream URL |
+//! | the key header (header placement) | always the proxy's key, replacing every client header of that name, even one the route lets through |
+//! | `Authorization`, `Cookie`, `Signature`, `Signature-Input` | **not forwarded** (the client's credentials for this server, e.g. the session the token is bound to), unless named in `FORWARD_CLIENT_HEADERS` / `forward_client_headers` |
+//! | the Approov token header (configured and default name) | not forwarded |
+//! | `X-HTTP-Method-Override`, `X-HTTP-Method`, `X-Method-Override` | not forwarded |
+//! | `Expect` | not forwarded (the proxy answers `100 Continue` itself) |
+//! | hop-by-hop headers of RFC 9110 §7.6.1: `Connection` and the headers it names, `Keep-Alive`, `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`, `Proxy-Authenticate`, `Proxy-Authorization` | not forwarded |
+//! | every other header | forwarded as sent |
+//!
+//! On the way back, the upstream's status, headers and body are streamed
+//! to the client, without its hop-by-hop headers, and with every header
+//! value that contains the key redacted.
+//!
+//! `FORWARD_CLIENT_HEADERS` (single upstream) or a route's
+//! `forward_client_headers` may name only `Authorization`, `Cookie`,
+//! `Signature` and `Signature-Input`; any other name stops the proxy at
+//! start-up (the others are forwarded anyway, or never). With a routes
+//! file, `FORWARD_CLIENT_HEADERS` is refused: each route names its own, so
+//! a user's credential reaches only the third party it was meant for.
 //!
 //! # Methods refused
 //! Only the route's allowed methods are forwarded: by default `GET`,
@@ -116,6 +137,7 @@
 mod app;
 mod client;
 mod config;
+mod credentials;
 mod error;
 mod file;
 mod forward;
@@ -131,6 +153,7 @@ mod route;
 
 pub use app::Proxy;
 pub use config::{DEFAULT_UPSTREAM_TIMEOUT, ProxyConfig};
+pub use credentials::ForwardedClientHeaders;
 pub use error::ProxyConfigError;
 pub use key::{ApiKey, KeyPlacement};
 pub use log::TARGET as LOG_TARGET;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use http::Uri;
 use http::uri::{Authority, PathAndQuery, Scheme};
 
-use super::{AllowedMethods, ApiKey, ProxyConfigError};
+use super::{AllowedMethods, ApiKey, ForwardedClientHeaders, ProxyConfigError};
 
 /// An upstream base URL: `http(s)://host[:port][/base-path]`. No
 /// credentials, query or fragment (keys belong in the route's key).
@@ -120,6 +120,7 @@ pub struct Route {
     pub(crate) timeout: Duration,
     pub(crate) rate_limit: Option<NonZeroU32>,
     pub(crate) methods: AllowedMethods,
+    pub(crate) client_headers: ForwardedClientHeaders,
 }
 
 impl Route {
@@ -156,6 +157,11 @@ impl Route {
     /// The methods forwarded; others get `405`.
     pub fn allowed_methods(&self) -> &AllowedMethods {
         &self.methods
+    }
+
+    /// The client credential headers forwarded (none by default).
+    pub fn forwarded_client_headers(&self) -> &ForwardedClientHeaders {
+        &self.client_headers
     }
 
     /// The rest of `path` after this route's prefix (empty or starting with
@@ -206,6 +212,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             rate_limit: None,
             methods: AllowedMethods::default(),
+            client_headers: ForwardedClientHeaders::default(),
         }
     }
 
