@@ -247,6 +247,9 @@ fn bad_numbers_and_flags() {
         ("UPSTREAM_TIMEOUT_SECONDS", "0"),
         ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "0"),
         ("APPROOV_REPORT_ONLY", "perhaps"),
+        ("CLIENT_BODY_TIMEOUT_SECONDS", "0"),
+        ("CLIENT_BODY_TIMEOUT_SECONDS", "soon"),
+        ("UPSTREAM_BODY_TIMEOUT_SECONDS", "0"),
     ] {
         let out = fails(&good_but(&[(var, value)]));
         assert_says(&out, &[&format!("{var} is not usable")]);
@@ -467,4 +470,64 @@ fn bad_forward_client_headers_fail_naming_the_setting() {
         &["PROXY_CONFIG and FORWARD_CLIENT_HEADERS are both set"],
     );
     std::fs::remove_file(file).unwrap();
+}
+
+#[test]
+fn zero_body_timeouts_in_the_routes_file_fail_naming_the_field() {
+    for field in [
+        "client_body_timeout_seconds",
+        "upstream_body_timeout_seconds",
+    ] {
+        let file = write_config(&format!(
+            "[[route]]\nname = \"r\"\nprefix = \"/a\"\nupstream = \"https://a.example\"\n\
+             key_env = \"K\"\nkey_header = \"X-K\"\n{field} = 0\n"
+        ));
+        let out = fails(&[("PROXY_CONFIG", file.to_str().unwrap()), ("K", KEY)]);
+        assert_says(&out, &["route \"r\"", &format!("{field} is not usable")]);
+        std::fs::remove_file(file).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_file_sets_body_timeouts_per_route() {
+    let upstream = Upstream::start();
+    let config = write_config(&format!(
+        r#"
+        [[route]]
+        prefix = "/"
+        upstream = "{url}"
+        key_env = "TEST_KEY"
+        key_header = "X-Api-Key"
+        upstream_body_timeout_seconds = 1
+        client_body_timeout_seconds = 1
+        "#,
+        url = upstream.url(),
+    ));
+    let proxy = start_proxy(&[
+        ("PROXY_CONFIG", config.to_str().unwrap()),
+        ("TEST_KEY", KEY),
+    ]);
+    let token = common::upstream::token(Some("d"));
+    // `gated` sends one chunk and then stalls: the route's 1 s ends it.
+    let res = common::upstream::start_request(
+        proxy.addr,
+        "GET",
+        "/gated",
+        &[("Approov-Token", &token)],
+        full(Bytes::new()),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let body = tokio::time::timeout(
+        common::upstream::REQUEST_LIMIT,
+        http_body_util::BodyExt::collect(res.into_body()),
+    )
+    .await
+    .expect("the stalled response was not ended");
+    assert!(body.is_err(), "{body:?}");
+    tokio::task::block_in_place(|| {
+        proxy.stderr_until(|line| line.contains("the upstream's response body stalled"))
+    });
+    tokio::task::block_in_place(|| proxy.stop());
+    std::fs::remove_file(config).unwrap();
 }

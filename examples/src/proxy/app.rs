@@ -106,6 +106,8 @@ impl Proxy {
                 upstream = %r.upstream,
                 key = %placement,
                 timeout_seconds = r.timeout.as_secs(),
+                client_body_timeout_seconds = r.client_body_timeout.as_secs(),
+                upstream_body_timeout_seconds = r.upstream_body_timeout.as_secs(),
                 methods = %r.methods,
                 forward_client_headers = %r.client_headers,
                 rate_limit_per_device_per_minute = r.rate_limit.map(|n| n.get()),

@@ -16,6 +16,15 @@ use super::{
 /// is unset.
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The longest pause allowed between two pieces of a client's request
+/// body when `CLIENT_BODY_TIMEOUT_SECONDS` is unset.
+pub const DEFAULT_CLIENT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest pause allowed between two pieces of the upstream's response
+/// body when `UPSTREAM_BODY_TIMEOUT_SECONDS` is unset: longer than for the
+/// client, as an API may think between the pieces of a streamed answer.
+pub const DEFAULT_UPSTREAM_BODY_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The longest timeout accepted: a day. Anything longer is a typo.
 const MAX_TIMEOUT_SECONDS: u64 = 24 * 3600;
 
@@ -67,6 +76,16 @@ impl ProxyConfig {
                 var("RATE_LIMIT_PER_DEVICE_PER_MINUTE"),
                 "RATE_LIMIT_PER_DEVICE_PER_MINUTE",
             )?,
+            client_body_timeout: timeout_from(
+                var("CLIENT_BODY_TIMEOUT_SECONDS"),
+                "CLIENT_BODY_TIMEOUT_SECONDS",
+            )?
+            .unwrap_or(DEFAULT_CLIENT_BODY_TIMEOUT),
+            upstream_body_timeout: timeout_from(
+                var("UPSTREAM_BODY_TIMEOUT_SECONDS"),
+                "UPSTREAM_BODY_TIMEOUT_SECONDS",
+            )?
+            .unwrap_or(DEFAULT_UPSTREAM_BODY_TIMEOUT),
             token_header: var("APPROOV_TOKEN_HEADER"),
             methods: match var("ALLOWED_METHODS") {
                 Some(list) => AllowedMethods::parse_list(&list, "ALLOWED_METHODS")?,
@@ -107,6 +126,8 @@ impl ProxyConfig {
 /// Settings from the environment that apply to every route.
 struct Defaults {
     timeout: Duration,
+    client_body_timeout: Duration,
+    upstream_body_timeout: Duration,
     rate_limit: Option<NonZeroU32>,
     token_header: Option<String>,
     methods: AllowedMethods,
@@ -150,6 +171,8 @@ fn route_from_env(
         timeout: defaults.timeout,
         rate_limit: defaults.rate_limit,
         methods: defaults.methods.clone(),
+        client_body_timeout: defaults.client_body_timeout,
+        upstream_body_timeout: defaults.upstream_body_timeout,
         client_headers: match var("FORWARD_CLIENT_HEADERS") {
             Some(list) => ForwardedClientHeaders::parse_list(
                 &list,
@@ -264,6 +287,20 @@ fn route_from_entry(
         }
         None => defaults.timeout,
     };
+    let seconds = |value: Option<u64>, field: &str, default: Duration| match value {
+        Some(n) => Ok(timeout_from(Some(n.to_string()), &at(field))?.unwrap_or(default)),
+        None => Ok::<_, ProxyConfigError>(default),
+    };
+    let client_body_timeout = seconds(
+        entry.client_body_timeout_seconds,
+        "client_body_timeout_seconds",
+        defaults.client_body_timeout,
+    )?;
+    let upstream_body_timeout = seconds(
+        entry.upstream_body_timeout_seconds,
+        "upstream_body_timeout_seconds",
+        defaults.upstream_body_timeout,
+    )?;
     let rate_limit = match entry.rate_limit_per_device_per_minute {
         Some(n) => rate_limit_from(Some(n.to_string()), &at("rate_limit_per_device_per_minute"))?,
         None => defaults.rate_limit,
@@ -291,6 +328,8 @@ fn route_from_entry(
         rate_limit,
         methods,
         client_headers,
+        client_body_timeout,
+        upstream_body_timeout,
     })
 }
 
@@ -412,6 +451,8 @@ mod tests {
         assert_eq!(r.rate_limit_per_minute(), None);
         assert_eq!(r.allowed_methods(), &AllowedMethods::default());
         assert!(r.forwarded_client_headers().names().is_empty());
+        assert_eq!(r.client_body_timeout(), DEFAULT_CLIENT_BODY_TIMEOUT);
+        assert_eq!(r.upstream_body_timeout(), DEFAULT_UPSTREAM_BODY_TIMEOUT);
         assert_eq!(r.upstream().to_string(), "https://api.nasa.gov");
         assert!(matches!(r.key().placement(), KeyPlacement::Header(h) if h == "x-api-key"));
     }
@@ -423,8 +464,15 @@ mod tests {
             ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "100"),
             ("APPROOV_REPORT_ONLY", "Yes"),
             ("ALLOWED_METHODS", "get,head"),
+            ("CLIENT_BODY_TIMEOUT_SECONDS", "2"),
+            ("UPSTREAM_BODY_TIMEOUT_SECONDS", "3"),
         ]))
         .unwrap();
+        assert_eq!(c.routes()[0].client_body_timeout(), Duration::from_secs(2));
+        assert_eq!(
+            c.routes()[0].upstream_body_timeout(),
+            Duration::from_secs(3)
+        );
         assert_eq!(c.routes()[0].allowed_methods().to_string(), "GET, HEAD");
         assert!(c.report_only());
         assert_eq!(c.routes()[0].timeout(), Duration::from_secs(5));
@@ -482,6 +530,10 @@ mod tests {
             ("ALLOWED_METHODS", "FETCH"),
             ("FORWARD_CLIENT_HEADERS", "Proxy-Authorization"),
             ("FORWARD_CLIENT_HEADERS", "X-Api-Key"),
+            ("CLIENT_BODY_TIMEOUT_SECONDS", "0"),
+            ("CLIENT_BODY_TIMEOUT_SECONDS", "later"),
+            ("UPSTREAM_BODY_TIMEOUT_SECONDS", "0"),
+            ("UPSTREAM_BODY_TIMEOUT_SECONDS", "86401"),
         ] {
             let err = error(&with(&[(var, value)]));
             assert!(err.starts_with(&format!("{var} is not usable")), "{err}");

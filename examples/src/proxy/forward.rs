@@ -1,12 +1,12 @@
 //! Forwarding one request that passed the Approov check: rate limit, build
 //! the upstream request (key in; token, hop-by-hop, method-override and
 //! client credential headers out), send it
-//! with a deadline on the response head, stream the answer back.
+//! with a deadline on the response head, stream the answer back; both
+//! bodies may pause only so long (`stall`).
 
 use std::error::Error;
 
 use approov_core::{ApproovClaims, ApproovOutcome};
-use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use http::Version;
@@ -17,7 +17,7 @@ use super::limit::{DeviceLimiter, retry_after_seconds};
 use super::log::{DeviceHash, RequestInfo, TARGET};
 use super::methods::METHOD_OVERRIDE_HEADERS;
 use super::path::PathProblem;
-use super::{Route, hop, reply};
+use super::{Route, hop, reply, stall};
 
 /// A route and its rate limiter.
 pub(crate) struct RouteState {
@@ -92,6 +92,7 @@ async fn send(
     // the route lets that header through.
     route.key.put_header(&mut headers);
 
+    let body = stall::client_body(body, route.client_body_timeout, route.name.clone());
     let mut upstream = Request::new(body);
     *upstream.method_mut() = parts.method;
     *upstream.uri_mut() = uri;
@@ -108,6 +109,8 @@ async fn send(
             );
             reply::gateway_timeout()
         }
+        // Logged once, by the body, when it stalled.
+        Ok(Err(error)) if stall::is_stall(&error) => reply::request_timeout(),
         Ok(Err(error)) => {
             tracing::warn!(
                 target: TARGET,
@@ -123,7 +126,8 @@ async fn send(
             // A redirect that repeats the query, or a debugging header,
             // would otherwise hand the key to the client.
             route.key.redact_headers(&mut parts.headers);
-            Response::from_parts(parts, Body::new(body))
+            let body = stall::upstream_body(body, route.upstream_body_timeout, route.name.clone());
+            Response::from_parts(parts, body)
         }
     }
 }

@@ -18,6 +18,8 @@
 //! | `API_KEY_QUERY_PARAM` *or* `API_KEY_HEADER` | where the key goes: a query parameter (`api_key`) or a header (`X-Api-Key`); exactly one |
 //! | `PROXY_CONFIG` | instead of the three above: a TOML file of routes (below) |
 //! | `UPSTREAM_TIMEOUT_SECONDS` | time allowed from sending the request to the upstream's response head, default 30 → else `504` |
+//! | `CLIENT_BODY_TIMEOUT_SECONDS` | longest pause between two pieces of a client's request body, default 30 → else `408` (or the connection is dropped if the response has started) |
+//! | `UPSTREAM_BODY_TIMEOUT_SECONDS` | longest pause between two pieces of the upstream's response body, default 60 → else the client's response is cut short |
 //! | `RATE_LIMIT_PER_DEVICE_PER_MINUTE` | requests per minute per device (token `did`) and route, bursts up to the same number → else `429` with `Retry-After`; unset: no limit |
 //! | `ALLOWED_METHODS` | the methods forwarded, comma-separated, default `GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS` (those are also the only ones accepted); the default list of every route → else `405` |
 //! | `FORWARD_CLIENT_HEADERS` | client credential headers to forward, comma-separated, from `Authorization`, `Cookie`, `Signature`, `Signature-Input`; default none (see *What is forwarded*); single upstream only |
@@ -26,8 +28,13 @@
 //! | `APPROOV_TOKEN_CACHE_SIZE` | as for every example: verified tokens remembered, default 10000, 0 for off |
 //! | `RUST_LOG` | log filter, default `info` |
 //!
-//! Missing or contradictory settings stop the proxy before it listens, with
-//! one line on stderr naming the setting, and exit code 2.
+//! The timeouts are whole seconds from 1 to 86400. `UPSTREAM_TIMEOUT_SECONDS`,
+//! the two body timeouts, `RATE_LIMIT_PER_DEVICE_PER_MINUTE` and
+//! `ALLOWED_METHODS` are also the defaults of every route of a routes file.
+//! Missing, contradictory or unusable settings (an unknown method, a
+//! header name the allow-list cannot take, a zero timeout) stop the proxy
+//! before it listens, with one line on stderr naming the setting, and exit
+//! code 2.
 //!
 //! # Routes file
 //!
@@ -46,6 +53,8 @@
 //! key_env = "WEATHER_API_KEY"
 //! key_header = "X-Api-Key"
 //! timeout_seconds = 10                      # default UPSTREAM_TIMEOUT_SECONDS
+//! client_body_timeout_seconds = 10          # default CLIENT_BODY_TIMEOUT_SECONDS
+//! upstream_body_timeout_seconds = 20        # default UPSTREAM_BODY_TIMEOUT_SECONDS
 //! rate_limit_per_device_per_minute = 30     # default RATE_LIMIT_PER_DEVICE_PER_MINUTE
 //! allowed_methods = ["GET", "POST"]        # default ALLOWED_METHODS
 //! forward_client_headers = ["Authorization"]  # default none
@@ -119,9 +128,24 @@
 //! `path_control_character`, `path_bad_utf8`, `path_bad_escape`,
 //! `path_not_absolute`).
 //!
+//! # Bodies that stall
+//! Both bodies are streamed, and each may pause only so long between two
+//! pieces (tower-http's `TimeoutBody`; the total time is not limited, so
+//! a long upload or download that keeps moving is fine). A client body
+//! that pauses longer than the route's client body timeout aborts the
+//! upstream request: the client gets `408 request_timeout` (with
+//! `Connection: close`) if the upstream had not answered yet, else its
+//! connection is dropped mid-response. An upstream body that pauses longer
+//! than the route's upstream body timeout ends the client's response the
+//! same way (its status has been sent: the body breaks off). Each stall is
+//! logged once, as `the client's request body stalled` or `the upstream's
+//! response body stalled`, with the route and the timeout.
+//!
 //! # Answers of the proxy itself
-//! `GET /health` → `200 {"status":"ok"}` without a token. A bad token →
-//! `401 {}` (approov-tower's default). No route → `404`. Too many requests
+//! `GET /health` → `200 {"status":"ok"}` without a token. A refused path →
+//! `400`, a method the route does not allow → `405` with `Allow` (both
+//! before the token check). A bad token → `401 {}` (approov-tower's
+//! default). No route → `404`. A client body that stalls → `408`. Too many requests
 //! from a device → `429` and `Retry-After` (seconds); tokens without a
 //! `did` share one budget per route, so leaving `did` out does not escape the
 //! limit. Upstream unreachable → `502`, too slow → `504`. These bodies are
@@ -150,9 +174,13 @@ mod path;
 mod query;
 mod reply;
 mod route;
+mod stall;
 
 pub use app::Proxy;
-pub use config::{DEFAULT_UPSTREAM_TIMEOUT, ProxyConfig};
+pub use config::{
+    DEFAULT_CLIENT_BODY_TIMEOUT, DEFAULT_UPSTREAM_BODY_TIMEOUT, DEFAULT_UPSTREAM_TIMEOUT,
+    ProxyConfig,
+};
 pub use credentials::ForwardedClientHeaders;
 pub use error::ProxyConfigError;
 pub use key::{ApiKey, KeyPlacement};

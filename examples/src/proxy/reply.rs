@@ -66,6 +66,20 @@ pub(crate) fn rate_limited(retry_after: u64) -> Response {
     response
 }
 
+/// The client's request body stopped arriving before the upstream
+/// answered. The connection is closed: the rest of the body is unread.
+pub(crate) fn request_timeout() -> Response {
+    let mut response = json(
+        StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        "the request body stopped arriving",
+    );
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
 /// The upstream could not be reached or broke the exchange.
 pub(crate) fn bad_gateway() -> Response {
     json(

@@ -121,6 +121,8 @@ pub struct Route {
     pub(crate) rate_limit: Option<NonZeroU32>,
     pub(crate) methods: AllowedMethods,
     pub(crate) client_headers: ForwardedClientHeaders,
+    pub(crate) client_body_timeout: Duration,
+    pub(crate) upstream_body_timeout: Duration,
 }
 
 impl Route {
@@ -147,6 +149,19 @@ impl Route {
     /// How long the upstream may take to answer (connect, send, response head).
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// The longest pause allowed between two pieces of a client's request
+    /// body (else `408`, or the connection is dropped once the response
+    /// has started).
+    pub fn client_body_timeout(&self) -> Duration {
+        self.client_body_timeout
+    }
+
+    /// The longest pause allowed between two pieces of the upstream's
+    /// response body (else the client's response is cut short).
+    pub fn upstream_body_timeout(&self) -> Duration {
+        self.upstream_body_timeout
     }
 
     /// Requests per minute allowed to one device on this route, if limited.
@@ -213,6 +228,8 @@ mod tests {
             rate_limit: None,
             methods: AllowedMethods::default(),
             client_headers: ForwardedClientHeaders::default(),
+            client_body_timeout: Duration::from_secs(1),
+            upstream_body_timeout: Duration::from_secs(1),
         }
     }
 
