@@ -180,3 +180,41 @@ async fn bodies_that_keep_moving_are_not_cut() {
     let (_, stderr) = tokio::task::block_in_place(|| proxy.stop());
     assert!(!stderr.contains("stalled"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodiless_requests_stay_bodiless_and_lengths_are_kept() {
+    // The body timeout must not turn "no body" into a chunked empty body
+    // (some upstreams refuse a DELETE with one), nor drop a length.
+    let upstream = Upstream::start();
+    let proxy = proxy_for(&upstream, &[]);
+    let t = token(Some("device-t"));
+    for method in ["DELETE", "OPTIONS", "POST", "GET"] {
+        let res = tokio::task::block_in_place(|| {
+            common::request(proxy.addr, method, "/x", &[("Approov-Token", &t)])
+        });
+        assert_eq!(res.status, 200, "{method}: {res:?}");
+        let seen = upstream.recorded().pop().unwrap();
+        assert!(
+            seen.headers.get("transfer-encoding").is_none(),
+            "{method}: {seen:#?}"
+        );
+        assert!(seen.body.is_empty());
+        // The upstream's Content-Length comes back as it was.
+        assert_eq!(res.header("content-length"), Some("11"), "{res:?}");
+    }
+    let res = tokio::task::block_in_place(|| {
+        common::request_with_body(
+            proxy.addr,
+            "PUT",
+            "/x",
+            &[("Approov-Token", t.as_bytes())],
+            b"12345",
+        )
+    });
+    assert_eq!(res.status, 200, "{res:?}");
+    let seen = upstream.recorded().pop().unwrap();
+    assert_eq!(seen.header_values("content-length"), ["5"]);
+    assert!(seen.headers.get("transfer-encoding").is_none());
+    assert_eq!(seen.body, b"12345");
+    tokio::task::block_in_place(|| proxy.stop());
+}

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use http_body_util::BodyExt as _;
+use hyper::body::Body as _;
 use tower_http::timeout::{TimeoutBody, TimeoutError};
 
 use super::log::TARGET;
@@ -19,6 +20,11 @@ use super::log::TARGET;
 /// `limit`. The upstream request then fails and [`is_stall`] recognises
 /// why.
 pub(crate) fn client_body(body: Body, limit: Duration, route: Arc<str>) -> Body {
+    // Nothing to wait for; and `TimeoutBody` would hide that the body is
+    // empty, so hyper would send a bodiless DELETE or POST as chunked.
+    if body.is_end_stream() {
+        return body;
+    }
     Body::new(TimeoutBody::new(limit, body).map_err(move |error| {
         if error.is::<TimeoutError>() {
             tracing::warn!(
@@ -36,6 +42,9 @@ pub(crate) fn client_body(body: Body, limit: Duration, route: Arc<str>) -> Body 
 /// than `limit`: the server then cuts the client's response short (the
 /// status is already sent), which the client sees as a broken body.
 pub(crate) fn upstream_body(body: hyper::body::Incoming, limit: Duration, route: Arc<str>) -> Body {
+    if body.is_end_stream() {
+        return Body::new(body);
+    }
     Body::new(TimeoutBody::new(limit, body).map_err(move |error| {
         if error.is::<TimeoutError>() {
             tracing::warn!(
