@@ -223,3 +223,39 @@ async fn method_override_headers_are_not_forwarded() {
     assert_eq!(seen.header_values("x-other"), ["kept"]);
     stop(proxy);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_bytes_that_are_not_utf8_never_reach_the_upstream() {
+    use std::io::{Read as _, Write as _};
+    let upstream = Upstream::start();
+    let proxy = proxy_for(&upstream, &[]);
+    let t = token(Some("device-r"));
+    let addr = proxy.addr;
+    for path in [
+        &b"/\xc0\xae\xc0\xae/admin"[..],
+        b"/\xe0\x80\xae/x",
+        b"/caf\xe9",
+        b"/a\x7f",
+    ] {
+        let raw = tokio::task::block_in_place(|| {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            stream
+                .set_read_timeout(Some(common::upstream::REQUEST_LIMIT))
+                .unwrap();
+            let mut req = b"GET ".to_vec();
+            req.extend_from_slice(path);
+            req.extend_from_slice(
+                format!(" HTTP/1.1\r\nHost: x\r\nApproov-Token: {t}\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            );
+            stream.write_all(&req).unwrap();
+            let mut raw = Vec::new();
+            let _ = stream.read_to_end(&mut raw);
+            String::from_utf8_lossy(&raw).into_owned()
+        });
+        // hyper may refuse the request line itself; either way a 400.
+        assert!(raw.starts_with("HTTP/1.1 400 "), "{path:?}: {raw}");
+    }
+    assert!(upstream.recorded().is_empty(), "{:#?}", upstream.recorded());
+    stop(proxy);
+}
