@@ -158,11 +158,11 @@ impl Proxy {
 /// Approov layer check the token, forwards. The refusals come first: they
 /// cost no token check, read no body, and say nothing about the key.
 async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let path = request.uri().path();
+    let target = request.uri().path();
     let Some(index) = shared
         .routes
         .iter()
-        .position(|s| s.route.strip(path).is_some())
+        .position(|s| s.route.strip(target).is_some())
     else {
         return reply::not_found();
     };

@@ -113,8 +113,12 @@ impl fmt::Debug for ForwardedClientHeaders {
     }
 }
 
+/// The names, comma-separated, or `none`.
 impl fmt::Display for ForwardedClientHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.names.is_empty() {
+            return f.write_str("none");
+        }
         let names: Vec<&str> = self.names.iter().map(HeaderName::as_str).collect();
         f.write_str(&names.join(", "))
     }
@@ -150,7 +154,9 @@ mod tests {
     #[test]
     fn none_pass_by_default() {
         let mut headers = client_headers();
-        ForwardedClientHeaders::default().remove_others(&mut headers);
+        let none = ForwardedClientHeaders::default();
+        assert_eq!(none.to_string(), "none");
+        none.remove_others(&mut headers);
         assert_eq!(left(&headers), ["x-other"]);
     }
 

@@ -1,8 +1,8 @@
 //! Forwarding one request that passed the Approov check: rate limit, build
 //! the upstream request (key in; token, hop-by-hop, method-override and
-//! client credential headers out), send it
-//! with a deadline on the response head, stream the answer back; both
-//! bodies may pause only so long (`stall`).
+//! client credential headers out), send it with a deadline on the response
+//! head, stream the answer back; both bodies may pause only so long
+//! (`stall`).
 
 use std::error::Error;
 

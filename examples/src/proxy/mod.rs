@@ -52,11 +52,11 @@
 //! upstream = "https://api.example.com/v2"
 //! key_env = "WEATHER_API_KEY"
 //! key_header = "X-Api-Key"
-//! timeout_seconds = 10                      # default UPSTREAM_TIMEOUT_SECONDS
-//! client_body_timeout_seconds = 10          # default CLIENT_BODY_TIMEOUT_SECONDS
-//! upstream_body_timeout_seconds = 20        # default UPSTREAM_BODY_TIMEOUT_SECONDS
-//! rate_limit_per_device_per_minute = 30     # default RATE_LIMIT_PER_DEVICE_PER_MINUTE
-//! allowed_methods = ["GET", "POST"]        # default ALLOWED_METHODS
+//! timeout_seconds = 10                        # default UPSTREAM_TIMEOUT_SECONDS
+//! client_body_timeout_seconds = 10            # default CLIENT_BODY_TIMEOUT_SECONDS
+//! upstream_body_timeout_seconds = 20          # default UPSTREAM_BODY_TIMEOUT_SECONDS
+//! rate_limit_per_device_per_minute = 30       # default RATE_LIMIT_PER_DEVICE_PER_MINUTE
+//! allowed_methods = ["GET", "POST"]           # default ALLOWED_METHODS
 //! forward_client_headers = ["Authorization"]  # default none
 //! ```
 //!
