@@ -56,6 +56,9 @@ fn assert_refused(proxy: &Server, res: &Response, status: u16, code: &str, reaso
 fn stop(proxy: Server) -> String {
     let (_, stderr) = tokio::task::block_in_place(|| proxy.stop());
     assert!(!stderr.contains(KEY), "key logged:\n{stderr}");
+    // Every token here is a JWT, whose header starts `{"` = `eyJ`.
+    assert!(!stderr.contains("eyJ"), "token logged:\n{stderr}");
+    assert!(!stderr.contains("secret-query"), "query logged:\n{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     stderr
 }
@@ -67,6 +70,7 @@ async fn paths_that_escape_the_base_path_are_refused_before_the_upstream() {
     for (path, reason) in [
         // The issue's examples.
         ("/..;/admin", "path_dot_segment"),
+        ("/..;/admin?secret-query=1", "path_dot_segment"),
         ("/%2e%2e;/admin", "path_dot_segment"),
         ("/..%00/admin", "path_control_character"),
         ("/%c0%ae%c0%ae/admin", "path_bad_utf8"),
@@ -93,6 +97,9 @@ async fn paths_that_escape_the_base_path_are_refused_before_the_upstream() {
         let method = if path == "*" { "OPTIONS" } else { "GET" };
         let res = raw(&proxy, method, path, &[]);
         assert_refused(&proxy, &res, 400, "bad_path", reason);
+        if reason == "path_dot_segment" {
+            assert!(res.body.contains(". or .. segments"), "{res:?}");
+        }
     }
     assert!(upstream.recorded().is_empty(), "{:#?}", upstream.recorded());
     stop(proxy);
@@ -127,6 +134,7 @@ async fn methods_outside_the_allow_list_get_405_before_the_upstream() {
     let proxy = proxy_for(&upstream, &[]);
     for (method, target) in [
         ("TRACE", "/x"),
+        ("TRACE", "/x?secret-query=1"),
         ("trace", "/x"),
         ("Trace", "/x"),
         ("TRACK", "/x"),
