@@ -142,6 +142,10 @@ fn fails(envs: &[(&str, &str)]) -> Finished {
         "UPSTREAM_TIMEOUT_SECONDS",
         "RATE_LIMIT_PER_DEVICE_PER_MINUTE",
         "APPROOV_REPORT_ONLY",
+        "ALLOWED_METHODS",
+        "FORWARD_CLIENT_HEADERS",
+        "CLIENT_BODY_TIMEOUT_SECONDS",
+        "UPSTREAM_BODY_TIMEOUT_SECONDS",
     ] {
         cmd.env_remove(var);
     }
@@ -243,6 +247,9 @@ fn bad_numbers_and_flags() {
         ("UPSTREAM_TIMEOUT_SECONDS", "0"),
         ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "0"),
         ("APPROOV_REPORT_ONLY", "perhaps"),
+        ("CLIENT_BODY_TIMEOUT_SECONDS", "0"),
+        ("CLIENT_BODY_TIMEOUT_SECONDS", "soon"),
+        ("UPSTREAM_BODY_TIMEOUT_SECONDS", "0"),
     ] {
         let out = fails(&good_but(&[(var, value)]));
         assert_says(&out, &[&format!("{var} is not usable")]);
@@ -297,4 +304,230 @@ fn routes_file_problems() {
     for file in [bad_toml, pasted_key, missing_env, both, duplicate] {
         std::fs::remove_file(file).unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_file_sets_allowed_methods_per_route() {
+    let upstream = Upstream::start();
+    let config = write_config(&format!(
+        r#"
+        [[route]]
+        prefix = "/ro"
+        upstream = "{url}/ro"
+        key_env = "TEST_KEY"
+        key_header = "X-Api-Key"
+        allowed_methods = ["GET", "head"]
+
+        [[route]]
+        prefix = "/rw"
+        upstream = "{url}/rw"
+        key_env = "TEST_KEY"
+        key_header = "X-Api-Key"
+        "#,
+        url = upstream.url(),
+    ));
+    // ALLOWED_METHODS is the list of routes that have none of their own.
+    let proxy = start_proxy(&[
+        ("PROXY_CONFIG", config.to_str().unwrap()),
+        ("TEST_KEY", KEY),
+        ("ALLOWED_METHODS", "GET,POST,DELETE"),
+    ]);
+    let token = common::upstream::token(Some("d"));
+    let headers = [("Approov-Token", token.as_str())];
+    for (method, path, status, allow) in [
+        ("POST", "/ro/x", 405, Some("GET, HEAD")),
+        ("DELETE", "/ro/x", 405, Some("GET, HEAD")),
+        ("PUT", "/rw/x", 405, Some("GET, POST, DELETE")),
+        ("GET", "/ro/x", 200, None),
+        ("HEAD", "/ro/x", 200, None),
+        ("POST", "/rw/x", 200, None),
+        ("DELETE", "/rw/x", 200, None),
+    ] {
+        let res = send(proxy.addr, method, path, &headers, full(Bytes::new())).await;
+        assert_eq!(res.status, status, "{method} {path}: {res:?}");
+        let got = res.headers.get("allow").map(|v| v.to_str().unwrap());
+        assert_eq!(got, allow, "{method} {path}");
+    }
+    let seen: Vec<_> = upstream
+        .recorded()
+        .into_iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        seen,
+        ["GET /ro/x", "HEAD /ro/x", "POST /rw/x", "DELETE /rw/x"]
+    );
+    let (_, stderr) = tokio::task::block_in_place(|| proxy.stop());
+    assert!(!stderr.contains(KEY), "key logged:\n{stderr}");
+    std::fs::remove_file(config).unwrap();
+}
+
+#[test]
+fn bad_allow_lists_fail_naming_the_setting() {
+    for (value, words) in [
+        ("GET,TRACE", "TRACE is never forwarded"),
+        ("GET, PROPFIND", "\"PROPFIND\" is not a method"),
+        (",", "lists no method"),
+    ] {
+        let out = fails(&good_but(&[("ALLOWED_METHODS", value)]));
+        assert_says(&out, &["ALLOWED_METHODS is not usable", words]);
+    }
+    let file = write_config(
+        "[[route]]\nname = \"r\"\nprefix = \"/a\"\nupstream = \"https://a.example\"\nkey_env = \"K\"\n\
+         key_header = \"X-K\"\nallowed_methods = [\"GET\", \"Track\"]\n",
+    );
+    let out = fails(&[("PROXY_CONFIG", file.to_str().unwrap()), ("K", KEY)]);
+    assert_says(
+        &out,
+        &["route \"r\"", "allowed_methods is not usable", "\"Track\""],
+    );
+    std::fs::remove_file(file).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_file_names_forwarded_client_headers_per_route() {
+    let upstream = Upstream::start();
+    let config = write_config(&format!(
+        r#"
+        [[route]]
+        prefix = "/signed"
+        upstream = "{url}/signed"
+        key_env = "TEST_KEY"
+        key_header = "X-Api-Key"
+        forward_client_headers = ["Signature", "signature-input", "Authorization"]
+
+        [[route]]
+        prefix = "/plain"
+        upstream = "{url}/plain"
+        key_env = "TEST_KEY"
+        key_header = "X-Api-Key"
+        "#,
+        url = upstream.url(),
+    ));
+    let proxy = start_proxy(&[
+        ("PROXY_CONFIG", config.to_str().unwrap()),
+        ("TEST_KEY", KEY),
+    ]);
+    let token = common::upstream::token(Some("d"));
+    let headers = [
+        ("Approov-Token", token.as_str()),
+        ("Authorization", "Bearer s"),
+        ("Cookie", "c=1"),
+        ("Signature", "install=:AA==:"),
+        ("Signature-Input", "install=()"),
+    ];
+    for path in ["/signed/x", "/plain/x"] {
+        let res = send(proxy.addr, "GET", path, &headers, full(Bytes::new())).await;
+        assert_eq!(res.status, 200, "{path}: {res:?}");
+    }
+    let recorded = upstream.recorded();
+    let (signed, plain) = (&recorded[0], &recorded[1]);
+    assert_eq!(signed.header_values("authorization"), ["Bearer s"]);
+    assert_eq!(signed.header_values("signature"), ["install=:AA==:"]);
+    assert_eq!(signed.header_values("signature-input"), ["install=()"]);
+    assert!(signed.headers.get("cookie").is_none());
+    for name in ["authorization", "cookie", "signature", "signature-input"] {
+        assert!(plain.headers.get(name).is_none(), "{name}: {plain:#?}");
+    }
+    tokio::task::block_in_place(|| proxy.stop());
+    std::fs::remove_file(config).unwrap();
+}
+
+#[test]
+fn bad_forward_client_headers_fail_naming_the_setting() {
+    for (value, words) in [
+        ("Proxy-Authorization", "hop-by-hop"),
+        ("X-Api-Key", "forwarded anyway"),
+        ("Approov-Token", "Approov token"),
+        ("X-HTTP-Method-Override", "allowed methods"),
+        ("Bad Header", "not an HTTP header name"),
+    ] {
+        let out = fails(&good_but(&[("FORWARD_CLIENT_HEADERS", value)]));
+        assert_says(&out, &["FORWARD_CLIENT_HEADERS is not usable", words]);
+    }
+    let file = write_config(
+        "[[route]]\nname = \"r\"\nprefix = \"/a\"\nupstream = \"https://a.example\"\nkey_env = \"K\"\n\
+         key_header = \"X-K\"\nforward_client_headers = [\"Cookie\", \"Host\"]\n",
+    );
+    let path = file.to_str().unwrap();
+    let out = fails(&[("PROXY_CONFIG", path), ("K", KEY)]);
+    assert_says(
+        &out,
+        &[
+            "route \"r\"",
+            "forward_client_headers is not usable",
+            "host",
+        ],
+    );
+    // With a routes file, each route names its own.
+    let out = fails(&[
+        ("PROXY_CONFIG", path),
+        ("K", KEY),
+        ("FORWARD_CLIENT_HEADERS", "Authorization"),
+    ]);
+    assert_says(
+        &out,
+        &["PROXY_CONFIG and FORWARD_CLIENT_HEADERS are both set"],
+    );
+    std::fs::remove_file(file).unwrap();
+}
+
+#[test]
+fn zero_body_timeouts_in_the_routes_file_fail_naming_the_field() {
+    for field in [
+        "client_body_timeout_seconds",
+        "upstream_body_timeout_seconds",
+    ] {
+        let file = write_config(&format!(
+            "[[route]]\nname = \"r\"\nprefix = \"/a\"\nupstream = \"https://a.example\"\n\
+             key_env = \"K\"\nkey_header = \"X-K\"\n{field} = 0\n"
+        ));
+        let out = fails(&[("PROXY_CONFIG", file.to_str().unwrap()), ("K", KEY)]);
+        assert_says(&out, &["route \"r\"", &format!("{field} is not usable")]);
+        std::fs::remove_file(file).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_file_sets_body_timeouts_per_route() {
+    let upstream = Upstream::start();
+    let config = write_config(&format!(
+        r#"
+        [[route]]
+        prefix = "/"
+        upstream = "{url}"
+        key_env = "TEST_KEY"
+        key_header = "X-Api-Key"
+        upstream_body_timeout_seconds = 1
+        client_body_timeout_seconds = 1
+        "#,
+        url = upstream.url(),
+    ));
+    let proxy = start_proxy(&[
+        ("PROXY_CONFIG", config.to_str().unwrap()),
+        ("TEST_KEY", KEY),
+    ]);
+    let token = common::upstream::token(Some("d"));
+    // `gated` sends one chunk and then stalls: the route's 1 s ends it.
+    let res = common::upstream::start_request(
+        proxy.addr,
+        "GET",
+        "/gated",
+        &[("Approov-Token", &token)],
+        full(Bytes::new()),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let body = tokio::time::timeout(
+        common::upstream::REQUEST_LIMIT,
+        http_body_util::BodyExt::collect(res.into_body()),
+    )
+    .await
+    .expect("the stalled response was not ended");
+    assert!(body.is_err(), "{body:?}");
+    tokio::task::block_in_place(|| {
+        proxy.stderr_until(|line| line.contains("the upstream's response body stalled"))
+    });
+    tokio::task::block_in_place(|| proxy.stop());
+    std::fs::remove_file(config).unwrap();
 }

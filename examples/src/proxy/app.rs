@@ -12,7 +12,7 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Router, middleware};
-use http::{HeaderName, Method, StatusCode};
+use http::HeaderName;
 use tower::{Layer as _, ServiceExt as _};
 
 use super::client::{UpstreamClient, upstream_client};
@@ -20,7 +20,7 @@ use super::config::HEALTH_PATH;
 use super::forward::{self, RouteState, Upstreams};
 use super::limit::DeviceLimiter;
 use super::log::{self, RequestInfo, TARGET};
-use super::{KeyPlacement, ProxyConfig, ProxyConfigError, reply};
+use super::{KeyPlacement, ProxyConfig, ProxyConfigError, path, reply};
 
 /// The proxy, ready to serve: routes, their rate limiters, the upstream
 /// client. Turn it into an axum [`Router`] with [`Proxy::router`].
@@ -106,6 +106,10 @@ impl Proxy {
                 upstream = %r.upstream,
                 key = %placement,
                 timeout_seconds = r.timeout.as_secs(),
+                client_body_timeout_seconds = r.client_body_timeout.as_secs(),
+                upstream_body_timeout_seconds = r.upstream_body_timeout.as_secs(),
+                methods = %r.methods,
+                forward_client_headers = %r.client_headers,
                 rate_limit_per_device_per_minute = r.rate_limit.map(|n| n.get()),
                 "route"
             );
@@ -150,23 +154,27 @@ impl Proxy {
     }
 }
 
-/// Finds the route, lets the Approov layer check the token, forwards.
+/// Finds the route, refuses what the proxy never forwards, lets the
+/// Approov layer check the token, forwards. The refusals come first: they
+/// cost no token check, read no body, and say nothing about the key.
 async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    // TRACE would echo the injected key back; CONNECT asks for a tunnel.
-    if matches!(*request.method(), Method::TRACE | Method::CONNECT) {
-        let mut response = Response::new(Body::empty());
-        *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-        return response;
-    }
-    let path = request.uri().path();
+    let target = request.uri().path();
     let Some(index) = shared
         .routes
         .iter()
-        .position(|s| s.route.strip(path).is_some())
+        .position(|s| s.route.strip(target).is_some())
     else {
         return reply::not_found();
     };
-    let route_name = shared.routes[index].route.name.clone();
+    let route = &shared.routes[index].route;
+    let route_name = route.name.clone();
+    if !route.methods.allows(request.method()) {
+        let response = reply::method_not_allowed(route.methods.allow_header());
+        return refused(response, route_name, "method_not_allowed");
+    }
+    if let Err(problem) = path::check(request.uri().path()) {
+        return refused(reply::bad_path(problem), route_name, problem.reason());
+    }
     let inner = tower::service_fn({
         let shared = shared.clone();
         move |request: Request| {
@@ -191,7 +199,20 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
             route: Some(route_name),
             device: None,
             approov: Some("rejected"),
+            refused: None,
         });
     }
+    response
+}
+
+/// A request the proxy answers itself before any token check: it never
+/// reaches the upstream, and the log line says why.
+fn refused(mut response: Response, route: Arc<str>, reason: &'static str) -> Response {
+    response.extensions_mut().insert(RequestInfo {
+        route: Some(route),
+        device: None,
+        approov: None,
+        refused: Some(reason),
+    });
     response
 }

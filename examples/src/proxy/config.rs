@@ -8,11 +8,22 @@ use std::time::Duration;
 
 use super::file::{self, RouteEntry};
 use super::route::{self, Route};
-use super::{ApiKey, KeyPlacement, ProxyConfigError, Upstream};
+use super::{
+    AllowedMethods, ApiKey, ForwardedClientHeaders, KeyPlacement, ProxyConfigError, Upstream,
+};
 
 /// How long an upstream may take to answer when `UPSTREAM_TIMEOUT_SECONDS`
 /// is unset.
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest pause allowed between two pieces of a client's request
+/// body when `CLIENT_BODY_TIMEOUT_SECONDS` is unset.
+pub const DEFAULT_CLIENT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest pause allowed between two pieces of the upstream's response
+/// body when `UPSTREAM_BODY_TIMEOUT_SECONDS` is unset: longer than for the
+/// client, as an API may think between the pieces of a streamed answer.
+pub const DEFAULT_UPSTREAM_BODY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The longest timeout accepted: a day. Anything longer is a typo.
 const MAX_TIMEOUT_SECONDS: u64 = 24 * 3600;
@@ -65,7 +76,21 @@ impl ProxyConfig {
                 var("RATE_LIMIT_PER_DEVICE_PER_MINUTE"),
                 "RATE_LIMIT_PER_DEVICE_PER_MINUTE",
             )?,
+            client_body_timeout: timeout_from(
+                var("CLIENT_BODY_TIMEOUT_SECONDS"),
+                "CLIENT_BODY_TIMEOUT_SECONDS",
+            )?
+            .unwrap_or(DEFAULT_CLIENT_BODY_TIMEOUT),
+            upstream_body_timeout: timeout_from(
+                var("UPSTREAM_BODY_TIMEOUT_SECONDS"),
+                "UPSTREAM_BODY_TIMEOUT_SECONDS",
+            )?
+            .unwrap_or(DEFAULT_UPSTREAM_BODY_TIMEOUT),
             token_header: var("APPROOV_TOKEN_HEADER"),
+            methods: match var("ALLOWED_METHODS") {
+                Some(list) => AllowedMethods::parse_list(&list, "ALLOWED_METHODS")?,
+                None => AllowedMethods::default(),
+            },
         };
         let report_only = match var("APPROOV_REPORT_ONLY") {
             None => false,
@@ -101,8 +126,20 @@ impl ProxyConfig {
 /// Settings from the environment that apply to every route.
 struct Defaults {
     timeout: Duration,
+    client_body_timeout: Duration,
+    upstream_body_timeout: Duration,
     rate_limit: Option<NonZeroU32>,
     token_header: Option<String>,
+    methods: AllowedMethods,
+}
+
+impl Defaults {
+    /// The Approov token header's name, as configured.
+    fn token_header(&self) -> &str {
+        self.token_header
+            .as_deref()
+            .unwrap_or(approov_core::DEFAULT_TOKEN_HEADER)
+    }
 }
 
 /// One upstream from `UPSTREAM_URL`, `API_KEY` and the placement variable.
@@ -133,6 +170,17 @@ fn route_from_env(
         key: ApiKey::new(&key, placement, "API_KEY")?,
         timeout: defaults.timeout,
         rate_limit: defaults.rate_limit,
+        methods: defaults.methods.clone(),
+        client_body_timeout: defaults.client_body_timeout,
+        upstream_body_timeout: defaults.upstream_body_timeout,
+        client_headers: match var("FORWARD_CLIENT_HEADERS") {
+            Some(list) => ForwardedClientHeaders::parse_list(
+                &list,
+                "FORWARD_CLIENT_HEADERS",
+                defaults.token_header(),
+            )?,
+            None => ForwardedClientHeaders::default(),
+        },
     })
 }
 
@@ -151,6 +199,16 @@ fn routes_from_file(
                 format!("with a routes file every upstream is a [[route]] in it; unset {single}"),
             ));
         }
+    }
+    // Not a default for every route: a client credential should reach only
+    // the third parties that were each named to receive it.
+    if var("FORWARD_CLIENT_HEADERS").is_some() {
+        return Err(ProxyConfigError::conflict(
+            "PROXY_CONFIG",
+            "FORWARD_CLIENT_HEADERS",
+            "with a routes file, name the client headers each route forwards with its \
+             forward_client_headers; unset FORWARD_CLIENT_HEADERS",
+        ));
     }
     let text = std::fs::read_to_string(path).map_err(|e| ProxyConfigError::File {
         path: path.to_owned(),
@@ -229,9 +287,37 @@ fn route_from_entry(
         }
         None => defaults.timeout,
     };
+    let seconds = |value: Option<u64>, field: &str, default: Duration| match value {
+        Some(n) => Ok(timeout_from(Some(n.to_string()), &at(field))?.unwrap_or(default)),
+        None => Ok::<_, ProxyConfigError>(default),
+    };
+    let client_body_timeout = seconds(
+        entry.client_body_timeout_seconds,
+        "client_body_timeout_seconds",
+        defaults.client_body_timeout,
+    )?;
+    let upstream_body_timeout = seconds(
+        entry.upstream_body_timeout_seconds,
+        "upstream_body_timeout_seconds",
+        defaults.upstream_body_timeout,
+    )?;
     let rate_limit = match entry.rate_limit_per_device_per_minute {
         Some(n) => rate_limit_from(Some(n.to_string()), &at("rate_limit_per_device_per_minute"))?,
         None => defaults.rate_limit,
+    };
+    let methods = match &entry.allowed_methods {
+        Some(names) => {
+            AllowedMethods::parse(names.iter().map(String::as_str), &at("allowed_methods"))?
+        }
+        None => defaults.methods.clone(),
+    };
+    let client_headers = match &entry.forward_client_headers {
+        Some(names) => ForwardedClientHeaders::parse(
+            names.iter().map(String::as_str),
+            &at("forward_client_headers"),
+            defaults.token_header(),
+        )?,
+        None => ForwardedClientHeaders::default(),
     };
     Ok(Route {
         name: Arc::from(name.as_str()),
@@ -240,6 +326,10 @@ fn route_from_entry(
         key: ApiKey::new(&key, placement, &key_setting)?,
         timeout,
         rate_limit,
+        methods,
+        client_headers,
+        client_body_timeout,
+        upstream_body_timeout,
     })
 }
 
@@ -264,11 +354,10 @@ fn placement(
         (Some(name), None) => KeyPlacement::query(name, query_setting),
         (None, Some(name)) => {
             let placement = KeyPlacement::header(name, header_setting)?;
-            let token_header = defaults
-                .token_header
-                .as_deref()
-                .unwrap_or(approov_core::DEFAULT_TOKEN_HEADER);
-            if name.trim().eq_ignore_ascii_case(token_header.trim()) {
+            if name
+                .trim()
+                .eq_ignore_ascii_case(defaults.token_header().trim())
+            {
                 return Err(ProxyConfigError::invalid(
                     header_setting,
                     "it is the Approov token header, which the proxy never forwards",
@@ -360,6 +449,10 @@ mod tests {
         assert_eq!((r.name(), r.prefix()), ("default", "/"));
         assert_eq!(r.timeout(), DEFAULT_UPSTREAM_TIMEOUT);
         assert_eq!(r.rate_limit_per_minute(), None);
+        assert_eq!(r.allowed_methods(), &AllowedMethods::default());
+        assert!(r.forwarded_client_headers().names().is_empty());
+        assert_eq!(r.client_body_timeout(), DEFAULT_CLIENT_BODY_TIMEOUT);
+        assert_eq!(r.upstream_body_timeout(), DEFAULT_UPSTREAM_BODY_TIMEOUT);
         assert_eq!(r.upstream().to_string(), "https://api.nasa.gov");
         assert!(matches!(r.key().placement(), KeyPlacement::Header(h) if h == "x-api-key"));
     }
@@ -370,11 +463,25 @@ mod tests {
             ("UPSTREAM_TIMEOUT_SECONDS", "5"),
             ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "100"),
             ("APPROOV_REPORT_ONLY", "Yes"),
+            ("ALLOWED_METHODS", "get,head"),
+            ("CLIENT_BODY_TIMEOUT_SECONDS", "2"),
+            ("UPSTREAM_BODY_TIMEOUT_SECONDS", "3"),
         ]))
         .unwrap();
+        assert_eq!(c.routes()[0].client_body_timeout(), Duration::from_secs(2));
+        assert_eq!(
+            c.routes()[0].upstream_body_timeout(),
+            Duration::from_secs(3)
+        );
+        assert_eq!(c.routes()[0].allowed_methods().to_string(), "GET, HEAD");
         assert!(c.report_only());
         assert_eq!(c.routes()[0].timeout(), Duration::from_secs(5));
         assert_eq!(c.routes()[0].rate_limit_per_minute().unwrap().get(), 100);
+        let c = config(&with(&[("FORWARD_CLIENT_HEADERS", "Authorization,cookie")])).unwrap();
+        assert_eq!(
+            c.routes()[0].forwarded_client_headers().to_string(),
+            "authorization, cookie"
+        );
     }
 
     #[test]
@@ -419,6 +526,14 @@ mod tests {
             ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "-1"),
             ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "lots"),
             ("APPROOV_REPORT_ONLY", "maybe"),
+            ("ALLOWED_METHODS", "GET,CONNECT"),
+            ("ALLOWED_METHODS", "FETCH"),
+            ("FORWARD_CLIENT_HEADERS", "Proxy-Authorization"),
+            ("FORWARD_CLIENT_HEADERS", "X-Api-Key"),
+            ("CLIENT_BODY_TIMEOUT_SECONDS", "0"),
+            ("CLIENT_BODY_TIMEOUT_SECONDS", "later"),
+            ("UPSTREAM_BODY_TIMEOUT_SECONDS", "0"),
+            ("UPSTREAM_BODY_TIMEOUT_SECONDS", "86401"),
         ] {
             let err = error(&with(&[(var, value)]));
             assert!(err.starts_with(&format!("{var} is not usable")), "{err}");

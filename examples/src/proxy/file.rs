@@ -26,7 +26,11 @@ pub(crate) struct RouteEntry {
     pub(crate) key_query_param: Option<String>,
     pub(crate) key_header: Option<String>,
     pub(crate) timeout_seconds: Option<u64>,
+    pub(crate) client_body_timeout_seconds: Option<u64>,
+    pub(crate) upstream_body_timeout_seconds: Option<u64>,
     pub(crate) rate_limit_per_device_per_minute: Option<u32>,
+    pub(crate) allowed_methods: Option<Vec<String>>,
+    pub(crate) forward_client_headers: Option<Vec<String>>,
 }
 
 /// Parses the file's text. Syntax errors give the line and column and
@@ -79,7 +83,11 @@ mod tests {
             key_env = "WEATHER_KEY"
             key_header = "X-Api-Key"
             timeout_seconds = 5
+            client_body_timeout_seconds = 7
+            upstream_body_timeout_seconds = 9
             rate_limit_per_device_per_minute = 10
+            allowed_methods = ["GET"]
+            forward_client_headers = ["Authorization"]
             "#,
         )
         .unwrap();
@@ -87,6 +95,14 @@ mod tests {
         assert_eq!(routes[0].name.as_deref(), Some("nasa"));
         assert_eq!(routes[1].key_header.as_deref(), Some("X-Api-Key"));
         assert_eq!(routes[1].timeout_seconds, Some(5));
+        assert_eq!(routes[1].client_body_timeout_seconds, Some(7));
+        assert_eq!(routes[1].upstream_body_timeout_seconds, Some(9));
+        assert_eq!(routes[0].client_body_timeout_seconds, None);
+        assert_eq!(routes[0].allowed_methods, None);
+        assert_eq!(
+            routes[1].allowed_methods.as_deref(),
+            Some(&["GET".to_owned()][..])
+        );
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! Forwarding one request that passed the Approov check: rate limit, build
-//! the upstream request (key in, token and hop-by-hop headers out), send it
-//! with a deadline on the response head, stream the answer back.
+//! the upstream request (key in; token, hop-by-hop, method-override and
+//! client credential headers out), send it with a deadline on the response
+//! head, stream the answer back; both bodies may pause only so long
+//! (`stall`).
 
 use std::error::Error;
 
 use approov_core::{ApproovClaims, ApproovOutcome};
-use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use http::Version;
@@ -14,7 +15,9 @@ use http::header::{self, HeaderName};
 use super::client::UpstreamClient;
 use super::limit::{DeviceLimiter, retry_after_seconds};
 use super::log::{DeviceHash, RequestInfo, TARGET};
-use super::{Route, hop, reply, route};
+use super::methods::METHOD_OVERRIDE_HEADERS;
+use super::path::PathProblem;
+use super::{Route, hop, reply, stall};
 
 /// A route and its rate limiter.
 pub(crate) struct RouteState {
@@ -48,6 +51,7 @@ pub(crate) async fn forward(state: &RouteState, up: Upstreams<'_>, request: Requ
         route: Some(state.route.name.clone()),
         device,
         approov: Some(approov),
+        refused: None,
     });
     response
 }
@@ -68,12 +72,10 @@ async fn send(
     let Some(rest) = route.strip(parts.uri.path()) else {
         return reply::not_found();
     };
-    if route::has_dot_segment(rest) {
-        return reply::bad_path();
-    }
     let query = route.key.query(parts.uri.query());
     let Ok(uri) = route.upstream.uri(rest, query.as_deref()) else {
-        return reply::bad_path();
+        // Unreachable for a path that passed `path::check`; refused all the same.
+        return reply::bad_path(PathProblem::BadEscape);
     };
     let mut headers = parts.headers;
     hop::remove_hop_by_hop(&mut headers);
@@ -82,8 +84,15 @@ async fn send(
     headers.remove(header::EXPECT);
     headers.remove(up.token_header);
     headers.remove(approov_core::DEFAULT_TOKEN_HEADER);
+    for name in METHOD_OVERRIDE_HEADERS {
+        headers.remove(name);
+    }
+    route.client_headers.remove_others(&mut headers);
+    // Last, so the key header is ours even when the client sent one and
+    // the route lets that header through.
     route.key.put_header(&mut headers);
 
+    let body = stall::client_body(body, route.client_body_timeout, route.name.clone());
     let mut upstream = Request::new(body);
     *upstream.method_mut() = parts.method;
     *upstream.uri_mut() = uri;
@@ -100,6 +109,8 @@ async fn send(
             );
             reply::gateway_timeout()
         }
+        // Logged once, by the body, when it stalled.
+        Ok(Err(error)) if stall::is_stall(&error) => reply::request_timeout(),
         Ok(Err(error)) => {
             tracing::warn!(
                 target: TARGET,
@@ -115,7 +126,8 @@ async fn send(
             // A redirect that repeats the query, or a debugging header,
             // would otherwise hand the key to the client.
             route.key.redact_headers(&mut parts.headers);
-            Response::from_parts(parts, Body::new(body))
+            let body = stall::upstream_body(body, route.upstream_body_timeout, route.name.clone());
+            Response::from_parts(parts, body)
         }
     }
 }

@@ -50,6 +50,9 @@ pub(crate) struct RequestInfo {
     /// `verified`, `rejected` (answered 401), `report_only_rejected`
     /// (forwarded anyway), or none when no token was checked.
     pub(crate) approov: Option<&'static str>,
+    /// Why the proxy refused the request itself (e.g. `path_dot_segment`),
+    /// when it did, before any token check or upstream call.
+    pub(crate) refused: Option<&'static str>,
 }
 
 /// axum middleware writing the line once the response head is ready; the
@@ -76,6 +79,7 @@ pub(crate) async fn log_request(request: Request, next: Next) -> Response {
         device = device.as_deref().unwrap_or("-"),
         route = info.route.as_deref().unwrap_or("-"),
         approov = info.approov.unwrap_or("-"),
+        refused = info.refused.unwrap_or("-"),
         "request"
     );
     response

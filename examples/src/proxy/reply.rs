@@ -5,6 +5,8 @@ use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderValue, StatusCode, header};
 
+use super::path::PathProblem;
+
 fn json(status: StatusCode, error: &'static str, message: &'static str) -> Response {
     let body = serde_json::json!({ "error": error, "message": message }).to_string();
     let mut response = Response::new(Body::from(body));
@@ -35,13 +37,20 @@ pub(crate) fn not_found() -> Response {
     )
 }
 
-/// The path has `.` or `..` segments.
-pub(crate) fn bad_path() -> Response {
-    json(
-        StatusCode::BAD_REQUEST,
-        "bad_path",
-        "the path must not contain . or .. segments",
-    )
+/// The path is one the proxy does not forward (see [`super::path`]).
+pub(crate) fn bad_path(problem: PathProblem) -> Response {
+    json(StatusCode::BAD_REQUEST, "bad_path", problem.message())
+}
+
+/// The route does not forward this method; `allow` lists those it does.
+pub(crate) fn method_not_allowed(allow: &HeaderValue) -> Response {
+    let mut response = json(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this method is not forwarded; the Allow header lists those that are",
+    );
+    response.headers_mut().insert(header::ALLOW, allow.clone());
+    response
 }
 
 /// The device used up its budget; `retry_after` is in whole seconds.
@@ -54,6 +63,20 @@ pub(crate) fn rate_limited(retry_after: u64) -> Response {
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    response
+}
+
+/// The client's request body stopped arriving before the upstream
+/// answered. The connection is closed: the rest of the body is unread.
+pub(crate) fn request_timeout() -> Response {
+    let mut response = json(
+        StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        "the request body stopped arriving",
+    );
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
 }
 

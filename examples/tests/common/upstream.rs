@@ -9,7 +9,8 @@
 //! - `.../gated` sends `first-chunk`, then waits for [`Upstream::release`]
 //!   before sending `second-chunk`;
 //! - `.../upload-gated` signals [`Upstream::first_chunk`] when the first
-//!   piece of the request body arrives, then reads the rest;
+//!   piece of the request body arrives, then reads the rest (or up to an
+//!   abort);
 //! - `.../echo-key` answers with headers repeating the key it received;
 //! - anything else reads the whole body and answers `200 {"ok":true}` with
 //!   `x-upstream: yes` and some hop-by-hop headers.
@@ -216,7 +217,10 @@ async fn answer(State(shared): State<Arc<Shared>>, request: Request) -> Response
         let mut received = Vec::new();
         let mut signalled = false;
         while let Some(frame) = body.frame().await {
-            if let Ok(data) = frame.unwrap().into_data() {
+            // The proxy may abort the upload (a stalled client): record
+            // what came.
+            let Ok(frame) = frame else { break };
+            if let Ok(data) = frame.into_data() {
                 received.extend_from_slice(&data);
                 if !signalled && !received.is_empty() {
                     shared.first_chunk.notify_one();
@@ -278,6 +282,10 @@ pub fn start_proxy(envs: &[(&str, &str)]) -> Server {
         "UPSTREAM_TIMEOUT_SECONDS",
         "RATE_LIMIT_PER_DEVICE_PER_MINUTE",
         "APPROOV_REPORT_ONLY",
+        "ALLOWED_METHODS",
+        "FORWARD_CLIENT_HEADERS",
+        "CLIENT_BODY_TIMEOUT_SECONDS",
+        "UPSTREAM_BODY_TIMEOUT_SECONDS",
     ]
     .into_iter()
     .map(|name| (name, ""))
