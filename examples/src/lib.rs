@@ -11,7 +11,7 @@
 //! | `APPROOV_TOKEN_HEADER`, `APPROOV_TOKEN_BINDING_HEADER`, `APPROOV_LEEWAY_SECONDS` | as in [`approov_core::VerifierBuilder::from_env`] |
 //! | `APPROOV_TOKEN_CACHE_SIZE` | as in [`approov_core::VerifierBuilder::from_env`], except that unset means 10000 here (0 turns the cache off) |
 //! | `LISTEN_ADDR` | `<ip>:<port>` to listen on, default `127.0.0.1:8080`; port 0 picks a free port |
-//! | `HEADER_READ_TIMEOUT_SECONDS` | a request head (request line and headers) not complete within this many seconds closes the connection (actix-web answers `408` first); default 30 |
+//! | `HEADER_READ_TIMEOUT_SECONDS` | a request head (request line and headers) not complete within this many seconds closes the connection (actix-web answers `408` first, and times only the first head of a connection); default 30 |
 //! | `IDLE_TIMEOUT_SECONDS` | a keep-alive connection waiting this many seconds for its next request is closed; default 60. The hyper servers (axum, warp, the proxy) time the wait for a request and its head with one timer, so there it is the shorter of this and `HEADER_READ_TIMEOUT_SECONDS` |
 //! | `MAX_CONNECTIONS` | at most this many connections open at once; more wait in the listen backlog until one closes; default 512 (within the usual 1024 open-file limit with an upstream connection each) |
 //! | `RUST_LOG` | log filter, default `info` |

@@ -184,7 +184,23 @@ fn partial_request_head_is_cut_off(exe: &str) {
 fn trickled_request_head_is_cut_off(exe: &str) {
     let server = start(exe, &[("HEADER_READ_TIMEOUT_SECONDS", "1")]);
     let mut stream = connect(server.addr);
-    write!(stream, "GET /health HTTP/1.1\r\nHost: {}\r\n", server.addr).unwrap();
+    trickle_head(&mut stream);
+}
+
+/// The same on a kept-alive connection: the second request's head is
+/// timed too, not only the first.
+fn trickled_second_request_head_is_cut_off(exe: &str) {
+    let server = start(exe, &[("HEADER_READ_TIMEOUT_SECONDS", "1")]);
+    let mut stream = connect(server.addr);
+    assert_eq!(keep_alive_health(&mut stream), 200);
+    trickle_head(&mut stream);
+}
+
+/// Trickles a request head that never ends, one byte every 200 ms, and
+/// expects the server to close the connection within [`CLOSE_LIMIT`].
+fn trickle_head(stream: &mut TcpStream) {
+    let addr = stream.peer_addr().unwrap();
+    write!(stream, "GET /health HTTP/1.1\r\nHost: {addr}\r\n").unwrap();
     // One byte of an endless header every 200 ms (the read timeout paces
     // it), for at most CLOSE_LIMIT.
     let rounds = CLOSE_LIMIT.as_millis() / 200;
@@ -194,11 +210,11 @@ fn trickled_request_head_is_cut_off(exe: &str) {
             // Written after the server closed: reset.
             return;
         }
-        match wait_for_close(&mut stream, Duration::from_millis(200)) {
+        match wait_for_close(stream, Duration::from_millis(200)) {
             Ending::StillOpen(bytes) if bytes.is_empty() => {}
             // An answer has begun: it must be a 408 and the end.
             Ending::StillOpen(mut bytes) => {
-                let rest = wait_for_close(&mut stream, CLOSE_LIMIT);
+                let rest = wait_for_close(stream, CLOSE_LIMIT);
                 let ending = match rest {
                     Ending::Closed(more) => Ending::Closed([bytes, more].concat()),
                     Ending::StillOpen(more) => {
@@ -304,7 +320,7 @@ fn bad_limits_exit_2(exe: &str) {
 }
 
 macro_rules! limit_tests {
-    ($($module:ident => $bin:literal),* $(,)?) => {$(
+    ($($module:ident => $bin:literal $(, #[$second_head:meta])?);* $(;)?) => {$(
         mod $module {
             const EXE: &str = env!(concat!("CARGO_BIN_EXE_", $bin));
 
@@ -315,6 +331,11 @@ macro_rules! limit_tests {
             #[test]
             fn trickled_request_head_is_cut_off() {
                 super::trickled_request_head_is_cut_off(EXE);
+            }
+            #[test]
+            $(#[$second_head])?
+            fn trickled_second_request_head_is_cut_off() {
+                super::trickled_second_request_head_is_cut_off(EXE);
             }
             #[test]
             fn idle_keep_alive_connection_is_closed() {
@@ -333,8 +354,11 @@ macro_rules! limit_tests {
 }
 
 limit_tests! {
-    axum_hello => "axum-hello",
-    actix_hello => "actix-hello",
-    warp_hello => "warp-hello",
-    api_key_proxy => "api-key-proxy",
+    axum_hello => "axum-hello";
+    // actix-http 3 arms its request-head timer once per connection (the
+    // `STARTED` flag in its h1 dispatcher), so a later head on a kept-alive
+    // connection is not timed at all: this test fails for actix-hello.
+    actix_hello => "actix-hello", #[ignore = "actix-http times only the first request head of a connection"];
+    warp_hello => "warp-hello";
+    api_key_proxy => "api-key-proxy";
 }

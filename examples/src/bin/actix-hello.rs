@@ -61,7 +61,10 @@ async fn main() -> ExitCode {
     })
     .workers(workers)
     .max_connections(limits.max_connections / workers)
-    // A request head not complete in time gets 408 and the connection closes.
+    // A request head not complete in time gets 408 and the connection
+    // closes. actix-http 3 times only the first head of a connection: a
+    // later one, on a kept-alive connection, is not timed (turn keep-alive
+    // off with `KeepAlive::Disabled` if that matters more than speed).
     .client_request_timeout(limits.header_read_timeout)
     // A kept-alive connection waiting for its next request closes after this.
     .keep_alive(limits.idle_timeout)
