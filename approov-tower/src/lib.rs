@@ -212,8 +212,8 @@
 //! connection open forever, idle keep-alive connections are never closed,
 //! and nothing caps the number of connections. Serve through hyper's
 //! builder with hyper-util's `TokioTimer` instead (`hyper` features
-//! `server`, `http1`; `hyper-util` features `server`, `http1`, `service`,
-//! `tokio`; `tokio` feature `sync`):
+//! `server`, `http1`; `hyper-util` features `service`, `tokio`; `tokio`
+//! feature `sync`):
 //!
 //! ```no_run
 //! use std::{io, sync::Arc, time::Duration};

@@ -165,8 +165,7 @@
 //! and nothing caps the number of connections. Turn the filter into a
 //! service with `warp::service` and serve it through hyper's builder with
 //! hyper-util's `TokioTimer` (`hyper` features `server`, `http1`;
-//! `hyper-util` features `server`, `http1`, `service`, `tokio`; `tokio`
-//! feature `sync`):
+//! `hyper-util` features `service`, `tokio`; `tokio` feature `sync`):
 //!
 //! ```no_run
 //! use std::{io, sync::Arc, time::Duration};
