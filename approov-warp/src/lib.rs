@@ -219,7 +219,8 @@
 //! ```
 //!
 //! For graceful shutdown, wrap each connection in
-//! `hyper_util::server::graceful::GracefulShutdown::watch`. The example
+//! `hyper_util::server::graceful::GracefulShutdown::watch`; for WebSockets,
+//! serve it `.with_upgrades()`. The example
 //! server `warp-hello` serves this way, with the limits read from
 //! `HEADER_READ_TIMEOUT_SECONDS`, `IDLE_TIMEOUT_SECONDS` and
 //! `MAX_CONNECTIONS`.

@@ -283,6 +283,7 @@ fn api_key_proxy_shuts_down_gracefully_on_sigterm() {
     let exe = env!("CARGO_BIN_EXE_api-key-proxy");
     let server = start(exe, &[]);
     let mut idle = connect(server.addr);
+    // Answered: the serving loop, and with it the signal handler, runs.
     assert_eq!(keep_alive_health(&mut idle), 200);
     let (status, stderr) = server.terminate();
     assert!(status.success(), "{status:?}\n{stderr}");
