@@ -145,6 +145,47 @@
 //!     .service(web::resource("/health").to(HttpResponse::Ok));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Serving in production
+//! actix-web already bounds the request head (5 s) and idle keep-alive
+//! (5 s) and caps connections (25 000 per worker thread). Set them to what
+//! your service needs, where the next reader sees them. One gap: actix-http
+//! 3 times only the first request head of each connection, so a client can
+//! trickle the head of a later request on a kept-alive connection forever;
+//! where that matters more than speed, turn keep-alive off
+//! (`.keep_alive(actix_web::http::KeepAlive::Disabled)`).
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use actix_web::{App, HttpResponse, HttpServer, web};
+//! use approov_actix::ApproovMiddleware;
+//! use approov_core::Verifier;
+//!
+//! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+//! let approov = ApproovMiddleware::new(Verifier::from_env()?);
+//! HttpServer::new(move || {
+//!     App::new().service(web::resource("/").wrap(approov.clone()).to(HttpResponse::Ok))
+//! })
+//! // A request head not complete in 30 s: 408 and the connection closes.
+//! .client_request_timeout(Duration::from_secs(30))
+//! // A kept-alive connection idle for 60 s is closed.
+//! .keep_alive(Duration::from_secs(60))
+//! // A client that does not close its side after our last response.
+//! .client_disconnect_timeout(Duration::from_secs(1))
+//! // The cap is per worker: 2 workers × 256 = 512 connections at most.
+//! .workers(2)
+//! .max_connections(256)
+//! .bind(("0.0.0.0", 8080))?
+//! .run()
+//! .await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The example server `actix-hello` serves this way, with the limits read
+//! from `HEADER_READ_TIMEOUT_SECONDS`, `IDLE_TIMEOUT_SECONDS` and
+//! `MAX_CONNECTIONS`.
 #![deny(missing_docs, unsafe_code)]
 
 mod extract;

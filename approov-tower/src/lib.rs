@@ -205,6 +205,69 @@
 //! # Features
 //! - `axum`: the `Approov` extractor (and `Option<Approov>`) for axum 0.8,
 //!   and message signing behind nested axum routers (`OriginalUri`).
+//!
+//! # Serving in production
+//! `axum::serve` runs hyper without a timer, so hyper's request-head
+//! timeout never fires: a client that trickles header bytes keeps its
+//! connection open forever, idle keep-alive connections are never closed,
+//! and nothing caps the number of connections. Serve through hyper's
+//! builder with hyper-util's `TokioTimer` instead (`hyper` features
+//! `server`, `http1`; `hyper-util` features `service`, `tokio`; `tokio`
+//! feature `sync`):
+//!
+//! ```no_run
+//! use std::{io, sync::Arc, time::Duration};
+//!
+//! use approov_core::{ApproovClaims, Verifier};
+//! use approov_tower::ApproovLayer;
+//! use axum::{Extension, Router, routing::get};
+//! use hyper::server::conn::http1;
+//! use hyper_util::rt::{TokioIo, TokioTimer};
+//! use hyper_util::service::TowerToHyperService;
+//! use tokio::{net::TcpListener, sync::Semaphore};
+//!
+//! # async fn hello(Extension(_claims): Extension<ApproovClaims>) -> &'static str { "Hello" }
+//! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+//! let app = Router::new()
+//!     .route("/", get(hello))
+//!     .layer(ApproovLayer::new(Verifier::from_env()?));
+//! let listener = TcpListener::bind("0.0.0.0:8080").await?;
+//!
+//! let mut http = http1::Builder::new();
+//! // A request head must be complete within 30 s. hyper also runs this
+//! // timer while a kept-alive connection waits for its next request, so it
+//! // closes idle connections too. Without a timer it does nothing.
+//! http.timer(TokioTimer::new())
+//!     .header_read_timeout(Duration::from_secs(30));
+//! // At most 512 connections: one permit each; more wait in the backlog.
+//! let permits = Arc::new(Semaphore::new(512));
+//! loop {
+//!     let permit = Arc::clone(&permits).acquire_owned().await?;
+//!     let stream = match listener.accept().await {
+//!         Ok((stream, _peer)) => stream,
+//!         Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
+//!         // Out of file descriptors or memory: never stop accepting.
+//!         Err(_) => {
+//!             tokio::time::sleep(Duration::from_secs(1)).await;
+//!             continue;
+//!         }
+//!     };
+//!     let service = TowerToHyperService::new(app.clone());
+//!     let conn = http.serve_connection(TokioIo::new(stream), service);
+//!     tokio::spawn(async move {
+//!         let _ = conn.await; // timeouts and hang-ups end here
+//!         drop(permit);
+//!     });
+//! }
+//! # }
+//! ```
+//!
+//! For graceful shutdown, wrap each connection in
+//! `hyper_util::server::graceful::GracefulShutdown::watch`; for WebSockets,
+//! serve it `.with_upgrades()`. The example
+//! servers (`axum-hello`, `api-key-proxy`) serve this way, with the limits
+//! read from `HEADER_READ_TIMEOUT_SECONDS`, `IDLE_TIMEOUT_SECONDS` and
+//! `MAX_CONNECTIONS`.
 #![deny(missing_docs, unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -28,6 +28,17 @@ pub enum StartError {
         /// The value given.
         value: String,
     },
+    /// `HEADER_READ_TIMEOUT_SECONDS`, `IDLE_TIMEOUT_SECONDS` or
+    /// `MAX_CONNECTIONS` is not a whole number in its range.
+    #[error("{name} is not usable: {value:?} is not {expected}")]
+    Limit {
+        /// The variable.
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// What it must be.
+        expected: String,
+    },
     /// The listener could not be bound (port in use, permission denied...).
     #[error(
         "cannot listen on {addr} (LISTEN_ADDR): {source}; stop whatever uses it \

@@ -11,7 +11,15 @@
 //! | `APPROOV_TOKEN_HEADER`, `APPROOV_TOKEN_BINDING_HEADER`, `APPROOV_LEEWAY_SECONDS` | as in [`approov_core::VerifierBuilder::from_env`] |
 //! | `APPROOV_TOKEN_CACHE_SIZE` | as in [`approov_core::VerifierBuilder::from_env`], except that unset means 10000 here (0 turns the cache off) |
 //! | `LISTEN_ADDR` | `<ip>:<port>` to listen on, default `127.0.0.1:8080`; port 0 picks a free port |
+//! | `HEADER_READ_TIMEOUT_SECONDS` | a request head (request line and headers) not complete within this many seconds closes the connection (actix-web answers `408` first, and times only the first head of a connection); default 30 |
+//! | `IDLE_TIMEOUT_SECONDS` | a keep-alive connection waiting this many seconds for its next request is closed; default 60. The hyper servers (axum, warp, the proxy) time the wait for a request and its head with one timer, so there it is the shorter of this and `HEADER_READ_TIMEOUT_SECONDS` |
+//! | `MAX_CONNECTIONS` | at most this many connections open at once; more wait in the listen backlog until one closes; default 512 (within the usual 1024 open-file limit with an upstream connection each) |
 //! | `RUST_LOG` | log filter, default `info` |
+//!
+//! Each server binary applies `HEADER_READ_TIMEOUT_SECONDS`,
+//! `IDLE_TIMEOUT_SECONDS` and `MAX_CONNECTIONS` itself, in its own serving
+//! code ([`ServeLimits`] only reads them): `axum::serve` and `warp::serve`
+//! set no request-head or idle timeout and no connection cap.
 //!
 //! Once the listener is bound, the server prints `listening on <ip>:<port>`
 //! (the real port) on stdout. Bad configuration prints one line on stderr
@@ -25,7 +33,8 @@
 //!         Ok(setup) => setup,
 //!         Err(e) => return e.exit(),
 //!     };
-//!     // Hand `setup.listener` and `setup.verifier` to the framework here.
+//!     // Hand `setup.listener`, `setup.verifier` and `setup.limits` to the
+//!     // framework here.
 //!     # drop(setup);
 //!     ExitCode::SUCCESS
 //! }
@@ -34,6 +43,7 @@
 
 mod dev;
 mod error;
+mod limits;
 mod listen;
 mod logging;
 pub mod proxy;
@@ -41,6 +51,7 @@ mod setup;
 mod shell;
 
 pub use error::{StartError, served};
+pub use limits::ServeLimits;
 pub use listen::{DEFAULT_LISTEN_ADDR, curl_url};
 pub use setup::Setup;
 pub use shell::shell_quote;

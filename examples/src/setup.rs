@@ -4,7 +4,7 @@ use std::net::{SocketAddr, TcpListener};
 
 use approov_core::{TokenBinding, Verifier, VerifierBuilder};
 
-use crate::{StartError, dev, listen, logging};
+use crate::{ServeLimits, StartError, dev, listen, logging};
 
 const SECRET_VAR: &str = "APPROOV_BASE64_SECRET";
 const SECRET_URL_VAR: &str = "APPROOV_BASE64URL_SECRET";
@@ -28,6 +28,9 @@ pub struct Setup {
     pub listener: TcpListener,
     /// The listener's real address (the port chosen when port 0 was asked).
     pub local_addr: SocketAddr,
+    /// Request-head and idle timeouts and the connection cap, for the
+    /// server loop to apply.
+    pub limits: ServeLimits,
 }
 
 impl Setup {
@@ -65,6 +68,7 @@ impl Setup {
         })?
         .build()?;
         let token_binding = TokenBinding::new(["Authorization"])?;
+        let limits = ServeLimits::from_vars(var)?;
         let addr = listen::listen_addr(var("LISTEN_ADDR"))?;
         let listener = listen::bind(addr)?;
         let local_addr = listener
@@ -80,6 +84,7 @@ impl Setup {
             token_binding,
             listener,
             local_addr,
+            limits,
         })
     }
 }

@@ -8,7 +8,9 @@
 //! Run: `APPROOV_BASE64_SECRET=... cargo run -p approov-examples --bin actix-hello`
 //! (without the secret it makes a development one and prints a token).
 
+use std::num::NonZero;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use approov_actix::{Approov, ApproovMiddleware};
@@ -34,6 +36,12 @@ async fn main() -> ExitCode {
         Err(e) => return StartError::from(e).exit(),
     };
     let signed = approov.clone().message_signing(signing);
+    let limits = setup.limits;
+    // actix-web caps connections per worker thread: share the cap out
+    // (rounded down) so that all workers together stay within it.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, NonZero::get)
+        .min(limits.max_connections);
     // Wrapping each resource, not the App, keeps unknown paths 404.
     let server = HttpServer::new(move || {
         App::new()
@@ -51,6 +59,17 @@ async fn main() -> ExitCode {
             )
             .service(web::resource("/health").get(health))
     })
+    .workers(workers)
+    .max_connections(limits.max_connections / workers)
+    // A request head not complete in time gets 408 and the connection
+    // closes. actix-http 3 times only the first head of a connection: a
+    // later one, on a kept-alive connection, is not timed (turn keep-alive
+    // off with `KeepAlive::Disabled` if that matters more than speed).
+    .client_request_timeout(limits.header_read_timeout)
+    // A kept-alive connection waiting for its next request closes after this.
+    .keep_alive(limits.idle_timeout)
+    // A client that does not close its side after our last response.
+    .client_disconnect_timeout(Duration::from_secs(1))
     .listen(setup.listener);
     match server {
         Ok(server) => served(server.run().await),

@@ -32,6 +32,9 @@ pub fn command(exe: &str) -> Command {
         "APPROOV_LEEWAY_SECONDS",
         "APPROOV_TOKEN_CACHE_SIZE",
         "LISTEN_ADDR",
+        "HEADER_READ_TIMEOUT_SECONDS",
+        "IDLE_TIMEOUT_SECONDS",
+        "MAX_CONNECTIONS",
         "RUST_LOG",
     ] {
         cmd.env_remove(var);
@@ -187,6 +190,25 @@ impl Server {
         let out = collect(&self.stdout, deadline, "stdout");
         let err = collect(&self.stderr, deadline, "stderr");
         (out, err)
+    }
+
+    /// Sends SIGTERM (what container runtimes send to stop a server) and
+    /// waits, bounded, for the process to exit; returns its status and the
+    /// rest of stderr.
+    #[cfg(unix)]
+    pub fn terminate(mut self) -> (ExitStatus, String) {
+        let pid = self.child.0.id().to_string();
+        let kill = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(
+            kill.as_ref().is_ok_and(|s| s.success()),
+            "kill -TERM {pid}: {kill:?}"
+        );
+        let deadline = Instant::now() + LIMIT;
+        collect(&self.stdout, deadline, "stdout");
+        let err = collect(&self.stderr, deadline, "stderr");
+        // Both pipes are closed: the process has exited or is about to.
+        let status = self.child.0.wait().expect("wait");
+        (status, err)
     }
 
     /// `GET path` with these headers.
