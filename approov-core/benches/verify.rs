@@ -180,23 +180,30 @@ fn rs256(c: &mut Criterion) {
     g.finish();
 }
 
-/// A full installation-signature check (token, then the RFC 9421
-/// signature over method, URI and token, then `Content-Digest`) beside the
-/// token check alone on the same request.
-fn message_signing(c: &mut Criterion) {
-    use approov_core::mint::{InstallKey, RequestSigner};
-    use approov_core::signing::{MessageSigning, SignaturePolicy};
-    use approov_core::{Decision, Gate};
-
+/// The verifier of the signing benchmarks, an installation key, and a
+/// `good_full` token carrying its `ipk`.
+fn signing_fixture() -> (Verifier, approov_core::mint::InstallKey, String) {
     let verifier = Verifier::builder()
         .secret_base64(SECRET)
         .build()
         .expect("verifier");
-    let key = InstallKey::generate().expect("install key");
+    let key = approov_core::mint::InstallKey::generate().expect("install key");
     let token = good_full_claims()
         .claim("ipk", key.ipk())
         .sign_hs256_base64(SECRET)
         .expect("token");
+    (verifier, key, token)
+}
+
+/// A full installation-signature check (token, then the RFC 9421
+/// signature over method, URI and token, then `Content-Digest`) beside the
+/// token check alone on the same request.
+fn message_signing(c: &mut Criterion) {
+    use approov_core::mint::RequestSigner;
+    use approov_core::signing::{MessageSigning, SignaturePolicy};
+    use approov_core::{Decision, Gate};
+
+    let (verifier, key, token) = signing_fixture();
     let signing = MessageSigning::builder()
         .policy(SignaturePolicy::Always)
         .build()
@@ -241,19 +248,11 @@ fn message_signing(c: &mut Criterion) {
 /// components: linear, not quadratic), and refusing a 3,000-component
 /// `Signature-Input` beside refusing a normal request.
 fn signing_limits(c: &mut Criterion) {
-    use approov_core::mint::{InstallKey, RequestSigner, SignedRequest};
+    use approov_core::mint::{RequestSigner, SignedRequest};
     use approov_core::signing::{MessageSigning, SignaturePolicy};
     use approov_core::{Decision, Gate, RejectionKind};
 
-    let verifier = Verifier::builder()
-        .secret_base64(SECRET)
-        .build()
-        .expect("verifier");
-    let key = InstallKey::generate().expect("install key");
-    let token = good_full_claims()
-        .claim("ipk", key.ipk())
-        .sign_hs256_base64(SECRET)
-        .expect("token");
+    let (verifier, key, token) = signing_fixture();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")

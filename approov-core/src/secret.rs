@@ -87,10 +87,11 @@ impl Secret {
         Ok(Self(bytes))
     }
 
-    /// Refuses a key shorter than [`MIN_HMAC_SECRET_LEN`] for HMAC-SHA256,
-    /// naming `source_name` (RFC 7518 §3.2: a key of the hash's size or
-    /// larger; a shorter one can be guessed offline from one token).
-    pub(crate) fn check_hmac_len(&self, source_name: &str) -> Result<(), ConfigError> {
+    /// This secret as an HMAC-SHA256 key: refused when shorter than
+    /// [`MIN_HMAC_SECRET_LEN`], naming `source_name` (RFC 7518 §3.2: a key
+    /// of the hash's size or larger; a shorter one can be guessed offline
+    /// from one token).
+    pub(crate) fn for_hmac(self, source_name: &str) -> Result<Self, ConfigError> {
         if self.0.is_empty() {
             return Err(ConfigError::invalid(source_name, "the secret is empty"));
         }
@@ -105,7 +106,7 @@ impl Secret {
                 ),
             ));
         }
-        Ok(())
+        Ok(self)
     }
 
     /// The raw key bytes.

@@ -290,17 +290,15 @@ impl VerifierBuilder {
         const STD: &str = "APPROOV_BASE64_SECRET";
         const URL: &str = "APPROOV_BASE64URL_SECRET";
         let mut b = Self::default();
-        let secret = match (var(STD), var(URL)) {
+        let (source, encoded) = match (var(STD), var(URL)) {
             (Some(_), Some(_)) => {
                 return Err(ConfigError::invalid(
                     URL,
                     format!("both {STD} and {URL} are set: set only one"),
                 ));
             }
-            (Some(s), None) => Secret::from_base64(&s, STD)
-                .and_then(|secret| secret.check_hmac_len(STD).map(|()| secret))?,
-            (None, Some(s)) => Secret::from_base64(&s, URL)
-                .and_then(|secret| secret.check_hmac_len(URL).map(|()| secret))?,
+            (Some(s), None) => (STD, s),
+            (None, Some(s)) => (URL, s),
             (None, None) => {
                 return Err(ConfigError::MissingVar {
                     var: STD,
@@ -308,6 +306,8 @@ impl VerifierBuilder {
                 });
             }
         };
+        // Checked here too, so the error names the variable.
+        let secret = Secret::from_base64(&encoded, source)?.for_hmac(source)?;
         b = b.secret(secret);
         if let Some(name) = var("APPROOV_TOKEN_HEADER") {
             check_header_name(name.trim(), "APPROOV_TOKEN_HEADER")?;
@@ -365,7 +365,7 @@ impl VerifierBuilder {
         secret: Result<Secret, ConfigError>,
         source: &str,
     ) -> Self {
-        match secret.and_then(|s| s.check_hmac_len(source).map(|()| s)) {
+        match secret.and_then(|s| s.for_hmac(source)) {
             Ok(secret) => self.keys.hmac.push(HmacKey::new(kid, &secret)),
             Err(e) => self.errors.push(e),
         }

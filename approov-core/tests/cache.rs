@@ -135,17 +135,22 @@ fn a_token_refused_by_the_issuer_rule_is_never_stored() {
     assert_eq!(strict.cached_tokens(), 0);
 }
 
-#[test]
-fn token_binding_is_checked_on_every_request_of_a_cached_token() {
-    let clock = ManualClock::at_unix(NOW);
+/// A caching verifier binding `Authorization`, and a token bound to
+/// `Bearer alice`.
+fn bound_to_alice() -> (Verifier, String) {
     let binding = TokenBinding::new(["Authorization"]).expect("binding");
-    let v = builder_with_clock(&clock)
+    let v = builder_with_clock(&ManualClock::at_unix(NOW))
         .token_binding(binding)
         .cache_verified_tokens(100)
         .build()
         .expect("builds");
     let pay = approov_core::binding_hash(["Bearer alice"]);
-    let token = token(&payload_with(&format!(r#""pay":"{pay}""#)));
+    (v, token(&payload_with(&format!(r#""pay":"{pay}""#))))
+}
+
+#[test]
+fn token_binding_is_checked_on_every_request_of_a_cached_token() {
+    let (v, token) = bound_to_alice();
     v.verify_request(&request(&token, &[("Authorization", "Bearer alice")]))
         .expect("bound to alice");
     assert_eq!(v.cached_tokens(), 1);
@@ -160,15 +165,7 @@ fn token_binding_is_checked_on_every_request_of_a_cached_token() {
 fn a_genuine_token_with_the_wrong_binding_is_stored_and_still_refused() {
     // What the docs of `cache_verified_tokens` say: the token is stored once
     // it verifies; binding is a property of the request, checked every time.
-    let clock = ManualClock::at_unix(NOW);
-    let binding = TokenBinding::new(["Authorization"]).expect("binding");
-    let v = builder_with_clock(&clock)
-        .token_binding(binding)
-        .cache_verified_tokens(100)
-        .build()
-        .expect("builds");
-    let pay = approov_core::binding_hash(["Bearer alice"]);
-    let bound = token(&payload_with(&format!(r#""pay":"{pay}""#)));
+    let (v, bound) = bound_to_alice();
     let stolen = request(&bound, &[("Authorization", "Bearer mallory")]);
     for _ in 0..2 {
         assert_eq!(

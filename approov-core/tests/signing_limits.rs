@@ -196,7 +196,6 @@ fn more_signatures_than_the_limit_are_refused_in_either_field() {
 fn a_long_signature_field_is_refused_whatever_its_lines() {
     let key = InstallKey::generate().unwrap();
     let mut req = query_params_request(&key, 1);
-    let sig = req.header("Signature").unwrap().to_owned();
     // Several lines of one field count together (joined with ", ").
     let filler = format!("pad=\"{}\"", "p".repeat(4100));
     req.headers.push(("Signature".into(), filler.clone()));
@@ -216,7 +215,6 @@ fn a_long_signature_field_is_refused_whatever_its_lines() {
     // One line of that size is fine under a larger limit.
     let roomy = gate_with(MessageSigning::builder().max_signature_field_len(16 * 1024));
     verified(check(&roomy, &req));
-    assert!(!sig.is_empty());
 }
 
 #[test]

@@ -243,8 +243,8 @@ impl MessageSigningBuilder {
             _ if mskid.is_empty() => self
                 .errors
                 .push(ConfigError::invalid("account_secret", "the mskid is empty")),
-            Ok(secret) => match secret.check_hmac_len("account_secret") {
-                Ok(()) => self.accounts.push(mskid, &secret),
+            Ok(secret) => match secret.for_hmac("account_secret") {
+                Ok(secret) => self.accounts.push(mskid, &secret),
                 Err(e) => self.errors.push(e),
             },
             Err(e) => self.errors.push(e),
@@ -392,15 +392,13 @@ impl MessageSigningBuilder {
 
     fn check_limits(&self) -> Result<(), ConfigError> {
         let l = &self.limits;
-        // The default required components are three.
-        let required = self.required.as_ref().map_or(3, Vec::len);
-        if l.components < required.max(1) {
+        // The default required components are three; a signature covers
+        // at least one component.
+        let least = self.required.as_ref().map_or(3, Vec::len).max(1);
+        if l.components < least {
             return Err(ConfigError::invalid(
                 "max_components",
-                format!(
-                    "it must be at least {} (the required components)",
-                    required.max(1)
-                ),
+                format!("it must be at least {least} (the required components)"),
             ));
         }
         let labels = if self.accounts.is_empty() { 1 } else { 2 };

@@ -27,8 +27,8 @@ struct Fields {
     signatures: Result<Option<Dictionary>, FieldError>,
 }
 
-const SIGNATURE_INPUT: &str = "signature-input";
-const SIGNATURE: &str = "signature";
+const SIGNATURE_INPUT: (&str, &str) = ("signature-input", "Signature-Input");
+const SIGNATURE: (&str, &str) = ("signature", "Signature");
 
 /// What a labelled signature needs checked, once its rules have passed.
 struct Prepared {
@@ -86,8 +86,8 @@ impl MessageSigning {
                 let key = InstallPublicKey::from_ipk(ipk)
                     .map_err(|problem| Rejection::SignatureKey { label, problem })?;
                 let p = self.prepare(label, &fields, parts, &origin, token_header)?;
-                let has_body = parts.has_body() || body.is_some_and(|b| !b.is_empty());
-                if i.require_digest_for_body && !p.covers_digest && has_body {
+                let has_body = || parts.has_body() || body.is_some_and(|b| !b.is_empty());
+                if i.require_digest_for_body && !p.covers_digest && has_body() {
                     let component = ComponentName::new("\"content-digest\"");
                     return Err(invalid(label, SignatureProblem::NotCovered(component)));
                 }
@@ -126,10 +126,10 @@ impl MessageSigning {
         label: &str,
     ) -> Option<Vec<u8>> {
         let i = &*self.inner;
-        let inputs = dictionary(parts.headers(), SIGNATURE_INPUT, i.limits.field_len).ok()??;
-        if inputs.len() > i.limits.signatures {
-            return None;
-        }
+        let inputs = self
+            .read_field(parts.headers(), SIGNATURE_INPUT)
+            .ok()?
+            .ok()??;
         let input = input_entry(&inputs, label, i.limits.components).ok()??;
         let origin = Origin::of_request(i.public_origin.as_ref(), i.trust_forwarded, parts);
         base::build(parts, &origin, &input).ok()
@@ -140,15 +140,24 @@ impl MessageSigning {
     /// the limit before looking at any. A field that does not parse is
     /// reported later, for the label that needs it.
     fn read_fields<H: RequestHeaders + ?Sized>(&self, headers: &H) -> Result<Fields, Rejection> {
+        Ok(Fields {
+            inputs: self.read_field(headers, SIGNATURE_INPUT)?,
+            signatures: self.read_field(headers, SIGNATURE)?,
+        })
+    }
+
+    /// One of the two fields, `(lower-case name, name as written)`, within
+    /// the length and member limits.
+    fn read_field<H: RequestHeaders + ?Sized>(
+        &self,
+        headers: &H,
+        (name, written): (&str, &'static str),
+    ) -> Result<Result<Option<Dictionary>, FieldError>, Rejection> {
         let limits = &self.inner.limits;
-        let read = |field: &'static str| match dictionary(headers, field, limits.field_len) {
+        match dictionary(headers, name, limits.field_len) {
             Err(FieldError::TooLong) => {
                 Err(Rejection::SignatureLimit(SignatureLimit::FieldTooLong {
-                    field: if field == SIGNATURE {
-                        "Signature"
-                    } else {
-                        "Signature-Input"
-                    },
+                    field: written,
                     max: limits.field_len,
                 }))
             }
@@ -158,11 +167,7 @@ impl MessageSigning {
                 },
             )),
             other => Ok(other),
-        };
-        Ok(Fields {
-            inputs: read(SIGNATURE_INPUT)?,
-            signatures: read(SIGNATURE)?,
-        })
+        }
     }
 
     fn prepare<H: RequestHeaders + ?Sized>(

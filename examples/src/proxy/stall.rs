@@ -9,9 +9,9 @@ use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::BoxError;
+use axum::body::{Body, Bytes};
 use http_body_util::BodyExt as _;
-use hyper::body::Body as _;
 use tower_http::timeout::{TimeoutBody, TimeoutError};
 
 use super::log::TARGET;
@@ -20,28 +20,25 @@ use super::log::TARGET;
 /// `limit`. The upstream request then fails and [`is_stall`] recognises
 /// why.
 pub(crate) fn client_body(body: Body, limit: Duration, route: Arc<str>) -> Body {
-    // Nothing to wait for; and `TimeoutBody` would hide that the body is
-    // empty, so hyper would send a bodiless DELETE or POST as chunked.
-    if body.is_end_stream() {
-        return body;
-    }
-    Body::new(TimeoutBody::new(limit, body).map_err(move |error| {
-        if error.is::<TimeoutError>() {
-            tracing::warn!(
-                target: TARGET,
-                route = &*route,
-                timeout_seconds = limit.as_secs(),
-                "the client's request body stalled"
-            );
-        }
-        error
-    }))
+    timed(body, limit, route, "the client's request body stalled")
 }
 
 /// The upstream's response body, ending in an error if it pauses longer
 /// than `limit`: the server then cuts the client's response short (the
 /// status is already sent), which the client sees as a broken body.
 pub(crate) fn upstream_body(body: hyper::body::Incoming, limit: Duration, route: Arc<str>) -> Body {
+    timed(body, limit, route, "the upstream's response body stalled")
+}
+
+/// `body` with at most `limit` between two pieces; a stall is logged once,
+/// as `what`.
+fn timed<B>(body: B, limit: Duration, route: Arc<str>, what: &'static str) -> Body
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    // Nothing to wait for; and `TimeoutBody` would hide that the body is
+    // empty, so hyper would send a bodiless DELETE or POST as chunked.
     if body.is_end_stream() {
         return Body::new(body);
     }
@@ -51,7 +48,7 @@ pub(crate) fn upstream_body(body: hyper::body::Incoming, limit: Duration, route:
                 target: TARGET,
                 route = &*route,
                 timeout_seconds = limit.as_secs(),
-                "the upstream's response body stalled"
+                "{what}"
             );
         }
         error
