@@ -1,7 +1,19 @@
 //! The per-request decision every adapter makes, in one place, so the
 //! adapters only translate it into their framework's types.
+//!
+//! A request is checked in two steps. [`Gate::check_head`] looks at what
+//! arrived first (method, target, headers) and decides, or asks for the
+//! body with a [`BodyCheck`] when a `Content-Digest` must be compared with
+//! it. The body is therefore never read for a request whose token, binding
+//! or signatures fail, and is read under a length limit and a deadline the
+//! core sets. The adapters only move the bytes and build the responses.
 
-use crate::signing::{MessageParts, MessageSigning};
+use std::time::Duration;
+
+use crate::body::{BodyCheck, BodyProblem};
+use crate::signing::{
+    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_LEN, MessageParts, MessageSigning,
+};
 use crate::{ApproovClaims, Rejection, RequestHeaders, Verifier};
 
 /// The rejection response every adapter sends by default: the official
@@ -45,6 +57,23 @@ pub enum Decision {
     Forward(ApproovOutcome),
     /// Answer with the rejection response and do not call the inner service.
     Reject(Rejection),
+    /// The body could not be checked: answer [`BodyProblem::status`] with
+    /// `{}` (not the rejection response: the token is not the problem) and
+    /// do not call the inner service. Only the message-signing steps give
+    /// it; [`Gate::check`] never does.
+    RefuseBody(BodyProblem),
+}
+
+/// The outcome of [`Gate::check_head`], the first step.
+#[derive(Debug)]
+pub enum HeadDecision {
+    /// Decided from the head alone. When forwarded, the body goes on to the
+    /// inner service untouched and unread.
+    Decided(Decision),
+    /// The token and signatures passed and a `Content-Digest` must be
+    /// compared with the body: read it as the [`BodyCheck`] says, then
+    /// call [`BodyCheck::finish`].
+    ReadBody(BodyCheck),
 }
 
 /// A verifier plus the per-route policy the adapters share: report-only
@@ -127,23 +156,26 @@ impl Gate {
         self.signing.as_ref()
     }
 
-    /// Whether the adapter must buffer the body before
-    /// [`Gate::check_message`]: message signing is on and the request has a
-    /// `Content-Digest` header.
-    pub fn needs_body<H: RequestHeaders + ?Sized>(&self, headers: &H) -> bool {
-        self.signing.as_ref().is_some_and(|s| s.needs_body(headers))
-    }
-
-    /// The most body bytes an adapter buffers for [`Gate::check_message`];
-    /// beyond it the adapter answers `413`.
+    /// The most body bytes read to check a `Content-Digest`
+    /// ([`MessageSigning::max_body_len`]; its default without message
+    /// signing).
     pub fn max_body_len(&self) -> usize {
-        self.signing.as_ref().map_or(
-            crate::signing::DEFAULT_MAX_BODY_LEN,
-            MessageSigning::max_body_len,
-        )
+        self.signing
+            .as_ref()
+            .map_or(DEFAULT_MAX_BODY_LEN, MessageSigning::max_body_len)
     }
 
-    /// Decides what to do with a request, given its method and headers.
+    /// How long reading a body may take ([`MessageSigning::body_read_timeout`];
+    /// its default without message signing).
+    pub fn body_read_timeout(&self) -> Duration {
+        self.signing
+            .as_ref()
+            .map_or(DEFAULT_BODY_READ_TIMEOUT, MessageSigning::body_read_timeout)
+    }
+
+    /// Decides what to do with a request, given its method and headers:
+    /// the token (and its binding) only, even with message signing
+    /// configured. Never asks for the body.
     pub fn check<H: RequestHeaders + ?Sized>(&self, method: &str, headers: &H) -> Decision {
         if self.skip_preflight && is_cors_preflight(method, headers) {
             return Decision::Forward(ApproovOutcome::SkippedPreflight);
@@ -151,43 +183,119 @@ impl Gate {
         self.decide(self.verifier.verify_request(headers))
     }
 
-    /// Like [`Gate::check`], then checks the request's message signatures
-    /// and `Content-Digest` when message signing is configured. `body` is
-    /// the buffered body when [`Gate::needs_body`] asked for it.
+    /// The first step: everything the head of the request shows, in this
+    /// order: the CORS preflight rule, the token and its binding, the
+    /// message signatures and the `Content-Digest` header (when message
+    /// signing is configured), then the announced `Content-Length` against
+    /// the body limit. Decides, or asks for the body when a digest must be
+    /// compared with it (see [`crate::signing`] for the adapter flow).
+    pub fn check_head<H: RequestHeaders + ?Sized>(
+        &self,
+        parts: &MessageParts<'_, H>,
+    ) -> HeadDecision {
+        let headers = parts.headers();
+        let decided = HeadDecision::Decided;
+        if self.skip_preflight && is_cors_preflight(parts.method(), headers) {
+            return decided(Decision::Forward(ApproovOutcome::SkippedPreflight));
+        }
+        let claims = match self.verifier.verify_request(headers) {
+            Ok(claims) => claims,
+            Err(rejection) => return decided(self.decide(Err(rejection))),
+        };
+        let Some(signing) = &self.signing else {
+            return decided(Decision::Forward(ApproovOutcome::Verified(claims)));
+        };
+        let token_header = self.verifier.token_header();
+        match signing.verify_head(&claims, token_header, parts) {
+            Err(rejection) => decided(self.decide(Err(rejection))),
+            Ok(None) => decided(Decision::Forward(ApproovOutcome::Verified(claims))),
+            Ok(Some(digests)) => {
+                let body = self.body_check(ApproovOutcome::Verified(claims), Some(digests));
+                match declared_len(headers) {
+                    Some(len) if len > body.max_len() as u64 => {
+                        decided(Decision::RefuseBody(body.too_large().log()))
+                    }
+                    _ => HeadDecision::ReadBody(body),
+                }
+            }
+        }
+    }
+
+    /// Both steps at once, for a request whose body (if any) is already in
+    /// memory: [`check_head`](Self::check_head), then, when it asks,
+    /// [`BodyCheck::finish`] with `body`. A non-empty `body` counts as a
+    /// body for [`require_digest_for_body`](crate::signing::MessageSigningBuilder::require_digest_for_body);
+    /// `None` where a digest must be checked is refused (`digest_invalid`).
     pub fn check_message<H: RequestHeaders + ?Sized>(
         &self,
         parts: &MessageParts<'_, H>,
         body: Option<&[u8]>,
     ) -> Decision {
-        let headers = parts.headers();
-        if self.skip_preflight && is_cors_preflight(parts.method(), headers) {
-            return Decision::Forward(ApproovOutcome::SkippedPreflight);
+        let parts = match body {
+            Some(body) if !body.is_empty() => parts.with_body(true),
+            _ => *parts,
+        };
+        match self.check_head(&parts) {
+            HeadDecision::Decided(decision) => decision,
+            HeadDecision::ReadBody(check) => match body {
+                Some(body) if body.len() > check.max_len() => {
+                    let problem = check.too_large();
+                    check.finish(Err(problem))
+                }
+                Some(body) => check.finish(Ok(body)),
+                None => check.finish_unread(),
+            },
         }
-        let verified =
-            self.verifier
-                .verify_request(headers)
-                .and_then(|claims| match &self.signing {
-                    Some(signing) => signing
-                        .verify(&claims, self.verifier.token_header(), parts, body)
-                        .map(|()| claims),
-                    None => Ok(claims),
-                });
-        self.decide(verified)
+    }
+
+    /// A body step that only reads, for an adapter whose API hands the
+    /// body on as bytes whatever the head step decided (warp's `signed`
+    /// filter): the same limit and deadline as a checked body, and the
+    /// same refusals. `outcome` is what the head step forwarded.
+    pub fn read_body(&self, outcome: ApproovOutcome) -> BodyCheck {
+        self.body_check(outcome, None)
+    }
+
+    fn body_check(
+        &self,
+        outcome: ApproovOutcome,
+        digests: Option<crate::signing::Expected>,
+    ) -> BodyCheck {
+        BodyCheck::new(
+            outcome,
+            digests,
+            self.max_body_len(),
+            self.body_read_timeout(),
+            self.report_only,
+        )
     }
 
     fn decide(&self, verified: Result<ApproovClaims, Rejection>) -> Decision {
         match verified {
             Ok(claims) => Decision::Forward(ApproovOutcome::Verified(claims)),
-            Err(rejection) => {
-                log_rejection(&rejection, self.report_only);
-                if self.report_only {
-                    Decision::Forward(ApproovOutcome::Rejected(rejection))
-                } else {
-                    Decision::Reject(rejection)
-                }
-            }
+            Err(rejection) => refused(rejection, self.report_only),
         }
     }
+}
+
+/// A rejection, logged, and what it means in report-only mode or not.
+pub(crate) fn refused(rejection: Rejection, report_only: bool) -> Decision {
+    log_rejection(&rejection, report_only);
+    if report_only {
+        Decision::Forward(ApproovOutcome::Rejected(rejection))
+    } else {
+        Decision::Reject(rejection)
+    }
+}
+
+/// The body length a request announces: the largest of its
+/// `Content-Length` values that parse (a value that does not is the
+/// server's to refuse; the read counts the bytes anyway).
+fn declared_len<H: RequestHeaders + ?Sized>(headers: &H) -> Option<u64> {
+    headers
+        .header_values("content-length")
+        .filter_map(|value| std::str::from_utf8(value).ok()?.trim().parse::<u64>().ok())
+        .max()
 }
 
 /// A CORS preflight as browsers send it (Fetch standard, §4.8): the method

@@ -94,6 +94,7 @@
 
 mod algorithm;
 mod binding;
+mod body;
 mod cache;
 mod claims;
 mod clock;
@@ -111,12 +112,15 @@ pub mod mint;
 
 pub use algorithm::Algorithm;
 pub use binding::{TokenBinding, binding_hash};
+pub use body::{BodyCheck, BodyProblem};
 pub use claims::ApproovClaims;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{
     AlgorithmProblem, ClaimProblem, ConfigError, HeaderProblem, Rejection, RejectionKind, TokenPart,
 };
-pub use gate::{ApproovOutcome, Decision, Gate, is_cors_preflight, log_rejection, response};
+pub use gate::{
+    ApproovOutcome, Decision, Gate, HeadDecision, is_cors_preflight, log_rejection, response,
+};
 pub use headers::RequestHeaders;
 pub use secret::{MIN_HMAC_SECRET_LEN, Secret};
 pub use verifier::{DEFAULT_MAX_TOKEN_LEN, DEFAULT_TOKEN_HEADER, Verifier, VerifierBuilder};

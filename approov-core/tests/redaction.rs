@@ -230,7 +230,7 @@ fn token_binding_gate_decision_and_outcome_debug() {
         ApproovOutcome::Rejected(Rejection::Binding),
         match verified {
             Decision::Forward(outcome) => outcome,
-            Decision::Reject(r) => panic!("{r}"),
+            other => panic!("{other:?}"),
         },
     ] {
         assert_clean("ApproovOutcome Debug", &format!("{outcome:?} {outcome:#?}"));

@@ -13,7 +13,8 @@ use approov_core::signing::{
     MessageSigningBuilder, SignatureLabel, SignaturePolicy, SignatureProblem, content_digest,
 };
 use approov_core::{
-    ApproovOutcome, Decision, Gate, ManualClock, Rejection, RejectionKind, Secret, Verifier,
+    ApproovOutcome, Decision, Gate, HeadDecision, ManualClock, Rejection, RejectionKind, Secret,
+    Verifier,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -174,7 +175,10 @@ fn the_published_token_and_key_sign_and_verify_end_to_end() {
         example["content_digest"].as_str()
     );
     let gate = gate_with(MessageSigning::builder().policy(SignaturePolicy::Always));
-    assert!(gate.needs_body(&req.headers[..]));
+    assert!(matches!(
+        gate.check_head(&req.parts()),
+        HeadDecision::ReadBody(_)
+    ));
     assert_verified(check(&gate, &req));
     // The same request with another body: the digest no longer matches.
     assert_rejected(
@@ -224,7 +228,10 @@ fn a_get_without_body_needs_no_buffering() {
         .finish()
         .unwrap();
     let gate = gate();
-    assert!(!gate.needs_body(&req.headers[..]));
+    assert!(matches!(
+        gate.check_head(&req.parts()),
+        HeadDecision::Decided(Decision::Forward(_))
+    ));
     assert_verified(gate.check_message(&req.parts(), None));
 }
 
@@ -944,16 +951,20 @@ fn policy_off_ignores_signatures_and_digests() {
     let mut req = signed(&key);
     req.set_header("Signature", "install=:AAAA:");
     let off = gate_with(MessageSigning::builder().policy(SignaturePolicy::Off));
-    assert!(!off.needs_body(&req.headers[..]));
+    let decided = |gate: &Gate| {
+        matches!(
+            gate.check_head(&req.parts()),
+            HeadDecision::Decided(Decision::Forward(_))
+        )
+    };
+    assert!(decided(&off));
     assert_verified(off.check_message(&req.parts(), Some(b"another body")));
-    assert!(
-        !Gate::new(verifier(&clock()))
-            .message_signing(MessageSigning::off())
-            .needs_body(&req.headers[..])
-    );
+    assert!(decided(
+        &Gate::new(verifier(&clock())).message_signing(MessageSigning::off())
+    ));
     // Without any message-signing configuration, check_message is check.
     let plain = Gate::new(verifier(&clock()));
-    assert!(!plain.needs_body(&req.headers[..]));
+    assert!(decided(&plain));
     assert_verified(plain.check_message(&req.parts(), None));
 }
 

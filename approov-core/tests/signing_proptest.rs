@@ -119,7 +119,7 @@ proptest! {
         }
         let target = format!("/p?{query}");
         let parts = MessageParts::new("POST", &target, &headers[..]);
-        let _ = f.gate.needs_body(&headers[..]);
+        let _ = f.gate.check_head(&parts);
         match f.gate.check_message(&parts, body.as_deref()) {
             Decision::Reject(r) => {
                 prop_assert!(is_signing_kind(r.kind()), "{r:?}");
@@ -127,6 +127,7 @@ proptest! {
                 prop_assert!(!r.to_string().contains('\n'));
             }
             Decision::Forward(outcome) => prop_assert!(false, "accepted garbage: {outcome:?}"),
+            Decision::RefuseBody(problem) => prop_assert!(false, "no body limit here: {problem:?}"),
         }
     }
 }

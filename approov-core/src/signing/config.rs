@@ -20,6 +20,11 @@ pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
 /// The default limit on the body an adapter buffers to check
 /// `Content-Digest`: 1 MiB. Larger bodies get `413` from the adapter.
 pub const DEFAULT_MAX_BODY_LEN: usize = 1024 * 1024;
+/// The default deadline for reading a body whose `Content-Digest` must be
+/// checked: 30 s, counted from the first read. A genuine app uploads a
+/// megabyte in far less; a client that trickles its body, or stops, would
+/// otherwise hold a connection and a buffer for as long as it likes.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The default limit on the components one signature may cover: 32.
 /// Approov SDKs cover four or five; RFC 9421's own examples stay under a
@@ -83,6 +88,7 @@ pub(crate) struct Inner {
     /// `None`: `@method`, `@target-uri` and the verifier's token header.
     pub(crate) required: Option<Vec<String>>,
     pub(crate) max_body_len: usize,
+    pub(crate) body_read_timeout: Duration,
     pub(crate) limits: Limits,
     pub(crate) require_digest_for_body: bool,
     pub(crate) require_supported_digest: bool,
@@ -121,6 +127,7 @@ impl fmt::Debug for MessageSigning {
             .field("check_digest_when_present", &i.check_digest_when_present)
             .field("required_components", &i.required)
             .field("max_body_len", &i.max_body_len)
+            .field("body_read_timeout", &i.body_read_timeout)
             .field("max_components", &i.limits.components)
             .field("max_signatures", &i.limits.signatures)
             .field("max_signature_field_len", &i.limits.field_len)
@@ -156,10 +163,18 @@ impl MessageSigning {
         self.inner.policy
     }
 
-    /// The largest body an adapter should buffer for a `Content-Digest`
-    /// check; beyond it the adapter answers `413 Payload Too Large`.
+    /// The largest body read for a `Content-Digest` check; beyond it the
+    /// request is refused with `413 Payload Too Large`
+    /// ([`BodyProblem::TooLarge`](crate::BodyProblem::TooLarge)).
     pub fn max_body_len(&self) -> usize {
         self.inner.max_body_len
+    }
+
+    /// How long reading a body for a `Content-Digest` check may take;
+    /// beyond it the request is refused with `408 Request Timeout`
+    /// ([`BodyProblem::TimedOut`](crate::BodyProblem::TimedOut)).
+    pub fn body_read_timeout(&self) -> Duration {
+        self.inner.body_read_timeout
     }
 }
 
@@ -177,6 +192,7 @@ pub struct MessageSigningBuilder {
     check_digest_when_present: bool,
     required: Option<Vec<String>>,
     max_body_len: usize,
+    body_read_timeout: Duration,
     limits: Limits,
     require_digest_for_body: bool,
     require_supported_digest: bool,
@@ -197,6 +213,7 @@ impl Default for MessageSigningBuilder {
             check_digest_when_present: true,
             required: None,
             max_body_len: DEFAULT_MAX_BODY_LEN,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             limits: Limits::default(),
             require_digest_for_body: true,
             require_supported_digest: true,
@@ -316,10 +333,20 @@ impl MessageSigningBuilder {
         self
     }
 
-    /// The largest body adapters buffer to check `Content-Digest`. Default
-    /// [`DEFAULT_MAX_BODY_LEN`].
+    /// The largest body read to check `Content-Digest`. Default
+    /// [`DEFAULT_MAX_BODY_LEN`]. A `Content-Length` above it is refused
+    /// (413) before a byte is read; a body without one is refused as soon
+    /// as it passes the limit.
     pub fn max_body_len(mut self, bytes: usize) -> Self {
         self.max_body_len = bytes;
+        self
+    }
+
+    /// How long reading a body to check `Content-Digest` may take, from the
+    /// first read to the last byte. Default [`DEFAULT_BODY_READ_TIMEOUT`];
+    /// past it the request is refused with `408` and `{}`. Must not be zero.
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
         self
     }
 
@@ -408,6 +435,12 @@ impl MessageSigningBuilder {
                 format!("it must be at least {labels} (one per label checked)"),
             ));
         }
+        if self.body_read_timeout.is_zero() {
+            return Err(ConfigError::invalid(
+                "body_read_timeout",
+                "it must be longer than zero, or no body could be read",
+            ));
+        }
         if l.field_len < 64 {
             return Err(ConfigError::invalid(
                 "max_signature_field_len",
@@ -434,6 +467,7 @@ impl MessageSigningBuilder {
                 check_digest_when_present: self.check_digest_when_present,
                 required: self.required,
                 max_body_len: self.max_body_len,
+                body_read_timeout: self.body_read_timeout,
                 limits: self.limits,
                 require_digest_for_body: self.require_digest_for_body,
                 require_supported_digest: self.require_supported_digest,

@@ -85,44 +85,57 @@ pub(crate) fn has_body<H: RequestHeaders + ?Sized>(headers: &H) -> bool {
             .any(|v| v.is_empty() || v.iter().any(|&b| b != b'0'))
 }
 
-/// Checks every supported digest in the header against `body`. Unknown
-/// algorithms are skipped (RFC 9530 §2); at least one known one is needed
-/// when `require_supported`. A header longer than `max_len` is malformed.
-pub(crate) fn check<H: RequestHeaders + ?Sized>(
-    headers: &H,
-    body: Option<&[u8]>,
-    max_len: usize,
-    require_supported: bool,
-) -> Result<(), Rejection> {
-    let invalid = |p| Rejection::DigestInvalid(p);
-    let dict = match dictionary(headers, CONTENT_DIGEST, max_len) {
-        Ok(Some(dict)) => dict,
-        Ok(None) => return Ok(()),
-        Err(FieldError::TooLong | FieldError::Malformed) => {
-            return Err(invalid(DigestProblem::Malformed));
+/// The digests a request's `Content-Digest` promises, read from the head
+/// before the body: the body is then read only for a request whose token
+/// and signatures passed, and checked with [`Expected::check`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Expected(Vec<(DigestAlgorithm, Vec<u8>)>);
+
+impl Expected {
+    /// Reads the header: `None` when it is absent, or names no supported
+    /// algorithm and `require_supported` is off (unknown algorithms are
+    /// skipped, RFC 9530 §2), so there is nothing to check the body
+    /// against. A header longer than `max_len` is malformed.
+    pub(crate) fn read<H: RequestHeaders + ?Sized>(
+        headers: &H,
+        max_len: usize,
+        require_supported: bool,
+    ) -> Result<Option<Self>, Rejection> {
+        let invalid = |p| Rejection::DigestInvalid(p);
+        let dict = match dictionary(headers, CONTENT_DIGEST, max_len) {
+            Ok(Some(dict)) => dict,
+            Ok(None) => return Ok(None),
+            Err(FieldError::TooLong | FieldError::Malformed) => {
+                return Err(invalid(DigestProblem::Malformed));
+            }
+        };
+        let mut digests = Vec::new();
+        for (name, entry) in &dict {
+            let Some(alg) = DigestAlgorithm::from_name(name.as_str()) else {
+                continue;
+            };
+            let ListEntry::Item(item) = entry else {
+                return Err(invalid(DigestProblem::Malformed));
+            };
+            let BareItem::ByteSequence(expected) = &item.bare_item else {
+                return Err(invalid(DigestProblem::Malformed));
+            };
+            digests.push((alg, expected.clone()));
         }
-    };
-    let body = body.ok_or(invalid(DigestProblem::BodyNotBuffered))?;
-    let mut checked = false;
-    for (name, entry) in &dict {
-        let Some(alg) = DigestAlgorithm::from_name(name.as_str()) else {
-            continue;
-        };
-        let ListEntry::Item(item) = entry else {
-            return Err(invalid(DigestProblem::Malformed));
-        };
-        let BareItem::ByteSequence(expected) = &item.bare_item else {
-            return Err(invalid(DigestProblem::Malformed));
-        };
-        let actual = alg.digest(body);
-        if !bool::from(actual.as_ref().ct_eq(expected)) {
-            return Err(Rejection::DigestMismatch);
+        match digests.is_empty() {
+            false => Ok(Some(Self(digests))),
+            true if require_supported => Err(invalid(DigestProblem::UnsupportedAlgorithm)),
+            true => Ok(None),
         }
-        checked = true;
     }
-    if checked || !require_supported {
+
+    /// Checks every promised digest against `body`, in constant time.
+    pub(crate) fn check(&self, body: &[u8]) -> Result<(), Rejection> {
+        for (alg, expected) in &self.0 {
+            if !bool::from(alg.digest(body).as_ref().ct_eq(expected)) {
+                return Err(Rejection::DigestMismatch);
+            }
+        }
         Ok(())
-    } else {
-        Err(invalid(DigestProblem::UnsupportedAlgorithm))
     }
 }

@@ -34,7 +34,7 @@ pub struct MessageParts<'a, H: ?Sized> {
 
 impl<'a, H: RequestHeaders + ?Sized> MessageParts<'a, H> {
     /// A request with this method, request target (`/path?query`, as
-    /// received, not decoded) and headers. Scheme and authority are unknown
+    /// received, not decoded; an empty path is `/`) and headers. Scheme and authority are unknown
     /// until set: the authority then comes from the `Host` header and the
     /// scheme from the configuration (see
     /// [`MessageSigningBuilder::public_origin`](super::MessageSigningBuilder::public_origin)).
@@ -43,6 +43,9 @@ impl<'a, H: RequestHeaders + ?Sized> MessageParts<'a, H> {
             Some((path, query)) => (path, Some(query)),
             None => (path_and_query, None),
         };
+        // RFC 9421 §2.2.6: an empty path is `/` (`http://a.example?x`,
+        // or a framework that shows the root as "").
+        let path = if path.is_empty() { "/" } else { path };
         Self {
             method,
             scheme: None,

@@ -64,18 +64,24 @@
 //! # The adapter flow
 //! Each adapter, per request, with a [`Gate`](crate::Gate) configured with
 //! [`Gate::message_signing`](crate::Gate::message_signing):
-//! 1. If [`Gate::needs_body`](crate::Gate::needs_body) is false, build
-//!    [`MessageParts`] and call
-//!    [`Gate::check_message`](crate::Gate::check_message)`(&parts, None)`.
-//! 2. Otherwise buffer the body up to
-//!    [`Gate::max_body_len`](crate::Gate::max_body_len); a longer body (or
-//!    a `Content-Length` above it) is answered `413 Payload Too Large` by the
-//!    adapter itself ([`BODY_TOO_LARGE_STATUS`]), without calling the inner
-//!    service. Then call `check_message(&parts, Some(&bytes))` and hand the
-//!    same bytes on to the handler as the request body.
-//! 3. Treat the [`Decision`](crate::Decision) exactly as for
-//!    [`Gate::check`](crate::Gate::check): report-only mode and CORS
-//!    preflights are handled inside.
+//! 1. Build [`MessageParts`] from the request's head and call
+//!    [`Gate::check_head`](crate::Gate::check_head). It checks the token,
+//!    its binding, every signature (which cover the `Content-Digest`
+//!    header, not the body) and the header itself, then the announced
+//!    `Content-Length` against [`MessageSigningBuilder::max_body_len`].
+//!    Most requests are decided here, and their body is never touched: a
+//!    refused request is answered at once, however much body it announced.
+//! 2. When it answers [`HeadDecision::ReadBody`](crate::HeadDecision::ReadBody),
+//!    read the whole body, at most [`BodyCheck::max_len`](crate::BodyCheck::max_len)
+//!    bytes within [`BodyCheck::timeout`](crate::BodyCheck::timeout), and
+//!    call [`BodyCheck::finish`](crate::BodyCheck::finish) with the bytes or
+//!    the [`BodyProblem`](crate::BodyProblem) (too large, unreadable, too
+//!    slow). Hand the same bytes on to the handler.
+//! 3. Turn the [`Decision`](crate::Decision) into a response: forward,
+//!    the rejection response (401 `{}`), or for
+//!    [`Decision::RefuseBody`](crate::Decision::RefuseBody) the problem's
+//!    status (413, 400, 408) with `{}`. Report-only mode, CORS preflights
+//!    and logging are handled by the core.
 //!
 //! The whole flow, with a request signed as an Approov SDK would (needs the
 //! `mint` feature):
@@ -84,7 +90,7 @@
 #![cfg_attr(not(feature = "mint"), doc = "```ignore")]
 //! use approov_core::mint::{InstallKey, RequestSigner, TokenBuilder};
 //! use approov_core::signing::{MessageSigning, SignaturePolicy};
-//! use approov_core::{Decision, Gate, ManualClock, RejectionKind, Verifier};
+//! use approov_core::{Decision, Gate, HeadDecision, ManualClock, RejectionKind, Verifier};
 //!
 //! let clock = ManualClock::at_unix(1_700_000_000);
 //! let secret = approov_core::mint::generate_secret_base64();
@@ -102,13 +108,18 @@
 //!     .sign_install(&key)
 //!     .finish()?;
 //!
-//! // The adapter (here the request arrived over https):
+//! // The adapter (here the request arrived over https): the head first.
 //! let parts = request.parts();
-//! assert!(gate.needs_body(parts.headers()));
-//! let body = request.body.as_deref();
-//! assert!(matches!(gate.check_message(&parts, body), Decision::Forward(_)));
+//! let HeadDecision::ReadBody(check) = gate.check_head(&parts) else {
+//!     panic!("the digest must be compared with the body")
+//! };
+//! assert!(check.max_len() >= 18);
+//! // ... read at most `check.max_len()` bytes within `check.timeout()` ...
+//! let body = request.body.as_deref().unwrap_or_default();
+//! assert!(matches!(check.finish(Ok(body)), Decision::Forward(_)));
 //!
-//! // Another body under the same signature:
+//! // Both steps at once, for a body already in memory; another body under
+//! // the same signature is refused:
 //! let decision = gate.check_message(&parts, Some(b"{}"));
 //! assert!(matches!(decision, Decision::Reject(r) if r.kind() == RejectionKind::DigestMismatch));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -128,17 +139,14 @@ pub(crate) mod sign;
 mod verify;
 
 pub use config::{
-    DEFAULT_CLOCK_SKEW, DEFAULT_MAX_AGE, DEFAULT_MAX_BODY_LEN, DEFAULT_MAX_COMPONENTS,
-    DEFAULT_MAX_SIGNATURE_FIELD_LEN, DEFAULT_MAX_SIGNATURES, MessageSigning, MessageSigningBuilder,
-    SignaturePolicy,
+    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_CLOCK_SKEW, DEFAULT_MAX_AGE, DEFAULT_MAX_BODY_LEN,
+    DEFAULT_MAX_COMPONENTS, DEFAULT_MAX_SIGNATURE_FIELD_LEN, DEFAULT_MAX_SIGNATURES,
+    MessageSigning, MessageSigningBuilder, SignaturePolicy,
 };
+pub(crate) use digest::Expected;
 pub use digest::{DigestAlgorithm, content_digest};
 pub use keys::InstallPublicKey;
 pub use message::MessageParts;
 pub use problem::{
     ComponentName, DigestProblem, KeyProblem, SignatureLabel, SignatureLimit, SignatureProblem,
 };
-
-/// The status adapters answer when a body that must be checked is longer
-/// than the limit: `413 Payload Too Large`.
-pub const BODY_TOO_LARGE_STATUS: u16 = 413;

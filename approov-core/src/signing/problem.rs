@@ -198,8 +198,8 @@ pub enum DigestProblem {
     Malformed,
     /// The header names neither `sha-256` nor `sha-512`.
     UnsupportedAlgorithm,
-    /// The header is present but the adapter did not buffer the body (an
-    /// adapter must buffer whenever [`Gate::needs_body`](crate::Gate::needs_body) says so).
+    /// The header must be checked but [`Gate::check_message`](crate::Gate::check_message)
+    /// was given no body (use the two steps, which ask for it).
     BodyNotBuffered,
 }
 

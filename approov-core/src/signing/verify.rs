@@ -11,15 +11,16 @@ use super::base::{self, BaseError};
 use super::component::Component;
 use super::component::FieldForm;
 use super::config::{MessageSigning, SignaturePolicy};
-use super::digest::DigestAlgorithm;
-use super::digest::{self, CONTENT_DIGEST};
+use super::digest::{self, CONTENT_DIGEST, DigestAlgorithm, Expected};
 use super::fields::{
     EntryError, FieldError, SignatureInput, dictionary, input_entry, signature_entry,
 };
 use super::keys::{InstallPublicKey, verify_hmac};
 use super::message::MessageParts;
 use super::origin::{AuthorityProblem, Origin};
-use super::problem::{ComponentName, KeyProblem, SignatureLabel, SignatureLimit, SignatureProblem};
+use super::problem::{
+    ComponentName, DigestProblem, KeyProblem, SignatureLabel, SignatureLimit, SignatureProblem,
+};
 
 /// The request's two signature fields, parsed once for both labels.
 struct Fields {
@@ -38,21 +39,16 @@ struct Prepared {
 }
 
 impl MessageSigning {
-    /// Whether an adapter must buffer this request's body before calling
-    /// [`Gate::check_message`](crate::Gate::check_message): message signing
-    /// is on and the request has a `Content-Digest` header. A signature
-    /// covering `content-digest` without the header is rejected without
-    /// looking at the body.
-    pub fn needs_body<H: RequestHeaders + ?Sized>(&self, headers: &H) -> bool {
-        self.inner.policy != SignaturePolicy::Off && digest::present(headers)
-    }
-
     /// Checks the message signatures of a request whose token verified as
-    /// `claims`. `token_header` is the verifier's token header (required to
-    /// be covered by default); `body` is the buffered body, if any.
+    /// `claims`, and its `Content-Digest` against `body`, the whole body
+    /// (`None` when it was not read). `token_header` is the verifier's
+    /// token header (required to be covered by default).
     ///
     /// [`Gate::check_message`](crate::Gate::check_message) calls this;
-    /// adapters call the gate.
+    /// adapters use the gate's two steps,
+    /// [`Gate::check_head`](crate::Gate::check_head) and
+    /// [`BodyCheck::finish`](crate::BodyCheck::finish), which read the body
+    /// only once everything else passed.
     pub fn verify<H: RequestHeaders + ?Sized>(
         &self,
         claims: &ApproovClaims,
@@ -60,9 +56,32 @@ impl MessageSigning {
         parts: &MessageParts<'_, H>,
         body: Option<&[u8]>,
     ) -> Result<(), Rejection> {
+        let parts = match body {
+            Some(body) if !body.is_empty() => parts.with_body(true),
+            _ => *parts,
+        };
+        match self.verify_head(claims, token_header, &parts)? {
+            None => Ok(()),
+            Some(expected) => {
+                let body = body.ok_or(Rejection::DigestInvalid(DigestProblem::BodyNotBuffered))?;
+                expected.check(body)
+            }
+        }
+    }
+
+    /// Everything [`verify`](Self::verify) checks that the head of the
+    /// request shows: the policy, every signature (they cover the
+    /// `Content-Digest` header, not the body) and the header itself. What
+    /// is left is the body, against the digests returned.
+    pub(crate) fn verify_head<H: RequestHeaders + ?Sized>(
+        &self,
+        claims: &ApproovClaims,
+        token_header: &str,
+        parts: &MessageParts<'_, H>,
+    ) -> Result<Option<Expected>, Rejection> {
         let i = &*self.inner;
         let install = match i.policy {
-            SignaturePolicy::Off => return Ok(()),
+            SignaturePolicy::Off => return Ok(None),
             SignaturePolicy::IfTokenHasIpk => claims.ipk().is_some(),
             SignaturePolicy::Always => true,
         };
@@ -86,8 +105,7 @@ impl MessageSigning {
                 let key = InstallPublicKey::from_ipk(ipk)
                     .map_err(|problem| Rejection::SignatureKey { label, problem })?;
                 let p = self.prepare(label, &fields, parts, &origin, token_header)?;
-                let has_body = || parts.has_body() || body.is_some_and(|b| !b.is_empty());
-                if i.require_digest_for_body && !p.covers_digest && has_body() {
+                if i.require_digest_for_body && !p.covers_digest && parts.has_body() {
                     let component = ComponentName::new("\"content-digest\"");
                     return Err(invalid(label, SignatureProblem::NotCovered(component)));
                 }
@@ -106,14 +124,10 @@ impl MessageSigning {
             }
         }
         if covers_digest || (i.check_digest_when_present && digest::present(headers)) {
-            digest::check(
-                headers,
-                body,
-                i.limits.field_len,
-                i.require_supported_digest,
-            )?;
+            Expected::read(headers, i.limits.field_len, i.require_supported_digest)
+        } else {
+            Ok(None)
         }
-        Ok(())
     }
 
     /// The signature base (RFC 9421 §2.5) of the signature labelled `label`
