@@ -61,13 +61,19 @@ impl<M> ApproovLayer<M> {
     /// a token without `ipk` is refused, with the default policy only
     /// tokens carrying `ipk` need an installation signature.
     ///
-    /// A request with a `Content-Digest` header has its body read first, up
-    /// to [`MessageSigning::max_body_len`]; the inner service then receives
-    /// those same bytes. A longer body is answered
+    /// The token and the signatures are checked first, from the request's
+    /// head, and a refused request is answered without reading its body.
+    /// Only a request whose `Content-Digest` must be compared with the body
+    /// has it read, up to [`MessageSigning::max_body_len`] within
+    /// [`MessageSigning::body_read_timeout`]; the inner service then
+    /// receives those same bytes. A longer body is answered
     /// [`response::payload_too_large`](crate::response::payload_too_large)
-    /// (413) and a body that fails while being read
-    /// [`response::bad_request`](crate::response::bad_request) (400), both
-    /// without calling the inner service. Other requests are not buffered.
+    /// (413), a body that fails while being read
+    /// [`response::bad_request`](crate::response::bad_request) (400) and
+    /// one that is too slow
+    /// [`response::request_timeout`](crate::response::request_timeout)
+    /// (408), all without calling the inner service. Other bodies stream on
+    /// unread.
     ///
     /// The inner service receives `Request<`[`ApproovRequestBody`](crate::ApproovRequestBody)`<ReqBody>>`,
     /// which axum routes and tonic servers accept as they are; see the

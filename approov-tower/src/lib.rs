@@ -137,21 +137,29 @@
 //!    or [`trust_forwarded_headers`](approov_core::signing::MessageSigningBuilder::trust_forwarded_headers).
 //!    Under a nested axum router the path is axum's `OriginalUri` (feature
 //!    `axum`), which is what the app signed.
-//! 2. without a `Content-Digest` header (and so for every `GET`), decides at
-//!    once with [`Gate::check_message`](approov_core::Gate::check_message);
-//!    the body is not touched and streams on to the inner service.
-//! 3. with one, reads the body first, up to
+//! 2. hands that head to the core's first step,
+//!    [`Gate::check_head`](approov_core::Gate::check_head): the token, its
+//!    binding, every signature (they cover the `Content-Digest` header, not
+//!    the body) and the announced `Content-Length`. A refused request is
+//!    answered at once and its body is never read, however much it
+//!    announced; a request that needs no digest check goes on with its body
+//!    streaming, untouched.
+//! 3. only when a `Content-Digest` must be compared with the body, reads
+//!    it, up to
 //!    [`max_body_len`](approov_core::signing::MessageSigningBuilder::max_body_len)
-//!    (1 MiB by default). A `Content-Length` (or body size hint) above it
-//!    is answered `413 Payload Too Large` before a byte is read, a longer
-//!    streamed body as soon as it passes the limit, and a body that fails
-//!    while being read `400 Bad Request`, all with `{}` and without calling
-//!    the inner service ([`response::payload_too_large`],
-//!    [`response::bad_request`]; gRPC requests get `grpc-status` 8
-//!    RESOURCE_EXHAUSTED or 3 INVALID_ARGUMENT, trailers-only). Report-only
+//!    (1 MiB) within
+//!    [`body_read_timeout`](approov_core::signing::MessageSigningBuilder::body_read_timeout)
+//!    (30 s), and hands the bytes to the core's second step. A body over
+//!    the limit (announced or counted) is answered `413 Payload Too Large`,
+//!    one that fails while being read `400 Bad Request`, one that does not
+//!    arrive in time `408 Request Timeout`, all with `{}` and without
+//!    calling the inner service ([`response::payload_too_large`],
+//!    [`response::bad_request`], [`response::request_timeout`]; gRPC
+//!    requests get `grpc-status` 8, 3 or 4, trailers-only). Report-only
 //!    mode does not change that: a body that cannot be checked cannot be
-//!    handed on intact either. Then it checks the request with the bytes,
-//!    and hands the same bytes (and any trailers) to the inner service.
+//!    handed on intact either. The same bytes (and any trailers) go on to
+//!    the inner service. The deadline is a tokio timer: the runtime must
+//!    have its timer enabled, as every tokio server's has.
 //! 4. answers or forwards exactly as in token-only mode: rejections get the
 //!    401 (the gRPC trailers-only `grpc-status: 16` for gRPC requests, or
 //!    your [`rejection_response`](ApproovLayer::rejection_response)), the
@@ -181,7 +189,7 @@
 //! ## Cost of message signing
 //! On top of the token check: the signature verification itself (an ECDSA
 //! P-256 verify per `install` signature, an HMAC per `account` one) and the
-//! `Content-Digest` hash. A request without a body digest adds no boxed
+//! `Content-Digest` hash. A request whose body is not checked adds no boxed
 //! future and keeps its streaming body; axum then boxes the wrapped body
 //! once, as it does any body that is not its own. A request with one adds
 //! a [`SignedResponseFuture`] state (not boxed) holding a clone of the
@@ -268,6 +276,21 @@
 //! servers (`axum-hello`, `api-key-proxy`) serve this way, with the limits
 //! read from `HEADER_READ_TIMEOUT_SECONDS`, `IDLE_TIMEOUT_SECONDS` and
 //! `MAX_CONNECTIONS`.
+//!
+//! # Why each dependency
+//! - `approov-core`: every rule; this crate only moves bytes and builds
+//!   responses.
+//! - `http`, `http-body`, `bytes`, `tower-layer`, `tower-service`: the types
+//!   a tower middleware is made of.
+//! - `http-body-util`: `Limited` and `collect` to read a body that must be
+//!   checked, under the core's limit; `Full` for the layer's own answers.
+//! - `pin-project-lite`: response futures as enums of states, unboxed.
+//! - `tokio` (feature `time` only): the deadline on reading a body that
+//!   must be checked.
+//! - `tracing`: the one event this crate logs itself, when the `Approov`
+//!   extractor runs on a route without the layer (a setup mistake); every
+//!   rejection is logged by the core.
+//! - `axum` (optional): the `Approov` extractor and `OriginalUri`.
 #![deny(missing_docs, unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

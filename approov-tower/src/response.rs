@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use approov_core::{Rejection, response as defaults};
+use approov_core::{ApproovOutcome, BodyProblem, Decision, Rejection, response as defaults};
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
@@ -83,6 +83,21 @@ pub fn bad_request() -> Response<Bytes> {
     json_status(StatusCode::BAD_REQUEST)
 }
 
+/// The answer to a request body that did not arrive in full within the
+/// read deadline ([`MessageSigningBuilder::body_read_timeout`](approov_core::signing::MessageSigningBuilder::body_read_timeout)):
+/// `408 Request Timeout`, `content-type: application/json`, body `{}`.
+/// gRPC requests get a trailers-only `grpc-status: 4` (DEADLINE_EXCEEDED)
+/// with the fixed [`GRPC_TIMEOUT_MESSAGE`].
+///
+/// ```
+/// let response = approov_tower::response::request_timeout();
+/// assert_eq!(response.status(), 408);
+/// assert_eq!(response.body().as_ref(), b"{}");
+/// ```
+pub fn request_timeout() -> Response<Bytes> {
+    json_status(StatusCode::REQUEST_TIMEOUT)
+}
+
 /// The `grpc-message` sent with RESOURCE_EXHAUSTED when the body is too
 /// large to check.
 pub const GRPC_TOO_LARGE_MESSAGE: &str = "request body too large to check its Content-Digest";
@@ -91,7 +106,12 @@ pub const GRPC_TOO_LARGE_MESSAGE: &str = "request body too large to check its Co
 /// read.
 pub const GRPC_UNREADABLE_MESSAGE: &str = "request body could not be read";
 
+/// The `grpc-message` sent with DEADLINE_EXCEEDED when the body did not
+/// arrive within the read deadline.
+pub const GRPC_TIMEOUT_MESSAGE: &str = "request body not received in time";
+
 const GRPC_RESOURCE_EXHAUSTED: &str = "8";
+const GRPC_DEADLINE_EXCEEDED: &str = "4";
 const GRPC_INVALID_ARGUMENT: &str = "3";
 
 fn json_status(status: StatusCode) -> Response<Bytes> {
@@ -119,30 +139,22 @@ fn grpc_trailers_only(status: &'static str, message: &'static str) -> Response<B
     response
 }
 
-/// Why the layer answered a message-signing request before any token or
-/// signature check could decide: the body could not be checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BodyProblem {
-    TooLarge,
-    Unreadable,
-}
-
-impl BodyProblem {
-    /// The answer for this request's protocol. Not the custom rejection
-    /// response: that one is for [`Rejection`]s, and this is not one.
-    pub(crate) fn respond(self, headers: &HeaderMap) -> Response<Full<Bytes>> {
-        let response = match (self, is_grpc(headers)) {
-            (Self::TooLarge, false) => payload_too_large(),
-            (Self::Unreadable, false) => bad_request(),
-            (Self::TooLarge, true) => {
-                grpc_trailers_only(GRPC_RESOURCE_EXHAUSTED, GRPC_TOO_LARGE_MESSAGE)
-            }
-            (Self::Unreadable, true) => {
-                grpc_trailers_only(GRPC_INVALID_ARGUMENT, GRPC_UNREADABLE_MESSAGE)
-            }
+/// The answer to a body that could not be checked (message signing): the
+/// problem's status (413, 400 or 408) with `{}`, or for gRPC a
+/// trailers-only status. Not the custom rejection response: that one is for
+/// [`Rejection`]s, and the token is not the problem here.
+pub(crate) fn body_refusal(problem: BodyProblem, headers: &HeaderMap) -> Response<Full<Bytes>> {
+    let response = if is_grpc(headers) {
+        let (status, message) = match problem {
+            BodyProblem::TooLarge { .. } => (GRPC_RESOURCE_EXHAUSTED, GRPC_TOO_LARGE_MESSAGE),
+            BodyProblem::TimedOut { .. } => (GRPC_DEADLINE_EXCEEDED, GRPC_TIMEOUT_MESSAGE),
+            _ => (GRPC_INVALID_ARGUMENT, GRPC_UNREADABLE_MESSAGE),
         };
-        response.map(Full::new)
-    }
+        grpc_trailers_only(status, message)
+    } else {
+        json_status(StatusCode::from_u16(problem.status()).unwrap_or(StatusCode::BAD_REQUEST))
+    };
+    response.map(Full::new)
 }
 
 /// Whether a request is gRPC, whose clients only understand a `grpc-status`.
@@ -173,6 +185,22 @@ impl Responder {
             custom: Some(Arc::new(move |rejection| {
                 f(rejection).map(|body| Full::new(body.into()))
             })),
+        }
+    }
+
+    /// The decision as the service acts on it: the outcome to forward with,
+    /// or the response to send instead. The response is returned by value:
+    /// boxing it would allocate on every rejection.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn decide(
+        &self,
+        decision: Decision,
+        headers: &HeaderMap,
+    ) -> Result<ApproovOutcome, Response<Full<Bytes>>> {
+        match decision {
+            Decision::Forward(outcome) => Ok(outcome),
+            Decision::Reject(rejection) => Err(self.respond(&rejection, headers)),
+            Decision::RefuseBody(problem) => Err(body_refusal(problem, headers)),
         }
     }
 
@@ -229,10 +257,8 @@ mod tests {
     #[test]
     fn default_status_is_the_shared_one() {
         assert_eq!(unauthorized().status().as_u16(), defaults::STATUS);
-        assert_eq!(
-            payload_too_large().status().as_u16(),
-            approov_core::signing::BODY_TOO_LARGE_STATUS
-        );
+        let too_large = BodyProblem::TooLarge { limit: 1 };
+        assert_eq!(payload_too_large().status().as_u16(), too_large.status());
     }
 
     #[test]
@@ -240,14 +266,20 @@ mod tests {
         let mut grpc = HeaderMap::new();
         grpc.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
         let http = HeaderMap::new();
+        let too_large = BodyProblem::TooLarge { limit: 1 };
+        let slow = BodyProblem::TimedOut {
+            after: std::time::Duration::from_secs(1),
+        };
         let cases = [
-            (BodyProblem::TooLarge, &http, 413, None),
+            (too_large, &http, 413, None),
             (BodyProblem::Unreadable, &http, 400, None),
-            (BodyProblem::TooLarge, &grpc, 200, Some("8")),
+            (slow, &http, 408, None),
+            (too_large, &grpc, 200, Some("8")),
             (BodyProblem::Unreadable, &grpc, 200, Some("3")),
+            (slow, &grpc, 200, Some("4")),
         ];
         for (problem, headers, status, grpc_status) in cases {
-            let response = problem.respond(headers);
+            let response = body_refusal(problem, headers);
             assert_eq!(response.status().as_u16(), status, "{problem:?}");
             assert_eq!(
                 response

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::task::{Context, Poll};
 
-use approov_core::{ApproovClaims, ApproovOutcome, Decision, Verifier};
+use approov_core::{ApproovClaims, ApproovOutcome, Verifier};
 use http::{Extensions, Request, Response};
 use tower_service::Service;
 
@@ -121,14 +121,12 @@ where
             .layer
             .gate
             .check(request.method().as_str(), &HttpHeaders(request.headers()));
-        let outcome = match decision {
-            Decision::Forward(outcome) => outcome,
-            Decision::Reject(rejection) => {
-                let response = self.layer.responder.respond(&rejection, request.headers());
-                return ResponseFuture::rejected(response);
+        match self.layer.responder.decide(decision, request.headers()) {
+            Ok(outcome) => {
+                record_outcome(request.extensions_mut(), outcome);
+                ResponseFuture::inner(self.inner.call(request))
             }
-        };
-        record_outcome(request.extensions_mut(), outcome);
-        ResponseFuture::inner(self.inner.call(request))
+            Err(response) => ResponseFuture::rejected(response),
+        }
     }
 }

@@ -1,31 +1,36 @@
 //! The response future of the message-signing service: reading the body
-//! (when a `Content-Digest` must be checked), then the inner service's
-//! future, or a ready answer. An enum of states rather than a boxed future,
-//! so nothing is boxed and no `Send` is demanded of the inner types.
+//! (when the core asked for it), then the inner service's future, or a
+//! ready answer. An enum of states rather than a boxed future, so nothing
+//! is boxed and no `Send` is demanded of the inner types.
 
+use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use approov_core::Decision;
+use approov_core::{BodyCheck, BodyProblem, Decision};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
 use http_body_util::combinators::Collect;
-use http_body_util::{Collected, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt as _, Collected, Full, LengthLimitError, Limited};
 use pin_project_lite::pin_project;
+use tokio::time::{Timeout, error::Elapsed, timeout};
 use tower_service::Service;
 
-use crate::mode::MessageSigned;
-use crate::response::BodyProblem;
+use crate::response::Responder;
 use crate::service::record_outcome;
-use crate::signed::{BoxError, check_message, log_too_large};
-use crate::{ApproovBody, ApproovLayer, ApproovRequestBody};
+use crate::{ApproovBody, ApproovRequestBody};
+
+/// The error type [`Limited`] turns body errors into.
+pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
+
+type Read<B> = Timeout<Collect<Limited<B>>>;
 
 pin_project! {
     /// Response future of [`ApproovService`](crate::ApproovService) in
-    /// [`MessageSigned`] mode.
+    /// [`MessageSigned`](crate::mode::MessageSigned) mode.
     pub struct SignedResponseFuture<S, B>
     where
         S: Service<Request<ApproovRequestBody<B>>>,
@@ -45,18 +50,20 @@ pin_project! {
         B: Body,
         B::Error: Into<BoxError>,
     {
-        Buffering { #[pin] collect: Collect<Limited<B>>, pending: Option<Pending<S>> },
+        Reading { #[pin] read: Read<B>, pending: Option<Pending<S>> },
         Inner { #[pin] future: S::Future },
         Answered { response: Option<Response<Full<Bytes>>> },
     }
 }
 
-/// What the request needs once its body is read: the service to call (the
-/// one that was polled ready), the settings, and the head of the request.
-pub(crate) struct Pending<S> {
-    pub(crate) inner: S,
-    pub(crate) layer: ApproovLayer<MessageSigned>,
-    pub(crate) parts: http::request::Parts,
+/// What the request needs once its body is read: the core's body step, the
+/// service to call (the one that was polled ready), the responses, and the
+/// head of the request.
+struct Pending<S> {
+    check: BodyCheck,
+    inner: S,
+    responder: Responder,
+    parts: http::request::Parts,
 }
 
 impl<S, B> SignedResponseFuture<S, B>
@@ -65,75 +72,93 @@ where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    pub(crate) fn inner(future: S::Future) -> Self {
-        Self::from(State::Inner { future })
-    }
-
-    pub(crate) fn answered(response: Response<Full<Bytes>>) -> Self {
-        Self::from(State::Answered {
-            response: Some(response),
-        })
-    }
-
-    pub(crate) fn buffering(collect: Collect<Limited<B>>, pending: Pending<S>) -> Self {
-        Self::from(State::Buffering {
-            collect,
-            pending: Some(pending),
-        })
-    }
-
-    fn from(state: State<S, B>) -> Self {
+    /// Acts on a decision: calls `inner` with the request, or answers.
+    pub(crate) fn decided(
+        inner: &mut S,
+        responder: &Responder,
+        decision: Decision,
+        mut parts: http::request::Parts,
+        body: ApproovRequestBody<B>,
+    ) -> Self {
+        let state = match responder.decide(decision, &parts.headers) {
+            Ok(outcome) => {
+                record_outcome(&mut parts.extensions, outcome);
+                State::Inner {
+                    future: inner.call(Request::from_parts(parts, body)),
+                }
+            }
+            Err(response) => State::Answered {
+                response: Some(response),
+            },
+        };
         Self { state }
+    }
+
+    /// Reads `body` as `check` says, then finishes the check. The deadline
+    /// runs from here: it needs a tokio runtime with its timer enabled,
+    /// which every tokio server (axum, hyper, tonic) has.
+    pub(crate) fn reading(
+        body: B,
+        check: BodyCheck,
+        inner: S,
+        responder: Responder,
+        parts: http::request::Parts,
+    ) -> Self {
+        let read = timeout(
+            check.timeout(),
+            Limited::new(body, check.max_len()).collect(),
+        );
+        let pending = Pending {
+            check,
+            inner,
+            responder,
+            parts,
+        };
+        Self {
+            state: State::Reading {
+                read,
+                pending: Some(pending),
+            },
+        }
     }
 }
 
 impl<S> Pending<S> {
-    /// The state after the body was read (or failed): the inner service's
-    /// future, or the answer.
-    fn finish<B>(self, collected: Result<Collected<Bytes>, BoxError>) -> State<S, B>
+    /// The state after the body was read, or failed to be.
+    fn finish<B>(self, read: Result<Result<Collected<Bytes>, BoxError>, Elapsed>) -> State<S, B>
     where
         S: Service<Request<ApproovRequestBody<B>>>,
         B: Body,
         B::Error: Into<BoxError>,
     {
         let Self {
+            check,
             mut inner,
-            layer,
-            mut parts,
+            responder,
+            parts,
         } = self;
-        let collected = match collected {
-            Ok(collected) => collected,
-            Err(error) => {
-                let problem = if error.is::<LengthLimitError>() {
-                    log_too_large(layer.gate.max_body_len());
-                    BodyProblem::TooLarge
-                } else {
-                    tracing::warn!(
-                        target: "approov",
-                        "request body could not be read to check its Content-Digest: answered 400 ({error})"
-                    );
-                    BodyProblem::Unreadable
+        let (decision, body) = match read {
+            Ok(Ok(collected)) => {
+                let trailers = collected.trailers().cloned();
+                let bytes = collected.to_bytes();
+                // The handler reads the very bytes the digest was checked against.
+                (
+                    check.finish(Ok(&bytes)),
+                    ApproovRequestBody::buffered(bytes, trailers),
+                )
+            }
+            failed => {
+                let problem = match failed {
+                    Err(_elapsed) => check.timed_out(),
+                    Ok(Err(e)) if e.is::<LengthLimitError>() => check.too_large(),
+                    _ => BodyProblem::Unreadable,
                 };
-                return State::Answered {
-                    response: Some(problem.respond(&parts.headers)),
-                };
+                // Refused: the empty body is never handed on.
+                let none = ApproovRequestBody::buffered(Bytes::new(), None);
+                (check.finish(Err(problem)), none)
             }
         };
-        let trailers = collected.trailers().cloned();
-        let bytes = collected.to_bytes();
-        match check_message(&layer.gate, &parts, Some(&bytes)) {
-            Decision::Reject(rejection) => State::Answered {
-                response: Some(layer.responder.respond(&rejection, &parts.headers)),
-            },
-            Decision::Forward(outcome) => {
-                record_outcome(&mut parts.extensions, outcome);
-                // The handler reads the very bytes the digest was checked against.
-                let body = ApproovRequestBody::buffered(bytes, trailers);
-                State::Inner {
-                    future: inner.call(Request::from_parts(parts, body)),
-                }
-            }
-        }
+        SignedResponseFuture::decided(&mut inner, &responder, decision, parts, body).state
     }
 }
 
@@ -148,11 +173,11 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         loop {
             let next = match self.as_mut().project().state.project() {
-                StateProj::Buffering { collect, pending } => {
-                    let collected = ready!(collect.poll(cx));
+                StateProj::Reading { read, pending } => {
+                    let read = ready!(read.poll(cx));
                     // Polling a finished future is a caller bug, as with any future.
                     let pending = pending.take().expect("future polled after completion");
-                    pending.finish(collected)
+                    pending.finish(read)
                 }
                 StateProj::Inner { future } => {
                     let response = ready!(future.poll(cx))?;
@@ -176,7 +201,7 @@ where
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
-            State::Buffering { .. } => "reading the body",
+            State::Reading { .. } => "reading the body",
             State::Inner { .. } => "inner service",
             State::Answered { .. } => "answered",
         };

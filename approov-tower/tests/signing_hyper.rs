@@ -197,3 +197,112 @@ async fn an_oversized_body_gets_413_over_the_wire() {
     })
     .await;
 }
+
+/// Writes `request`'s head with `Content-Length: announced` and the first
+/// `sent` bytes of `body`, keeps the connection open, and returns the
+/// status line and body of the answer, or `None` when none came within
+/// `wait`.
+async fn partial(
+    addr: SocketAddr,
+    request: &SignedRequest,
+    announced: usize,
+    body: &[u8],
+    wait: Duration,
+) -> Option<(String, String)> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut head = format!("{} {} HTTP/1.1\r\n", request.method, request.path_and_query);
+    for (name, value) in &request.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {announced}\r\n\r\n"));
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(wait, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).await.unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&answer);
+            if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+                let len = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if rest.len() >= len {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
+    read.ok()?;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    Some((head.lines().next()?.to_owned(), body.to_owned()))
+}
+
+#[tokio::test]
+async fn a_refused_request_is_answered_before_its_body_arrives() {
+    bounded(async {
+        let (addr, calls) = serve(default_signing_layer()).await;
+        let key = InstallKey::generate().unwrap();
+        let body = big_body(900_000);
+        let request = signed(addr, "POST", &key, Some(&body));
+        let wait = Duration::from_secs(5);
+
+        // No token: 900,000 bytes announced, 1 KB sent, the rest never.
+        let mut no_token = request.clone();
+        no_token.headers.retain(|(n, _)| n != "Approov-Token");
+        let answer = partial(addr, &no_token, body.len(), &body[..1024], wait).await;
+        let (status, _) = answer.expect("answered without waiting for the body");
+        assert!(status.contains(" 401 "), "{status}");
+
+        // A genuine token, a bad signature.
+        let mut forged = request.clone();
+        forged.set_header("Signature", &format!("install=:{}:", "A".repeat(88)));
+        let answer = partial(addr, &forged, body.len(), &body[..1024], wait).await;
+        let (status, _) = answer.expect("answered without waiting for the body");
+        assert!(status.contains(" 401 "), "{status}");
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_gets_408_after_the_read_timeout() {
+    bounded(async {
+        let timeout = Duration::from_millis(300);
+        let layer = signing_layer(MessageSigning::builder().body_read_timeout(timeout));
+        let (addr, calls) = serve(layer).await;
+        let key = InstallKey::generate().unwrap();
+        let body = big_body(4096);
+        let request = signed(addr, "POST", &key, Some(&body));
+        // Half the body, then nothing: the deadline fires, with a margin.
+        let answer = partial(
+            addr,
+            &request,
+            body.len(),
+            &body[..2048],
+            Duration::from_secs(10),
+        )
+        .await;
+        let (status, answer) = answer.expect("answered after the read timeout");
+        assert!(status.contains(" 408 "), "{status}");
+        assert_eq!(answer, "{}");
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+
+        // A Content-Length over the limit is refused before any body byte.
+        let big = signed(addr, "POST", &key, Some(&big_body(2 * 1024 * 1024)));
+        let answer = partial(addr, &big, 2 * 1024 * 1024, b"", Duration::from_secs(5)).await;
+        let (status, answer) = answer.expect("answered at once");
+        assert!(status.contains(" 413 "), "{status}");
+        assert_eq!(answer, "{}");
+    })
+    .await;
+}

@@ -66,7 +66,10 @@ async fn without_content_digest_the_body_streams_on_unread() {
     let chunks = Chunks::new(BODY, 3);
     let reads = chunks.reads();
     let reads_seen = reads.clone();
-    let service = default_signing_layer().layer(service_fn(move |request| {
+    // A body with no digest to check passes only when the signature need
+    // not cover one (see the next test for the default).
+    let layer = signing_layer(MessageSigning::builder().require_digest_for_body(false));
+    let service = layer.layer(service_fn(move |request| {
         // The layer decided without touching the body.
         assert_eq!(reads_seen.load(Ordering::SeqCst), 0);
         inspect::<Chunks>(request)
@@ -84,6 +87,32 @@ async fn without_content_digest_the_body_streams_on_unread() {
         )
     );
     assert!(reads.load(Ordering::SeqCst) > 0, "the handler read it");
+}
+
+#[tokio::test]
+async fn a_streamed_body_without_a_covered_digest_is_refused_unread() {
+    // No `Content-Length`, as over HTTP/2 or chunked: the body itself says
+    // there is one, and by default the signature must cover its digest.
+    let key = InstallKey::generate().unwrap();
+    let signed = signer("POST", PATH, &token_for(&key))
+        .body(BODY)
+        .content_digest(None)
+        .sign_install(&key)
+        .finish()
+        .unwrap();
+    assert!(signed.header("Content-Length").is_none());
+    let chunks = Chunks::new(BODY, 3);
+    let reads = chunks.reads();
+    let service = default_signing_layer()
+        .rejection_response(echo_kind)
+        .layer(service_fn(inspect::<Chunks>));
+    let response = service
+        .oneshot(to_http_with(&signed, chunks))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.headers()[KIND_HEADER], "signature_invalid");
+    assert_eq!(reads.load(Ordering::SeqCst), 0, "refused before reading");
 }
 
 #[tokio::test]
@@ -262,8 +291,8 @@ async fn inner_errors_pass_through_unchanged() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[test]
-fn debug_names_the_mode_and_hides_the_secrets() {
+#[tokio::test]
+async fn debug_names_the_mode_and_hides_the_secrets() {
     let layer =
         signing_layer(MessageSigning::builder().account_secret_base64(MSKID, ACCOUNT_SECRET));
     let service = layer.layer(service_fn(inspect::<Full<Bytes>>));

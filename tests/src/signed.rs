@@ -321,8 +321,51 @@ pub fn cases() -> Vec<Case> {
             "ms_oversized_body",
             ms,
             "POST",
-            done(request("POST", ms, &token).body(big).sign_install(&key)),
+            done(
+                request("POST", ms, &token)
+                    .body(big.clone())
+                    .sign_install(&key),
+            ),
             Expect::BodyTooLarge,
+        ),
+        // The token and the signatures come before the body: a refused
+        // request gets its 401 however large the body it announces.
+        to_case(
+            "ms_oversized_body_no_token",
+            ms,
+            "POST",
+            done(
+                request("POST", ms, &token)
+                    .body(big.clone())
+                    .sign_install(&key),
+            ),
+            Expect::Reject("missing"),
+        )
+        .without_token(),
+        to_case(
+            "ms_oversized_body_bad_signature",
+            ms,
+            "POST",
+            bad_signature(done(
+                request("POST", ms, &token)
+                    .body(big.clone())
+                    .sign_install(&key),
+            )),
+            Expect::Reject("signature_invalid"),
+        ),
+        // A body whose digest the signature does not cover, over the limit:
+        // refused from the head on every adapter, never read or capped.
+        to_case(
+            "ms_uncovered_body_over_limit",
+            ms,
+            "POST",
+            done(
+                request("POST", ms, &token)
+                    .body(big)
+                    .content_digest(None)
+                    .sign_install(&key),
+            ),
+            Expect::Reject("signature_invalid"),
         ),
         to_case(
             "ms_no_token",
@@ -347,6 +390,12 @@ pub fn cases() -> Vec<Case> {
             Expect::Reject("signature_invalid"),
         ),
     ]
+}
+
+/// `signed` with a well-formed `install` signature that does not verify.
+fn bad_signature(mut signed: SignedRequest) -> SignedRequest {
+    signed.set_header("Signature", &format!("install=:{}:", "A".repeat(88)));
+    signed
 }
 
 impl Case {

@@ -3,7 +3,7 @@
 
 use approov_conformance::{Case, Expect, Route, cases, message_signing};
 use approov_core::signing::MessageParts;
-use approov_core::{ApproovOutcome, Decision, Gate, TokenBinding, Verifier};
+use approov_core::{ApproovOutcome, Decision, Gate, HeadDecision, TokenBinding, Verifier};
 
 fn gate(route: Route) -> Option<Gate> {
     let verifier = Verifier::builder()
@@ -32,19 +32,24 @@ fn outcome(case: &Case) -> &'static str {
         return "verified";
     };
     let decision = if gate.signing().is_some() {
-        if gate.needs_body(&case.headers) && case.body.len() > gate.max_body_len() {
-            return "body_too_large";
+        // The two steps, as every adapter takes them: the body is read only
+        // when the head step asks, and at most to the limit.
+        let parts = MessageParts::new(case.method, case.route.path(), &case.headers[..])
+            .with_body(!case.body.is_empty());
+        match gate.check_head(&parts) {
+            HeadDecision::Decided(decision) => decision,
+            HeadDecision::ReadBody(check) if case.body.len() > check.max_len() => {
+                let problem = check.too_large();
+                check.finish(Err(problem))
+            }
+            HeadDecision::ReadBody(check) => check.finish(Ok(&case.body)),
         }
-        let parts = MessageParts::new(case.method, case.route.path(), &case.headers[..]);
-        let body = gate
-            .needs_body(&case.headers)
-            .then_some(case.body.as_slice());
-        gate.check_message(&parts, body)
     } else {
         gate.check(case.method, &case.headers)
     };
     match decision {
         Decision::Reject(r) => r.kind().as_str(),
+        Decision::RefuseBody(p) => p.kind(),
         Decision::Forward(ApproovOutcome::Verified(_)) => "verified",
         Decision::Forward(ApproovOutcome::SkippedPreflight) => "skipped_preflight",
         Decision::Forward(ApproovOutcome::Rejected(r)) => r.kind().as_str(),
