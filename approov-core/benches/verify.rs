@@ -294,6 +294,7 @@ fn signing_limits(c: &mut Criterion) {
     let kind = |d: Decision| match d {
         Decision::Reject(r) => Some(r.kind()),
         Decision::Forward(_) => None,
+        Decision::RefuseBody(p) => panic!("no body here: {p}"),
     };
     assert_eq!(kind(gate.check_message(&at_limit.parts(), None)), None);
     assert_eq!(

@@ -103,6 +103,7 @@ mod gate;
 mod headers;
 mod jws;
 mod keys;
+mod options;
 mod secret;
 pub mod signing;
 mod verifier;

@@ -4,7 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use approov_core::signing::MessageSigning;
-use approov_core::{ConfigError, Gate, Rejection, TokenBinding, Verifier};
+use approov_core::{Gate, Rejection, Verifier};
 use bytes::Bytes;
 use http::Response;
 use tower_layer::Layer;
@@ -86,43 +86,7 @@ impl<M> ApproovLayer<M> {
         }
     }
 
-    /// Binds tokens to these request headers, replacing the verifier's own
-    /// binding. The keys stay shared, so one verifier can serve several
-    /// layers: one per route, say, some bound and some not.
-    pub fn token_binding(self, binding: TokenBinding) -> Self {
-        self.map_verifier(|v| v.with_token_binding(Some(binding)))
-    }
-
-    /// Checks tokens without token binding, even if the verifier has one.
-    pub fn without_token_binding(self) -> Self {
-        self.map_verifier(|v| v.with_token_binding(None))
-    }
-
-    /// Reads the token from header `name` instead of the verifier's
-    /// (default `Approov-Token`). Fails when `name` is not a valid header name.
-    pub fn token_header(self, name: &str) -> Result<Self, ConfigError> {
-        let verifier = self.gate.verifier().with_token_header(name)?;
-        Ok(self.map_verifier(|_| verifier))
-    }
-
-    /// Report-only mode: rejections are logged and the request goes through
-    /// anyway, carrying [`ApproovOutcome::Rejected`](approov_core::ApproovOutcome::Rejected)
-    /// in its extensions. For rolling Approov out without turning away
-    /// users of older app versions. Off by default.
-    pub fn report_only(mut self, yes: bool) -> Self {
-        self.gate = self.gate.report_only(yes);
-        self
-    }
-
-    /// Lets CORS preflights (`OPTIONS` with `Origin` and
-    /// `Access-Control-Request-Method`)
-    /// through without a token, as browsers never send one; they carry
-    /// [`ApproovOutcome::SkippedPreflight`](approov_core::ApproovOutcome::SkippedPreflight).
-    /// On by default.
-    pub fn skip_cors_preflight(mut self, yes: bool) -> Self {
-        self.gate = self.gate.skip_cors_preflight(yes);
-        self
-    }
+    approov_core::gate_options!();
 
     /// Answers rejected requests with `f(&rejection)` instead of the
     /// default. The body may be anything that converts into [`Bytes`]:
@@ -154,18 +118,6 @@ impl<M> ApproovLayer<M> {
         T: Into<Bytes>,
     {
         self.responder = Responder::custom(f);
-        self
-    }
-
-    /// The gate: verifier, report-only, preflight and message-signing
-    /// settings.
-    pub fn gate(&self) -> &Gate {
-        &self.gate
-    }
-
-    fn map_verifier(mut self, f: impl FnOnce(&Verifier) -> Verifier) -> Self {
-        let verifier = f(self.gate.verifier());
-        self.gate = self.gate.with_verifier(verifier);
         self
     }
 }
