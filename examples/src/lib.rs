@@ -13,6 +13,7 @@
 //! | `LISTEN_ADDR` | `<ip>:<port>` to listen on, default `127.0.0.1:8080`; port 0 picks a free port |
 //! | `HEADER_READ_TIMEOUT_SECONDS` | a request head (request line and headers) not complete within this many seconds closes the connection (actix-web answers `408` first, and times only the first head of a connection); default 30 |
 //! | `IDLE_TIMEOUT_SECONDS` | a keep-alive connection waiting this many seconds for its next request is closed; default 60. The hyper servers (axum, warp, the proxy) time the wait for a request and its head with one timer, so there it is the shorter of this and `HEADER_READ_TIMEOUT_SECONDS` |
+//! | `BODY_READ_TIMEOUT_SECONDS` | on `/message-signing`, a body whose `Content-Digest` must be checked (read only once the token and signature passed) not received in full within this many seconds is answered `408` with `{}`; default 30 |
 //! | `MAX_CONNECTIONS` | at most this many connections open at once; more wait in the listen backlog until one closes; default 512 (within the usual 1024 open-file limit with an upstream connection each) |
 //! | `RUST_LOG` | log filter, default `info` |
 //!

@@ -1,5 +1,6 @@
-//! `HEADER_READ_TIMEOUT_SECONDS`, `IDLE_TIMEOUT_SECONDS`, `MAX_CONNECTIONS`:
-//! the limits every example server applies to its connections. Only the
+//! `HEADER_READ_TIMEOUT_SECONDS`, `IDLE_TIMEOUT_SECONDS`, `MAX_CONNECTIONS`,
+//! `BODY_READ_TIMEOUT_SECONDS`: the limits every example server applies to
+//! its connections and to the bodies message signing reads. Only the
 //! reading is here; each server binary applies them where a reader of that
 //! one file sees it.
 
@@ -10,6 +11,7 @@ use crate::StartError;
 const HEADER_READ_VAR: &str = "HEADER_READ_TIMEOUT_SECONDS";
 const IDLE_VAR: &str = "IDLE_TIMEOUT_SECONDS";
 const MAX_CONNECTIONS_VAR: &str = "MAX_CONNECTIONS";
+const BODY_READ_VAR: &str = "BODY_READ_TIMEOUT_SECONDS";
 
 /// hyper's own default, and what slow mobile networks need at most.
 const DEFAULT_HEADER_READ_SECONDS: u64 = 30;
@@ -46,6 +48,11 @@ pub struct ServeLimits {
     /// At most this many connections are open at once; more wait in the
     /// listen backlog until one closes (`MAX_CONNECTIONS`, default 512).
     pub max_connections: usize,
+    /// A body that message signing must check (it has a `Content-Digest`)
+    /// must arrive in full within this time, or the request is answered
+    /// `408` with `{}` (`BODY_READ_TIMEOUT_SECONDS`, default 30 s, the
+    /// core's [`DEFAULT_BODY_READ_TIMEOUT`](approov_core::signing::DEFAULT_BODY_READ_TIMEOUT)).
+    pub body_read_timeout: Duration,
 }
 
 impl Default for ServeLimits {
@@ -54,6 +61,7 @@ impl Default for ServeLimits {
             header_read_timeout: Duration::from_secs(DEFAULT_HEADER_READ_SECONDS),
             idle_timeout: Duration::from_secs(DEFAULT_IDLE_SECONDS),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            body_read_timeout: approov_core::signing::DEFAULT_BODY_READ_TIMEOUT,
         }
     }
 }
@@ -74,6 +82,7 @@ impl ServeLimits {
         };
         let header_read_timeout = seconds(HEADER_READ_VAR, defaults.header_read_timeout)?;
         let idle_timeout = seconds(IDLE_VAR, defaults.idle_timeout)?;
+        let body_read_timeout = seconds(BODY_READ_VAR, defaults.body_read_timeout)?;
         let max_connections = match var(MAX_CONNECTIONS_VAR) {
             None => defaults.max_connections,
             Some(value) => {
@@ -88,6 +97,7 @@ impl ServeLimits {
             header_read_timeout,
             idle_timeout,
             max_connections,
+            body_read_timeout,
         })
     }
 }
@@ -121,6 +131,7 @@ mod tests {
         assert_eq!(limits.header_read_timeout, Duration::from_secs(30));
         assert_eq!(limits.idle_timeout, Duration::from_secs(60));
         assert_eq!(limits.max_connections, 512);
+        assert_eq!(limits.body_read_timeout, Duration::from_secs(30));
     }
 
     #[test]
@@ -129,8 +140,10 @@ mod tests {
             (HEADER_READ_VAR, "1"),
             (IDLE_VAR, " 2 "),
             (MAX_CONNECTIONS_VAR, "3"),
+            (BODY_READ_VAR, "4"),
         ])
         .unwrap();
+        assert_eq!(limits.body_read_timeout, Duration::from_secs(4));
         assert_eq!(limits.header_read_timeout, Duration::from_secs(1));
         assert_eq!(limits.idle_timeout, Duration::from_secs(2));
         assert_eq!(limits.max_connections, 3);
@@ -138,7 +151,12 @@ mod tests {
 
     #[test]
     fn zero_empty_and_garbage_name_the_variable() {
-        for name in [HEADER_READ_VAR, IDLE_VAR, MAX_CONNECTIONS_VAR] {
+        for name in [
+            HEADER_READ_VAR,
+            IDLE_VAR,
+            MAX_CONNECTIONS_VAR,
+            BODY_READ_VAR,
+        ] {
             for value in ["0", "", "-1", "1.5", "ten", "3601s", "99999999999999999999"] {
                 let err = read(&[(name, value)]).unwrap_err();
                 assert!(err.starts_with(&format!("{name} is not usable")), "{err}");

@@ -30,6 +30,7 @@ async fn main() -> ExitCode {
     // token names; a `Content-Digest`, when sent, must match the body.
     let signing = match MessageSigning::builder()
         .policy(SignaturePolicy::Always)
+        .body_read_timeout(setup.limits.body_read_timeout)
         .build()
     {
         Ok(signing) => signing,

@@ -34,6 +34,7 @@ async fn main() -> ExitCode {
     // refused; a Content-Digest, when sent, is checked against the body.
     let signing = match MessageSigning::builder()
         .policy(SignaturePolicy::Always)
+        .body_read_timeout(setup.limits.body_read_timeout)
         .build()
     {
         Ok(signing) => signing,

@@ -36,6 +36,7 @@ async fn main() -> ExitCode {
     // token has `ipk` (the default policy asks only tokens that have one).
     let signing = match MessageSigning::builder()
         .policy(SignaturePolicy::Always)
+        .body_read_timeout(setup.limits.body_read_timeout)
         .build()
     {
         Ok(signing) => signing,

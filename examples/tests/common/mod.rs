@@ -294,6 +294,68 @@ pub fn request_with_body(
     parse(&raw)
 }
 
+/// Sends a request head announcing `Content-Length: announced` and the
+/// first bytes of its body (`sent`), then nothing more, keeping the
+/// connection open: the answer, if one complete response arrives within
+/// `wait`, else `None`. For servers that must answer before the body ends.
+#[allow(dead_code)]
+pub fn partial_request(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &[u8])],
+    announced: usize,
+    sent: &[u8],
+    wait: Duration,
+) -> Option<Response> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).expect("connect");
+    stream
+        .set_write_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut req = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\n").into_bytes();
+    for (name, value) in headers {
+        req.extend_from_slice(name.as_bytes());
+        req.extend_from_slice(b": ");
+        req.extend_from_slice(value);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(format!("Content-Length: {announced}\r\n\r\n").as_bytes());
+    stream.write_all(&req).expect("write the head");
+    stream.write_all(sent).expect("write the start of the body");
+    let deadline = std::time::Instant::now() + wait;
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.checked_duration_since(std::time::Instant::now())?;
+        stream
+            .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(_) => return None,
+        }
+        if complete(&raw) {
+            break;
+        }
+    }
+    (!raw.is_empty()).then(|| parse(&raw))
+}
+
+/// Whether `raw` holds a whole response with a `Content-Length` body.
+fn complete(raw: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(raw);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return false;
+    };
+    let len = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(n, _)| n.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    body.len() >= len
+}
+
 fn parse(raw: &[u8]) -> Response {
     let text = String::from_utf8_lossy(raw);
     let (head, body) = text
