@@ -160,6 +160,12 @@ impl Server {
         }
     }
 
+    /// The server's process id.
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.0.id()
+    }
+
     /// Stderr lines already written, up to and including the first that
     /// satisfies `stop` (bounded wait).
     pub fn stderr_until(&self, stop: impl Fn(&str) -> bool) -> Vec<String> {
