@@ -48,11 +48,12 @@
 //!   skipping (on by default), a custom
 //!   [rejection response](ApproovMiddleware::rejection_response) and
 //!   [message signing](ApproovMiddleware::message_signing).
-//! - It calls [`approov_core::Gate::check`] once per request
-//!   ([`Gate::check_message`](approov_core::Gate::check_message) with
-//!   message signing), which
-//!   verifies the token and logs each rejection through `tracing` (target
-//!   `approov`, with the reason's kind and never the token).
+//! - It asks [`approov_core::Gate::check`] about each request (with
+//!   message signing, [`Gate::check_head`](approov_core::Gate::check_head),
+//!   then [`BodyCheck::finish`](approov_core::BodyCheck::finish) when the
+//!   body must be checked), which verifies the token and logs each
+//!   rejection through `tracing` (target `approov`, with the reason's kind
+//!   and never the token).
 //! - A request that is let through carries
 //!   [`ApproovOutcome`](approov_core::ApproovOutcome) in its extensions, and
 //!   [`ApproovClaims`](approov_core::ApproovClaims) when verified. Handlers
@@ -67,13 +68,18 @@
 //! the HTTP message signature (RFC 9421) the app makes with its
 //! installation key, whose public half is the token's `ipk` claim (see
 //! [`approov_core::signing`]). Per request, the middleware:
-//! 1. without a `Content-Digest` header, calls
-//!    [`Gate::check_message`](approov_core::Gate::check_message) at once,
-//!    with the method, target, `Host` and headers;
-//! 2. with one, reads the body up to
-//!    [`Gate::max_body_len`](approov_core::Gate::max_body_len) (413 `{}`
-//!    beyond it, 400 `{}` when it cannot be read), checks it, and gives the
-//!    handler the same bytes;
+//! 1. calls [`Gate::check_head`](approov_core::Gate::check_head) with the
+//!    method, target, `Host` and headers: the token, its binding, every
+//!    signature, the `Content-Digest` header and the announced
+//!    `Content-Length`. A bad token or signature is answered 401 `{}` at
+//!    once, without reading a byte of the body;
+//! 2. only when a `Content-Digest` must be compared with the body, reads
+//!    it, up to [`Gate::max_body_len`](approov_core::Gate::max_body_len)
+//!    within [`Gate::body_read_timeout`](approov_core::Gate::body_read_timeout),
+//!    checks it, and gives the handler the same bytes. A body over the
+//!    limit (or a `Content-Length` saying so) is answered 413 `{}`, one that
+//!    cannot be read 400 `{}`, one not read by the deadline 408 `{}`, in
+//!    report-only mode too;
 //! 3. treats the decision like a token check: 401 `{}` on rejection, or
 //!    the extensions and the handler.
 //!

@@ -126,17 +126,27 @@ impl ApproovMiddleware {
     /// `signing` (see [`approov_core::signing`]). Off by default; without
     /// it the body is never read and nothing is allocated per request.
     ///
-    /// With it, a request that has a `Content-Digest` header has its body
-    /// read first, up to [`MessageSigning::max_body_len`] (1 MiB by
-    /// default), and the same bytes are then handed to the handler, so
-    /// `web::Bytes`, `web::Json` and `web::Payload` work as usual. A longer
-    /// body (or a `Content-Length` saying so) is answered
-    /// `413 Payload Too Large` with `{}`, and a body that cannot be read
-    /// (the client broke off) `400 Bad Request` with `{}`, without calling
-    /// the handler, in report-only mode too: the middleware cannot pass on
-    /// a body it did not keep. Signature rejections are answered like token
-    /// rejections (401 `{}`, or the custom
-    /// [`rejection_response`](Self::rejection_response)).
+    /// With it, the token, its binding and the signatures are checked
+    /// first, from the request's head alone: a request that fails is
+    /// answered at once (401 `{}`, or the custom
+    /// [`rejection_response`](Self::rejection_response)), and its body is
+    /// never read, however long it says it is. Only then, when the request
+    /// has a `Content-Digest` header, is its body read, up to
+    /// [`MessageSigning::max_body_len`] (1 MiB by default) within
+    /// [`MessageSigning::body_read_timeout`] (30 s by default), checked, and
+    /// handed to the handler as the same bytes, so `web::Bytes`,
+    /// `web::Json` and `web::Payload` work as usual. A request without a
+    /// `Content-Digest` goes on with its body unread.
+    ///
+    /// A body that cannot be checked is answered with `{}` and
+    /// `content-type: application/json`, without calling the handler, in
+    /// report-only mode too (the middleware cannot pass on a body it did
+    /// not keep): `413 Payload Too Large` when it is longer than the limit
+    /// (or its `Content-Length` says so, before a byte is read),
+    /// `400 Bad Request` when it cannot be read (the client broke off), and
+    /// `408 Request Timeout` when it is not in by the deadline. A body that
+    /// does not match its digest is a rejection like any other
+    /// (`digest_mismatch`).
     ///
     /// The scheme and authority signed as `@scheme`, `@authority` and
     /// `@target-uri` come from the request line (absolute form) or HTTP/2,

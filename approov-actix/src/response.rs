@@ -1,13 +1,12 @@
 //! The responses the middleware writes itself: the default rejection, the
-//! hook for a custom one, and the answers to bodies it cannot buffer.
+//! hook for a custom one, and the answer to a body it could not check.
 
 use std::sync::Arc;
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use approov_core::signing::BODY_TOO_LARGE_STATUS;
-use approov_core::{Rejection, response};
+use approov_core::{BodyProblem, Rejection, response};
 
 /// A user-supplied rejection response builder, shared by every worker.
 pub(crate) type Respond = Arc<dyn Fn(&Rejection) -> HttpResponse + Send + Sync>;
@@ -43,22 +42,12 @@ pub(crate) fn rejection_response(respond: Option<&Respond>, rejection: &Rejectio
     }
 }
 
-/// `413 Payload Too Large` with `{}`: a body that message signing must
-/// check is longer than [`Gate::max_body_len`](approov_core::Gate::max_body_len).
-pub(crate) fn payload_too_large_response() -> HttpResponse {
-    let status =
-        StatusCode::from_u16(BODY_TOO_LARGE_STATUS).unwrap_or(StatusCode::PAYLOAD_TOO_LARGE);
-    empty_json(status)
-}
-
-/// `400 Bad Request` with `{}`: the body could not be read (the client
-/// broke off, or sent a malformed chunked encoding). Never a 5xx: the
-/// fault is the client's.
-pub(crate) fn unreadable_body_response() -> HttpResponse {
-    empty_json(StatusCode::BAD_REQUEST)
-}
-
-fn empty_json(status: StatusCode) -> HttpResponse {
+/// [`BodyProblem::status`] (413, 400 or 408) with
+/// `content-type: application/json` and `{}`: a body message signing had
+/// to check was too long, unreadable or too slow. Never the rejection
+/// response: the token is not the problem.
+pub(crate) fn body_problem_response(problem: BodyProblem) -> HttpResponse {
+    let status = StatusCode::from_u16(problem.status()).unwrap_or(StatusCode::BAD_REQUEST);
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, response::CONTENT_TYPE))
         .body(response::BODY)

@@ -1,6 +1,7 @@
-//! The per-request work: one call to the gate, then either the inner
-//! service or the rejection response. With message signing and a
-//! `Content-Digest`, the body is buffered first (the only path that boxes).
+//! The per-request work: the gate's decision on the request's head, then
+//! the inner service or the response. Only a request whose body message
+//! signing must check (it has a `Content-Digest`, and its token and
+//! signatures passed) gets a boxed future, which reads the body first.
 
 use std::fmt;
 use std::future::{Future, Ready, ready};
@@ -11,17 +12,17 @@ use std::task::{Context, Poll};
 use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, forward_ready};
 use actix_web::{HttpMessage as _, HttpResponse};
-use approov_core::{ApproovClaims, ApproovOutcome, Decision, Gate};
+use approov_core::{ApproovClaims, ApproovOutcome, Decision, Gate, HeadDecision};
 use pin_project_lite::pin_project;
 
 use crate::headers::ActixHeaders;
-use crate::response::{Respond, payload_too_large_response, rejection_response};
+use crate::response::{Respond, body_problem_response, rejection_response};
 use crate::signing;
 
 /// The service [`ApproovMiddleware`](crate::ApproovMiddleware) wraps around
 /// the inner one. Built by actix-web; there is no need to name it.
 pub struct ApproovService<S> {
-    // Shared with the future that buffers a body before calling it.
+    // Shared with the future that reads a body before calling it.
     service: Rc<S>,
     gate: Gate,
     respond: Option<Respond>,
@@ -57,72 +58,49 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        if self.gate.signing().is_some() {
-            return self.call_signed(req);
+        let respond = self.respond.as_ref();
+        if self.gate.signing().is_none() {
+            let decision = self
+                .gate
+                .check(req.method().as_str(), &ActixHeaders(req.headers()));
+            return decided(&*self.service, respond, req, decision);
         }
-        let decision = self
-            .gate
-            .check(req.method().as_str(), &ActixHeaders(req.headers()));
-        self.decided(req, decision)
+        let check = match signing::check_head(&self.gate, &req) {
+            HeadDecision::Decided(decision) => {
+                return decided(&*self.service, respond, req, decision);
+            }
+            HeadDecision::ReadBody(check) => check,
+        };
+        let service = Rc::clone(&self.service);
+        let respond = self.respond.clone();
+        ResponseFuture::reading(Box::pin(async move {
+            let mut req = req;
+            let decision = signing::check_body(&mut req, check).await;
+            decided(&*service, respond.as_ref(), req, decision).await
+        }))
     }
 }
 
-impl<S, B> ApproovService<S>
+/// Carries out `decision`: calls the inner service (the payload as it is:
+/// untouched, or the bytes the body step read) or answers without it.
+fn decided<S, B>(
+    service: &S,
+    respond: Option<&Respond>,
+    req: ServiceRequest,
+    decision: Decision,
+) -> ResponseFuture<S::Future, B, S::Error>
 where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>> + 'static,
-    B: 'static,
+    S: Service<ServiceRequest, Response = ServiceResponse<B>>,
 {
-    /// Calls the inner service or answers the rejection.
-    fn decided(
-        &self,
-        req: ServiceRequest,
-        decision: Decision,
-    ) -> ResponseFuture<S::Future, B, S::Error> {
-        match decision {
-            Decision::Forward(outcome) => {
-                record(&req, outcome);
-                ResponseFuture::inner(self.service.call(req))
-            }
-            Decision::Reject(rejection) => {
-                let response = rejection_response(self.respond.as_ref(), &rejection);
-                ResponseFuture::rejected(answer(req, response))
-            }
+    let response = match decision {
+        Decision::Forward(outcome) => {
+            record(&req, outcome);
+            return ResponseFuture::inner(service.call(req));
         }
-    }
-
-    /// Message signing: checks at once when the body is not needed,
-    /// otherwise buffers it (up to the gate's limit) first.
-    fn call_signed(&self, req: ServiceRequest) -> ResponseFuture<S::Future, B, S::Error> {
-        if !self.gate.needs_body(&ActixHeaders(req.headers())) {
-            let decision = signing::check(&self.gate, &req, None);
-            return self.decided(req, decision);
-        }
-        let limit = self.gate.max_body_len();
-        if signing::declared_too_large(&req, limit) {
-            return ResponseFuture::rejected(answer(req, payload_too_large_response()));
-        }
-        let service = Rc::clone(&self.service);
-        let gate = self.gate.clone();
-        let respond = self.respond.clone();
-        ResponseFuture::buffering(Box::pin(async move {
-            let mut req = req;
-            let body = match signing::buffer(&mut req, limit).await {
-                Ok(body) => body,
-                Err(response) => return Ok(answer(req, response)),
-            };
-            match signing::check(&gate, &req, Some(&body)) {
-                Decision::Forward(outcome) => {
-                    record(&req, outcome);
-                    let response = service.call(req).await?;
-                    Ok(response.map_into_left_body())
-                }
-                Decision::Reject(rejection) => {
-                    let response = rejection_response(respond.as_ref(), &rejection);
-                    Ok(answer(req, response))
-                }
-            }
-        }))
-    }
+        Decision::Reject(rejection) => rejection_response(respond, &rejection),
+        Decision::RefuseBody(problem) => body_problem_response(problem),
+    };
+    ResponseFuture::answered(answer(req, response))
 }
 
 /// Puts the outcome (and, when verified, the claims) in the request's
@@ -148,14 +126,15 @@ fn answer<B>(req: ServiceRequest, response: HttpResponse) -> ServiceResponse<Eit
     ServiceResponse::new(request, response).map_into_right_body()
 }
 
-/// The future of a request whose body is buffered before the check.
-type Buffering<B, E> = Pin<Box<dyn Future<Output = Result<ServiceResponse<EitherBody<B>>, E>>>>;
+/// The future of a request whose body is read before the decision.
+type Reading<B, E> = Pin<Box<dyn Future<Output = Result<ServiceResponse<EitherBody<B>>, E>>>>;
 
 pin_project! {
     /// The response future of [`ApproovService`]: the inner service's
-    /// future, or the rejection response, ready at once; no allocation.
-    /// Only a request whose body message signing must check (it has a
-    /// `Content-Digest`) gets a boxed future that reads the body first.
+    /// future, or the middleware's own response, ready at once; no
+    /// allocation. Only a request whose body message signing must check
+    /// (it has a `Content-Digest`, and its token and signatures passed)
+    /// gets a boxed future that reads the body first.
     pub struct ResponseFuture<F, B, E> {
         #[pin]
         state: State<F, B, E>,
@@ -166,8 +145,8 @@ pin_project! {
     #[project = StateProj]
     enum State<F, B, E> {
         Inner { #[pin] future: F },
-        Rejected { response: Ready<Result<ServiceResponse<EitherBody<B>>, E>> },
-        Buffering { future: Buffering<B, E> },
+        Answered { response: Ready<Result<ServiceResponse<EitherBody<B>>, E>> },
+        Reading { future: Reading<B, E> },
     }
 }
 
@@ -178,17 +157,17 @@ impl<F, B, E> ResponseFuture<F, B, E> {
         }
     }
 
-    fn rejected(response: ServiceResponse<EitherBody<B>>) -> Self {
+    fn answered(response: ServiceResponse<EitherBody<B>>) -> Self {
         Self {
-            state: State::Rejected {
+            state: State::Answered {
                 response: ready(Ok(response)),
             },
         }
     }
 
-    fn buffering(future: Buffering<B, E>) -> Self {
+    fn reading(future: Reading<B, E>) -> Self {
         Self {
-            state: State::Buffering { future },
+            state: State::Reading { future },
         }
     }
 }
@@ -197,8 +176,8 @@ impl<F, B, E> fmt::Debug for ResponseFuture<F, B, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match self.state {
             State::Inner { .. } => "inner",
-            State::Rejected { .. } => "rejected",
-            State::Buffering { .. } => "buffering",
+            State::Answered { .. } => "answered",
+            State::Reading { .. } => "reading",
         };
         f.debug_struct("ResponseFuture")
             .field("state", &state)
@@ -217,8 +196,8 @@ where
             StateProj::Inner { future } => future
                 .poll(cx)
                 .map(|result| result.map(ServiceResponse::map_into_left_body)),
-            StateProj::Rejected { response } => Pin::new(response).poll(cx),
-            StateProj::Buffering { future } => future.as_mut().poll(cx),
+            StateProj::Answered { response } => Pin::new(response).poll(cx),
+            StateProj::Reading { future } => future.as_mut().poll(cx),
         }
     }
 }

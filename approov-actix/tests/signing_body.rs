@@ -1,11 +1,13 @@
-//! The body under message signing: buffered up to the limit and handed on
-//! byte for byte, 413 beyond the limit and 400 when unreadable (the handler
-//! never runs for either), report-only mode, and no buffering at all when
-//! no check needs the body.
+//! The body under message signing: read only once the token and signatures
+//! passed, buffered up to the limit and handed on byte for byte, 413 beyond
+//! the limit, 400 when unreadable and 408 when too slow (the handler never
+//! runs for any), report-only mode, and no buffering at all when no check
+//! needs the body.
 
 mod common;
 
 use std::pin::Pin;
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
@@ -18,7 +20,7 @@ use approov_core::mint::{InstallKey, RequestSigner, SignedRequest};
 use approov_core::signing::{MessageSigning, SignaturePolicy};
 use common::signed::*;
 use common::*;
-use futures_util::{Stream, stream};
+use futures_util::{Stream, StreamExt as _, stream};
 
 fn key() -> InstallKey {
     InstallKey::generate().expect("install key")
@@ -210,6 +212,57 @@ async fn an_unreadable_body_is_400_and_never_reaches_the_handler() {
     let (reply, calls) = through(always(), streamed(head_of(&req), chunks)).await;
     assert_empty_json(&reply, 400);
     assert_eq!(calls, 0);
+}
+
+#[actix_web::test]
+async fn the_token_and_signatures_are_checked_before_the_body() {
+    // Bodies over the limit, announced and not: the 401 comes first.
+    let key = key();
+    let mut no_token = signed_with_body(&key, &[b'x'; 65]);
+    no_token
+        .headers
+        .retain(|(name, _)| !name.eq_ignore_ascii_case("approov-token"));
+    let mut bad_signature = signed_with_body(&key, &[b'x'; 65]);
+    bad_signature.method = "PUT".into();
+    for (req, kind) in [
+        (&no_token, RejectionKind::Missing),
+        (&bad_signature, RejectionKind::SignatureInvalid),
+    ] {
+        let (reply, calls) = through(limited(64), to_test(req).to_request()).await;
+        reply.assert_rejected(kind);
+        assert_eq!(calls, 0);
+        let chunks = vec![Ok(Bytes::from_static(&[b'x'; 65]))];
+        let (reply, calls) = through(limited(64), streamed(head_of(req), chunks)).await;
+        reply.assert_rejected(kind);
+        assert_eq!(calls, 0);
+    }
+}
+
+#[actix_web::test]
+async fn a_body_that_stalls_is_408_and_never_reaches_the_handler() {
+    let req = signed_post(&key());
+    let impatient = || {
+        signed_middleware(
+            MessageSigning::builder()
+                .policy(SignaturePolicy::Always)
+                .body_read_timeout(Duration::from_millis(50)),
+        )
+    };
+    // One chunk, then nothing more, ever.
+    let stalled = || {
+        let first = stream::iter([Ok(Bytes::from_static(b"{\"sha"))]);
+        let body: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> =
+            Box::pin(first.chain(stream::pending()));
+        let (req, _) = head_of(&req)
+            .to_request()
+            .replace_payload(Payload::from(body));
+        req
+    };
+    for middleware in [impatient(), impatient().report_only(true)] {
+        let (reply, calls) = through(middleware, stalled()).await;
+        assert_empty_json(&reply, 408);
+        assert_eq!(calls, 0);
+    }
 }
 
 #[actix_web::test]

@@ -2,14 +2,19 @@
 //! TCP: signed bodies sent whole and chunked reach the handler byte for
 //! byte, an announced or streamed body over the limit gets 413 without
 //! the server waiting for it, and unsigned or altered requests get 401.
+//! The token and signatures are checked before the body is read: a refused
+//! request is answered at once, with its announced body still unsent and
+//! the connection open, and a body that stalls gets 408 at the deadline.
 
 mod common;
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer, web};
+use approov_actix::ApproovMiddleware;
 use approov_core::mint::{InstallKey, SignedRequest};
 use approov_core::signing::{MessageSigning, SignaturePolicy};
 use common::signed::*;
@@ -37,14 +42,23 @@ impl Raw {
 /// `Content-Length`, not to the end of the stream: after refusing a body
 /// it has not read, actix lingers before closing.
 fn exchange(addr: SocketAddr, head: &str, body: &[u8]) -> Raw {
+    exchange_open(addr, &format!("{head}Connection: close\r\n"), body).0
+}
+
+/// Writes `head` (without the blank line), then `sent`, which may be only
+/// part of the body the head announces, and reads one response while the
+/// connection stays open and the client sends nothing more. Also returns
+/// how long the response took after the last byte was written.
+fn exchange_open(addr: SocketAddr, head: &str, sent: &[u8]) -> (Raw, Duration) {
     let timeout = Some(Duration::from_secs(10));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).expect("connect");
     stream.set_read_timeout(timeout).expect("read timeout");
     stream.set_write_timeout(timeout).expect("write timeout");
     stream
-        .write_all(format!("{head}Connection: close\r\n\r\n").as_bytes())
+        .write_all(format!("{head}\r\n").as_bytes())
         .expect("write the head");
-    stream.write_all(body).expect("write the body");
+    stream.write_all(sent).expect("write the body");
+    let written = Instant::now();
     let mut raw = Vec::new();
     let mut buf = [0u8; 8192];
     let mut read_more = |raw: &mut Vec<u8>| {
@@ -72,10 +86,53 @@ fn exchange(addr: SocketAddr, head: &str, body: &[u8]) -> Raw {
     while raw.len() < split + 4 + length {
         read_more(&mut raw);
     }
-    Raw {
+    let elapsed = written.elapsed();
+    let raw = Raw {
         status,
         head,
         body: raw[split + 4..split + 4 + length].to_vec(),
+    };
+    (raw, elapsed)
+}
+
+/// A one-worker server on 127.0.0.1 with a middleware around
+/// [`echo_body`] on every path.
+struct Server {
+    addr: SocketAddr,
+    handle: ServerHandle,
+    running: actix_web::rt::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    fn start(middleware: ApproovMiddleware) -> Self {
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(Calls::default()))
+                .wrap(middleware.clone())
+                .default_service(web::to(echo_body))
+        })
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(1)
+        .bind(("127.0.0.1", 0))
+        .expect("bind 127.0.0.1:0");
+        let addr = server.addrs()[0];
+        let server = server.run();
+        let handle = server.handle();
+        let running = actix_web::rt::spawn(server);
+        Self {
+            addr,
+            handle,
+            running,
+        }
+    }
+
+    async fn stop(self) {
+        self.handle.stop(true).await;
+        self.running
+            .await
+            .expect("server task")
+            .expect("server ran");
     }
 }
 
@@ -101,12 +158,23 @@ fn chunked(body: &[u8], size: usize) -> Vec<u8> {
 }
 
 fn signed(addr: SocketAddr, key: &InstallKey, body: &[u8]) -> SignedRequest {
+    signed_by(addr, key, key, body)
+}
+
+/// A POST of `body` to `/echo` with a token carrying `token_key`, signed
+/// with `signing_key`.
+fn signed_by(
+    addr: SocketAddr,
+    token_key: &InstallKey,
+    signing_key: &InstallKey,
+    body: &[u8],
+) -> SignedRequest {
     approov_core::mint::RequestSigner::new("POST", &format!("http://{addr}/echo"))
         .expect("signer")
-        .header("Approov-Token", &install_token(key))
+        .header("Approov-Token", &install_token(token_key))
         .body(body)
         .created(CREATED)
-        .sign_install(key)
+        .sign_install(signing_key)
         .finish()
         .expect("signed")
 }
@@ -118,21 +186,8 @@ async fn over_a_socket_signed_bodies_pass_and_oversized_ones_get_413() {
             .policy(SignaturePolicy::Always)
             .max_body_len(LIMIT),
     );
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(web::Data::new(Calls::default()))
-            .wrap(middleware.clone())
-            .default_service(web::to(echo_body))
-    })
-    .workers(1)
-    .disable_signals()
-    .shutdown_timeout(1)
-    .bind(("127.0.0.1", 0))
-    .expect("bind 127.0.0.1:0");
-    let addr = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    let running = actix_web::rt::spawn(server);
+    let server = Server::start(middleware);
+    let addr = server.addr;
 
     let results = actix_web::rt::task::spawn_blocking(move || {
         let key = InstallKey::generate().expect("key");
@@ -181,8 +236,7 @@ async fn over_a_socket_signed_bodies_pass_and_oversized_ones_get_413() {
     })
     .await
     .expect("client thread");
-    handle.stop(true).await;
-    running.await.expect("server task").expect("server ran");
+    server.stop().await;
 
     let expect = [
         ("sized", 200, ""),
@@ -226,4 +280,140 @@ async fn over_a_socket_signed_bodies_pass_and_oversized_ones_get_413() {
             }
         }
     }
+}
+
+/// The body limit of [`patient`]: larger than the bodies announced by the
+/// requests refused before their body.
+const BIG_LIMIT: usize = 1024 * 1024;
+/// The body read deadline of [`patient`].
+const READ_TIMEOUT: Duration = Duration::from_millis(300);
+/// How soon a response the server need not wait for must arrive.
+const PROMPTLY: Duration = Duration::from_secs(5);
+
+/// Message signing with a 1 MiB body limit and a 300 ms read deadline.
+fn patient() -> ApproovMiddleware {
+    signed_middleware(
+        MessageSigning::builder()
+            .policy(SignaturePolicy::Always)
+            .max_body_len(BIG_LIMIT)
+            .body_read_timeout(READ_TIMEOUT),
+    )
+}
+
+/// Asserts the middleware's own `{}` answer with `status`, not a rejection.
+#[track_caller]
+fn assert_body_refused(name: &str, raw: &Raw, status: u16) {
+    assert_eq!(raw.status, status, "{name}: {}", raw.head);
+    assert_eq!(raw.body, b"{}", "{name}: {}", raw.head);
+    assert!(
+        raw.has("content-type: application/json"),
+        "{name}: {}",
+        raw.head
+    );
+    assert!(!raw.has("www-authenticate"), "{name}: {}", raw.head);
+    assert!(!raw.has(REASON), "{name}: {}", raw.head);
+}
+
+#[actix_web::test]
+async fn a_refused_request_is_answered_before_its_announced_body_arrives() {
+    let server = Server::start(patient());
+    let addr = server.addr;
+    let results = actix_web::rt::task::spawn_blocking(move || {
+        let key = InstallKey::generate().expect("key");
+        let other = InstallKey::generate().expect("key");
+        let sent = vec![b'x'; 1024];
+        let mut no_token = signed(addr, &key, &sent);
+        no_token
+            .headers
+            .retain(|(name, _)| !name.eq_ignore_ascii_case("approov-token"));
+        let bad_signature = signed_by(addr, &key, &other, &sent);
+        // A large body announced, 1 KB of it sent, then nothing: the
+        // connection stays open, the rest never comes.
+        let announce = |req: &SignedRequest, len: usize| {
+            exchange_open(
+                addr,
+                &format!("{}Content-Length: {len}\r\n", head(req)),
+                &sent,
+            )
+        };
+        vec![
+            ("no token", announce(&no_token, 900_000), "missing"),
+            (
+                "bad signature",
+                announce(&bad_signature, 900_000),
+                "signature_invalid",
+            ),
+            // Over the limit too: the token is checked first.
+            (
+                "no token, over the limit",
+                announce(&no_token, 2 * BIG_LIMIT),
+                "missing",
+            ),
+        ]
+    })
+    .await
+    .expect("client thread");
+    server.stop().await;
+
+    for (name, (raw, elapsed), reason) in results {
+        assert_eq!(raw.status, 401, "{name}: {}", raw.head);
+        assert!(
+            raw.has(&format!("{REASON}: {reason}")),
+            "{name}: {}",
+            raw.head
+        );
+        assert!(raw.has("www-authenticate: approov"), "{name}: {}", raw.head);
+        assert_eq!(raw.body, b"{}", "{name}");
+        assert!(elapsed < PROMPTLY, "{name}: answered after {elapsed:?}");
+    }
+}
+
+#[actix_web::test]
+async fn a_signed_body_that_stalls_is_408_at_the_read_deadline() {
+    let server = Server::start(patient());
+    let addr = server.addr;
+    let results = actix_web::rt::task::spawn_blocking(move || {
+        let key = InstallKey::generate().expect("key");
+        let body: Vec<u8> = (0..2000).map(|i| (i % 251) as u8).collect();
+        let req = signed(addr, &key, &body);
+        let sized = format!("{}Content-Length: {}\r\n", head(&req), body.len());
+        let chunked_head = format!("{}Transfer-Encoding: chunked\r\n", head(&req));
+        // The first of two 1000-byte chunks ("3e8\r\n", the bytes, "\r\n").
+        let first_chunk = &chunked(&body, 1000)[..5 + 1000 + 2];
+        vec![
+            ("sized", exchange_open(addr, &sized, &body[..1000])),
+            ("chunked", exchange_open(addr, &chunked_head, first_chunk)),
+        ]
+    })
+    .await
+    .expect("client thread");
+    server.stop().await;
+
+    for (name, (raw, elapsed)) in results {
+        assert_body_refused(name, &raw, 408);
+        // The deadline fired, not something sooner; the upper margin is
+        // generous (the client's read timeout is 10 s anyway).
+        assert!(
+            elapsed >= READ_TIMEOUT / 2 && elapsed < Duration::from_secs(10),
+            "{name}: answered after {elapsed:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_signed_request_announcing_too_long_a_body_is_413_unsent() {
+    let server = Server::start(patient());
+    let addr = server.addr;
+    let (raw, elapsed) = actix_web::rt::task::spawn_blocking(move || {
+        let key = InstallKey::generate().expect("key");
+        let req = signed(addr, &key, b"{}");
+        let big = format!("{}Content-Length: {}\r\n", head(&req), BIG_LIMIT + 1);
+        exchange_open(addr, &big, b"")
+    })
+    .await
+    .expect("client thread");
+    server.stop().await;
+
+    assert_body_refused("announced", &raw, 413);
+    assert!(elapsed < PROMPTLY, "answered after {elapsed:?}");
 }
