@@ -9,7 +9,7 @@ use actix_web::HttpResponse;
 use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use approov_core::signing::MessageSigning;
-use approov_core::{ConfigError, Gate, Rejection, TokenBinding, Verifier};
+use approov_core::{Gate, Rejection, Verifier};
 
 use crate::response::Respond;
 use crate::service::ApproovService;
@@ -84,42 +84,7 @@ impl ApproovMiddleware {
         }
     }
 
-    /// Binds tokens to these request headers on the routes this instance
-    /// wraps, replacing the verifier's binding. The keys are shared, not
-    /// copied.
-    pub fn token_binding(self, binding: TokenBinding) -> Self {
-        self.map_verifier(|v| v.with_token_binding(Some(binding)))
-    }
-
-    /// No token binding on the routes this instance wraps, whatever the
-    /// verifier was built with.
-    pub fn without_token_binding(self) -> Self {
-        self.map_verifier(|v| v.with_token_binding(None))
-    }
-
-    /// Reads the token from header `name` instead of the verifier's
-    /// (`Approov-Token` by default). Fails when `name` is not a valid
-    /// header name.
-    pub fn token_header(self, name: &str) -> Result<Self, ConfigError> {
-        let verifier = self.gate.verifier().with_token_header(name)?;
-        Ok(self.map_verifier(|_| verifier))
-    }
-
-    /// Report-only mode: log rejections and let the requests through,
-    /// marked with [`ApproovOutcome::Rejected`](approov_core::ApproovOutcome::Rejected).
-    /// Useful while rolling Approov out. Off by default.
-    pub fn report_only(mut self, yes: bool) -> Self {
-        self.gate = self.gate.report_only(yes);
-        self
-    }
-
-    /// Let CORS preflights (`OPTIONS` with `Origin` and
-    /// `Access-Control-Request-Method`)
-    /// through without a token, as browsers never send one. On by default.
-    pub fn skip_cors_preflight(mut self, yes: bool) -> Self {
-        self.gate = self.gate.skip_cors_preflight(yes);
-        self
-    }
+    approov_core::gate_options!();
 
     /// Also checks HTTP message signatures (RFC 9421) and `Content-Digest`
     /// (RFC 9530) on the routes this instance wraps, as configured by
@@ -211,22 +176,6 @@ impl ApproovMiddleware {
         F: Fn(&Rejection) -> HttpResponse + Send + Sync + 'static,
     {
         self.respond = Some(Arc::new(respond));
-        self
-    }
-
-    /// The per-request policy: the verifier, report-only mode, preflights.
-    pub fn gate(&self) -> &Gate {
-        &self.gate
-    }
-
-    /// The verifier used on the routes this instance wraps.
-    pub fn verifier(&self) -> &Verifier {
-        self.gate.verifier()
-    }
-
-    fn map_verifier(mut self, f: impl FnOnce(&Verifier) -> Verifier) -> Self {
-        let verifier = f(self.gate.verifier());
-        self.gate = self.gate.with_verifier(verifier);
         self
     }
 }
