@@ -60,7 +60,13 @@ static ES256: LazyLock<SigningKey> = LazyLock::new(|| {
     SigningKey::from_pkcs8_pem(Algorithm::ES256, &read_key("p256.key")).expect("ES256 key")
 });
 
+/// `cases` by default; `PROPTEST_CASES` (as for proptest's own default
+/// configuration) runs them long, e.g. `PROPTEST_CASES=1000000`.
 fn config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(cases);
     ProptestConfig {
         cases,
         // Failures print their minimal input; no regression files are

@@ -381,7 +381,11 @@ fn build(shape: &Shape) -> (SignedRequest, Vec<u8>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    // 256 by default (each case signs with ECDSA); `PROPTEST_CASES` runs
+    // it long.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(256)
+    ))]
 
     #[test]
     fn check_message_decides_as_the_two_steps_and_bad_tokens_never_read(shape in shapes()) {
