@@ -49,18 +49,16 @@ impl Approov {
     /// Binds tokens to these request headers on the routes using this
     /// configuration (replacing the verifier's binding, if any). The keys
     /// are shared with the original verifier, not copied.
-    pub fn token_binding(self, binding: TokenBinding) -> Self {
-        self.with_binding(Some(binding))
+    pub fn token_binding(mut self, binding: TokenBinding) -> Self {
+        let verifier = self.gate.verifier().with_token_binding(Some(binding));
+        self.gate = self.gate.with_verifier(verifier);
+        self
     }
 
     /// No token binding on the routes using this configuration, even if the
     /// verifier was built with one.
-    pub fn without_token_binding(self) -> Self {
-        self.with_binding(None)
-    }
-
-    fn with_binding(mut self, binding: Option<TokenBinding>) -> Self {
-        let verifier = self.gate.verifier().with_token_binding(binding);
+    pub fn without_token_binding(mut self) -> Self {
+        let verifier = self.gate.verifier().with_token_binding(None);
         self.gate = self.gate.with_verifier(verifier);
         self
     }
@@ -97,10 +95,15 @@ impl Approov {
     /// `ipk` signs each request with its installation key. Off by default.
     ///
     /// Routes that receive a body take it with [`signed`](Self::signed) or
-    /// [`signed_claims`](Self::signed_claims), which check the digest
-    /// against it and hand it on; [`filter`](Self::filter),
-    /// [`claims`](Self::claims) and [`protect`](Self::protect) check the
-    /// signatures of bodiless requests. See the [crate docs](crate#message-signing).
+    /// [`signed_claims`](Self::signed_claims): they check the token and the
+    /// signatures first, from the request's head, and only then read the
+    /// body (up to [`MessageSigningBuilder::max_body_len`](approov_core::signing::MessageSigningBuilder::max_body_len)
+    /// within [`body_read_timeout`](approov_core::signing::MessageSigningBuilder::body_read_timeout)),
+    /// check the digest against it and hand it on; a body over the limit
+    /// is answered 413, an unreadable one 400, a too slow one 408.
+    /// [`filter`](Self::filter), [`claims`](Self::claims) and
+    /// [`protect`](Self::protect) check the signatures of bodiless
+    /// requests. See the [crate docs](crate#message-signing).
     pub fn message_signing(mut self, signing: MessageSigning) -> Self {
         self.gate = self.gate.message_signing(signing);
         self

@@ -1,56 +1,48 @@
-//! Buffering a request body under a limit, and the named rejection for a
-//! body that is too long or cannot be read.
+//! Reading a request body as the core's [`BodyCheck`] says, and the named
+//! rejection for a body the core refused.
 
 use std::fmt;
 
-use approov_core::response;
-use approov_core::signing::BODY_TOO_LARGE_STATUS;
+use approov_core::{BodyCheck, BodyProblem, response};
 use bytes::{Buf, Bytes};
 use futures_util::{Stream, StreamExt as _};
 use http_body::Frame;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited, StreamBody};
-use warp::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use warp::http::{HeaderMap, HeaderValue, StatusCode};
+use warp::http::header::CONTENT_TYPE;
+use warp::http::{HeaderValue, StatusCode};
 use warp::reply::{Reply, Response};
 
 /// Why [`Approov::signed`](crate::Approov::signed) (or
 /// [`signed_claims`](crate::Approov::signed_claims)) could not hand the
-/// request body on: a [`warp::reject::Reject`] that [`crate::recover`]
-/// answers with [`BodyRejection::response`].
+/// request body on: a [`warp::reject::Reject`] wrapping the core's
+/// [`BodyProblem`], which [`crate::recover`] answers with
+/// [`BodyRejection::response`].
 ///
 /// ```
-/// use approov_warp::BodyRejection;
+/// use approov_warp::{BodyProblem, BodyRejection};
 ///
-/// let too_large = BodyRejection::TooLarge { limit: 1024 };
+/// let too_large = BodyRejection::from(BodyProblem::TooLarge { limit: 1024 });
+/// assert_eq!(too_large.problem(), BodyProblem::TooLarge { limit: 1024 });
 /// assert_eq!(too_large.status(), 413);
-/// assert_eq!(too_large.response().status(), 413);
-/// assert_eq!(BodyRejection::Unreadable.status(), 400);
+/// let res = too_large.response();
+/// assert_eq!(res.status(), 413);
+/// assert_eq!(res.headers()["content-type"], "application/json");
+/// assert_eq!(BodyRejection::from(BodyProblem::Unreadable).status(), 400);
+/// let slow = BodyProblem::TimedOut { after: std::time::Duration::from_secs(30) };
+/// assert_eq!(BodyRejection::from(slow).status(), 408);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum BodyRejection {
-    /// The body (or its `Content-Length`) is longer than the limit,
-    /// [`Gate::max_body_len`](approov_core::Gate::max_body_len):
-    /// `413 Payload Too Large`.
-    TooLarge {
-        /// The limit, in bytes.
-        limit: usize,
-    },
-    /// Reading the body failed (e.g. the client sent a broken chunked
-    /// encoding or went away): `400 Bad Request`.
-    Unreadable,
-}
+pub struct BodyRejection(BodyProblem);
 
 impl BodyRejection {
-    /// `413` for [`TooLarge`](Self::TooLarge), `400` for
-    /// [`Unreadable`](Self::Unreadable).
+    /// What went wrong: too large, unreadable or too slow.
+    pub fn problem(&self) -> BodyProblem {
+        self.0
+    }
+
+    /// [`BodyProblem::status`]: 413, 400 or 408.
     pub fn status(&self) -> StatusCode {
-        match self {
-            Self::TooLarge { .. } => {
-                StatusCode::from_u16(BODY_TOO_LARGE_STATUS).unwrap_or(StatusCode::PAYLOAD_TOO_LARGE)
-            }
-            Self::Unreadable => StatusCode::BAD_REQUEST,
-        }
+        StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::BAD_REQUEST)
     }
 
     /// The response to send: [`status`](Self::status), `content-type:
@@ -64,105 +56,73 @@ impl BodyRejection {
         );
         res
     }
+}
 
-    fn log(self) -> Self {
-        match self {
-            Self::TooLarge { limit } => tracing::warn!(
-                target: "approov",
-                kind = "body_too_large",
-                limit,
-                "request body over the message-signing limit: answered 413"
-            ),
-            Self::Unreadable => tracing::warn!(
-                target: "approov",
-                kind = "body_unreadable",
-                "request body could not be read: answered 400"
-            ),
-        }
-        self
+impl From<BodyProblem> for BodyRejection {
+    fn from(problem: BodyProblem) -> Self {
+        Self(problem)
     }
 }
 
 impl fmt::Display for BodyRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::TooLarge { limit } => {
-                write!(f, "the request body is longer than the {limit}-byte limit")
-            }
-            Self::Unreadable => f.write_str("the request body could not be read"),
-        }
+        write!(f, "the request body was refused: {}", self.0)
     }
 }
 
-impl std::error::Error for BodyRejection {}
+impl std::error::Error for BodyRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
 
 impl warp::reject::Reject for BodyRejection {}
 
-/// Whether a `Content-Length` header already says the body is too long, so
-/// it can be refused before a byte of it is read.
-pub(crate) fn announced_too_large(headers: &HeaderMap, limit: usize) -> bool {
-    headers.get_all(CONTENT_LENGTH).iter().any(|value| {
-        value
-            .to_str()
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .is_some_and(|len| u64::try_from(limit).is_ok_and(|limit| len > limit))
-    })
-}
-
-/// Reads the whole body, refusing it as soon as it passes `limit` bytes,
-/// whatever `Content-Length` said (chunked bodies have none).
-pub(crate) async fn read_limited<S, B>(
-    stream: S,
-    headers: &HeaderMap,
-    limit: usize,
-) -> Result<Bytes, BodyRejection>
+/// Reads the whole body as `check` says: at most [`BodyCheck::max_len`]
+/// bytes (whatever `Content-Length` said; chunked bodies have none) within
+/// [`BodyCheck::timeout`]. The problem is for [`BodyCheck::finish`], which
+/// logs it.
+pub(crate) async fn read<S, B>(stream: S, check: &BodyCheck) -> Result<Bytes, BodyProblem>
 where
     S: Stream<Item = Result<B, warp::Error>> + Send,
     B: Buf + Send,
 {
-    if announced_too_large(headers, limit) {
-        return Err(BodyRejection::TooLarge { limit }.log());
-    }
-    let body = Limited::new(StreamBody::new(stream.map(|r| r.map(Frame::data))), limit);
-    match body.collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<LengthLimitError>() => Err(BodyRejection::TooLarge { limit }.log()),
-        Err(_) => Err(BodyRejection::Unreadable.log()),
+    let body = StreamBody::new(stream.map(|r| r.map(Frame::data)));
+    let collect = Limited::new(body, check.max_len()).collect();
+    match tokio::time::timeout(check.timeout(), collect).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(check.too_large()),
+        Ok(Err(_)) => Err(BodyProblem::Unreadable),
+        Err(_elapsed) => Err(check.timed_out()),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
-    fn content_length_over_the_limit_is_announced_too_large() {
-        let mut headers = HeaderMap::new();
-        assert!(!announced_too_large(&headers, 10));
-        headers.insert(CONTENT_LENGTH, HeaderValue::from_static("10"));
-        assert!(!announced_too_large(&headers, 10));
-        headers.insert(CONTENT_LENGTH, HeaderValue::from_static("11"));
-        assert!(announced_too_large(&headers, 10));
-        // Unparsable values are left to the streaming limit.
-        headers.insert(CONTENT_LENGTH, HeaderValue::from_static("lots"));
-        assert!(!announced_too_large(&headers, 10));
-        headers.insert(
-            CONTENT_LENGTH,
-            HeaderValue::from_static("99999999999999999999999"),
-        );
-        assert!(!announced_too_large(&headers, 10));
-    }
-
-    #[test]
     fn responses_are_json_with_an_empty_object() {
-        let res = BodyRejection::TooLarge { limit: 3 }.response();
-        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(res.headers()[CONTENT_TYPE], "application/json");
-        assert_eq!(BodyRejection::Unreadable.status(), StatusCode::BAD_REQUEST);
+        let problems = [
+            (BodyProblem::TooLarge { limit: 3 }, 413),
+            (BodyProblem::Unreadable, 400),
+            (
+                BodyProblem::TimedOut {
+                    after: Duration::from_millis(5),
+                },
+                408,
+            ),
+        ];
+        for (problem, status) in problems {
+            let res = BodyRejection::from(problem).response();
+            assert_eq!(res.status(), status);
+            assert_eq!(res.headers()[CONTENT_TYPE], "application/json");
+        }
         assert_eq!(
-            BodyRejection::TooLarge { limit: 3 }.to_string(),
-            "the request body is longer than the 3-byte limit"
+            BodyRejection::from(BodyProblem::TooLarge { limit: 3 }).to_string(),
+            "the request body was refused: it is longer than the 3-byte limit"
         );
     }
 }

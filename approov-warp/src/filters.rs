@@ -7,10 +7,10 @@ use approov_core::{ApproovClaims, ApproovOutcome, Decision, Gate};
 use warp::Filter;
 use warp::http::{HeaderMap, Method};
 
-use crate::Approov;
 use crate::headers::Headers;
 use crate::message::{Target, target};
 use crate::rejection::{ApproovRejection, Responder};
+use crate::{Approov, BodyRejection};
 
 impl Approov {
     /// Checks the request's Approov token and extracts the
@@ -128,7 +128,8 @@ fn gate_filter(
     plain.or(signed).unify()
 }
 
-/// The decision in warp's terms: the outcome, or our named rejection.
+/// The decision in warp's terms, for every filter: the outcome, or one of
+/// our named rejections ([`ApproovRejection`], [`BodyRejection`]).
 pub(crate) fn forward_or_reject(
     decision: Decision,
     responder: Option<&Responder>,
@@ -139,5 +140,6 @@ pub(crate) fn forward_or_reject(
             rejection,
             responder.cloned(),
         ))),
+        Decision::RefuseBody(problem) => Err(warp::reject::custom(BodyRejection::from(problem))),
     }
 }

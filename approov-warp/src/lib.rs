@@ -55,17 +55,21 @@
 //!   [Message signing](#message-signing)).
 //! - [`ApproovRejection`]: the named rejection, with the core [`Rejection`]
 //!   (the reason, for logs) and the response to send; [`BodyRejection`]:
-//!   a body too long (413) or unreadable (400).
+//!   the core's [`BodyProblem`], a body too long (413), unreadable (400) or
+//!   too slow (408).
 //! - [`recover`]: answers our rejections with their responses and passes
 //!   every other rejection on.
 //!
-//! Each filter makes exactly one [`Gate::check`](approov_core::Gate::check)
-//! (or, with message signing,
-//! [`Gate::check_message`](approov_core::Gate::check_message)) per request
-//! it runs on; the core does the verification, the token
-//! binding, the preflight detection, the report-only decision and the
-//! logging (one `tracing` event per rejection, target `approov`, never the
-//! token).
+//! Each filter asks the core once per request it runs on:
+//! [`Gate::check`](approov_core::Gate::check) or, with message signing,
+//! [`Gate::check_message`](approov_core::Gate::check_message) for the
+//! filters that leave the body alone, and
+//! [`Gate::check_head`](approov_core::Gate::check_head) then the body step
+//! for [`Approov::signed`]. The core does the verification, the token
+//! binding, the preflight detection, the report-only decision, the body
+//! limit and deadline, and the logging (one `tracing` event per rejection
+//! or refused body, target `approov`, never the token); this crate only
+//! moves the body's bytes and turns the decision into warp's terms.
 //!
 //! # Message signing
 //! With [`Approov::message_signing`], requests are also checked for HTTP
@@ -75,14 +79,19 @@
 //! [`approov_core::signing`] for what is checked and the options).
 //!
 //! In warp the body can be taken only once, so routes that receive one use
-//! [`Approov::signed`] or [`Approov::signed_claims`]: they take the body
-//! (up to [`MessageSigning`]'s `max_body_len`, 1 MiB by default), check the
-//! token, the signatures and the digest against it, and hand the same bytes
-//! to the handler. A longer body is answered `413` and a body that cannot
-//! be read `400` (a [`BodyRejection`], which [`recover`] answers), before
-//! the handler runs. [`Approov::filter`], [`claims`](Approov::claims) and
-//! [`protect`](Approov::protect) check the signatures of requests without a
-//! body; they refuse a `Content-Digest` they cannot check.
+//! [`Approov::signed`] or [`Approov::signed_claims`]. They check the token
+//! and the signatures first, from the request's head, so a refused request
+//! is answered `401` without its body being read. Only then do they read
+//! the body (up to [`MessageSigning`]'s `max_body_len`, 1 MiB by default,
+//! within its `body_read_timeout`, 30 s by default), check it against its
+//! `Content-Digest` and hand the same bytes to the handler. A longer body
+//! is answered `413`, a body that cannot be read `400` and one not read in
+//! time `408` (a [`BodyRejection`], which [`recover`] answers), before the
+//! handler runs. As they hand the body on as bytes, they read every body
+//! under that limit and deadline, digested or not. [`Approov::filter`],
+//! [`claims`](Approov::claims) and [`protect`](Approov::protect) check the
+//! signatures of requests without a body; they refuse a `Content-Digest`
+//! they cannot check.
 //!
 //! ```
 //! use approov_core::mint::{InstallKey, RequestSigner, TokenBuilder, generate_secret_base64};
@@ -153,10 +162,9 @@
 //! - `warp`: the framework (default features off; nothing else is needed).
 //! - `bytes`: the body handed to handlers by [`Approov::signed`].
 //! - `http-body`, `http-body-util`, `futures-util`: reading that body under
-//!   a limit with `http_body_util::Limited` instead of by hand. warp
-//!   depends on all four already.
-//! - `tracing`: one event per body refused (target `approov`), like the
-//!   core's events for refused tokens.
+//!   a limit with `http_body_util::Limited` instead of by hand.
+//! - `tokio` (feature `time`): the deadline on that read. warp depends on
+//!   all five already.
 //!
 //! # Serving in production
 //! `warp::serve` runs hyper without a timer, so hyper's request-head
@@ -238,7 +246,8 @@ mod signed;
 pub use approov::Approov;
 pub use approov_core::signing::{MessageSigning, MessageSigningBuilder, SignaturePolicy};
 pub use approov_core::{
-    ApproovClaims, ApproovOutcome, ConfigError, Rejection, RejectionKind, TokenBinding, Verifier,
+    ApproovClaims, ApproovOutcome, BodyProblem, ConfigError, Rejection, RejectionKind,
+    TokenBinding, Verifier,
 };
 pub use body::BodyRejection;
 pub use recover::recover;

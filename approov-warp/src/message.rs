@@ -35,10 +35,8 @@ pub(crate) fn target() -> impl Filter<Extract = (Target,), Error = std::convert:
     let authority = warp::host::optional().or(warp::any().map(|| None)).unify();
     warp::path::full().and(query).and(authority).map(
         |path: FullPath, query: Option<String>, authority: Option<Authority>| {
-            let path = match path.as_str() {
-                "" => "/",
-                path => path,
-            };
+            // An empty path is the core's to read as `/`.
+            let path = path.as_str();
             let path_and_query = match query {
                 Some(query) => format!("{path}?{query}"),
                 None => path.to_owned(),

@@ -6,7 +6,7 @@ use crate::{ApproovRejection, BodyRejection};
 
 /// Answers an [`ApproovRejection`] with its response (by default 401,
 /// `content-type: application/json`, `www-authenticate: Approov`, body `{}`),
-/// a [`BodyRejection`] with its 413 or 400 (`{}` too), and passes every
+/// a [`BodyRejection`] with its 413, 400 or 408 (`{}` too), and passes every
 /// other rejection on unchanged, for warp's own handling (404, 405, ...) or
 /// a later `recover`.
 ///

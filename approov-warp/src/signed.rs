@@ -1,42 +1,49 @@
-//! The warp filters that take the body: HTTP message signatures and
-//! `Content-Digest` checked against the buffered body, which is then handed
-//! on to the handler (in warp a body can be taken only once).
+//! The warp filters that take the body: the head of the request checked
+//! first, then the body read under the core's limit and deadline, checked
+//! against its `Content-Digest` when there is one, and handed on to the
+//! handler (in warp a body can be taken only once).
 
 use std::future::ready;
 
-use approov_core::{ApproovClaims, ApproovOutcome, Gate};
+use approov_core::{ApproovClaims, ApproovOutcome, Gate, HeadDecision};
 use bytes::{Buf, Bytes};
 use futures_util::Stream;
 use warp::Filter;
 use warp::http::{HeaderMap, Method};
 
 use crate::Approov;
-use crate::body::read_limited;
+use crate::body::read;
 use crate::filters::forward_or_reject;
 use crate::headers::Headers;
 use crate::message::{Target, target};
 use crate::rejection::Responder;
 
 impl Approov {
-    /// Like [`filter`](Self::filter), for routes that receive a body: takes
-    /// the body, checks the token, the message signatures and
-    /// `Content-Digest` against it, and extracts the [`ApproovOutcome`] with
-    /// the body's exact bytes, for the handler.
+    /// Like [`filter`](Self::filter), for routes that receive a body:
+    /// checks the token, the message signatures and `Content-Digest`, and
+    /// extracts the [`ApproovOutcome`] with the body's exact bytes, for the
+    /// handler.
     ///
-    /// The body is read up to [`Gate::max_body_len`] bytes (the
+    /// The token and the signatures are checked first, from the request's
+    /// head: a refused request is answered (401) without a byte of its body
+    /// being read, however long a body it announces. Then the body is read,
+    /// up to [`Gate::max_body_len`] bytes (the
     /// [`MessageSigning`](approov_core::signing::MessageSigning) limit,
-    /// 1 MiB by default); a longer body, or a `Content-Length` above the
-    /// limit, rejects with [`BodyRejection::TooLarge`](crate::BodyRejection)
-    /// (413) without reaching the handler, even in report-only mode. A body
-    /// that cannot be read rejects with
-    /// [`BodyRejection::Unreadable`](crate::BodyRejection) (400).
-    /// [`recover`](crate::recover) answers both.
+    /// 1 MiB by default) within [`Gate::body_read_timeout`] (30 s by
+    /// default), and compared with its `Content-Digest`, if any. A body
+    /// over the limit (or a digested request whose `Content-Length` says
+    /// so) rejects with a [`BodyRejection`](crate::BodyRejection) for
+    /// `413`, one that cannot be read for `400` and one too slow for `408`,
+    /// without reaching the handler, even in report-only mode.
+    /// [`recover`](crate::recover) answers them.
     ///
-    /// When the request has a `Content-Digest`, the body is read before the
-    /// token is checked (the check needs it); otherwise the token and the
-    /// signatures are checked first and a refused request's body is never
-    /// read. Without message signing configured this is
-    /// [`filter`](Self::filter) plus the body, under the same limit.
+    /// Because this filter hands the body on as [`Bytes`], it reads every
+    /// body under that limit and deadline, digested or not, and without
+    /// message signing configured too (it is then
+    /// [`filter`](Self::filter) plus the body). The other approov-rs
+    /// adapters stream on the bodies that need no check; here, take a body
+    /// that may be larger with `filter()` and `warp::body::*`, on a route
+    /// whose requests carry no `Content-Digest`.
     ///
     /// Put the method filter **before** it: warp gives the body to the
     /// first filter that takes it, so a route that takes it and then fails
@@ -90,7 +97,9 @@ fn signed_filter(
         .untuple_one()
 }
 
-/// Follows the core's adapter flow (see [`approov_core::signing`]).
+/// Follows the core's adapter flow (see [`approov_core::signing`]): the
+/// head step, then the body step, which is a plain read when the head step
+/// forwarded without needing the body (it is handed on all the same).
 async fn check_and_read<S, B>(
     gate: &Gate,
     responder: Option<&Responder>,
@@ -104,19 +113,16 @@ where
     B: Buf + Send,
 {
     let headers = Headers(map);
-    let decide = |body: Option<&[u8]>| {
-        let decision = match gate.signing() {
-            None => gate.check(method.as_str(), &headers),
-            Some(_) => gate.check_message(&target.parts(method.as_str(), &headers), body),
-        };
-        forward_or_reject(decision, responder)
+    let head = match gate.signing() {
+        None => HeadDecision::Decided(gate.check(method.as_str(), &headers)),
+        Some(_) => gate.check_head(&target.parts(method.as_str(), &headers)),
     };
-    let limit = gate.max_body_len();
-    if gate.needs_body(&headers) {
-        let bytes = read_limited(body, map, limit).await?;
-        Ok((decide(Some(&bytes))?, bytes))
-    } else {
-        let outcome = decide(None)?;
-        Ok((outcome, read_limited(body, map, limit).await?))
-    }
+    let check = match head {
+        HeadDecision::Decided(decision) => gate.read_body(forward_or_reject(decision, responder)?),
+        HeadDecision::ReadBody(check) => check,
+    };
+    let bytes = read(body, &check).await;
+    let outcome = forward_or_reject(check.finish(bytes.as_deref().map_err(|p| *p)), responder)?;
+    // Forwarded, so the read succeeded.
+    Ok((outcome, bytes.unwrap_or_default()))
 }

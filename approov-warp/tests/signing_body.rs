@@ -9,7 +9,7 @@ mod common;
 use approov_core::mint::InstallKey;
 use approov_core::signing::{DEFAULT_MAX_BODY_LEN, MessageSigning};
 use approov_core::{ApproovOutcome, RejectionKind};
-use approov_warp::{Approov, BodyRejection};
+use approov_warp::{Approov, ApproovRejection, BodyProblem, BodyRejection};
 use bytes::Bytes;
 use common::signing::*;
 use common::*;
@@ -158,6 +158,22 @@ async fn a_body_that_cannot_be_read_is_400_and_the_handler_does_not_run() {
 async fn the_body_rejections_are_named_for_custom_recover_functions() {
     let approov = limited();
     let routes = approov.signed().map(|_, _| "ok");
+    let key = InstallKey::generate().unwrap();
+    let signed = post(&token_for(&key)).sign_install(&key).finish().unwrap();
+    let mut req = warp::test::request().method("POST").path(PATH);
+    for (name, value) in &signed.headers {
+        req = req.header(name.as_str(), value.as_str());
+    }
+    let err = req
+        .header("content-length", "1025")
+        .filter(&routes)
+        .await
+        .expect_err("refused");
+    let body = err.find::<BodyRejection>().expect("a body rejection");
+    assert_eq!(body.problem(), BodyProblem::TooLarge { limit: LIMIT });
+    assert_eq!(body.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Without a token, the same announced body is the token's rejection:
+    // the head is checked first.
     let err = warp::test::request()
         .method("POST")
         .path(PATH)
@@ -166,9 +182,10 @@ async fn the_body_rejections_are_named_for_custom_recover_functions() {
         .filter(&routes)
         .await
         .expect_err("refused");
+    assert!(err.find::<BodyRejection>().is_none());
     assert_eq!(
-        err.find::<BodyRejection>(),
-        Some(&BodyRejection::TooLarge { limit: LIMIT })
+        err.find::<ApproovRejection>().map(ApproovRejection::kind),
+        Some(RejectionKind::Missing)
     );
 }
 
@@ -214,13 +231,14 @@ async fn without_message_signing_signed_is_the_token_check_plus_the_body() {
         RejectionKind::Expired,
     )
     .await;
-    // The default limit still bounds what is buffered.
+    // The default limit still bounds what is buffered: the read stops
+    // past it.
     let res = send(
         &app,
         &Req::get("/")
             .method("POST")
             .token(&token())
-            .header("Content-Length", &(DEFAULT_MAX_BODY_LEN + 1).to_string()),
+            .body(pattern(DEFAULT_MAX_BODY_LEN + 1)),
     )
     .await;
     assert_status(&res, StatusCode::PAYLOAD_TOO_LARGE);

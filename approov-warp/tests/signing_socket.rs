@@ -1,7 +1,10 @@
 //! Message signing behind warp's own HTTP/1.1 server on 127.0.0.1: signed
 //! bodies sent with `Content-Length` or chunked reach the handler exactly,
 //! and a body over the limit is answered 413 whether announced or found
-//! while reading, without the client having to send it all.
+//! while reading, without the client having to send it all. A refused
+//! token or signature is answered before the body is read, however much
+//! body is announced and however little sent; a body that stalls is
+//! answered 408 once the read deadline passes.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -11,12 +14,14 @@ use std::time::Duration;
 
 use approov_core::mint::{InstallKey, SignedRequest};
 use approov_core::signing::MessageSigning;
-use approov_warp::ApproovClaims;
+use approov_warp::{Approov, ApproovClaims, ApproovOutcome};
 use bytes::Bytes;
 use common::signing::*;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
-use warp::Filter;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use warp::{Filter, Reply};
 
 /// Bound on every network step, so a hang fails the test instead of CI.
 const LIMIT: Duration = Duration::from_secs(10);
@@ -46,6 +51,95 @@ async fn exchange(addr: SocketAddr, request: &[u8]) -> String {
         .expect("response in time")
         .expect("read");
     String::from_utf8_lossy(&response).into_owned()
+}
+
+/// Connects and sends `request`, leaving the connection open: the client
+/// sends nothing more until it drops the stream.
+async fn send_part(addr: SocketAddr, request: &[u8]) -> TcpStream {
+    let mut stream = tokio::time::timeout(LIMIT, TcpStream::connect(addr))
+        .await
+        .expect("connect in time")
+        .expect("connect");
+    stream.write_all(request).await.expect("write");
+    stream
+}
+
+/// Reads one response, head and `Content-Length` body, within `within`:
+/// it does not wait for the server to close the connection.
+async fn response_within(stream: &mut TcpStream, within: Duration) -> String {
+    let read = async {
+        let mut response = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            if let Some(end) = response.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&response[..end]).to_ascii_lowercase();
+                let len = head
+                    .split("\r\n")
+                    .find_map(|line| line.strip_prefix("content-length:"))
+                    .map_or(0, |v| v.trim().parse::<usize>().expect("a length"));
+                if response.len() >= end + 4 + len {
+                    break;
+                }
+            }
+            let n = stream.read(&mut buf).await.expect("read");
+            assert!(n > 0, "closed before a whole response: {response:?}");
+            response.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&response).into_owned()
+    };
+    tokio::time::timeout(within, read)
+        .await
+        .expect("a response in time, while the client sends nothing more")
+}
+
+/// A warp server on 127.0.0.1 until [`Server::stop`].
+struct Server {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    async fn start<F>(routes: F) -> Self
+    where
+        F: Filter<Extract = (warp::reply::Response,), Error = warp::Rejection>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(
+            warp::serve(routes)
+                .incoming(listener)
+                .graceful(async {
+                    let _ = stopped.await;
+                })
+                .run(),
+        );
+        Self { addr, stop, task }
+    }
+
+    /// `approov.signed()` in front of a handler echoing the body.
+    async fn signed(approov: &Approov) -> Self {
+        let routes = warp::path!("shapes")
+            .and(warp::post())
+            .and(approov.signed())
+            .map(|_: ApproovOutcome, body: Bytes| warp::http::Response::new(body))
+            .recover(approov_warp::recover)
+            .map(Reply::into_response);
+        Self::start(routes).await
+    }
+
+    async fn stop(self) {
+        self.stop.send(()).expect("server still running");
+        tokio::time::timeout(LIMIT, self.task)
+            .await
+            .expect("server stops in time")
+            .expect("server task");
+    }
 }
 
 fn status(response: &str) -> &str {
@@ -82,17 +176,8 @@ async fn over_a_real_socket() {
         .and(approov.signed_claims())
         .map(|_: ApproovClaims, body: Bytes| warp::http::Response::new(body))
         .recover(approov_warp::recover);
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(
-        warp::serve(routes)
-            .incoming(listener)
-            .graceful(async {
-                let _ = stopped.await;
-            })
-            .run(),
-    );
+    let server = Server::start(routes.map(Reply::into_response)).await;
+    let addr = server.addr;
 
     let key = InstallKey::generate().unwrap();
     let sign = |body: &[u8]| {
@@ -135,9 +220,99 @@ async fn over_a_real_socket() {
     let announced = exchange(addr, &announced).await;
     assert_eq!(status(&announced), "413", "{announced}");
 
-    stop.send(()).expect("server still running");
-    tokio::time::timeout(LIMIT, server)
-        .await
-        .expect("server stops in time")
-        .expect("server task");
+    server.stop().await;
+}
+
+/// A head announcing `Content-Length: 900000` (under the default 1 MiB
+/// limit) and 1 KB of body: the rest never comes.
+fn announcing_much_more(signed: &SignedRequest) -> Vec<u8> {
+    let mut req = head(signed, "Content-Length: 900000\r\n\r\n");
+    req.extend_from_slice(&[b'x'; 1024]);
+    req
+}
+
+#[tokio::test]
+async fn a_refused_token_or_signature_is_answered_before_the_body_is_read() {
+    // The default limit and read deadline (30 s): an answer within 5 s
+    // cannot come from reading the body.
+    let server = Server::signed(&signing_approov()).await;
+    let within = Duration::from_secs(5);
+    let key = InstallKey::generate().unwrap();
+
+    let mut no_token = signed_post(&key);
+    no_token
+        .headers
+        .retain(|(name, _)| !name.eq_ignore_ascii_case("approov-token"));
+    // A valid token with `ipk`, signed by another key.
+    let other = InstallKey::generate().unwrap();
+    let bad_signature = post(&token_for(&key))
+        .sign_install(&other)
+        .finish()
+        .unwrap();
+    for signed in [&no_token, &bad_signature] {
+        assert!(
+            signed
+                .headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-digest"))
+        );
+        let mut stream = send_part(server.addr, &announcing_much_more(signed)).await;
+        let res = response_within(&mut stream, within).await;
+        assert_eq!(status(&res), "401", "{res}");
+        assert_eq!(body(&res), "{}");
+        assert!(
+            res.to_ascii_lowercase()
+                .contains("\r\nwww-authenticate: approov\r\n"),
+            "{res}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_signed_body_that_stalls_is_408_after_the_read_deadline() {
+    let approov =
+        approov_with(MessageSigning::builder().body_read_timeout(Duration::from_millis(300)));
+    let server = Server::signed(&approov).await;
+    let key = InstallKey::generate().unwrap();
+    let signed = signed_post(&key);
+    let body_len = BODY.len();
+    let mut req = head(&signed, &format!("Content-Length: {body_len}\r\n\r\n"));
+    req.extend_from_slice(&BODY[..body_len / 2]);
+    let mut stream = send_part(server.addr, &req).await;
+    let res = response_within(&mut stream, LIMIT).await;
+    assert_eq!(status(&res), "408", "{res}");
+    assert_eq!(body(&res), "{}");
+    let lower = res.to_ascii_lowercase();
+    assert!(
+        lower.contains("\r\ncontent-type: application/json\r\n"),
+        "{res}"
+    );
+    assert!(!lower.contains("www-authenticate"), "{res}");
+    // The same request sent whole passes.
+    let ok = exchange(server.addr, &with_length(&signed)).await;
+    assert_eq!((status(&ok), body(&ok).as_bytes()), ("200", BODY), "{ok}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_signed_request_announcing_a_body_over_the_limit_is_413_unsent() {
+    let approov = approov_with(MessageSigning::builder().max_body_len(MAX_BODY));
+    let server = Server::signed(&approov).await;
+    let key = InstallKey::generate().unwrap();
+    let req = head(
+        &signed_post(&key),
+        &format!("Content-Length: {}\r\n\r\n", MAX_BODY + 1),
+    );
+    // No byte of the body is sent.
+    let mut stream = send_part(server.addr, &req).await;
+    let res = response_within(&mut stream, LIMIT).await;
+    assert_eq!(status(&res), "413", "{res}");
+    assert_eq!(body(&res), "{}");
+    assert!(
+        res.to_ascii_lowercase()
+            .contains("\r\ncontent-type: application/json\r\n"),
+        "{res}"
+    );
+    server.stop().await;
 }
