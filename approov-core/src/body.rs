@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::gate::{Decision, refused};
-use crate::signing::{DigestProblem, Expected};
+use crate::signing::{BodyNeeds, DigestProblem};
 use crate::{ApproovOutcome, Rejection};
 
 /// Why a body that had to be read could not be: the request is refused
@@ -100,7 +100,7 @@ impl std::error::Error for BodyProblem {}
 /// (the adapter hands the body on as bytes anyway).
 pub struct BodyCheck {
     outcome: ApproovOutcome,
-    digests: Option<Expected>,
+    needs: BodyNeeds,
     max_len: usize,
     timeout: Duration,
     report_only: bool,
@@ -109,14 +109,14 @@ pub struct BodyCheck {
 impl BodyCheck {
     pub(crate) fn new(
         outcome: ApproovOutcome,
-        digests: Option<Expected>,
+        needs: BodyNeeds,
         max_len: usize,
         timeout: Duration,
         report_only: bool,
     ) -> Self {
         Self {
             outcome,
-            digests,
+            needs,
             max_len,
             timeout,
             report_only,
@@ -154,12 +154,20 @@ impl BodyCheck {
     /// [`Decision::Forward`] (hand on the same bytes),
     /// [`Decision::Reject`] (the body does not match its `Content-Digest`)
     /// or [`Decision::RefuseBody`]. Logs any refusal.
-    pub fn finish(self, body: Result<&[u8], BodyProblem>) -> Decision {
+    pub fn finish(mut self, body: Result<&[u8], BodyProblem>) -> Decision {
+        // A body that had to be empty is refused for that, however it ended.
+        let not_empty = match body {
+            Ok(body) => !body.is_empty(),
+            Err(problem) => matches!(problem, BodyProblem::TooLarge { .. }),
+        };
+        if let Some(rejection) = self.needs.empty_or.take().filter(|_| not_empty) {
+            return self.refuse(rejection);
+        }
         let body = match body {
             Ok(body) => body,
             Err(problem) => return Decision::RefuseBody(problem.log()),
         };
-        match self.digests.as_ref().map(|d| d.check(body)) {
+        match self.needs.digests.as_ref().map(|d| d.check(body)) {
             Some(Err(rejection)) => self.refuse(rejection),
             _ => Decision::Forward(self.outcome),
         }
@@ -168,7 +176,7 @@ impl BodyCheck {
     /// Without a body: the decision of [`Gate::check_message`](crate::Gate::check_message)
     /// when it was given none.
     pub(crate) fn finish_unread(self) -> Decision {
-        if self.digests.is_some() {
+        if self.needs.digests.is_some() {
             self.refuse(Rejection::DigestInvalid(DigestProblem::BodyNotBuffered))
         } else {
             Decision::Forward(self.outcome)
@@ -183,7 +191,8 @@ impl BodyCheck {
 impl fmt::Debug for BodyCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BodyCheck")
-            .field("checks_digest", &self.digests.is_some())
+            .field("checks_digest", &self.needs.digests.is_some())
+            .field("must_be_empty", &self.needs.empty_or.is_some())
             .field("max_len", &self.max_len)
             .field("timeout", &self.timeout)
             .field("report_only", &self.report_only)

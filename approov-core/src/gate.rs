@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::body::{BodyCheck, BodyProblem};
 use crate::signing::{
-    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_LEN, MessageParts, MessageSigning,
+    BodyNeeds, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_LEN, MessageParts, MessageSigning,
 };
 use crate::{ApproovClaims, Rejection, RequestHeaders, Verifier};
 
@@ -206,18 +206,20 @@ impl Gate {
             return decided(Decision::Forward(ApproovOutcome::Verified(claims)));
         };
         let token_header = self.verifier.token_header();
-        match signing.verify_head(&claims, token_header, parts) {
-            Err(rejection) => decided(self.decide(Err(rejection))),
-            Ok(None) => decided(Decision::Forward(ApproovOutcome::Verified(claims))),
-            Ok(Some(digests)) => {
-                let body = self.body_check(ApproovOutcome::Verified(claims), Some(digests));
-                match declared_len(headers) {
-                    Some(len) if len > body.max_len() as u64 => {
-                        decided(Decision::RefuseBody(body.too_large().log()))
-                    }
-                    _ => HeadDecision::ReadBody(body),
-                }
+        let needs = match signing.verify_head(&claims, token_header, parts) {
+            Err(rejection) => return decided(self.decide(Err(rejection))),
+            Ok(needs) if needs.is_nothing() => {
+                return decided(Decision::Forward(ApproovOutcome::Verified(claims)));
             }
+            Ok(needs) => needs,
+        };
+        let body = self.body_check(ApproovOutcome::Verified(claims), needs);
+        match declared_len(headers) {
+            Some(len) if len > body.max_len() as u64 => {
+                let too_large = body.too_large();
+                decided(body.finish(Err(too_large)))
+            }
+            _ => HeadDecision::ReadBody(body),
         }
     }
 
@@ -253,18 +255,27 @@ impl Gate {
     /// filter): the same limit and deadline as a checked body, and the
     /// same refusals. `outcome` is what the head step forwarded.
     pub fn read_body(&self, outcome: ApproovOutcome) -> BodyCheck {
-        self.body_check(outcome, None)
-    }
-
-    fn body_check(
-        &self,
-        outcome: ApproovOutcome,
-        digests: Option<crate::signing::Expected>,
-    ) -> BodyCheck {
+        let max_len = self.max_body_len();
         BodyCheck::new(
             outcome,
-            digests,
-            self.max_body_len(),
+            BodyNeeds::default(),
+            max_len,
+            self.body_read_timeout(),
+            self.report_only,
+        )
+    }
+
+    /// The body step for what the head step found: a body that only has to
+    /// be empty is refused at its first byte.
+    fn body_check(&self, outcome: ApproovOutcome, needs: BodyNeeds) -> BodyCheck {
+        let max_len = match needs.digests {
+            Some(_) => self.max_body_len(),
+            None => 0,
+        };
+        BodyCheck::new(
+            outcome,
+            needs,
+            max_len,
             self.body_read_timeout(),
             self.report_only,
         )

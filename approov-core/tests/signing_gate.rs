@@ -218,7 +218,7 @@ fn a_valid_install_signature_passes_as_a_byte_sequence_and_as_a_string() {
 }
 
 #[test]
-fn a_get_without_body_needs_no_buffering() {
+fn a_get_without_body_needs_no_buffering_and_may_not_smuggle_one() {
     let key = InstallKey::generate().unwrap();
     let req = RequestSigner::new("GET", URI)
         .unwrap()
@@ -228,11 +228,28 @@ fn a_get_without_body_needs_no_buffering() {
         .finish()
         .unwrap();
     let gate = gate();
+    // The adapter knows there is no body: decided from the head.
     assert!(matches!(
-        gate.check_head(&req.parts()),
+        gate.check_head(&req.parts().with_body(false)),
         HeadDecision::Decided(Decision::Forward(_))
     ));
     assert_verified(gate.check_message(&req.parts(), None));
+    // It cannot tell (HTTP/2 needs no `Content-Length`): the signature
+    // does not cover a digest, so the body must be empty, and its first
+    // byte is already too many.
+    let must_be_empty = || match gate.check_head(&req.parts()) {
+        HeadDecision::ReadBody(check) => check,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(must_be_empty().max_len(), 0);
+    assert_verified(must_be_empty().finish(Ok(b"")));
+    let check = must_be_empty();
+    let too_large = check.too_large();
+    assert_rejected(check.finish(Err(too_large)), RejectionKind::SignatureInvalid);
+    assert_rejected(
+        must_be_empty().finish(Ok(b"smuggled")),
+        RejectionKind::SignatureInvalid,
+    );
 }
 
 // --- Signatures over something else ---------------------------------------

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use approov_core::signing::MessageSigning;
-use approov_core::{ConfigError, Gate, Rejection, TokenBinding, Verifier};
+use approov_core::{Gate, Rejection, Verifier};
 use warp::reply::Reply;
 
 use crate::rejection::Responder;
@@ -46,48 +46,7 @@ impl Approov {
         }
     }
 
-    /// Binds tokens to these request headers on the routes using this
-    /// configuration (replacing the verifier's binding, if any). The keys
-    /// are shared with the original verifier, not copied.
-    pub fn token_binding(mut self, binding: TokenBinding) -> Self {
-        let verifier = self.gate.verifier().with_token_binding(Some(binding));
-        self.gate = self.gate.with_verifier(verifier);
-        self
-    }
-
-    /// No token binding on the routes using this configuration, even if the
-    /// verifier was built with one.
-    pub fn without_token_binding(mut self) -> Self {
-        let verifier = self.gate.verifier().with_token_binding(None);
-        self.gate = self.gate.with_verifier(verifier);
-        self
-    }
-
-    /// Reads the token from header `name` instead of the verifier's
-    /// (`Approov-Token` by default). Fails when `name` is not a valid
-    /// header name.
-    pub fn token_header(mut self, name: &str) -> Result<Self, ConfigError> {
-        let verifier = self.gate.verifier().with_token_header(name)?;
-        self.gate = self.gate.with_verifier(verifier);
-        Ok(self)
-    }
-
-    /// Report-only mode: rejections are logged and the request goes on,
-    /// with [`ApproovOutcome::Rejected`](approov_core::ApproovOutcome::Rejected)
-    /// as the outcome of [`filter`](Self::filter). Off by default.
-    /// [`claims`](Self::claims) still requires a verified token.
-    pub fn report_only(mut self, yes: bool) -> Self {
-        self.gate = self.gate.report_only(yes);
-        self
-    }
-
-    /// Lets CORS preflights (`OPTIONS` with `Origin` and
-    /// `Access-Control-Request-Method`)
-    /// through without a token, since browsers never send one. On by default.
-    pub fn skip_cors_preflight(mut self, yes: bool) -> Self {
-        self.gate = self.gate.skip_cors_preflight(yes);
-        self
-    }
+    approov_core::gate_options!();
 
     /// Checks HTTP message signatures (RFC 9421) and `Content-Digest`
     /// (RFC 9530) on the routes using this configuration, as
@@ -141,17 +100,6 @@ impl Approov {
             respond(rejection).into_response()
         }));
         self
-    }
-
-    /// The shared policy: verifier, report-only, preflight and message
-    /// signing settings.
-    pub fn gate(&self) -> &Gate {
-        &self.gate
-    }
-
-    /// The verifier, with this configuration's token header and binding.
-    pub fn verifier(&self) -> &Verifier {
-        self.gate.verifier()
     }
 }
 

@@ -89,6 +89,11 @@ impl<'a, H: RequestHeaders + ?Sized> MessageParts<'a, H> {
             .unwrap_or_else(|| super::digest::has_body(self.headers))
     }
 
+    /// Whether the adapter said whether the request has a body.
+    pub(crate) fn body_known(&self) -> bool {
+        self.has_body.is_some()
+    }
+
     /// The request method, e.g. `POST`.
     pub fn method(&self) -> &'a str {
         self.method

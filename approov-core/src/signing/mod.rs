@@ -143,10 +143,10 @@ pub use config::{
     DEFAULT_MAX_COMPONENTS, DEFAULT_MAX_SIGNATURE_FIELD_LEN, DEFAULT_MAX_SIGNATURES,
     MessageSigning, MessageSigningBuilder, SignaturePolicy,
 };
-pub(crate) use digest::Expected;
 pub use digest::{DigestAlgorithm, content_digest};
 pub use keys::InstallPublicKey;
 pub use message::MessageParts;
 pub use problem::{
     ComponentName, DigestProblem, KeyProblem, SignatureLabel, SignatureLimit, SignatureProblem,
 };
+pub(crate) use verify::BodyNeeds;

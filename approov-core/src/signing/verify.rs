@@ -31,6 +31,24 @@ struct Fields {
 const SIGNATURE_INPUT: (&str, &str) = ("signature-input", "Signature-Input");
 const SIGNATURE: (&str, &str) = ("signature", "Signature");
 
+/// What the body step must check, as the head step found.
+#[derive(Debug, Default)]
+pub(crate) struct BodyNeeds {
+    /// The digests the body must match.
+    pub(crate) digests: Option<Expected>,
+    /// The body must be empty, or this is the rejection: the adapter could
+    /// not say whether a body follows, and the signature does not cover
+    /// its digest.
+    pub(crate) empty_or: Option<Rejection>,
+}
+
+impl BodyNeeds {
+    /// Whether there is nothing to check: the body may stream on unread.
+    pub(crate) fn is_nothing(&self) -> bool {
+        self.digests.is_none() && self.empty_or.is_none()
+    }
+}
+
 /// What a labelled signature needs checked, once its rules have passed.
 struct Prepared {
     base: Vec<u8>,
@@ -60,7 +78,8 @@ impl MessageSigning {
             Some(body) if !body.is_empty() => parts.with_body(true),
             _ => *parts,
         };
-        match self.verify_head(claims, token_header, &parts)? {
+        // A non-empty body made the parts say so: `empty_or` cannot apply.
+        match self.verify_head(claims, token_header, &parts)?.digests {
             None => Ok(()),
             Some(expected) => {
                 let body = body.ok_or(Rejection::DigestInvalid(DigestProblem::BodyNotBuffered))?;
@@ -72,16 +91,17 @@ impl MessageSigning {
     /// Everything [`verify`](Self::verify) checks that the head of the
     /// request shows: the policy, every signature (they cover the
     /// `Content-Digest` header, not the body) and the header itself. What
-    /// is left is the body, against the digests returned.
+    /// is left is the body, as the [`BodyNeeds`] returned say.
     pub(crate) fn verify_head<H: RequestHeaders + ?Sized>(
         &self,
         claims: &ApproovClaims,
         token_header: &str,
         parts: &MessageParts<'_, H>,
-    ) -> Result<Option<Expected>, Rejection> {
+    ) -> Result<BodyNeeds, Rejection> {
         let i = &*self.inner;
+        let mut needs = BodyNeeds::default();
         let install = match i.policy {
-            SignaturePolicy::Off => return Ok(None),
+            SignaturePolicy::Off => return Ok(needs),
             SignaturePolicy::IfTokenHasIpk => claims.ipk().is_some(),
             SignaturePolicy::Always => true,
         };
@@ -105,9 +125,17 @@ impl MessageSigning {
                 let key = InstallPublicKey::from_ipk(ipk)
                     .map_err(|problem| Rejection::SignatureKey { label, problem })?;
                 let p = self.prepare(label, &fields, parts, &origin, token_header)?;
-                if i.require_digest_for_body && !p.covers_digest && parts.has_body() {
+                if i.require_digest_for_body && !p.covers_digest {
                     let component = ComponentName::new("\"content-digest\"");
-                    return Err(invalid(label, SignatureProblem::NotCovered(component)));
+                    let not_covered = invalid(label, SignatureProblem::NotCovered(component));
+                    if parts.has_body() {
+                        return Err(not_covered);
+                    }
+                    // The adapter cannot tell whether a body follows (HTTP/2
+                    // needs no `Content-Length`): one must not.
+                    if !parts.body_known() {
+                        needs.empty_or = Some(not_covered);
+                    }
                 }
                 if !key.verify(&p.base, &p.signature) {
                     return Err(invalid(label, SignatureProblem::Mismatch));
@@ -124,10 +152,10 @@ impl MessageSigning {
             }
         }
         if covers_digest || (i.check_digest_when_present && digest::present(headers)) {
-            Expected::read(headers, i.limits.field_len, i.require_supported_digest)
-        } else {
-            Ok(None)
+            needs.digests =
+                Expected::read(headers, i.limits.field_len, i.require_supported_digest)?;
         }
+        Ok(needs)
     }
 
     /// The signature base (RFC 9421 §2.5) of the signature labelled `label`
