@@ -245,7 +245,10 @@ fn a_get_without_body_needs_no_buffering_and_may_not_smuggle_one() {
     assert_verified(must_be_empty().finish(Ok(b"")));
     let check = must_be_empty();
     let too_large = check.too_large();
-    assert_rejected(check.finish(Err(too_large)), RejectionKind::SignatureInvalid);
+    assert_rejected(
+        check.finish(Err(too_large)),
+        RejectionKind::SignatureInvalid,
+    );
     assert_rejected(
         must_be_empty().finish(Ok(b"smuggled")),
         RejectionKind::SignatureInvalid,
