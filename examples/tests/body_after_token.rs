@@ -12,18 +12,7 @@ mod common;
 use std::time::Duration;
 
 use approov_core::mint::{InstallKey, RequestSigner, SignedRequest, TokenBuilder};
-use common::{SECRET, Server, partial_request};
-
-const SERVERS: [&str; 3] = [
-    env!("CARGO_BIN_EXE_axum-hello"),
-    env!("CARGO_BIN_EXE_actix-hello"),
-    env!("CARGO_BIN_EXE_warp-hello"),
-];
-
-fn assert_logged(server: &Server, kind: &str) {
-    let needle = format!("kind=\"{kind}\"");
-    server.stderr_until(|line| line.contains(&needle));
-}
+use common::{SECRET, SERVERS, Server, assert_logged, partial_request};
 
 fn signed(server: &Server, key: &InstallKey, body: &[u8]) -> SignedRequest {
     let token = TokenBuilder::approov_example()

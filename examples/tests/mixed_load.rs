@@ -15,13 +15,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use approov_core::mint::TokenBuilder;
-use common::{SECRET, Server};
+use common::{SECRET, SERVERS, Server};
 
-const SERVERS: [&str; 3] = [
-    env!("CARGO_BIN_EXE_axum-hello"),
-    env!("CARGO_BIN_EXE_actix-hello"),
-    env!("CARGO_BIN_EXE_warp-hello"),
-];
 const CLIENTS: usize = 4;
 const ROUND: Duration = Duration::from_secs(3);
 /// What a second round may add to the resident set. Measured, the

@@ -8,18 +8,7 @@
 mod common;
 
 use approov_core::mint::{InstallKey, RequestSigner, TokenBuilder};
-use common::{SECRET, Server, request_bytes, request_with_body};
-
-const SERVERS: [&str; 3] = [
-    env!("CARGO_BIN_EXE_axum-hello"),
-    env!("CARGO_BIN_EXE_actix-hello"),
-    env!("CARGO_BIN_EXE_warp-hello"),
-];
-
-fn assert_logged(server: &Server, kind: &str) {
-    let needle = format!("kind=\"{kind}\"");
-    server.stderr_until(|line| line.contains(&needle));
-}
+use common::{SECRET, SERVERS, Server, assert_logged, request_bytes, request_with_body};
 
 fn token(key: &InstallKey) -> String {
     TokenBuilder::approov_example()

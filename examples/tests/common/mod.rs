@@ -126,6 +126,21 @@ pub fn run_with_input(mut cmd: Command, input: Option<&[u8]>) -> Finished {
     }
 }
 
+/// The three example servers, for tests that run on each.
+#[allow(dead_code)]
+pub const SERVERS: [&str; 3] = [
+    env!("CARGO_BIN_EXE_axum-hello"),
+    env!("CARGO_BIN_EXE_actix-hello"),
+    env!("CARGO_BIN_EXE_warp-hello"),
+];
+
+/// Waits (bounded) until `server` has logged a line with `kind`.
+#[allow(dead_code)]
+pub fn assert_logged(server: &Server, kind: &str) {
+    let needle = format!("kind=\"{kind}\"");
+    server.stderr_until(|line| line.contains(&needle));
+}
+
 /// A running example server.
 pub struct Server {
     child: ChildGuard,
