@@ -3,8 +3,10 @@
 //! and sends 1 KB is answered 401 at once when it has no token or a bad
 //! signature (the body is never waited for); a signed one whose body
 //! stalls is answered 408 once `BODY_READ_TIMEOUT_SECONDS` pass; one that
-//! announces more than the limit is answered 413 before its body. Each
-//! refusal is logged by the core with its kind.
+//! announces more than the limit is answered 413 before its body, and one
+//! whose chunked body is malformed 400. Each refusal is logged by the core
+//! with its kind (`missing`, `signature_invalid`, `body_timeout`,
+//! `body_too_large`, `body_unreadable`).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -117,5 +119,28 @@ fn a_stalled_body_gets_408_and_an_announced_oversize_413() {
         let answer = answer.unwrap_or_else(|| panic!("{exe}: no answer before the body"));
         assert_eq!((answer.status, answer.body.as_str()), (413, "{}"), "{exe}");
         assert_logged(&server, "body_too_large");
+    }
+}
+
+#[test]
+fn a_body_that_cannot_be_read_gets_400() {
+    let key = InstallKey::generate().unwrap();
+    for exe in SERVERS {
+        let server = Server::start(exe, &[("APPROOV_BASE64_SECRET", SECRET)]);
+        let body = vec![b'x'; 64];
+        let request = signed(&server, &key, &body);
+        // Chunked, and the second chunk's size line is not hexadecimal.
+        let mut raw = format!(
+            "POST /message-signing HTTP/1.1\r\nHost: {}\r\n",
+            server.addr
+        );
+        for (name, value) in headers(&request) {
+            raw.push_str(&format!("{name}: {}\r\n", String::from_utf8_lossy(value)));
+        }
+        raw.push_str("Transfer-Encoding: chunked\r\n\r\n10\r\nxxxxxxxxxxxxxxxx\r\nzz\r\n");
+        let answer = common::raw_exchange(server.addr, raw.as_bytes(), Duration::from_secs(5));
+        let answer = answer.unwrap_or_else(|| panic!("{exe}: no answer"));
+        assert_eq!(answer.status, 400, "{exe}: {answer:?}");
+        assert_logged(&server, "body_unreadable");
     }
 }

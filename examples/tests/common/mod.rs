@@ -328,10 +328,6 @@ pub fn partial_request(
     sent: &[u8],
     wait: Duration,
 ) -> Option<Response> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).expect("connect");
-    stream
-        .set_write_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
     let mut req = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\n").into_bytes();
     for (name, value) in headers {
         req.extend_from_slice(name.as_bytes());
@@ -340,8 +336,19 @@ pub fn partial_request(
         req.extend_from_slice(b"\r\n");
     }
     req.extend_from_slice(format!("Content-Length: {announced}\r\n\r\n").as_bytes());
-    stream.write_all(&req).expect("write the head");
-    stream.write_all(sent).expect("write the start of the body");
+    req.extend_from_slice(sent);
+    raw_exchange(addr, &req, wait)
+}
+
+/// Writes `bytes` as they are, keeps the connection open, and returns the
+/// first complete response arriving within `wait`, else `None`.
+#[allow(dead_code)]
+pub fn raw_exchange(addr: SocketAddr, bytes: &[u8], wait: Duration) -> Option<Response> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).expect("connect");
+    stream
+        .set_write_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(bytes).expect("write the request");
     let deadline = std::time::Instant::now() + wait;
     let mut raw = Vec::new();
     let mut buf = [0u8; 4096];
