@@ -1,5 +1,5 @@
 //! Tokens published in Approov's official quickstarts
-//! (`../shared/vectors/approov-published.json`), sent through the
+//! (`approov_core::mint::PUBLISHED_VECTORS`), sent through the
 //! middleware with the real clock.
 
 mod common;
@@ -10,14 +10,10 @@ use approov_actix::ApproovMiddleware;
 use approov_core::{RejectionKind, TokenBinding, Verifier};
 use common::*;
 use serde_json::Value;
-use std::path::PathBuf;
 
 fn vectors() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/vectors/approov-published.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).expect("vectors are JSON")
+    let text = approov_core::mint::PUBLISHED_VECTORS;
+    serde_json::from_str(text).expect("vectors are JSON")
 }
 
 /// The named case: its token, the base64 secret it was made with, and its

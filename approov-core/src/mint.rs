@@ -32,6 +32,20 @@ use crate::{Algorithm, ConfigError, Secret};
 
 pub use crate::signing::sign::{InstallKey, MessageKey, RequestSigner, SignedRequest};
 
+/// The test vectors Approov publishes in its quickstarts, as JSON: the
+/// example secrets, the tokens of the official quickstarts with the outcome
+/// each must get (`tokens`), the token-binding examples, the P-256 key pair
+/// behind the published `ipk`, and the `Content-Digest` example. Kept in the
+/// crate (`vectors/approov-published.json`) so that every test of the
+/// workspace, and yours, reads the same copy.
+///
+/// ```
+/// let vectors: serde_json::Value =
+///     serde_json::from_str(approov_core::mint::PUBLISHED_VECTORS).unwrap();
+/// assert!(vectors["tokens"].as_array().is_some_and(|t| !t.is_empty()));
+/// ```
+pub const PUBLISHED_VECTORS: &str = include_str!("../vectors/approov-published.json");
+
 /// A fresh random 32-byte HS256 secret in standard base64, the format of
 /// `APPROOV_BASE64_SECRET`. For development servers and tests only.
 pub fn generate_secret_base64() -> String {

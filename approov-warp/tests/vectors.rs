@@ -1,9 +1,7 @@
 //! The tokens published in Approov's official quickstarts, through a warp
-//! route (`../shared/vectors/approov-published.json`).
+//! route (`approov_core::mint::PUBLISHED_VECTORS`).
 
 mod common;
-
-use std::path::PathBuf;
 
 use approov_core::{RejectionKind, TokenBinding, Verifier};
 use approov_warp::Approov;
@@ -12,15 +10,8 @@ use serde_json::Value;
 use warp::http::StatusCode;
 
 fn vectors() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/vectors/approov-published.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e} (is ../shared beside the repo?)",
-            path.display()
-        )
-    });
-    serde_json::from_str(&text).expect("vectors are JSON")
+    let text = approov_core::mint::PUBLISHED_VECTORS;
+    serde_json::from_str(text).expect("vectors are JSON")
 }
 
 /// The named vector's token, its verifier (system clock: the published

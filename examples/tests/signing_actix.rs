@@ -10,7 +10,6 @@ mod common;
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use approov_core::Secret;
@@ -24,11 +23,8 @@ const PATH: &str = "/message-signing";
 
 /// The key pair published in Approov's quickstarts.
 fn published_key() -> InstallKey {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/vectors/approov-published.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let vectors: Value = serde_json::from_str(&text).unwrap();
+    let text = approov_core::mint::PUBLISHED_VECTORS;
+    let vectors: Value = serde_json::from_str(text).unwrap();
     let sec1 = vectors["ipk_key_pair"]["private_sec1_der_base64"]
         .as_str()
         .unwrap();

@@ -11,7 +11,6 @@ mod common;
 use std::collections::HashMap;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use approov_core::Secret;
@@ -25,13 +24,10 @@ const HELLO: &str = r#"{"message":"Hello, World!"}"#;
 const BODY: &str = r#"{"shape":"circle","colour":"red"}"#;
 
 /// The P-256 key pair published in Approov's quickstarts
-/// (`../shared/vectors/approov-published.json`).
+/// (`approov_core::mint::PUBLISHED_VECTORS`).
 fn published_key() -> InstallKey {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/vectors/approov-published.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let vectors: Value = serde_json::from_str(&text).unwrap();
+    let text = approov_core::mint::PUBLISHED_VECTORS;
+    let vectors: Value = serde_json::from_str(text).unwrap();
     let sec1 = vectors["ipk_key_pair"]["private_sec1_der_base64"]
         .as_str()
         .unwrap();

@@ -9,8 +9,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use approov_core::Secret;
 use approov_core::mint::{InstallKey, RequestSigner, SignedRequest, TokenBuilder};
 use common::{Response, SECRET, Server, request_bytes, request_with_body};
@@ -26,11 +24,8 @@ fn start() -> Server {
 
 /// The P-256 key pair published in Approov's quickstarts.
 fn published_key() -> InstallKey {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/vectors/approov-published.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let vectors: Value = serde_json::from_str(&text).unwrap();
+    let text = approov_core::mint::PUBLISHED_VECTORS;
+    let vectors: Value = serde_json::from_str(text).unwrap();
     let sec1 = vectors["ipk_key_pair"]["private_sec1_der_base64"]
         .as_str()
         .unwrap();

@@ -128,11 +128,8 @@ pub fn to_http_with<B>(signed: &SignedRequest, body: B) -> Request<B> {
 fn vectors() -> &'static Value {
     static VECTORS: OnceLock<Value> = OnceLock::new();
     VECTORS.get_or_init(|| {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/vectors/approov-published.json");
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        serde_json::from_str(&text).expect("vectors are JSON")
+        let text = approov_core::mint::PUBLISHED_VECTORS;
+        serde_json::from_str(text).expect("vectors are JSON")
     })
 }
 
