@@ -133,6 +133,45 @@
 //! # }).unwrap();
 //! ```
 //!
+//! # Your own claims
+//! Approov can add claims of your own to a token (annotations, custom
+//! fields). Read them into your `serde` type with
+//! [`ApproovClaims::deserialize`](approov_core::ApproovClaims::deserialize),
+//! from the payload that already verified (no second signature check); a
+//! missing claim or a wrong type is an error value, never a panic:
+//!
+//! ```
+//! use actix_web::{App, HttpResponse, test, web};
+//! use approov_actix::{Approov, ApproovMiddleware};
+//! use approov_core::{Verifier, mint::TokenBuilder};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Mine {
+//!     tier: String,
+//! }
+//!
+//! async fn tier(Approov(claims): Approov) -> HttpResponse {
+//!     match claims.deserialize::<Mine>() {
+//!         Ok(mine) => HttpResponse::Ok().body(mine.tier),
+//!         Err(_) => HttpResponse::Forbidden().finish(),
+//!     }
+//! }
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let secret = approov_core::mint::generate_secret_base64();
+//! let verifier = Verifier::builder().secret_base64(&secret).build()?;
+//! let app = test::init_service(
+//!     App::new().service(web::resource("/tier").wrap(ApproovMiddleware::new(verifier)).to(tier)),
+//! )
+//! .await;
+//! let token = TokenBuilder::approov_example().claim("tier", "gold").sign_hs256_base64(&secret)?;
+//! let request = test::TestRequest::get().uri("/tier").insert_header(("Approov-Token", token));
+//! let body = test::call_and_read_body(&app, request.to_request()).await;
+//! assert_eq!(body, "gold");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
 //! # Token binding on some routes only
 //! ```
 //! use actix_web::{App, HttpResponse, web};

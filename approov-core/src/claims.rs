@@ -183,6 +183,47 @@ impl ApproovClaims {
         all.remove(name)
     }
 
+    /// Reads the token's claims into your own `serde` type: the custom
+    /// claims Approov adds for your account (annotations, your own fields)
+    /// next to the standard ones. It reads the payload that already
+    /// verified, so there is no second signature check; a missing claim or
+    /// one of the wrong type is an error value, never a panic. Fields may
+    /// borrow from the claims (`&str`). Like [`claim`](Self::claim), this
+    /// parses the payload again.
+    ///
+    /// ```
+    /// # #[cfg(feature = "mint")] {
+    /// use approov_core::{Verifier, mint::TokenBuilder};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct MyClaims<'a> {
+    ///     did: &'a str,
+    ///     tier: String,
+    ///     #[serde(default)]
+    ///     beta: bool,
+    /// }
+    ///
+    /// let secret = "YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==";
+    /// let verifier = Verifier::builder().secret_base64(secret).build().unwrap();
+    /// let token = TokenBuilder::approov_example()
+    ///     .claim("tier", "gold")
+    ///     .sign_hs256_base64(secret)
+    ///     .unwrap();
+    /// let claims = verifier.verify(&token).unwrap();
+    /// let mine: MyClaims = claims.deserialize().unwrap();
+    /// assert_eq!((mine.did, mine.tier.as_str(), mine.beta), ("ExampleApproovTokenDID==", "gold", false));
+    ///
+    /// // A claim of another type is an error that names no claim value.
+    /// #[derive(Debug, serde::Deserialize)]
+    /// struct Wrong { tier: u32 }
+    /// let err = claims.deserialize::<Wrong>().unwrap_err();
+    /// assert!(!err.to_string().contains("gold"));
+    /// # }
+    /// ```
+    pub fn deserialize<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, ClaimsError> {
+        serde_json::from_str(&self.0.raw).map_err(ClaimsError::from_json)
+    }
+
     /// The names of every claim in the token, in payload order.
     pub fn names(&self) -> Vec<String> {
         serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&self.0.raw)
@@ -437,3 +478,58 @@ impl Blame<'_> {
         Ok(())
     }
 }
+
+/// Why [`ApproovClaims::deserialize`] could not read the claims into the
+/// requested type. It never quotes a claim value: what serde would say
+/// about a wrong value (`invalid type: string "…"`) is not kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClaimsError {
+    /// The type requires a claim the token does not have.
+    MissingClaim {
+        /// The claim's name, as the type names it.
+        name: String,
+    },
+    /// A claim has another type or value than the type allows (or the
+    /// type does not match the claims at all).
+    Invalid {
+        /// Where in the payload JSON the problem was found (1-based).
+        column: usize,
+    },
+}
+
+impl ClaimsError {
+    fn from_json(error: serde_json::Error) -> Self {
+        // serde's text for a missing field names the field of the type,
+        // never a value: keep that name, drop every other text.
+        let text = error.to_string();
+        let missing = text
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| name)
+            .filter(|name| name.len() <= 64 && !name.contains(['"', '\\']));
+        match missing {
+            Some(name) => Self::MissingClaim {
+                name: name.to_owned(),
+            },
+            None => Self::Invalid {
+                column: error.column(),
+            },
+        }
+    }
+}
+
+impl fmt::Display for ClaimsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingClaim { name } => write!(f, "the token has no `{name}` claim"),
+            Self::Invalid { column } => write!(
+                f,
+                "a claim has a type or value the requested type does not allow \
+                 (payload column {column})"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ClaimsError {}

@@ -114,7 +114,7 @@ pub mod mint;
 pub use algorithm::Algorithm;
 pub use binding::{TokenBinding, binding_hash};
 pub use body::{BodyCheck, BodyProblem};
-pub use claims::ApproovClaims;
+pub use claims::{ApproovClaims, ClaimsError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{
     AlgorithmProblem, ClaimProblem, ConfigError, HeaderProblem, Rejection, RejectionKind, TokenPart,

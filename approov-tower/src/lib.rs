@@ -198,6 +198,43 @@
 //! buffer when it arrived in several chunks), and a copy of any trailers.
 //! Token-only layers pay none of this.
 //!
+//! # Your own claims
+//! Approov can add claims of your own to a token (annotations, custom
+//! fields). Read them into your `serde` type with
+//! [`ApproovClaims::deserialize`](approov_core::ApproovClaims::deserialize),
+//! from the payload that already verified (no second signature check); a
+//! missing claim or a wrong type is an error value, never a panic:
+//!
+//! ```
+//! use approov_core::{ApproovClaims, Verifier, mint::TokenBuilder};
+//! use approov_tower::ApproovLayer;
+//! use axum::{Extension, Router, body::Body, http::StatusCode, routing::get};
+//! use tower::ServiceExt;
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Mine {
+//!     tier: String,
+//! }
+//!
+//! // Or `Approov(claims): Approov` with the `axum` feature.
+//! async fn tier(Extension(claims): Extension<ApproovClaims>) -> Result<String, StatusCode> {
+//!     let mine: Mine = claims.deserialize().map_err(|_| StatusCode::FORBIDDEN)?;
+//!     Ok(mine.tier)
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = approov_core::mint::generate_secret_base64();
+//! let verifier = Verifier::builder().secret_base64(&secret).build()?;
+//! let app = Router::new().route("/tier", get(tier)).layer(ApproovLayer::new(verifier));
+//! let token = TokenBuilder::approov_example().claim("tier", "gold").sign_hs256_base64(&secret)?;
+//! let request = http::Request::get("/tier").header("Approov-Token", token).body(Body::empty())?;
+//! let body = axum::body::to_bytes(app.oneshot(request).await?.into_body(), 64).await?;
+//! assert_eq!(body, "gold");
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # hyper and tonic
 //! The layer is plain tower, so it also wraps a hyper 1 service
 //! (`tower::service_fn` plus `hyper_util::service::TowerToHyperService`) and

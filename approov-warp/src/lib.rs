@@ -143,6 +143,39 @@
 //! a proxy that sets them, trusted forwarded headers) says otherwise. Set
 //! it when clients reach the server over `https`.
 //!
+//! # Your own claims
+//! Approov can add claims of your own to a token (annotations, custom
+//! fields). Read them into your `serde` type with
+//! [`ApproovClaims::deserialize`](approov_core::ApproovClaims::deserialize),
+//! from the payload that already verified (no second signature check); a
+//! missing claim or a wrong type is an error value, never a panic:
+//!
+//! ```
+//! use approov_core::{ApproovClaims, Verifier, mint::TokenBuilder};
+//! use approov_warp::Approov;
+//! use warp::Filter;
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Mine {
+//!     tier: String,
+//! }
+//!
+//! fn tier(claims: ApproovClaims) -> String {
+//!     claims.deserialize::<Mine>().map_or_else(|_| "none".to_owned(), |mine| mine.tier)
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = approov_core::mint::generate_secret_base64();
+//! let approov = Approov::new(Verifier::builder().secret_base64(&secret).build()?);
+//! let route = warp::path("tier").and(approov.claims()).map(tier);
+//! let token = TokenBuilder::approov_example().claim("tier", "gold").sign_hs256_base64(&secret)?;
+//! let response = warp::test::request().path("/tier").header("Approov-Token", token).reply(&route).await;
+//! assert_eq!(response.body(), "gold");
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Where to put the filter
 //! warp tries the routes joined with `or` one after the other, and each
 //! route runs its own filters. Put the path (and method) filters **before**
