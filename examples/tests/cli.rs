@@ -294,3 +294,126 @@ fn help_exits_zero() {
     assert!(out.status.success(), "{out:?}");
     assert!(out.stdout.contains("--bind"));
 }
+
+// --- approov-token verify -----------------------------------------------------
+
+/// Runs `approov-token verify` with `args`, the token on standard input,
+/// and `APPROOV_BASE64_SECRET=SECRET` plus `envs`.
+fn check(args: &[&str], token: &str, envs: &[(&str, &str)]) -> common::Finished {
+    let mut cmd = command(EXE);
+    cmd.env("APPROOV_BASE64_SECRET", SECRET)
+        .envs(envs.iter().copied())
+        .arg("verify")
+        .args(args);
+    let out = run_with_input(cmd, Some(token.as_bytes()));
+    assert!(!out.stdout.contains(SECRET) && !out.stderr.contains(SECRET));
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    out
+}
+
+#[track_caller]
+fn refused(out: &common::Finished, kind: &str) {
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(out.stdout.starts_with("refused\n"), "{out:?}");
+    assert!(out.stdout.contains(&format!("kind: {kind}\n")), "{out:?}");
+}
+
+#[test]
+fn verify_says_valid_and_exits_0() {
+    let token = mint(&[]);
+    let out = check(&[], &token, &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(out.stdout, "valid\n");
+    // The token may come as an argument too (`-` is standard input).
+    let mut cmd = command(EXE);
+    cmd.env("APPROOV_BASE64_SECRET", SECRET)
+        .args(["verify", token.trim()]);
+    let out = run(cmd);
+    assert_eq!(
+        (out.status.code(), out.stdout.as_str()),
+        (Some(0), "valid\n")
+    );
+    assert!(
+        !out.stdout.contains(token.trim()),
+        "the token is not echoed"
+    );
+}
+
+#[test]
+fn verify_names_the_kind_of_every_refusal_and_exits_1() {
+    refused(&check(&[], &mint(&["--expired"]), &[]), "expired");
+    refused(&check(&[], "garbage", &[]), "malformed");
+    refused(&check(&[], "", &[]), "missing");
+    let forged = {
+        let mut cmd = command(EXE);
+        cmd.env(
+            "APPROOV_BASE64_SECRET",
+            "b3RoZXIgc2VjcmV0IG9mIGF0IGxlYXN0IHRoaXJ0eS10d28gYnl0ZXMgbG9uZw==",
+        );
+        run(cmd).stdout
+    };
+    let out = check(&[], &forged, &[]);
+    refused(&out, "signature");
+    assert!(out.stdout.contains("reason: "), "{out:?}");
+}
+
+#[test]
+fn verify_prints_the_claims_on_request() {
+    let out = check(&["--claims"], &mint(&["--claim", "tier=gold"]), &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        out.stdout.contains("\"did\": \"ExampleApproovTokenDID==\""),
+        "{out:?}"
+    );
+    assert!(out.stdout.contains("\"tier\": \"gold\""), "{out:?}");
+    // Refused tokens show no claims.
+    let out = check(&["--claims"], &mint(&["--expired"]), &[]);
+    assert!(!out.stdout.contains("claims"), "{out:?}");
+}
+
+#[test]
+fn verify_checks_token_binding_with_headers() {
+    let token = mint(&["--bind", "Bearer my-session"]);
+    let ok = check(
+        &["--header", "Authorization=Bearer my-session"],
+        &token,
+        &[],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{ok:?}");
+    assert!(
+        ok.stdout.contains("binding: checked over Authorization"),
+        "{ok:?}"
+    );
+    let other = check(&["--header", "Authorization=Bearer another"], &token, &[]);
+    refused(&other, "binding");
+    // The servers' binding variable names the headers; the values come from --header.
+    let env = [("APPROOV_TOKEN_BINDING_HEADER", "Authorization")];
+    refused(&check(&[], &token, &env), "binding_header");
+    let ok = check(
+        &["--header", "Authorization=Bearer my-session"],
+        &token,
+        &env,
+    );
+    assert_eq!(ok.status.code(), Some(0), "{ok:?}");
+}
+
+#[test]
+fn verify_configuration_errors_exit_2() {
+    let token = mint(&[]);
+    fails_with_input(&["verify"], &[], Some(&token), "APPROOV_BASE64_SECRET");
+    fails_with_input(
+        &["verify"],
+        &[
+            ("APPROOV_BASE64_SECRET", SECRET),
+            ("APPROOV_LEEWAY_SECONDS", "soon"),
+        ],
+        Some(&token),
+        "APPROOV_LEEWAY_SECONDS",
+    );
+    fails_with_input(
+        &["verify", "--header", "no-equals-sign"],
+        &[("APPROOV_BASE64_SECRET", SECRET)],
+        Some(&token),
+        "NAME=VALUE",
+    );
+}

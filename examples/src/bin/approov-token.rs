@@ -1,5 +1,6 @@
 //! `approov-token`: mints example Approov tokens for a secret, like the
-//! Approov CLI's `approov token -genExample`, for trying a protected API.
+//! Approov CLI's `approov token -genExample`, for trying a protected API;
+//! and `approov-token verify` says why a token is refused.
 //!
 //! ```text
 //! export APPROOV_BASE64_SECRET=...        # or: approov-token --secret-stdin < secret.txt
@@ -7,7 +8,17 @@
 //! approov-token --expired --curl http://127.0.0.1:8080/
 //! approov-token --bind "Bearer my-session" --curl http://127.0.0.1:8080/token-binding
 //! approov-token --claim arc=\"ABC\" --claim 'extra={"a":1}' --kid my-key
+//!
+//! approov-token verify < token.txt       # or: approov-token verify "$TOKEN"
+//! approov-token verify --claims --header "Authorization=Bearer my-session" < token.txt
 //! ```
+//!
+//! `verify` reads the keys from the environment the servers read
+//! (`APPROOV_BASE64_SECRET`, `APPROOV_TOKEN_BINDING_HEADER`,
+//! `APPROOV_LEEWAY_SECONDS`, …) and prints the verdict and, when refused,
+//! the rejection kind and reason; with `--claims`, the claims. It exits 0
+//! when the token is valid, 1 when it is refused, 2 for a configuration
+//! error.
 //!
 //! The secret is never a command-line argument: every user of the machine
 //! can read those (`ps`, `/proc/<pid>/cmdline`).
@@ -15,16 +26,48 @@
 use std::io::{self, Read as _, Write as _};
 use std::process::ExitCode;
 
-use approov_core::Secret;
 use approov_core::mint::TokenBuilder;
+use approov_core::{Secret, TokenBinding, VerifierBuilder};
 use approov_examples::{CONFIG_ERROR_EXIT, shell_quote};
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use serde_json::Value;
 
 /// Mints an HS256 Approov token with example claims (`exp`, `ip`, `did`)
 /// signed with the account secret, and prints it (or a curl line using it).
+/// `approov-token verify` checks a token instead.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    mint: Args,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Verifies a token with the keys the servers use (APPROOV_BASE64_SECRET,
+    /// ...) and prints whether it is valid and, if not, why. Exit code 0:
+    /// valid, 1: refused, 2: configuration error.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct VerifyArgs {
+    /// The token; read from standard input when absent or `-`.
+    token: Option<String>,
+    /// A request header NAME=VALUE, to check token binding; repeat for
+    /// several. The binding headers are APPROOV_TOKEN_BINDING_HEADER's
+    /// when it is set, else these, in the order given.
+    #[arg(long, value_name = "NAME=VALUE", value_parser = parse_header)]
+    header: Vec<(String, String)>,
+    /// Also print the token's claims (JSON), when it verified.
+    #[arg(long)]
+    claims: bool,
+}
+
+/// Arguments of the default command: mint a token.
+#[derive(Debug, clap::Args)]
 struct Args {
     /// Read the account secret (base64, standard or URL-safe, padded or
     /// not) from standard input instead of the APPROOV_BASE64_SECRET (or
@@ -65,15 +108,35 @@ fn parse_claim(arg: &str) -> Result<(String, Value), String> {
     Ok((name.to_owned(), value))
 }
 
+fn parse_header(arg: &str) -> Result<(String, String), String> {
+    match arg.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("{arg:?} is not NAME=VALUE")),
+    }
+}
+
+/// Exit code of `verify` for a refused token.
+const REFUSED_EXIT: u8 = 1;
+
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
+    let cli = Cli::parse();
+    let (result, refused) = match &cli.command {
+        Some(Command::Verify(args)) => match verify(args) {
+            Ok((out, valid)) => (Ok(out), !valid),
+            Err(message) => (Err(message), false),
+        },
+        None => (run(&cli.mint), false),
+    };
+    match result {
         Ok(out) => {
             let mut stdout = io::stdout().lock();
             match stdout
                 .write_all(out.as_bytes())
                 .and_then(|()| stdout.flush())
             {
+                Ok(()) if refused => ExitCode::from(REFUSED_EXIT),
                 Ok(()) => ExitCode::SUCCESS,
                 Err(_) => ExitCode::FAILURE,
             }
@@ -123,6 +186,68 @@ fn run(args: &Args) -> Result<String, String> {
         }
     }
     Ok(out)
+}
+
+/// `verify`: the report to print and whether the token is valid. A
+/// configuration problem (no secret, a bad variable or header) is an
+/// error, exit 2. Nothing printed contains the secret; the token itself is
+/// not echoed either.
+fn verify(args: &VerifyArgs) -> Result<(String, bool), String> {
+    let mut builder = VerifierBuilder::from_env().map_err(|e| e.to_string())?;
+    let bound_by_env = std::env::var_os("APPROOV_TOKEN_BINDING_HEADER").is_some();
+    if !bound_by_env && !args.header.is_empty() {
+        let names: Vec<&str> = args.header.iter().map(|(n, _)| n.as_str()).collect();
+        builder = builder.token_binding(TokenBinding::new(names).map_err(|e| e.to_string())?);
+    }
+    let verifier = builder.build().map_err(|e| e.to_string())?;
+    let token = match args.token.as_deref() {
+        Some(token) if token != "-" => token.to_owned(),
+        _ => {
+            // A token is at most a few KiB; the verifier refuses more than 16.
+            let mut text = String::new();
+            io::stdin()
+                .take(64 * 1024)
+                .read_to_string(&mut text)
+                .map_err(|e| format!("cannot read the token from standard input: {e}"))?;
+            text
+        }
+    };
+    let token = token.trim();
+    let mut headers = vec![(verifier.token_header().to_owned(), token.to_owned())];
+    headers.extend(args.header.iter().cloned());
+    let binding = verifier
+        .token_binding()
+        .map(|b| b.headers().collect::<Vec<_>>().join(", "));
+    let mut out = String::new();
+    let valid = match verifier.verify_request(&headers[..]) {
+        Ok(claims) => {
+            out.push_str("valid\n");
+            if let Some(names) = &binding {
+                out.push_str(&format!("binding: checked over {names}\n"));
+            }
+            if args.claims {
+                let all: serde_json::Map<String, Value> = claims
+                    .names()
+                    .into_iter()
+                    .filter_map(|name| claims.claim(&name).map(|value| (name, value)))
+                    .collect();
+                let json = serde_json::to_string_pretty(&all).unwrap_or_default();
+                out.push_str(&format!("claims: {json}\n"));
+            }
+            true
+        }
+        Err(rejection) => {
+            out.push_str(&format!(
+                "refused\nkind: {}\nreason: {rejection}\n",
+                rejection.kind().as_str()
+            ));
+            if let Some(names) = &binding {
+                out.push_str(&format!("binding: checked over {names}\n"));
+            }
+            false
+        }
+    };
+    Ok((out, valid))
 }
 
 /// The secret from standard input or the environment, decoded; errors name
