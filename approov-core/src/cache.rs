@@ -43,6 +43,9 @@ struct Entry {
     /// The token itself: a credential, wiped when the entry goes.
     token: Zeroizing<Vec<u8>>,
     claims: ApproovClaims,
+    /// The key set it verified under: after a key reload it is verified
+    /// again (its secret may be the one that was removed).
+    generation: u64,
 }
 
 /// A token's place in the cache, computed once per request.
@@ -74,16 +77,17 @@ impl TokenCache {
         Slot(self.hasher.hash_one(token))
     }
 
-    /// The claims of `token`, if it verified before.
-    pub(crate) fn get(&self, slot: Slot, token: &[u8]) -> Option<ApproovClaims> {
+    /// The claims of `token`, if it verified before under the key set of
+    /// this `generation`.
+    pub(crate) fn get(&self, slot: Slot, token: &[u8], generation: u64) -> Option<ApproovClaims> {
         let shard = lock(self.shard(slot));
         let entry = shard.get(&slot.0)?;
-        same(&entry.token, token).then(|| entry.claims.clone())
+        (entry.generation == generation && same(&entry.token, token)).then(|| entry.claims.clone())
     }
 
     /// Remembers a token that verified. A different token in the same slot
     /// (a 64-bit collision) is replaced.
-    pub(crate) fn insert(&self, slot: Slot, token: &[u8], claims: &ApproovClaims) {
+    pub(crate) fn insert(&self, slot: Slot, token: &[u8], claims: &ApproovClaims, generation: u64) {
         let mut shard = lock(self.shard(slot));
         if shard.len() >= self.per_shard
             && !shard.contains_key(&slot.0)
@@ -96,6 +100,7 @@ impl TokenCache {
             Entry {
                 token: Zeroizing::new(token.to_vec()),
                 claims: claims.clone(),
+                generation,
             },
         );
     }

@@ -22,17 +22,20 @@ const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 /// else would fail on every request, so it is refused at start-up.
 const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
 
+#[derive(Clone)]
 pub(crate) struct HmacKey {
     kid: Option<Box<str>>,
     key: hmac::Key,
 }
 
+#[derive(Clone)]
 enum Material {
     Rsa(signature::RsaPublicKeyComponents<Vec<u8>>),
     /// An uncompressed SEC1 point (`0x04 ‖ x ‖ y`).
     Ec(Vec<u8>),
 }
 
+#[derive(Clone)]
 pub(crate) struct PublicKey {
     kid: Option<Box<str>>,
     alg: Algorithm,
@@ -40,7 +43,7 @@ pub(crate) struct PublicKey {
 }
 
 /// Every configured key, grouped for the lookup the hot path does.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct KeySet {
     pub(crate) hmac: Vec<HmacKey>,
     pub(crate) public: Vec<PublicKey>,

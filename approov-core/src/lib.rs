@@ -80,6 +80,8 @@
 //! - `subtle`: constant-time comparison of the `pay` claim.
 //! - `zeroize`: wiping decoded secrets from memory.
 //! - `thiserror`: the [`Rejection`] and [`ConfigError`] types.
+//! - `arc-swap`: the key set, swapped whole by [`Verifier::reload_keys`]
+//!   while requests read it without a lock or an allocation.
 //! - `tracing`: one structured event per rejection ([`log_rejection`]).
 //! - `sfv`: RFC 8941 structured fields for `Signature-Input`, `Signature`
 //!   and `Content-Digest` ([`signing`]); 0.15, the last release for our
@@ -104,6 +106,7 @@ mod headers;
 mod jws;
 mod keys;
 mod options;
+mod reload;
 mod secret;
 pub mod signing;
 mod verifier;
@@ -123,5 +126,6 @@ pub use gate::{
     ApproovOutcome, Decision, Gate, HeadDecision, is_cors_preflight, log_rejection, response,
 };
 pub use headers::RequestHeaders;
+pub use reload::KeysReloaded;
 pub use secret::{MIN_HMAC_SECRET_LEN, Secret};
 pub use verifier::{DEFAULT_MAX_TOKEN_LEN, DEFAULT_TOKEN_HEADER, Verifier, VerifierBuilder};

@@ -9,6 +9,7 @@ use crate::cache::TokenCache;
 use crate::clock::unix_seconds;
 use crate::headers::single;
 use crate::keys::{HmacKey, KeySet, PublicKey, public_keys_from_jwks};
+use crate::reload::{KeyFile, KeyStore, KeysReloaded, Loaded};
 use crate::{
     Algorithm, ApproovClaims, Clock, ConfigError, Rejection, RequestHeaders, Secret, SystemClock,
     TokenBinding,
@@ -49,8 +50,9 @@ pub struct Verifier {
 
 #[derive(Clone)]
 struct Inner {
-    keys: Arc<KeySet>,
-    algorithms: u16,
+    /// Shared by the verifiers derived from this one, so a reload reaches
+    /// every route.
+    keys: Arc<KeyStore>,
     clock: Arc<dyn Clock>,
     leeway: f64,
     max_len: usize,
@@ -108,13 +110,15 @@ impl Verifier {
         if token.is_empty() {
             return Err(Rejection::Missing);
         }
+        let keys = i.keys.load();
         let Some(cache) = &i.cache else {
-            return self.verify_uncached(token);
+            return self.verify_uncached(&keys, token);
         };
         let slot = cache.slot(token);
-        if let Some(claims) = cache.get(slot, token) {
+        if let Some(claims) = cache.get(slot, token, keys.generation) {
             // The signature and claim types were checked when it was
-            // stored; the time, issuer and audience rules are checked now.
+            // stored, under the same keys; the time, issuer and audience
+            // rules are checked now.
             return match self.check_claims(&claims) {
                 Ok(()) => Ok(claims),
                 Err(Rejection::Expired) => {
@@ -124,16 +128,72 @@ impl Verifier {
                 Err(rejection) => Err(rejection),
             };
         }
-        let claims = self.verify_uncached(token)?;
-        cache.insert(slot, token, &claims);
+        let claims = self.verify_uncached(&keys, token)?;
+        cache.insert(slot, token, &claims, keys.generation);
         Ok(claims)
     }
 
-    fn verify_uncached(&self, token: &[u8]) -> Result<ApproovClaims, Rejection> {
-        let i = &*self.inner;
-        let claims = crate::jws::verify(&i.keys, i.algorithms, token)?;
+    fn verify_uncached(&self, keys: &Loaded, token: &[u8]) -> Result<ApproovClaims, Rejection> {
+        let claims = crate::jws::verify(&keys.keys, keys.algorithms, token)?;
         self.check_claims(&claims)?;
         Ok(claims)
+    }
+
+    /// Reads the key files again (the secret file, PEM and JWKS files given
+    /// to the builder or by `APPROOV_BASE64_SECRET_FILE`, …) and, when one
+    /// changed, swaps the new keys in for this verifier and every verifier
+    /// derived from it. Requests in flight finish with the keys they
+    /// started with. A file that cannot be read or parsed changes nothing:
+    /// the error names the file, and the old keys stay in use. Without key
+    /// files it does nothing.
+    ///
+    /// Call it on SIGHUP and every few seconds (Kubernetes and systemd
+    /// replace mounted secrets in place): the example servers do both.
+    /// Every call that reloads or fails is logged (target `approov`).
+    ///
+    /// ```
+    /// use approov_core::{KeysReloaded, Verifier};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("approov-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let file = dir.join("secret");
+    /// let old = "b2xkIHNlY3JldCBvZiBhdCBsZWFzdCB0aGlydHktdHdvIGJ5dGVzIGxvbmcu";
+    /// std::fs::write(&file, format!("{old}\n"))?;
+    /// let verifier = Verifier::builder().secret_base64_file(&file).build()?;
+    /// assert_eq!(verifier.reload_keys()?, KeysReloaded::Unchanged);
+    ///
+    /// // Rotation: the new secret next to the old one, then the old one removed.
+    /// let new = "bmV3IHNlY3JldCBvZiBhdCBsZWFzdCB0aGlydHktdHdvIGJ5dGVzIGxvbmcu";
+    /// std::fs::write(&file, format!("{new}\n{old}\n"))?;
+    /// assert_eq!(verifier.reload_keys()?, KeysReloaded::Reloaded);
+    ///
+    /// // A broken file changes nothing.
+    /// std::fs::write(&file, "not base64!")?;
+    /// assert!(verifier.reload_keys().is_err());
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reload_keys(&self) -> Result<KeysReloaded, ConfigError> {
+        let result = self.inner.keys.reload();
+        let files = || {
+            self.inner
+                .keys
+                .files()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match &result {
+            Ok(KeysReloaded::Reloaded) => {
+                tracing::info!(target: "approov", files = %files(), "Approov keys reloaded");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(
+                target: "approov",
+                "Approov keys not reloaded, the keys in use stay: {e}"
+            ),
+        }
+        result
     }
 
     /// How many verified tokens the cache holds now; 0 without a cache
@@ -222,11 +282,18 @@ impl Verifier {
         })
     }
 
+    /// The key files [`reload_keys`](Self::reload_keys) reads (secret,
+    /// PEM and JWKS files); none when every key was given as a value.
+    pub fn key_files(&self) -> impl Iterator<Item = &Path> {
+        self.inner.keys.files()
+    }
+
     /// The algorithms some configured key verifies.
     pub fn algorithms(&self) -> impl Iterator<Item = Algorithm> + '_ {
+        let bits = self.inner.keys.load().algorithms;
         Algorithm::ALL
             .into_iter()
-            .filter(|a| self.inner.algorithms & a.bit() != 0)
+            .filter(move |a| bits & a.bit() != 0)
     }
 }
 
@@ -235,6 +302,7 @@ impl Verifier {
 #[derive(Default)]
 pub struct VerifierBuilder {
     keys: KeySet,
+    files: Vec<KeyFile>,
     errors: Vec<ConfigError>,
     clock: Option<Arc<dyn Clock>>,
     leeway: Duration,
@@ -250,6 +318,7 @@ impl fmt::Debug for VerifierBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifierBuilder")
             .field("keys", &self.keys)
+            .field("key_files", &self.files)
             .field("errors", &self.errors)
             .finish_non_exhaustive()
     }
@@ -262,6 +331,8 @@ impl VerifierBuilder {
     /// |---|---|
     /// | `APPROOV_BASE64_SECRET` | the account secret, base64 (standard or URL-safe, padded or not) |
     /// | `APPROOV_BASE64URL_SECRET` | the same, under the name some quickstarts use (set only one) |
+    /// | `APPROOV_BASE64_SECRET_FILE` | instead, a file holding the secret (one or more, one per line: [`secret_base64_file`](Self::secret_base64_file)), read again by [`Verifier::reload_keys`] |
+    /// | `APPROOV_JWKS_FILE` | a JWKS file of public keys ([`jwks_file`](Self::jwks_file)), read again by [`Verifier::reload_keys`]; with it the secret is optional |
     /// | `APPROOV_TOKEN_HEADER` | the token header, default `Approov-Token` |
     /// | `APPROOV_TOKEN_BINDING_HEADER` | comma-separated headers to bind to, in order; unset: no binding |
     /// | `APPROOV_LEEWAY_SECONDS` | leeway for `exp`/`nbf`, a whole number of seconds, default 0 |
@@ -289,26 +360,39 @@ impl VerifierBuilder {
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         const STD: &str = "APPROOV_BASE64_SECRET";
         const URL: &str = "APPROOV_BASE64URL_SECRET";
+        const FILE: &str = "APPROOV_BASE64_SECRET_FILE";
+        const JWKS_FILE: &str = "APPROOV_JWKS_FILE";
         let mut b = Self::default();
-        let (source, encoded) = match (var(STD), var(URL)) {
-            (Some(_), Some(_)) => {
-                return Err(ConfigError::invalid(
-                    URL,
-                    format!("both {STD} and {URL} are set: set only one"),
-                ));
-            }
-            (Some(s), None) => (STD, s),
-            (None, Some(s)) => (URL, s),
-            (None, None) => {
+        let set: Vec<(&str, String)> = [STD, URL, FILE]
+            .into_iter()
+            .filter_map(|name| var(name).map(|value| (name, value)))
+            .collect();
+        match set.as_slice() {
+            [] if var(JWKS_FILE).is_some() => {}
+            [] => {
                 return Err(ConfigError::MissingVar {
                     var: STD,
-                    hint: "set it to the account secret printed by `approov secret -getSharedKey`",
+                    hint: "set it to the account secret printed by `approov secret -getSharedKey` \
+                           (or APPROOV_BASE64_SECRET_FILE to a file holding it, or \
+                           APPROOV_JWKS_FILE for asymmetric keys)",
                 });
             }
-        };
-        // Checked here too, so the error names the variable.
-        let secret = Secret::from_base64(&encoded, source)?.for_hmac(source)?;
-        b = b.secret(secret);
+            [(FILE, path)] => b = b.secret_base64_file(path.trim()),
+            [(source, encoded)] => {
+                // Checked here too, so the error names the variable.
+                let secret = Secret::from_base64(encoded, source)?.for_hmac(source)?;
+                b = b.secret(secret);
+            }
+            [(first, _), (second, _), ..] => {
+                return Err(ConfigError::invalid(
+                    *second,
+                    format!("both {first} and {second} are set: set only one"),
+                ));
+            }
+        }
+        if let Some(path) = var(JWKS_FILE) {
+            b = b.jwks_file(path.trim());
+        }
         if let Some(name) = var("APPROOV_TOKEN_HEADER") {
             check_header_name(name.trim(), "APPROOV_TOKEN_HEADER")?;
             b = b.token_header(name.trim());
@@ -383,18 +467,39 @@ impl VerifierBuilder {
         self.pem(alg, Some(kid), pem, "public_key_pem_with_kid")
     }
 
-    /// Adds a PEM public key read from a file.
+    /// Adds a PEM public key read from a file, read again by
+    /// [`Verifier::reload_keys`].
     pub fn public_key_pem_file(
-        self,
+        mut self,
         alg: Algorithm,
         kid: Option<&str>,
         path: impl AsRef<Path>,
     ) -> Self {
         let path = path.as_ref();
-        match read(path) {
-            Ok(pem) => self.pem(alg, kid, &pem, &path.display().to_string()),
-            Err(e) => self.fail(e),
+        if alg == Algorithm::HS256 {
+            return self.fail(ConfigError::invalid(
+                path.display().to_string(),
+                "HS256 takes a secret (secret_base64_file), not a public key",
+            ));
         }
+        self.files.push(KeyFile::Pem {
+            alg,
+            kid: kid.map(str::to_owned),
+            path: path.to_owned(),
+        });
+        self
+    }
+
+    /// Adds the HS256 account secrets of a file: base64 (as for
+    /// [`secret_base64`](Self::secret_base64)), one per line, blank lines
+    /// and `#` comments skipped. Several lines let a rotation run without
+    /// refusing anyone: put the new secret next to the old one, reload,
+    /// then remove the old one once every app has new tokens. The file is
+    /// read at [`build`](Self::build) and again by
+    /// [`Verifier::reload_keys`]. `APPROOV_BASE64_SECRET_FILE` sets it.
+    pub fn secret_base64_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.files.push(KeyFile::Secret(path.as_ref().to_owned()));
+        self
     }
 
     fn pem(mut self, alg: Algorithm, kid: Option<&str>, pem: &str, source: &str) -> Self {
@@ -422,14 +527,10 @@ impl VerifierBuilder {
         self
     }
 
-    /// Adds the keys of a JWKS document read from a file.
+    /// Adds the keys of a JWKS document read from a file, read again by
+    /// [`Verifier::reload_keys`]. `APPROOV_JWKS_FILE` sets it.
     pub fn jwks_file(mut self, path: impl AsRef<Path>) -> Self {
-        let path = path.as_ref();
-        match read(path).and_then(|json| public_keys_from_jwks(&json, &path.display().to_string()))
-        {
-            Ok(keys) => self.keys.public.extend(keys),
-            Err(e) => self.errors.push(e),
-        }
+        self.files.push(KeyFile::Jwks(path.as_ref().to_owned()));
         self
     }
 
@@ -528,9 +629,7 @@ impl VerifierBuilder {
         if !self.errors.is_empty() {
             return Err(self.errors.swap_remove(0));
         }
-        if self.keys.is_empty() {
-            return Err(ConfigError::NoKeys);
-        }
+        let keys = KeyStore::new(self.keys, self.files)?;
         let token_header = self
             .token_header
             .unwrap_or_else(|| DEFAULT_TOKEN_HEADER.to_owned());
@@ -544,8 +643,7 @@ impl VerifierBuilder {
         }
         Ok(Verifier {
             inner: Arc::new(Inner {
-                algorithms: self.keys.algorithms(),
-                keys: Arc::new(self.keys),
+                keys: Arc::new(keys),
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 leeway: self.leeway.as_secs_f64(),
                 max_len,
@@ -560,15 +658,6 @@ impl VerifierBuilder {
     }
 }
 
-fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-        path: path.display().to_string(),
-        source,
-    })
-}
-
-/// A variable's value as a whole number; `what` names the unit and gives
-/// examples for the error message.
 fn whole_number<N: std::str::FromStr>(
     value: &str,
     var: &'static str,

@@ -39,6 +39,9 @@ pub enum StartError {
         /// What it must be.
         expected: String,
     },
+    /// The thread that reloads the key files could not be started.
+    #[error("cannot start the key reload thread: {0}")]
+    KeyWatch(#[source] io::Error),
     /// The listener could not be bound (port in use, permission denied...).
     #[error(
         "cannot listen on {addr} (LISTEN_ADDR): {source}; stop whatever uses it \

@@ -4,6 +4,7 @@ use std::net::{SocketAddr, TcpListener};
 
 use approov_core::{TokenBinding, Verifier, VerifierBuilder};
 
+use crate::keys;
 use crate::{ServeLimits, StartError, dev, listen, logging};
 
 const SECRET_VAR: &str = "APPROOV_BASE64_SECRET";
@@ -56,8 +57,14 @@ impl Setup {
         // base64" or "not <ip>:<port>" instead of looking unset.
         let var = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
         let dev_secret = (allow_development_secret
-            && var(SECRET_VAR).is_none()
-            && var(SECRET_URL_VAR).is_none())
+            && [
+                SECRET_VAR,
+                SECRET_URL_VAR,
+                "APPROOV_BASE64_SECRET_FILE",
+                "APPROOV_JWKS_FILE",
+            ]
+            .iter()
+            .all(|name| var(name).is_none()))
         .then(approov_core::mint::generate_secret_base64);
         let verifier = VerifierBuilder::from_vars(|name| match &dev_secret {
             Some(secret) if name == SECRET_VAR => Some(secret.clone()),
@@ -69,6 +76,7 @@ impl Setup {
         .build()?;
         let token_binding = TokenBinding::new(["Authorization"])?;
         let limits = ServeLimits::from_vars(var)?;
+        let reload_every = keys::interval(var)?;
         let addr = listen::listen_addr(var("LISTEN_ADDR"))?;
         let listener = listen::bind(addr)?;
         let local_addr = listener
@@ -77,6 +85,7 @@ impl Setup {
         if let Some(secret) = &dev_secret {
             dev::print_banner(secret, verifier.token_header(), local_addr)?;
         }
+        keys::watch(&verifier, reload_every).map_err(StartError::KeyWatch)?;
         tracing::info!(%local_addr, development_secret = dev_secret.is_some(), "starting");
         listen::announce(local_addr);
         Ok(Self {

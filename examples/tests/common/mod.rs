@@ -27,6 +27,9 @@ pub fn command(exe: &str) -> Command {
     for var in [
         "APPROOV_BASE64_SECRET",
         "APPROOV_BASE64URL_SECRET",
+        "APPROOV_BASE64_SECRET_FILE",
+        "APPROOV_JWKS_FILE",
+        "KEY_RELOAD_SECONDS",
         "APPROOV_TOKEN_HEADER",
         "APPROOV_TOKEN_BINDING_HEADER",
         "APPROOV_LEEWAY_SECONDS",

@@ -1,0 +1,212 @@
+//! The verifier's keys, swappable while the server runs: the keys given as
+//! values at start-up, plus keys read from files (a secret, PEM keys, a
+//! JWKS document) that [`Verifier::reload_keys`](crate::Verifier::reload_keys)
+//! reads again. A reload builds a whole new key set and swaps it in at
+//! once: a request in flight finishes with the keys it started with, the
+//! next one sees the new set, and a file that does not parse changes
+//! nothing. Reading the current set is lock-free and allocation-free
+//! (`arc-swap`), so the hot path costs what it did with fixed keys.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::Mutex;
+
+use arc_swap::ArcSwap;
+use ring::digest;
+
+use crate::keys::{HmacKey, KeySet, PublicKey, public_keys_from_jwks};
+use crate::{Algorithm, ConfigError, Secret};
+
+/// One key set, as the hot path reads it.
+pub(crate) struct Loaded {
+    pub(crate) keys: KeySet,
+    pub(crate) algorithms: u16,
+    /// Bumped by every swap; cached tokens verified under another
+    /// generation are verified again.
+    pub(crate) generation: u64,
+}
+
+/// A file that holds keys, read at start-up and on every reload.
+#[derive(Debug, Clone)]
+pub(crate) enum KeyFile {
+    /// One or more base64 HS256 secrets, one per line (blank lines and
+    /// lines starting with `#` are skipped): during a rotation the file
+    /// holds the old and the new secret.
+    Secret(PathBuf),
+    /// A PEM public key for `alg`, with an optional `kid`.
+    Pem {
+        alg: Algorithm,
+        kid: Option<String>,
+        path: PathBuf,
+    },
+    /// A JWKS document.
+    Jwks(PathBuf),
+}
+
+impl KeyFile {
+    fn path(&self) -> &Path {
+        match self {
+            Self::Secret(path) | Self::Jwks(path) | Self::Pem { path, .. } => path,
+        }
+    }
+
+    /// Adds this file's keys to `keys`; `text` is its content.
+    fn load(&self, text: &str, keys: &mut KeySet) -> Result<(), ConfigError> {
+        let source = self.path().display().to_string();
+        match self {
+            Self::Secret(_) => {
+                let mut found = 0;
+                for line in text.lines().map(str::trim) {
+                    if line.is_empty() || line.starts_with('#') {
+                        continue;
+                    }
+                    let secret = Secret::from_base64(line, &source)?.for_hmac(&source)?;
+                    keys.hmac.push(HmacKey::new(None, &secret));
+                    found += 1;
+                }
+                if found == 0 {
+                    return Err(ConfigError::invalid(
+                        source,
+                        "the file holds no secret: put the base64 account secret on a line",
+                    ));
+                }
+            }
+            Self::Pem { alg, kid, .. } => {
+                keys.public
+                    .push(PublicKey::from_pem(*alg, kid.as_deref(), text, &source)?);
+            }
+            Self::Jwks(_) => keys.public.extend(public_keys_from_jwks(text, &source)?),
+        }
+        Ok(())
+    }
+}
+
+/// What [`Verifier::reload_keys`](crate::Verifier::reload_keys) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeysReloaded {
+    /// No key file changed since the last load (or there is none): nothing
+    /// was swapped.
+    Unchanged,
+    /// At least one file changed and every file parsed: the new key set is
+    /// in use, and the verified-token cache was emptied.
+    Reloaded,
+}
+
+/// The keys of a verifier and of every verifier derived from it.
+pub(crate) struct KeyStore {
+    current: ArcSwap<Loaded>,
+    /// The keys given as values, kept to rebuild the set on a reload.
+    fixed: KeySet,
+    files: Vec<KeyFile>,
+    /// A digest of each file's content at the last load: a reload that
+    /// finds the same content swaps nothing. (A digest, not the content:
+    /// no second copy of a secret is kept.)
+    digests: Mutex<Vec<digest::Digest>>,
+}
+
+impl KeyStore {
+    /// Loads `fixed` plus every file; the first problem is the error.
+    pub(crate) fn new(fixed: KeySet, files: Vec<KeyFile>) -> Result<Self, ConfigError> {
+        let texts = read_all(&files)?;
+        let keys = build(&fixed, &files, &texts)?;
+        if keys.is_empty() {
+            return Err(ConfigError::NoKeys);
+        }
+        Ok(Self {
+            current: ArcSwap::from_pointee(Loaded {
+                algorithms: keys.algorithms(),
+                keys,
+                generation: 0,
+            }),
+            fixed,
+            digests: Mutex::new(texts.iter().map(|t| sha256(t)).collect()),
+            files,
+        })
+    }
+
+    /// The current key set, lock-free.
+    #[inline]
+    pub(crate) fn load(&self) -> arc_swap::Guard<Arc<Loaded>> {
+        self.current.load()
+    }
+
+    /// Reads every file again and swaps in the new set when one changed.
+    pub(crate) fn reload(&self) -> Result<KeysReloaded, ConfigError> {
+        if self.files.is_empty() {
+            return Ok(KeysReloaded::Unchanged);
+        }
+        // One reload at a time: two would race on the digests.
+        let mut digests = self.digests.lock().unwrap_or_else(|e| e.into_inner());
+        let texts = read_all(&self.files)?;
+        let fresh: Vec<digest::Digest> = texts.iter().map(|t| sha256(t)).collect();
+        let same = fresh
+            .iter()
+            .zip(digests.iter())
+            .all(|(a, b)| a.as_ref() == b.as_ref());
+        if same {
+            return Ok(KeysReloaded::Unchanged);
+        }
+        let keys = build(&self.fixed, &self.files, &texts)?;
+        if keys.is_empty() {
+            return Err(ConfigError::NoKeys);
+        }
+        let generation = self.current.load().generation.wrapping_add(1);
+        self.current.store(Arc::new(Loaded {
+            algorithms: keys.algorithms(),
+            keys,
+            generation,
+        }));
+        *digests = fresh;
+        Ok(KeysReloaded::Reloaded)
+    }
+
+    /// The key files, for logs.
+    pub(crate) fn files(&self) -> impl Iterator<Item = &Path> {
+        self.files.iter().map(KeyFile::path)
+    }
+}
+
+impl fmt::Debug for KeyStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Key ids, algorithms and file names; never key material.
+        f.debug_struct("Keys")
+            .field("current", &self.current.load().keys)
+            .field(
+                "files",
+                &self.files.iter().map(KeyFile::path).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+fn read_all(files: &[KeyFile]) -> Result<Vec<zeroize::Zeroizing<String>>, ConfigError> {
+    files
+        .iter()
+        .map(|file| {
+            std::fs::read_to_string(file.path())
+                .map(zeroize::Zeroizing::new)
+                .map_err(|source| ConfigError::Io {
+                    path: file.path().display().to_string(),
+                    source,
+                })
+        })
+        .collect()
+}
+
+fn build(
+    fixed: &KeySet,
+    files: &[KeyFile],
+    texts: &[zeroize::Zeroizing<String>],
+) -> Result<KeySet, ConfigError> {
+    let mut keys = fixed.clone();
+    for (file, text) in files.iter().zip(texts) {
+        file.load(text, &mut keys)?;
+    }
+    Ok(keys)
+}
+
+fn sha256(text: &str) -> digest::Digest {
+    digest::digest(&digest::SHA256, text.as_bytes())
+}

@@ -1,0 +1,240 @@
+//! Keys that change while the server runs: a secret file (several secrets
+//! for a rotation) and a JWKS file, read again by `Verifier::reload_keys`;
+//! the swap reaches derived verifiers and the verified-token cache; a file
+//! that cannot be read or parsed changes nothing; the environment
+//! variables that name the files.
+#![cfg(feature = "mint")]
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use approov_core::mint::{SigningKey, TokenBuilder};
+use approov_core::{
+    Algorithm, ConfigError, KeysReloaded, RejectionKind, TokenBinding, Verifier, VerifierBuilder,
+};
+
+const OLD: &str = "b2xkIHNlY3JldCBvZiBhdCBsZWFzdCB0aGlydHktdHdvIGJ5dGVzIGxvbmcu";
+const NEW: &str = "bmV3IHNlY3JldCBvZiBhdCBsZWFzdCB0aGlydHktdHdvIGJ5dGVzIGxvbmcu";
+
+/// A fresh directory for one test's files, removed when dropped.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("approov-reload-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        // Replaced whole, as Kubernetes and systemd do (write, then rename).
+        let tmp = self.0.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+        path
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn token(secret: &str) -> String {
+    TokenBuilder::approov_example()
+        .expires_in(300)
+        .sign_hs256_base64(secret)
+        .unwrap()
+}
+
+fn kind(verifier: &Verifier, token: &str) -> Option<RejectionKind> {
+    verifier.verify(token).err().map(|r| r.kind())
+}
+
+#[test]
+fn a_secret_rotation_without_restart() {
+    let dir = Dir::new("rotation");
+    let file = dir.write("secret", &format!("{OLD}\n"));
+    for cache in [0, 64] {
+        dir.write("secret", &format!("{OLD}\n"));
+        let verifier = Verifier::builder()
+            .secret_base64_file(&file)
+            .cache_verified_tokens(cache)
+            .build()
+            .unwrap();
+        let bound =
+            verifier.with_token_binding(Some(TokenBinding::new(["Authorization"]).unwrap()));
+        let (old, new) = (token(OLD), token(NEW));
+        assert_eq!(kind(&verifier, &old), None);
+        assert_eq!(kind(&verifier, &new), Some(RejectionKind::Signature));
+        assert_eq!(verifier.reload_keys().unwrap(), KeysReloaded::Unchanged);
+
+        // Both during the rotation (comments and blank lines are skipped).
+        dir.write("secret", &format!("# new first\n{NEW}\n\n{OLD}\n"));
+        assert_eq!(verifier.reload_keys().unwrap(), KeysReloaded::Reloaded);
+        assert_eq!(kind(&verifier, &old), None);
+        assert_eq!(kind(&verifier, &new), None);
+
+        // The old one removed: refused, even when it was cached.
+        dir.write("secret", &format!("{NEW}\n"));
+        assert_eq!(verifier.reload_keys().unwrap(), KeysReloaded::Reloaded);
+        assert_eq!(
+            kind(&verifier, &old),
+            Some(RejectionKind::Signature),
+            "cache {cache}"
+        );
+        assert_eq!(kind(&verifier, &new), None);
+        // A verifier derived before the reload sees it too.
+        let req = [("Approov-Token", old.as_str()), ("Authorization", "x")];
+        assert_eq!(
+            bound.verify_request(&req[..]).unwrap_err().kind(),
+            RejectionKind::Signature
+        );
+    }
+}
+
+#[test]
+fn a_file_that_cannot_be_used_changes_nothing_and_names_the_file() {
+    let dir = Dir::new("broken");
+    let file = dir.write("secret", OLD);
+    let verifier = Verifier::builder()
+        .secret_base64_file(&file)
+        .build()
+        .unwrap();
+    let old = token(OLD);
+    let broken: [(&str, &str); 4] = [
+        ("not base64", "not base64!"),
+        ("too short", "c2hvcnQ="),
+        ("empty", "\n# only a comment\n"),
+        ("another secret line broken", &format!("{NEW}\n%%%\n")),
+    ];
+    for (what, text) in broken {
+        dir.write("secret", text);
+        let err = verifier.reload_keys().unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains(&file.display().to_string()),
+            "{what}: {message}"
+        );
+        assert!(
+            !message.contains(NEW) && !message.contains(OLD),
+            "{what}: {message}"
+        );
+        assert_eq!(kind(&verifier, &old), None, "{what}: the old keys stay");
+    }
+    std::fs::remove_file(&file).unwrap();
+    assert!(matches!(
+        verifier.reload_keys(),
+        Err(ConfigError::Io { .. })
+    ));
+    assert_eq!(kind(&verifier, &old), None);
+    // Fixed back: reloaded.
+    dir.write("secret", NEW);
+    assert_eq!(verifier.reload_keys().unwrap(), KeysReloaded::Reloaded);
+    assert_eq!(kind(&verifier, &old), Some(RejectionKind::Signature));
+}
+
+#[test]
+fn a_jwks_file_is_reloaded_with_its_kids() {
+    let keys = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys");
+    let jwks = std::fs::read_to_string(keys.join("jwks.json")).unwrap();
+    let p256 = SigningKey::from_pkcs8_pem(
+        Algorithm::ES256,
+        &std::fs::read_to_string(keys.join("p256.key")).unwrap(),
+    )
+    .unwrap();
+    let es256 = TokenBuilder::approov_example()
+        .expires_in(300)
+        .kid("p256")
+        .sign(&p256);
+    // The set without the P-256 key: only the RSA one.
+    let mut rsa_only: serde_json::Value = serde_json::from_str(&jwks).unwrap();
+    rsa_only["keys"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|k| k["kid"] == "rsa");
+    let rsa_only = rsa_only.to_string();
+    let dir = Dir::new("jwks");
+    let file = dir.write("jwks.json", &rsa_only);
+    let verifier = Verifier::builder()
+        .secret_base64(OLD)
+        .jwks_file(&file)
+        .build()
+        .unwrap();
+    assert_ne!(kind(&verifier, &es256), None);
+    dir.write("jwks.json", &jwks);
+    assert_eq!(verifier.reload_keys().unwrap(), KeysReloaded::Reloaded);
+    assert_eq!(kind(&verifier, &es256), None);
+    assert!(verifier.algorithms().any(|a| a == Algorithm::ES256));
+    dir.write("jwks.json", "{ not json");
+    assert!(verifier.reload_keys().is_err());
+    assert_eq!(kind(&verifier, &es256), None, "the last good set stays");
+    // Removed at the next good load.
+    dir.write("jwks.json", &rsa_only);
+    assert_eq!(verifier.reload_keys().unwrap(), KeysReloaded::Reloaded);
+    assert_ne!(kind(&verifier, &es256), None);
+    assert_eq!(kind(&verifier, &token(OLD)), None, "values stay");
+}
+
+#[test]
+fn the_environment_names_the_files() {
+    let dir = Dir::new("env");
+    let secret = dir.write("secret", OLD);
+    let vars = |pairs: Vec<(&'static str, String)>| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        }
+    };
+    let path = secret.display().to_string();
+    let verifier =
+        VerifierBuilder::from_vars(vars(vec![("APPROOV_BASE64_SECRET_FILE", path.clone())]))
+            .unwrap()
+            .build()
+            .unwrap();
+    assert_eq!(kind(&verifier, &token(OLD)), None);
+
+    let both = VerifierBuilder::from_vars(vars(vec![
+        ("APPROOV_BASE64_SECRET", OLD.to_owned()),
+        ("APPROOV_BASE64_SECRET_FILE", path),
+    ]))
+    .unwrap_err();
+    assert!(both.to_string().contains("set only one"), "{both}");
+
+    let missing = VerifierBuilder::from_vars(vars(vec![(
+        "APPROOV_BASE64_SECRET_FILE",
+        dir.0.join("absent").display().to_string(),
+    )]))
+    .unwrap()
+    .build()
+    .unwrap_err();
+    assert!(missing.to_string().contains("absent"), "{missing}");
+
+    // A JWKS file alone is enough.
+    let jwks = dir.write(
+        "jwks.json",
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys/jwks.json"),
+        )
+        .unwrap(),
+    );
+    let verifier = VerifierBuilder::from_vars(vars(vec![(
+        "APPROOV_JWKS_FILE",
+        jwks.display().to_string(),
+    )]))
+    .unwrap()
+    .build()
+    .unwrap();
+    assert!(verifier.algorithms().any(|a| a == Algorithm::ES256));
+    let none = VerifierBuilder::from_vars(vars(vec![])).unwrap_err();
+    assert!(
+        none.to_string().contains("APPROOV_BASE64_SECRET_FILE"),
+        "{none}"
+    );
+}
