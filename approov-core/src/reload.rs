@@ -104,6 +104,9 @@ pub(crate) struct KeyStore {
     /// finds the same content swaps nothing. (A digest, not the content:
     /// no second copy of a secret is kept.)
     digests: Mutex<Vec<digest::Digest>>,
+    /// The last reload error, as logged: the same error again (a broken
+    /// file checked every few seconds) is not logged again.
+    last_error: Mutex<Option<String>>,
 }
 
 impl KeyStore {
@@ -122,6 +125,7 @@ impl KeyStore {
             }),
             fixed,
             digests: Mutex::new(texts.iter().map(|t| sha256(t)).collect()),
+            last_error: Mutex::new(None),
             files,
         })
     }
@@ -160,6 +164,24 @@ impl KeyStore {
         }));
         *digests = fresh;
         Ok(KeysReloaded::Reloaded)
+    }
+
+    /// Whether `result` is news worth logging: a success clears the
+    /// failure streak, an error is news when it differs from the last one.
+    pub(crate) fn is_news(&self, result: &Result<KeysReloaded, ConfigError>) -> bool {
+        let mut last = self.last_error.lock().unwrap_or_else(|e| e.into_inner());
+        match result {
+            Ok(outcome) => {
+                *last = None;
+                *outcome == KeysReloaded::Reloaded
+            }
+            Err(e) => {
+                let text = e.to_string();
+                let news = last.as_deref() != Some(text.as_str());
+                *last = Some(text);
+                news
+            }
+        }
     }
 
     /// The key files, for logs.
@@ -209,4 +231,40 @@ fn build(
 
 fn sha256(text: &str) -> digest::Digest {
     digest::digest(&digest::SHA256, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_repeated_failure_is_news_once_and_a_success_ends_the_streak() {
+        let path = std::env::temp_dir().join(format!("approov-news-{}", std::process::id()));
+        let secret = "bmV3IHNlY3JldCBvZiBhdCBsZWFzdCB0aGlydHktdHdvIGJ5dGVzIGxvbmcu";
+        std::fs::write(&path, secret).unwrap();
+        let store = KeyStore::new(KeySet::default(), vec![KeyFile::Secret(path.clone())]).unwrap();
+        std::fs::write(&path, "broken!").unwrap();
+        let first = store.reload();
+        assert!(first.is_err() && store.is_news(&first));
+        let again = store.reload();
+        assert!(
+            again.is_err() && !store.is_news(&again),
+            "the same error is not news"
+        );
+        std::fs::remove_file(&path).unwrap();
+        let other = store.reload();
+        assert!(store.is_news(&other), "another error is news");
+        std::fs::write(&path, secret).unwrap();
+        let fixed = store.reload();
+        // The content equals the last good load: nothing to swap, but the
+        // streak is over, so the next failure is news again.
+        assert_eq!(*fixed.as_ref().unwrap(), KeysReloaded::Unchanged);
+        assert!(!store.is_news(&fixed));
+        std::fs::write(&path, "broken!").unwrap();
+        let broken = store.reload();
+        assert!(store.is_news(&broken));
+        let _ = std::fs::remove_file(&path);
+    }
 }

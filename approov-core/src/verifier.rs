@@ -149,7 +149,9 @@ impl Verifier {
     ///
     /// Call it on SIGHUP and every few seconds (Kubernetes and systemd
     /// replace mounted secrets in place): the example servers do both.
-    /// Every call that reloads or fails is logged (target `approov`).
+    /// Each reload is logged (target `approov`), and each failure once
+    /// until it changes or a reload succeeds, so a broken file checked
+    /// every few seconds does not flood the log.
     ///
     /// ```
     /// use approov_core::{KeysReloaded, Verifier};
@@ -183,11 +185,13 @@ impl Verifier {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        if !self.inner.keys.is_news(&result) {
+            return result;
+        }
         match &result {
-            Ok(KeysReloaded::Reloaded) => {
+            Ok(_) => {
                 tracing::info!(target: "approov", files = %files(), "Approov keys reloaded");
             }
-            Ok(_) => {}
             Err(e) => tracing::error!(
                 target: "approov",
                 "Approov keys not reloaded, the keys in use stay: {e}"
