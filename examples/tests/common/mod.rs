@@ -28,6 +28,7 @@ pub fn command(exe: &str) -> Command {
         "APPROOV_BASE64_SECRET",
         "APPROOV_BASE64URL_SECRET",
         "APPROOV_TOKEN_HEADER",
+        "APPROOV_TOKEN_SCHEME",
         "APPROOV_TOKEN_BINDING_HEADER",
         "APPROOV_LEEWAY_SECONDS",
         "APPROOV_TOKEN_CACHE_SIZE",
