@@ -36,9 +36,12 @@ fn bearer_verifier() -> Verifier {
         .unwrap()
 }
 
+/// A request's headers.
+type Headers = Vec<(&'static str, String)>;
+
 /// Each request (its headers) and what the layer must answer: `None` for
 /// 200, else the rejection kind.
-fn cases() -> Vec<(Vec<(&'static str, String)>, Option<&'static str>)> {
+fn cases() -> Vec<(Headers, Option<&'static str>)> {
     let token = valid_token();
     let auth = |v: String| vec![("authorization", v)];
     vec![
