@@ -73,6 +73,13 @@ pub enum RejectionKind {
     /// `digest_invalid`: `Content-Digest` is malformed, names no supported
     /// algorithm, or the body was not available to check it.
     DigestInvalid,
+    /// `scheme`: a token scheme is configured
+    /// ([`VerifierBuilder::token_scheme`](crate::VerifierBuilder::token_scheme),
+    /// e.g. `Authorization: Bearer <token>`) and the token header's value
+    /// does not start with that scheme, or the scheme is not followed by
+    /// exactly one space and one token. (The scheme alone, with no token,
+    /// is `missing`.)
+    Scheme,
 }
 
 impl RejectionKind {
@@ -103,6 +110,7 @@ impl RejectionKind {
             Self::SignatureLimit => "signature_limit",
             Self::DigestMismatch => "digest_mismatch",
             Self::DigestInvalid => "digest_invalid",
+            Self::Scheme => "scheme",
         }
     }
 }
@@ -204,6 +212,28 @@ impl fmt::Display for HeaderProblem {
             Self::Missing => "is missing",
             Self::Repeated => "appears more than once",
             Self::Empty => "is empty",
+        })
+    }
+}
+
+/// What was wrong with a token header that must hold `<scheme> <token>`
+/// ([`VerifierBuilder::token_scheme`](crate::VerifierBuilder::token_scheme)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SchemeProblem {
+    /// The value does not start with the configured scheme: another scheme
+    /// (e.g. `Basic`), or none (a bare token).
+    Other,
+    /// The scheme is not followed by exactly one space and then one token
+    /// with no space in it: several spaces, a tab, or more than one token.
+    Format,
+}
+
+impl fmt::Display for SchemeProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Other => "it does not start with the configured scheme",
+            Self::Format => "the scheme is not followed by exactly one space and one token",
         })
     }
 }
@@ -328,6 +358,10 @@ pub enum Rejection {
     /// `Content-Digest` cannot be checked.
     #[error("the Content-Digest header cannot be checked: {0}")]
     DigestInvalid(DigestProblem),
+    /// The token header does not hold `<scheme> <token>` as configured
+    /// ([`VerifierBuilder::token_scheme`](crate::VerifierBuilder::token_scheme)).
+    #[error("the Approov token header does not hold the configured scheme and a token: {0}")]
+    Scheme(SchemeProblem),
 }
 
 impl Rejection {
@@ -358,6 +392,7 @@ impl Rejection {
             Self::SignatureLimit(_) => RejectionKind::SignatureLimit,
             Self::DigestMismatch => RejectionKind::DigestMismatch,
             Self::DigestInvalid(_) => RejectionKind::DigestInvalid,
+            Self::Scheme(_) => RejectionKind::Scheme,
         }
     }
 

@@ -120,7 +120,8 @@ pub use body::{BodyCheck, BodyProblem};
 pub use claims::{ApproovClaims, ClaimsError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{
-    AlgorithmProblem, ClaimProblem, ConfigError, HeaderProblem, Rejection, RejectionKind, TokenPart,
+    AlgorithmProblem, ClaimProblem, ConfigError, HeaderProblem, Rejection, RejectionKind,
+    SchemeProblem, TokenPart,
 };
 pub use gate::{
     ApproovOutcome, Decision, Gate, HeadDecision, is_cors_preflight, log_rejection, response,

@@ -2,8 +2,8 @@
 
 /// Defines, inside an `impl` block of an adapter's configuration type that
 /// has a field `gate: Gate`, the options every adapter shares: token
-/// binding, the token header, report-only mode, CORS preflights, and the
-/// accessors for the gate and the verifier. Each adapter adds only what is
+/// binding, the token header and scheme, report-only mode, CORS preflights,
+/// and the accessors for the gate and the verifier. Each adapter adds only what is
 /// its own (message signing, which may change its type, and the rejection
 /// response, which is a framework type).
 ///
@@ -38,6 +38,29 @@ macro_rules! gate_options {
             let verifier = self.gate.verifier().with_token_header(name)?;
             self.gate = self.gate.with_verifier(verifier);
             Ok(self)
+        }
+
+        /// Expects the token after the authentication scheme `scheme` in
+        /// the token header, as in `Authorization: Bearer <token>` (set
+        /// [`token_header`](Self::token_header) to `Authorization` too):
+        /// the scheme in any case, one space, one token; anything else is
+        /// refused (`scheme`, or `missing` for the scheme alone). Fails
+        /// when `scheme` is empty or not an RFC 9110 token. See
+        /// [`VerifierBuilder::token_scheme`](approov_core::VerifierBuilder::token_scheme).
+        pub fn token_scheme(mut self, scheme: &str) -> Result<Self, $crate::ConfigError> {
+            let verifier = self.gate.verifier().with_token_scheme(Some(scheme))?;
+            self.gate = self.gate.with_verifier(verifier);
+            Ok(self)
+        }
+
+        /// Reads the bare token from the token header, even if the
+        /// verifier expects it after a scheme.
+        pub fn without_token_scheme(mut self) -> Self {
+            // `None` is always accepted.
+            if let Ok(verifier) = self.gate.verifier().with_token_scheme(None) {
+                self.gate = self.gate.with_verifier(verifier);
+            }
+            self
         }
 
         /// Report-only mode: rejections are logged and the request goes

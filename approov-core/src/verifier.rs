@@ -10,6 +10,10 @@ use crate::clock::unix_seconds;
 use crate::headers::single;
 use crate::keys::{HmacKey, KeySet, PublicKey, public_keys_from_jwks};
 use crate::reload::{KeyFile, KeyStore, KeysReloaded, Loaded};
+// `Authorization: Bearer <token>`: the options and parsing live there.
+#[path = "scheme.rs"]
+mod scheme;
+
 use crate::{
     Algorithm, ApproovClaims, Clock, ConfigError, Rejection, RequestHeaders, Secret, SystemClock,
     TokenBinding,
@@ -60,6 +64,7 @@ struct Inner {
     audiences: Vec<String>,
     token_header: Box<str>,
     binding: Option<TokenBinding>,
+    token_scheme: Option<scheme::Scheme>,
     /// Shared by the verifiers derived from this one, which have the same
     /// keys (`with_token_binding`, `with_token_header`).
     cache: Option<Arc<TokenCache>>,
@@ -77,6 +82,7 @@ impl fmt::Debug for Verifier {
             .field("audiences", &i.audiences)
             .field("token_header", &i.token_header)
             .field("binding", &i.binding)
+            .field("token_scheme", &i.token_scheme)
             .field(
                 "token_cache_capacity",
                 &i.cache.as_ref().map(|c| c.capacity()),
@@ -232,7 +238,8 @@ impl Verifier {
     /// applies token binding when the verifier has one.
     ///
     /// The token header must appear exactly once, be non-empty and contain
-    /// only visible ASCII.
+    /// only visible ASCII; with a [token scheme](VerifierBuilder::token_scheme)
+    /// it must be `<scheme> <token>`, one space apart.
     pub fn verify_request<H: RequestHeaders + ?Sized>(
         &self,
         headers: &H,
@@ -241,6 +248,7 @@ impl Verifier {
         let token = single(headers, &i.token_header)
             .map_err(|()| Rejection::Multiple)?
             .ok_or(Rejection::Missing)?;
+        let token = scheme::token(i.token_scheme.as_ref(), token)?;
         if token.len() > i.max_len {
             return Err(Rejection::TooLong { max: i.max_len });
         }
@@ -315,6 +323,7 @@ pub struct VerifierBuilder {
     audiences: Vec<String>,
     token_header: Option<String>,
     binding: Option<TokenBinding>,
+    token_scheme: Option<scheme::Scheme>,
     cache_capacity: usize,
 }
 
@@ -338,6 +347,7 @@ impl VerifierBuilder {
     /// | `APPROOV_BASE64_SECRET_FILE` | instead, a file holding the secret (one or more, one per line: [`secret_base64_file`](Self::secret_base64_file)), read again by [`Verifier::reload_keys`] |
     /// | `APPROOV_JWKS_FILE` | a JWKS file of public keys ([`jwks_file`](Self::jwks_file)), read again by [`Verifier::reload_keys`]; with it the secret is optional |
     /// | `APPROOV_TOKEN_HEADER` | the token header, default `Approov-Token` |
+    /// | `APPROOV_TOKEN_SCHEME` | the scheme the token comes after in that header ([`token_scheme`](Self::token_scheme)), usually `Bearer` with `APPROOV_TOKEN_HEADER=Authorization`; needs `APPROOV_TOKEN_HEADER`; unset: the bare token |
     /// | `APPROOV_TOKEN_BINDING_HEADER` | comma-separated headers to bind to, in order; unset: no binding |
     /// | `APPROOV_LEEWAY_SECONDS` | leeway for `exp`/`nbf`, a whole number of seconds, default 0 |
     /// | `APPROOV_TOKEN_CACHE_SIZE` | how many verified tokens to remember ([`cache_verified_tokens`](Self::cache_verified_tokens)), a whole number, default 0 (off) |
@@ -421,7 +431,7 @@ impl VerifierBuilder {
             )?;
             b = b.cache_verified_tokens(size);
         }
-        Ok(b)
+        scheme::from_vars(b, &var)
     }
 
     /// Adds the HS256 account secret, base64 in the standard or URL-safe
@@ -638,6 +648,7 @@ impl VerifierBuilder {
             .token_header
             .unwrap_or_else(|| DEFAULT_TOKEN_HEADER.to_owned());
         check_header_name(&token_header, "token_header")?;
+        scheme::check_binding(&token_header, self.binding.as_ref(), "token_binding")?;
         let max_len = self.max_len.unwrap_or(DEFAULT_MAX_TOKEN_LEN);
         if max_len == 0 {
             return Err(ConfigError::invalid(
@@ -655,6 +666,7 @@ impl VerifierBuilder {
                 audiences: self.audiences,
                 token_header: token_header.into(),
                 binding: self.binding,
+                token_scheme: self.token_scheme,
                 cache: (self.cache_capacity > 0)
                     .then(|| Arc::new(TokenCache::new(self.cache_capacity))),
             }),

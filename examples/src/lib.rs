@@ -9,7 +9,7 @@
 //! |---|---|
 //! | `APPROOV_BASE64_SECRET` (or `APPROOV_BASE64URL_SECRET`) | the account secret; unset: a random development secret, printed with a ready token |
 //! | `APPROOV_BASE64_SECRET_FILE`, `APPROOV_JWKS_FILE` | key files instead of (or, for the JWKS, beside) the secret, read again on SIGHUP and every `KEY_RELOAD_SECONDS` (1 to 3600, default 10) by [`approov_core::Verifier::reload_keys`] |
-//! | `APPROOV_TOKEN_HEADER`, `APPROOV_TOKEN_BINDING_HEADER`, `APPROOV_LEEWAY_SECONDS` | as in [`approov_core::VerifierBuilder::from_env`] |
+//! | `APPROOV_TOKEN_HEADER`, `APPROOV_TOKEN_SCHEME`, `APPROOV_TOKEN_BINDING_HEADER`, `APPROOV_LEEWAY_SECONDS` | as in [`approov_core::VerifierBuilder::from_env`]; `APPROOV_TOKEN_HEADER=Authorization` with `APPROOV_TOKEN_SCHEME=Bearer` reads `Authorization: Bearer <token>`, as gateways set up from Approov's Google Cloud quickstart send it (then `/token-binding`, bound to `Authorization`, refuses every request: the token cannot be bound to its own header) |
 //! | `APPROOV_TOKEN_CACHE_SIZE` | as in [`approov_core::VerifierBuilder::from_env`], except that unset means 10000 here (0 turns the cache off) |
 //! | `LISTEN_ADDR` | `<ip>:<port>` to listen on, default `127.0.0.1:8080`; port 0 picks a free port |
 //! | `HEADER_READ_TIMEOUT_SECONDS` | a request head (request line and headers) not complete within this many seconds closes the connection (actix-web answers `408` first, and times only the first head of a connection); default 30 |

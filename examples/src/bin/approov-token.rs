@@ -18,7 +18,11 @@
 //! `APPROOV_LEEWAY_SECONDS`, …) and prints the verdict and, when refused,
 //! the rejection kind and reason; with `--claims`, the claims. It exits 0
 //! when the token is valid, 1 when it is refused, 2 for a configuration
-//! error.
+//! error. With `APPROOV_TOKEN_SCHEME` (e.g. `Bearer`) the token is checked
+//! as the servers would receive it, `<scheme> <token>` in the
+//! `APPROOV_TOKEN_HEADER` header; a token given with the scheme already in
+//! front is taken as it is. `--curl` also follows `APPROOV_TOKEN_HEADER`
+//! and `APPROOV_TOKEN_SCHEME`.
 //!
 //! The secret is never a command-line argument: every user of the machine
 //! can read those (`ps`, `/proc/<pid>/cmdline`).
@@ -27,7 +31,7 @@ use std::io::{self, Read as _, Write as _};
 use std::process::ExitCode;
 
 use approov_core::mint::TokenBuilder;
-use approov_core::{Secret, TokenBinding, VerifierBuilder};
+use approov_core::{DEFAULT_TOKEN_HEADER, Secret, TokenBinding, VerifierBuilder};
 use approov_examples::{CONFIG_ERROR_EXIT, shell_quote};
 use clap::{Parser, Subcommand};
 use serde_json::Value;
@@ -168,10 +172,19 @@ fn run(args: &Args) -> Result<String, String> {
     let Some(url) = &args.curl else {
         return Ok(format!("{token}\n"));
     };
-    let mut out = format!(
-        "curl -i -H \"Approov-Token: {token}\" {}\n",
-        shell_quote(url)
+    // The header the servers read, as configured by the same variables.
+    let var = |name| {
+        std::env::var(name)
+            .ok()
+            .filter(|v: &String| !v.trim().is_empty())
+    };
+    let header = var("APPROOV_TOKEN_HEADER");
+    let header = header.as_deref().map_or(DEFAULT_TOKEN_HEADER, str::trim);
+    let value = header_value(
+        var("APPROOV_TOKEN_SCHEME").as_deref().map(str::trim),
+        &token,
     );
+    let mut out = format!("curl -i -H \"{header}: {value}\" {}\n", shell_quote(url));
     if !args.bind.is_empty() {
         out.push_str(
             "# The token is bound to these header values, in this order: send each in the \
@@ -186,6 +199,22 @@ fn run(args: &Args) -> Result<String, String> {
         }
     }
     Ok(out)
+}
+
+/// The token header's value for `token`: `<scheme> <token>` when the
+/// servers expect a scheme (`APPROOV_TOKEN_SCHEME`), unless `token` already
+/// starts with it (pasted from an `Authorization` header).
+fn header_value(scheme: Option<&str>, token: &str) -> String {
+    match scheme {
+        Some(scheme)
+            if !token
+                .split_once(' ')
+                .is_some_and(|(first, _)| first.eq_ignore_ascii_case(scheme)) =>
+        {
+            format!("{scheme} {token}")
+        }
+        _ => token.to_owned(),
+    }
 }
 
 /// `verify`: the report to print and whether the token is valid. A
@@ -213,7 +242,10 @@ fn verify(args: &VerifyArgs) -> Result<(String, bool), String> {
         }
     };
     let token = token.trim();
-    let mut headers = vec![(verifier.token_header().to_owned(), token.to_owned())];
+    let mut headers = vec![(
+        verifier.token_header().to_owned(),
+        header_value(verifier.token_scheme(), token),
+    )];
     headers.extend(args.header.iter().cloned());
     let binding = verifier
         .token_binding()

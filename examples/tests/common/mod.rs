@@ -31,6 +31,7 @@ pub fn command(exe: &str) -> Command {
         "APPROOV_JWKS_FILE",
         "KEY_RELOAD_SECONDS",
         "APPROOV_TOKEN_HEADER",
+        "APPROOV_TOKEN_SCHEME",
         "APPROOV_TOKEN_BINDING_HEADER",
         "APPROOV_LEEWAY_SECONDS",
         "APPROOV_TOKEN_CACHE_SIZE",
