@@ -112,7 +112,9 @@ impl Verifier {
             return self.verify_uncached(token);
         };
         let slot = cache.slot(token);
-        if let Some(claims) = cache.get(slot, token) {
+        let cached = cache.get(slot, token);
+        crate::metrics::token_cache(cached.is_some());
+        if let Some(claims) = cached {
             // The signature and claim types were checked when it was
             // stored; the time, issuer and audience rules are checked now.
             return match self.check_claims(&claims) {
