@@ -86,7 +86,7 @@
 //!   minimum Rust version.
 //! - `form_urlencoded`, `percent-encoding`: the WHATWG query parsing and
 //!   re-encoding RFC 9421 prescribes for `@query-param`.
-//! - `metrics`: the counters of [`metrics`](crate::metrics) (requests by
+//! - `metrics`: the counters of [`mod@metrics`] (requests by
 //!   outcome, rejections by kind, cache hits), through the facade most Rust
 //!   services already use, so any exporter (Prometheus, StatsD, ...) can
 //!   take them; with no recorder installed each count is a thread-local

@@ -5,7 +5,7 @@
 //! Prometheus, `metrics-exporter-prometheus`); with none, recording costs a
 //! thread-local and an atomic load per counter, and nothing is allocated.
 //! Every label value is a fixed string of this crate (a [`RejectionKind`],
-//! a [`BodyProblem`](crate::BodyProblem) kind, `true`/`false`): never a
+//! a [`BodyProblem`](crate::BodyProblem::kind) kind, `true`/`false`): never a
 //! token, a claim, a header or a path.
 //!
 //! | counter | labels | counts |
@@ -147,6 +147,14 @@ fn increment(key: &'static Key) {
     ::metrics::with_recorder(|recorder| recorder.register_counter(key, &METADATA).increment(1));
 }
 
+/// Two counters with one recorder lookup.
+fn increment_both(first: &'static Key, second: &'static Key) {
+    ::metrics::with_recorder(|recorder| {
+        recorder.register_counter(first, &METADATA).increment(1);
+        recorder.register_counter(second, &METADATA).increment(1);
+    });
+}
+
 /// The request was forwarded with this outcome.
 pub(crate) fn forwarded(outcome: &ApproovOutcome) {
     increment(match outcome {
@@ -159,24 +167,26 @@ pub(crate) fn forwarded(outcome: &ApproovOutcome) {
 /// The request was rejected for `kind` (and let through in report-only
 /// mode): counted in [`REJECTIONS`] and [`REQUESTS`].
 pub(crate) fn rejected(kind: RejectionKind, report_only: bool) {
-    increment(rejection_key(kind, report_only));
-    increment(if report_only {
+    let request = if report_only {
         key!(REQUESTS, "outcome" => "report_only")
     } else {
         key!(REQUESTS, "outcome" => "rejected")
-    });
+    };
+    increment_both(rejection_key(kind, report_only), request);
 }
 
 /// The body was refused; `request` when this decided the request (the
 /// token decision was not counted already).
 pub(crate) fn body_refused(problem: BodyProblem, request: bool) {
-    increment(match problem {
+    let refusal = match problem {
         BodyProblem::TooLarge { .. } => key!(BODY_REFUSALS, "kind" => "body_too_large"),
         BodyProblem::Unreadable => key!(BODY_REFUSALS, "kind" => "body_unreadable"),
         BodyProblem::TimedOut { .. } => key!(BODY_REFUSALS, "kind" => "body_timeout"),
-    });
+    };
     if request {
-        increment(key!(REQUESTS, "outcome" => "body_refused"));
+        increment_both(refusal, key!(REQUESTS, "outcome" => "body_refused"));
+    } else {
+        increment(refusal);
     }
 }
 
