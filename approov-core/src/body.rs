@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::gate::{Decision, refused};
+use crate::gate::{Decision, forward, refused};
 use crate::signing::{BodyNeeds, DigestProblem};
 use crate::{ApproovOutcome, Rejection};
 
@@ -104,6 +104,8 @@ pub struct BodyCheck {
     max_len: usize,
     timeout: Duration,
     report_only: bool,
+    /// The head step already counted the request (a read-only body step).
+    counted: bool,
 }
 
 impl BodyCheck {
@@ -120,7 +122,15 @@ impl BodyCheck {
             max_len,
             timeout,
             report_only,
+            counted: false,
         }
+    }
+
+    /// For a body step after a head step that decided (and counted) the
+    /// request: only a body refusal is counted, in its own counter.
+    pub(crate) fn counted(mut self) -> Self {
+        self.counted = true;
+        self
     }
 
     /// The most bytes to read; one more is [`BodyProblem::TooLarge`].
@@ -165,11 +175,14 @@ impl BodyCheck {
         }
         let body = match body {
             Ok(body) => body,
-            Err(problem) => return Decision::RefuseBody(problem.log()),
+            Err(problem) => {
+                crate::metrics::body_refused(problem, !self.counted);
+                return Decision::RefuseBody(problem.log());
+            }
         };
         match self.needs.digests.as_ref().map(|d| d.check(body)) {
             Some(Err(rejection)) => self.refuse(rejection),
-            _ => Decision::Forward(self.outcome),
+            _ => self.forward(),
         }
     }
 
@@ -179,7 +192,15 @@ impl BodyCheck {
         if self.needs.digests.is_some() {
             self.refuse(Rejection::DigestInvalid(DigestProblem::BodyNotBuffered))
         } else {
+            self.forward()
+        }
+    }
+
+    fn forward(self) -> Decision {
+        if self.counted {
             Decision::Forward(self.outcome)
+        } else {
+            forward(self.outcome)
         }
     }
 

@@ -178,7 +178,7 @@ impl Gate {
     /// configured. Never asks for the body.
     pub fn check<H: RequestHeaders + ?Sized>(&self, method: &str, headers: &H) -> Decision {
         if self.skip_preflight && is_cors_preflight(method, headers) {
-            return Decision::Forward(ApproovOutcome::SkippedPreflight);
+            return forward(ApproovOutcome::SkippedPreflight);
         }
         self.decide(self.verifier.verify_request(headers))
     }
@@ -196,20 +196,20 @@ impl Gate {
         let headers = parts.headers();
         let decided = HeadDecision::Decided;
         if self.skip_preflight && is_cors_preflight(parts.method(), headers) {
-            return decided(Decision::Forward(ApproovOutcome::SkippedPreflight));
+            return decided(forward(ApproovOutcome::SkippedPreflight));
         }
         let claims = match self.verifier.verify_request(headers) {
             Ok(claims) => claims,
             Err(rejection) => return decided(self.decide(Err(rejection))),
         };
         let Some(signing) = &self.signing else {
-            return decided(Decision::Forward(ApproovOutcome::Verified(claims)));
+            return decided(forward(ApproovOutcome::Verified(claims)));
         };
         let token_header = self.verifier.token_header();
         let needs = match signing.verify_head(&claims, token_header, parts) {
             Err(rejection) => return decided(self.decide(Err(rejection))),
             Ok(needs) if needs.is_nothing() => {
-                return decided(Decision::Forward(ApproovOutcome::Verified(claims)));
+                return decided(forward(ApproovOutcome::Verified(claims)));
             }
             Ok(needs) => needs,
         };
@@ -263,6 +263,7 @@ impl Gate {
             self.body_read_timeout(),
             self.report_only,
         )
+        .counted()
     }
 
     /// The body step for what the head step found: a body that only has to
@@ -283,15 +284,23 @@ impl Gate {
 
     fn decide(&self, verified: Result<ApproovClaims, Rejection>) -> Decision {
         match verified {
-            Ok(claims) => Decision::Forward(ApproovOutcome::Verified(claims)),
+            Ok(claims) => forward(ApproovOutcome::Verified(claims)),
             Err(rejection) => refused(rejection, self.report_only),
         }
     }
 }
 
-/// A rejection, logged, and what it means in report-only mode or not.
+/// A request let through with this outcome, counted.
+pub(crate) fn forward(outcome: ApproovOutcome) -> Decision {
+    crate::metrics::forwarded(&outcome);
+    Decision::Forward(outcome)
+}
+
+/// A rejection, logged and counted, and what it means in report-only mode
+/// or not.
 pub(crate) fn refused(rejection: Rejection, report_only: bool) -> Decision {
     log_rejection(&rejection, report_only);
+    crate::metrics::rejected(rejection.kind(), report_only);
     if report_only {
         Decision::Forward(ApproovOutcome::Rejected(rejection))
     } else {

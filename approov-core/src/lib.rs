@@ -88,6 +88,11 @@
 //!   minimum Rust version.
 //! - `form_urlencoded`, `percent-encoding`: the WHATWG query parsing and
 //!   re-encoding RFC 9421 prescribes for `@query-param`.
+//! - `metrics`: the counters of [`mod@metrics`] (requests by
+//!   outcome, rejections by kind, cache hits), through the facade most Rust
+//!   services already use, so any exporter (Prometheus, StatsD, ...) can
+//!   take them; with no recorder installed each count is a thread-local
+//!   and an atomic load.
 //!
 //! The HS256 path deliberately does not go through a JWT crate: see the
 //! `jws` module notes and `BENCHMARKS.md` for the measurements.
@@ -105,6 +110,7 @@ mod gate;
 mod headers;
 mod jws;
 mod keys;
+pub mod metrics;
 mod options;
 mod reload;
 mod secret;

@@ -121,7 +121,9 @@ impl Verifier {
             return self.verify_uncached(&keys, token);
         };
         let slot = cache.slot(token);
-        if let Some(claims) = cache.get(slot, token, keys.generation) {
+        let cached = cache.get(slot, token, keys.generation);
+        crate::metrics::token_cache(cached.is_some());
+        if let Some(claims) = cached {
             // The signature and claim types were checked when it was
             // stored, under the same keys; the time, issuer and audience
             // rules are checked now.
@@ -183,6 +185,11 @@ impl Verifier {
     /// ```
     pub fn reload_keys(&self) -> Result<KeysReloaded, ConfigError> {
         let result = self.inner.keys.reload();
+        match &result {
+            Ok(KeysReloaded::Reloaded) => crate::metrics::key_reload(true),
+            Ok(_) => {}
+            Err(_) => crate::metrics::key_reload(false),
+        }
         let files = || {
             self.inner
                 .keys

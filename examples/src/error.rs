@@ -54,6 +54,31 @@ pub enum StartError {
         #[source]
         source: io::Error,
     },
+    /// `METRICS_ADDR` is not an `<ip>:<port>`.
+    #[error(
+        "METRICS_ADDR is not usable: {value:?} is not <ip>:<port>; \
+         use e.g. 127.0.0.1:9090 (port 0 picks a free port), or leave it unset for no metrics"
+    )]
+    MetricsAddr {
+        /// The value given.
+        value: String,
+    },
+    /// The metrics listener could not be bound.
+    #[error(
+        "cannot serve metrics on {addr} (METRICS_ADDR): {source}; stop whatever uses it \
+         or set METRICS_ADDR to another address (port 0 picks a free port)"
+    )]
+    MetricsBind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The Prometheus recorder could not be installed (another metrics
+    /// recorder already is).
+    #[error("cannot export metrics (METRICS_ADDR): {0}")]
+    MetricsRecorder(String),
 }
 
 impl StartError {

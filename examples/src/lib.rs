@@ -16,6 +16,7 @@
 //! | `IDLE_TIMEOUT_SECONDS` | a keep-alive connection waiting this many seconds for its next request is closed; default 60. The hyper servers (axum, warp, the proxy) time the wait for a request and its head with one timer, so there it is the shorter of this and `HEADER_READ_TIMEOUT_SECONDS` |
 //! | `BODY_READ_TIMEOUT_SECONDS` | on `/message-signing`, a body whose `Content-Digest` must be checked (read only once the token and signature passed) not received in full within this many seconds is answered `408` with `{}`; default 30 |
 //! | `MAX_CONNECTIONS` | at most this many connections open at once; more wait in the listen backlog until one closes; default 512 (within the usual 1024 open-file limit with an upstream connection each) |
+//! | `METRICS_ADDR` | `<ip>:<port>` to serve the [`approov_core::metrics`] counters on, in Prometheus text format at `GET /metrics` (a listener of its own: keep it off the public network); unset or empty: off (the default); port 0 picks a free port |
 //! | `RUST_LOG` | log filter, default `info` |
 //!
 //! Each server binary applies `HEADER_READ_TIMEOUT_SECONDS`,
@@ -24,8 +25,16 @@
 //! set no request-head or idle timeout and no connection cap.
 //!
 //! Once the listener is bound, the server prints `listening on <ip>:<port>`
-//! (the real port) on stdout. Bad configuration prints one line on stderr
+//! (the real port) on stdout, then, with `METRICS_ADDR` set,
+//! `metrics on <ip>:<port>`. Bad configuration prints one line on stderr
 //! naming what to fix and exits with code 2.
+//!
+//! # Why `metrics-exporter-prometheus`
+//! - `metrics-exporter-prometheus` (without its HTTP listener and push
+//!   gateway): the recorder that keeps the core's counters and renders
+//!   them in Prometheus text format; the few lines serving `GET /metrics`
+//!   are hyper, which the servers already use. Its own listener cannot
+//!   report the port it bound (needed for port 0).
 //!
 //! ```no_run
 //! use std::process::ExitCode;
@@ -49,6 +58,7 @@ mod keys;
 mod limits;
 mod listen;
 mod logging;
+mod metrics;
 pub mod proxy;
 mod setup;
 mod shell;

@@ -5,7 +5,7 @@ use std::net::{SocketAddr, TcpListener};
 use approov_core::{TokenBinding, Verifier, VerifierBuilder};
 
 use crate::keys;
-use crate::{ServeLimits, StartError, dev, listen, logging};
+use crate::{ServeLimits, StartError, dev, listen, logging, metrics};
 
 const SECRET_VAR: &str = "APPROOV_BASE64_SECRET";
 const SECRET_URL_VAR: &str = "APPROOV_BASE64URL_SECRET";
@@ -32,12 +32,16 @@ pub struct Setup {
     /// Request-head and idle timeouts and the connection cap, for the
     /// server loop to apply.
     pub limits: ServeLimits,
+    /// Where `GET /metrics` is served (`METRICS_ADDR`, the real port), if
+    /// it is: already running on a thread of its own.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Setup {
     /// Starts logging, builds the verifiers, binds `LISTEN_ADDR`, prints the
     /// development banner when no secret is set, then prints
-    /// `listening on <ip>:<port>` on stdout.
+    /// `listening on <ip>:<port>` on stdout; with `METRICS_ADDR` set, then
+    /// serves `GET /metrics` there and prints `metrics on <ip>:<port>`.
     pub fn from_env() -> Result<Self, StartError> {
         Self::start(true)
     }
@@ -78,6 +82,7 @@ impl Setup {
         let limits = ServeLimits::from_vars(var)?;
         let reload_every = keys::interval(var)?;
         let addr = listen::listen_addr(var("LISTEN_ADDR"))?;
+        let metrics_addr = metrics::metrics_addr(var(metrics::METRICS_VAR))?;
         let listener = listen::bind(addr)?;
         let local_addr = listener
             .local_addr()
@@ -88,12 +93,16 @@ impl Setup {
         keys::watch(&verifier, reload_every).map_err(StartError::KeyWatch)?;
         tracing::info!(%local_addr, development_secret = dev_secret.is_some(), "starting");
         listen::announce(local_addr);
+        let metrics_addr = metrics_addr
+            .map(|addr| metrics::start(addr, limits.header_read_timeout))
+            .transpose()?;
         Ok(Self {
             verifier,
             token_binding,
             listener,
             local_addr,
             limits,
+            metrics_addr,
         })
     }
 }

@@ -39,6 +39,7 @@ pub fn command(exe: &str) -> Command {
         "HEADER_READ_TIMEOUT_SECONDS",
         "IDLE_TIMEOUT_SECONDS",
         "MAX_CONNECTIONS",
+        "METRICS_ADDR",
         "RUST_LOG",
     ] {
         cmd.env_remove(var);
@@ -177,6 +178,21 @@ impl Server {
             stderr,
             stdout,
         }
+    }
+
+    /// The address of the server's `metrics on <ip>:<port>` line, the
+    /// stdout line after `listening on` when `METRICS_ADDR` is set
+    /// (bounded wait). Call it once, first.
+    #[allow(dead_code)]
+    pub fn metrics_addr(&self) -> SocketAddr {
+        let line = self
+            .stdout
+            .recv_timeout(LIMIT)
+            .unwrap_or_else(|e| panic!("no `metrics on` line ({e})"));
+        line.strip_prefix("metrics on ")
+            .unwrap_or_else(|| panic!("second stdout line is {line:?}"))
+            .parse()
+            .unwrap_or_else(|e| panic!("bad address in {line:?}: {e}"))
     }
 
     /// The server's process id.

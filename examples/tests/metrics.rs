@@ -1,0 +1,196 @@
+//! `METRICS_ADDR`: each example server and `api-key-proxy` serve the
+//! core's counters in Prometheus format at `GET /metrics` on a listener of
+//! their own; after a known mix of requests the scraped counts are exact.
+//! A bad `METRICS_ADDR` stops start-up, naming the variable.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use approov_core::mint::TokenBuilder;
+use common::upstream::{Upstream, full, send, start_proxy};
+use common::{SECRET, SERVERS, Server, command, request, run};
+
+fn token(expires_in: i64) -> String {
+    TokenBuilder::approov_example()
+        .expires_in(expires_in)
+        .sign_hs256_base64(SECRET)
+        .unwrap()
+}
+
+/// Scrapes `/metrics`: each `approov_` sample line (`name{labels}`) and its
+/// value; the whole text is checked for the tokens sent.
+fn scrape(addr: SocketAddr, tokens: &[&str]) -> BTreeMap<String, u64> {
+    let res = request(addr, "GET", "/metrics", &[]);
+    assert_eq!(res.status, 200, "{res:?}");
+    assert!(
+        res.header("content-type")
+            .is_some_and(|t| t.starts_with("text/plain; version=0.0.4")),
+        "{res:?}"
+    );
+    assert!(
+        res.body
+            .contains("# HELP approov_requests_total Requests checked"),
+        "{}",
+        res.body
+    );
+    for token in tokens {
+        assert!(!res.body.contains(token), "a token in the metrics");
+    }
+    res.body
+        .lines()
+        .filter(|l| l.starts_with("approov_"))
+        .map(|l| {
+            let (name, value) = l.rsplit_once(' ').unwrap();
+            (name.to_owned(), value.parse().unwrap())
+        })
+        .collect()
+}
+
+fn expected(samples: &[(&str, u64)]) -> BTreeMap<String, u64> {
+    samples.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+}
+
+fn server_counts_a_known_mix(exe: &str) {
+    let server = Server::start(
+        exe,
+        &[
+            ("APPROOV_BASE64_SECRET", SECRET),
+            ("METRICS_ADDR", "127.0.0.1:0"),
+        ],
+    );
+    let metrics = server.metrics_addr();
+    assert_ne!(metrics, server.addr);
+    let valid = token(3600);
+    let expired = token(-60);
+    let status = |headers: &[(&str, &str)]| server.get("/", headers).status;
+    assert_eq!(status(&[("Approov-Token", &valid)]), 200);
+    assert_eq!(status(&[("Approov-Token", &valid)]), 200);
+    assert_eq!(status(&[("Approov-Token", &expired)]), 401);
+    assert_eq!(status(&[]), 401);
+    assert_eq!(status(&[("Approov-Token", "not.a.jwt")]), 401);
+    let preflight = request(
+        server.addr,
+        "OPTIONS",
+        "/",
+        &[
+            ("Origin", "https://app.example"),
+            ("Access-Control-Request-Method", "GET"),
+        ],
+    );
+    assert_ne!(preflight.status, 401, "{preflight:?}");
+    // Not behind Approov: not counted.
+    assert_eq!(server.get("/health", &[]).status, 200);
+
+    let got = scrape(metrics, &[&valid, &expired]);
+    let want = expected(&[
+        (r#"approov_requests_total{outcome="accepted"}"#, 2),
+        (r#"approov_requests_total{outcome="rejected"}"#, 3),
+        (r#"approov_requests_total{outcome="preflight_skipped"}"#, 1),
+        (
+            r#"approov_rejections_total{kind="expired",report_only="false"}"#,
+            1,
+        ),
+        (
+            r#"approov_rejections_total{kind="missing",report_only="false"}"#,
+            1,
+        ),
+        (
+            r#"approov_rejections_total{kind="malformed",report_only="false"}"#,
+            1,
+        ),
+        // The examples remember verified tokens: the valid token's repeat.
+        (r#"approov_token_cache_total{result="hit"}"#, 1),
+        // The valid token's first time, the expired and malformed ones.
+        (r#"approov_token_cache_total{result="miss"}"#, 3),
+    ]);
+    assert_eq!(got, want, "{exe}");
+    // Only /metrics is served there.
+    assert_eq!(request(metrics, "GET", "/", &[]).status, 404);
+    let (_, stderr) = server.stop();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn axum_hello_serves_exact_metrics() {
+    server_counts_a_known_mix(SERVERS[0]);
+}
+
+#[test]
+fn actix_hello_serves_exact_metrics() {
+    server_counts_a_known_mix(SERVERS[1]);
+}
+
+#[test]
+fn warp_hello_serves_exact_metrics() {
+    server_counts_a_known_mix(SERVERS[2]);
+}
+
+/// Report-only mode, where the figures matter before switching to
+/// enforcing: rejections counted with `report_only="true"`, and the
+/// requests let through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_counts_report_only_rejections() {
+    let upstream = Upstream::start();
+    let proxy = start_proxy(&[
+        ("UPSTREAM_URL", &upstream.url()),
+        ("API_KEY", "metrics-test-key"),
+        ("API_KEY_HEADER", "X-Api-Key"),
+        ("APPROOV_REPORT_ONLY", "true"),
+        ("METRICS_ADDR", "127.0.0.1:0"),
+    ]);
+    let metrics = proxy.metrics_addr();
+    let valid = token(3600);
+    let expired = token(-60);
+    for headers in [
+        &[("Approov-Token", valid.as_str())][..],
+        &[("Approov-Token", expired.as_str())][..],
+        &[][..],
+    ] {
+        let res = send(proxy.addr, "GET", "/x", headers, full("")).await;
+        assert_eq!(res.status, 200, "{res:?}");
+    }
+    assert_eq!(upstream.recorded().len(), 3);
+    let got = tokio::task::block_in_place(|| scrape(metrics, &[&valid, &expired]));
+    let want = expected(&[
+        (r#"approov_requests_total{outcome="accepted"}"#, 1),
+        (r#"approov_requests_total{outcome="report_only"}"#, 2),
+        (
+            r#"approov_rejections_total{kind="expired",report_only="true"}"#,
+            1,
+        ),
+        (
+            r#"approov_rejections_total{kind="missing",report_only="true"}"#,
+            1,
+        ),
+        (r#"approov_token_cache_total{result="miss"}"#, 2),
+    ]);
+    assert_eq!(got, want);
+    let (stdout, stderr) = tokio::task::block_in_place(|| proxy.stop());
+    assert!(!stderr.contains("metrics-test-key"), "{stderr}");
+    assert!(!stdout.contains("metrics-test-key"), "{stdout}");
+}
+
+#[test]
+fn a_bad_metrics_addr_stops_start_up_naming_it() {
+    for exe in SERVERS {
+        let mut cmd = command(exe);
+        cmd.env("APPROOV_BASE64_SECRET", SECRET)
+            .env("LISTEN_ADDR", "127.0.0.1:0")
+            .env("METRICS_ADDR", "9090");
+        let out = run(cmd);
+        assert_eq!(out.status.code(), Some(2), "{exe}: {out:?}");
+        assert!(out.stderr.contains("METRICS_ADDR"), "{exe}: {out:?}");
+        assert!(!out.stdout.contains("listening on"), "{exe}: {out:?}");
+    }
+}
+
+#[test]
+fn metrics_are_off_by_default() {
+    let server = Server::start(SERVERS[0], &[("APPROOV_BASE64_SECRET", SECRET)]);
+    assert_eq!(server.get("/health", &[]).status, 200);
+    let (stdout, _) = server.stop();
+    assert!(!stdout.contains("metrics on"), "{stdout}");
+}
