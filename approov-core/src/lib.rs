@@ -60,6 +60,9 @@
 //! - `mint`: [`mint::TokenBuilder`] and [`mint::SigningKey`] build valid or
 //!   deliberately broken tokens, and [`mint::RequestSigner`] signs requests,
 //!   for tests, examples and development servers.
+//! - `jwks-url`: keys from a JWKS URL ([`VerifierBuilder::jwks_url`],
+//!   `APPROOV_JWKS_URL`), fetched at start-up and kept current by a
+//!   background thread: see the `jwks_url` module.
 //!
 //! # Why each dependency
 //! - `ring`: HMAC-SHA256 (pre-keyed, constant-time verify), RSA PKCS#1 v1.5 /
@@ -88,6 +91,14 @@
 //!   minimum Rust version.
 //! - `form_urlencoded`, `percent-encoding`: the WHATWG query parsing and
 //!   re-encoding RFC 9421 prescribes for `@query-param`.
+//! - `reqwest` (feature `jwks-url` only): the HTTPS client that fetches a
+//!   JWKS URL: widely used and maintained, rustls with `ring` (already our
+//!   cryptography) and the webpki roots, no OpenSSL; 0.12, whose rustls
+//!   backend is `ring` rather than 0.13's `aws-lc-rs` (a C build). No
+//!   HTTP is hand-written here.
+//! - `tokio` (feature `jwks-url` only): the single-threaded runtime of the
+//!   fetcher's own thread (reqwest needs one), so the verifier needs no
+//!   runtime of the caller's; its `Notify` wakes the fetcher.
 //!
 //! The HS256 path deliberately does not go through a JWT crate: see the
 //! `jws` module notes and `BENCHMARKS.md` for the measurements.
@@ -103,6 +114,9 @@ mod clock;
 mod error;
 mod gate;
 mod headers;
+#[cfg(feature = "jwks-url")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwks-url")))]
+pub mod jwks_url;
 mod jws;
 mod keys;
 mod options;
@@ -126,6 +140,8 @@ pub use gate::{
     ApproovOutcome, Decision, Gate, HeadDecision, is_cors_preflight, log_rejection, response,
 };
 pub use headers::RequestHeaders;
+#[cfg(feature = "jwks-url")]
+pub use jwks_url::{JwksStatus, JwksUrl};
 pub use reload::KeysReloaded;
 pub use secret::{MIN_HMAC_SECRET_LEN, Secret};
 pub use verifier::{DEFAULT_MAX_TOKEN_LEN, DEFAULT_TOKEN_HEADER, Verifier, VerifierBuilder};
