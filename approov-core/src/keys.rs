@@ -87,6 +87,12 @@ impl KeySet {
         self.hmac.is_empty() && self.public.is_empty()
     }
 
+    /// Adds copies of `other`'s keys.
+    pub(crate) fn extend_from(&mut self, other: &KeySet) {
+        self.hmac.extend(other.hmac.iter().cloned());
+        self.public.extend(other.public.iter().cloned());
+    }
+
     /// Verifies `sig` over `signing_input` with the keys that may have made
     /// it: those named by the token's `kid`, then those configured without a
     /// `kid` (which accept any). `alg` has already been checked against
@@ -379,67 +385,19 @@ pub(crate) fn public_keys_from_jwks(
     json: &str,
     source: &str,
 ) -> Result<Vec<PublicKey>, ConfigError> {
-    let jwks: Jwks = serde_json::from_str(json).map_err(|e| {
-        ConfigError::invalid(
-            source,
-            format!("it is not a JWKS document ({{\"keys\":[…]}}): {e}"),
-        )
-    })?;
+    let jwks = parse_jwks(json, source)?;
     let mut keys = Vec::with_capacity(jwks.keys.len());
     for (index, jwk) in jwks.keys.iter().enumerate() {
-        if jwk.use_.as_deref() == Some("enc") {
-            continue;
+        match jwk_key(jwk) {
+            Ok(Some(key)) => keys.push(key),
+            Ok(None) => {}
+            Err(problem) => {
+                return Err(ConfigError::invalid(
+                    source,
+                    format!("{}: {problem}", jwk_name(index, jwk)),
+                ));
+            }
         }
-        let name = match &jwk.kid {
-            Some(kid) => format!("key {index} (kid {kid:?})"),
-            None => format!("key {index}"),
-        };
-        let bad = |problem: String| ConfigError::invalid(source, format!("{name}: {problem}"));
-        let b64 = |field: &str, value: &Option<String>| -> Result<Vec<u8>, ConfigError> {
-            let value = value
-                .as_deref()
-                .ok_or_else(|| bad(format!("the {field} member is missing")))?;
-            URL_SAFE_NO_PAD
-                .decode(value)
-                .map_err(|_| bad(format!("the {field} member is not base64url")))
-        };
-        let explicit = match jwk.alg.as_deref() {
-            Some(name) => Some(
-                Algorithm::from_name(name)
-                    .ok_or_else(|| bad(format!("alg {name:?} is not supported")))?,
-            ),
-            None => None,
-        };
-        let (alg, material) = match jwk.kty.as_str() {
-            "RSA" => {
-                let material = rsa_components(b64("n", &jwk.n)?, b64("e", &jwk.e)?).map_err(bad)?;
-                (explicit.unwrap_or(Algorithm::RS256), material)
-            }
-            "EC" => {
-                let crv = jwk.crv.as_deref().unwrap_or_default();
-                let curve = Curve::from_jwk(crv)
-                    .ok_or_else(|| bad(format!("curve {crv:?} is not supported (P-256, P-384)")))?;
-                let (x, y) = (b64("x", &jwk.x)?, b64("y", &jwk.y)?);
-                let mut point = Vec::with_capacity(1 + x.len() + y.len());
-                point.push(0x04);
-                point.extend_from_slice(&x);
-                point.extend_from_slice(&y);
-                let default = match curve {
-                    Curve::P256 => Algorithm::ES256,
-                    Curve::P384 => Algorithm::ES384,
-                };
-                (
-                    explicit.unwrap_or(default),
-                    ec_point(curve, point).map_err(bad)?,
-                )
-            }
-            other => {
-                return Err(bad(format!(
-                    "kty {other:?} is not supported (RSA and EC public keys only)"
-                )));
-            }
-        };
-        keys.push(PublicKey::new(alg, jwk.kid.as_deref(), material).map_err(bad)?);
     }
     if keys.is_empty() {
         return Err(ConfigError::invalid(
@@ -448,6 +406,102 @@ pub(crate) fn public_keys_from_jwks(
         ));
     }
     Ok(keys)
+}
+
+/// Like [`public_keys_from_jwks`] for a document someone else serves (a
+/// JWKS URL): a key this crate cannot verify with (another `kty`, `alg` or
+/// curve, an `alg` or `use` that contradicts the key's type, broken key
+/// material) is skipped, and named in the returned warnings; a document
+/// with no usable key at all is still an error.
+#[cfg(feature = "jwks-url")]
+pub(crate) fn public_keys_from_jwks_lenient(
+    json: &str,
+    source: &str,
+) -> Result<(Vec<PublicKey>, Vec<String>), ConfigError> {
+    let jwks = parse_jwks(json, source)?;
+    let mut keys = Vec::with_capacity(jwks.keys.len());
+    let mut skipped = Vec::new();
+    for (index, jwk) in jwks.keys.iter().enumerate() {
+        match jwk_key(jwk) {
+            Ok(Some(key)) => keys.push(key),
+            Ok(None) => {}
+            Err(problem) => skipped.push(format!("{}: {problem}", jwk_name(index, jwk))),
+        }
+    }
+    if keys.is_empty() {
+        let mut problem = "the JWKS has no signature key this crate verifies with".to_owned();
+        if !skipped.is_empty() {
+            problem.push_str(&format!(" (skipped: {})", skipped.join("; ")));
+        }
+        return Err(ConfigError::invalid(source, problem));
+    }
+    Ok((keys, skipped))
+}
+
+fn parse_jwks(json: &str, source: &str) -> Result<Jwks, ConfigError> {
+    serde_json::from_str(json).map_err(|e| {
+        ConfigError::invalid(
+            source,
+            format!("it is not a JWKS document ({{\"keys\":[…]}}): {e}"),
+        )
+    })
+}
+
+fn jwk_name(index: usize, jwk: &Jwk) -> String {
+    match &jwk.kid {
+        Some(kid) => format!("key {index} (kid {kid:?})"),
+        None => format!("key {index}"),
+    }
+}
+
+/// One JWK as a verification key; `None` for an encryption key.
+fn jwk_key(jwk: &Jwk) -> Result<Option<PublicKey>, String> {
+    match jwk.use_.as_deref() {
+        None | Some("sig") => {}
+        Some("enc") => return Ok(None),
+        Some(other) => return Err(format!("use {other:?} is neither \"sig\" nor \"enc\"")),
+    }
+    let b64 = |field: &str, value: &Option<String>| -> Result<Vec<u8>, String> {
+        let value = value
+            .as_deref()
+            .ok_or_else(|| format!("the {field} member is missing"))?;
+        URL_SAFE_NO_PAD
+            .decode(value)
+            .map_err(|_| format!("the {field} member is not base64url"))
+    };
+    let explicit = match jwk.alg.as_deref() {
+        Some(name) => Some(
+            Algorithm::from_name(name).ok_or_else(|| format!("alg {name:?} is not supported"))?,
+        ),
+        None => None,
+    };
+    let (alg, material) = match jwk.kty.as_str() {
+        "RSA" => {
+            let material = rsa_components(b64("n", &jwk.n)?, b64("e", &jwk.e)?)?;
+            (explicit.unwrap_or(Algorithm::RS256), material)
+        }
+        "EC" => {
+            let crv = jwk.crv.as_deref().unwrap_or_default();
+            let curve = Curve::from_jwk(crv)
+                .ok_or_else(|| format!("curve {crv:?} is not supported (P-256, P-384)"))?;
+            let (x, y) = (b64("x", &jwk.x)?, b64("y", &jwk.y)?);
+            let mut point = Vec::with_capacity(1 + x.len() + y.len());
+            point.push(0x04);
+            point.extend_from_slice(&x);
+            point.extend_from_slice(&y);
+            let default = match curve {
+                Curve::P256 => Algorithm::ES256,
+                Curve::P384 => Algorithm::ES384,
+            };
+            (explicit.unwrap_or(default), ec_point(curve, point)?)
+        }
+        other => {
+            return Err(format!(
+                "kty {other:?} is not supported (RSA and EC public keys only)"
+            ));
+        }
+    };
+    PublicKey::new(alg, jwk.kid.as_deref(), material).map(Some)
 }
 
 /// The modulus and exponent of a PKCS#1 `RSAPublicKey`.

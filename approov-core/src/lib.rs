@@ -60,6 +60,9 @@
 //! - `mint`: [`mint::TokenBuilder`] and [`mint::SigningKey`] build valid or
 //!   deliberately broken tokens, and [`mint::RequestSigner`] signs requests,
 //!   for tests, examples and development servers.
+//! - `jwks-url`: keys from a JWKS URL ([`VerifierBuilder::jwks_url`],
+//!   `APPROOV_JWKS_URL`), fetched at start-up and kept current by a
+//!   background thread: see the `jwks_url` module.
 //!
 //! # Why each dependency
 //! - `ring`: HMAC-SHA256 (pre-keyed, constant-time verify), RSA PKCS#1 v1.5 /
@@ -93,6 +96,14 @@
 //!   services already use, so any exporter (Prometheus, StatsD, ...) can
 //!   take them; with no recorder installed each count is a thread-local
 //!   and an atomic load.
+//! - `reqwest` (feature `jwks-url` only): the HTTPS client that fetches a
+//!   JWKS URL: widely used and maintained, rustls with `ring` (already our
+//!   cryptography) and the webpki roots, no OpenSSL; 0.12, whose rustls
+//!   backend is `ring` rather than 0.13's `aws-lc-rs` (a C build). No
+//!   HTTP is hand-written here.
+//! - `tokio` (feature `jwks-url` only): the single-threaded runtime of the
+//!   fetcher's own thread (reqwest needs one), so the verifier needs no
+//!   runtime of the caller's; its `Notify` wakes the fetcher.
 //!
 //! The HS256 path deliberately does not go through a JWT crate: see the
 //! `jws` module notes and `BENCHMARKS.md` for the measurements.
@@ -108,6 +119,9 @@ mod clock;
 mod error;
 mod gate;
 mod headers;
+#[cfg(feature = "jwks-url")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwks-url")))]
+pub mod jwks_url;
 mod jws;
 mod keys;
 pub mod metrics;
@@ -133,6 +147,8 @@ pub use gate::{
     ApproovOutcome, Decision, Gate, HeadDecision, is_cors_preflight, log_rejection, response,
 };
 pub use headers::RequestHeaders;
+#[cfg(feature = "jwks-url")]
+pub use jwks_url::{JwksStatus, JwksUrl};
 pub use reload::KeysReloaded;
 pub use secret::{MIN_HMAC_SECRET_LEN, Secret};
 pub use verifier::{DEFAULT_MAX_TOKEN_LEN, DEFAULT_TOKEN_HEADER, Verifier, VerifierBuilder};

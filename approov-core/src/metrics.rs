@@ -199,10 +199,8 @@ pub(crate) fn token_cache(hit: bool) {
     });
 }
 
-// Called by the JWKS fetching and key reloading of the same release; until
-// then only by the tests.
-#[allow(dead_code)]
-/// A JWKS fetch that worked or failed.
+/// A JWKS fetch that worked or failed (feature `jwks-url`).
+#[cfg_attr(not(feature = "jwks-url"), allow(dead_code))]
 pub(crate) fn jwks_fetch(ok: bool) {
     increment(if ok {
         key!(JWKS_FETCHES, "result" => "ok")

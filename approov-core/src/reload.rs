@@ -100,20 +100,33 @@ pub(crate) struct KeyStore {
     /// The keys given as values, kept to rebuild the set on a reload.
     fixed: KeySet,
     files: Vec<KeyFile>,
-    /// A digest of each file's content at the last load: a reload that
-    /// finds the same content swaps nothing. (A digest, not the content:
-    /// no second copy of a secret is kept.)
-    digests: Mutex<Vec<digest::Digest>>,
+    /// What a swap recomposes, under one lock: one swap at a time.
+    parts: Mutex<Parts>,
     /// The last reload error, as logged: the same error again (a broken
     /// file checked every few seconds) is not logged again.
     last_error: Mutex<Option<String>>,
+    /// The JWKS URL's fetcher, when there is one.
+    #[cfg(feature = "jwks-url")]
+    pub(crate) jwks: Option<crate::jwks_url::Handle>,
+}
+
+struct Parts {
+    /// A digest of each file's content at the last load: a reload that
+    /// finds the same content swaps nothing. (A digest, not the content:
+    /// no second copy of a secret is kept.)
+    digests: Vec<digest::Digest>,
+    /// The keys of the files at their last load.
+    file_keys: KeySet,
+    /// The keys of the JWKS URL's last good document (none without one).
+    url_keys: KeySet,
 }
 
 impl KeyStore {
     /// Loads `fixed` plus every file; the first problem is the error.
     pub(crate) fn new(fixed: KeySet, files: Vec<KeyFile>) -> Result<Self, ConfigError> {
         let texts = read_all(&files)?;
-        let keys = build(&fixed, &files, &texts)?;
+        let file_keys = build(&files, &texts)?;
+        let keys = compose(&fixed, &file_keys, &KeySet::default());
         if keys.is_empty() {
             return Err(ConfigError::NoKeys);
         }
@@ -124,10 +137,63 @@ impl KeyStore {
                 generation: 0,
             }),
             fixed,
-            digests: Mutex::new(texts.iter().map(|t| sha256(t)).collect()),
+            parts: Mutex::new(Parts {
+                digests: texts.iter().map(|t| sha256(t)).collect(),
+                file_keys,
+                url_keys: KeySet::default(),
+            }),
             last_error: Mutex::new(None),
             files,
+            #[cfg(feature = "jwks-url")]
+            jwks: None,
         })
+    }
+
+    /// Like [`KeyStore::new`] for a store whose JWKS URL adds keys later:
+    /// it may start empty.
+    #[cfg(feature = "jwks-url")]
+    pub(crate) fn with_jwks(
+        fixed: KeySet,
+        files: Vec<KeyFile>,
+        jwks: crate::jwks_url::Handle,
+    ) -> Result<Self, ConfigError> {
+        let texts = read_all(&files)?;
+        let file_keys = build(&files, &texts)?;
+        let keys = compose(&fixed, &file_keys, &KeySet::default());
+        Ok(Self {
+            current: ArcSwap::from_pointee(Loaded {
+                algorithms: keys.algorithms(),
+                keys,
+                generation: 0,
+            }),
+            fixed,
+            parts: Mutex::new(Parts {
+                digests: texts.iter().map(|t| sha256(t)).collect(),
+                file_keys,
+                url_keys: KeySet::default(),
+            }),
+            last_error: Mutex::new(None),
+            files,
+            jwks: Some(jwks),
+        })
+    }
+
+    /// Replaces the JWKS URL's keys and swaps in the new set.
+    #[cfg(feature = "jwks-url")]
+    pub(crate) fn set_url_keys(&self, url_keys: KeySet) {
+        let mut parts = self.parts.lock().unwrap_or_else(|e| e.into_inner());
+        let keys = compose(&self.fixed, &parts.file_keys, &url_keys);
+        parts.url_keys = url_keys;
+        self.swap(keys);
+    }
+
+    fn swap(&self, keys: KeySet) {
+        let generation = self.current.load().generation.wrapping_add(1);
+        self.current.store(Arc::new(Loaded {
+            algorithms: keys.algorithms(),
+            keys,
+            generation,
+        }));
     }
 
     /// The current key set, lock-free.
@@ -142,27 +208,24 @@ impl KeyStore {
             return Ok(KeysReloaded::Unchanged);
         }
         // One reload at a time: two would race on the digests.
-        let mut digests = self.digests.lock().unwrap_or_else(|e| e.into_inner());
+        let mut parts = self.parts.lock().unwrap_or_else(|e| e.into_inner());
         let texts = read_all(&self.files)?;
         let fresh: Vec<digest::Digest> = texts.iter().map(|t| sha256(t)).collect();
         let same = fresh
             .iter()
-            .zip(digests.iter())
+            .zip(parts.digests.iter())
             .all(|(a, b)| a.as_ref() == b.as_ref());
         if same {
             return Ok(KeysReloaded::Unchanged);
         }
-        let keys = build(&self.fixed, &self.files, &texts)?;
+        let file_keys = build(&self.files, &texts)?;
+        let keys = compose(&self.fixed, &file_keys, &parts.url_keys);
         if keys.is_empty() {
             return Err(ConfigError::NoKeys);
         }
-        let generation = self.current.load().generation.wrapping_add(1);
-        self.current.store(Arc::new(Loaded {
-            algorithms: keys.algorithms(),
-            keys,
-            generation,
-        }));
-        *digests = fresh;
+        self.swap(keys);
+        parts.digests = fresh;
+        parts.file_keys = file_keys;
         Ok(KeysReloaded::Reloaded)
     }
 
@@ -217,16 +280,21 @@ fn read_all(files: &[KeyFile]) -> Result<Vec<zeroize::Zeroizing<String>>, Config
         .collect()
 }
 
-fn build(
-    fixed: &KeySet,
-    files: &[KeyFile],
-    texts: &[zeroize::Zeroizing<String>],
-) -> Result<KeySet, ConfigError> {
-    let mut keys = fixed.clone();
+/// The keys of every file.
+fn build(files: &[KeyFile], texts: &[zeroize::Zeroizing<String>]) -> Result<KeySet, ConfigError> {
+    let mut keys = KeySet::default();
     for (file, text) in files.iter().zip(texts) {
         file.load(text, &mut keys)?;
     }
     Ok(keys)
+}
+
+/// The whole set: the fixed keys, the files' and the JWKS URL's.
+fn compose(fixed: &KeySet, file_keys: &KeySet, url_keys: &KeySet) -> KeySet {
+    let mut keys = fixed.clone();
+    keys.extend_from(file_keys);
+    keys.extend_from(url_keys);
+    keys
 }
 
 fn sha256(text: &str) -> digest::Digest {

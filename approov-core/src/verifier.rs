@@ -117,6 +117,10 @@ impl Verifier {
             return Err(Rejection::Missing);
         }
         let keys = i.keys.load();
+        #[cfg(feature = "jwks-url")]
+        if let Some(jwks) = &i.keys.jwks {
+            jwks.tick(&*i.clock);
+        }
         let Some(cache) = &i.cache else {
             return self.verify_uncached(&keys, token);
         };
@@ -142,7 +146,12 @@ impl Verifier {
     }
 
     fn verify_uncached(&self, keys: &Loaded, token: &[u8]) -> Result<ApproovClaims, Rejection> {
-        let claims = crate::jws::verify(&keys.keys, keys.algorithms, token)?;
+        let claims = crate::jws::verify(&keys.keys, keys.algorithms, token);
+        #[cfg(feature = "jwks-url")]
+        if let (Err(rejection), Some(jwks)) = (&claims, &self.inner.keys.jwks) {
+            jwks.rejected(rejection, &*self.inner.clock);
+        }
+        let claims = claims?;
         self.check_claims(&claims)?;
         Ok(claims)
     }
@@ -307,6 +316,11 @@ impl Verifier {
         self.inner.keys.files()
     }
 
+    #[cfg(feature = "jwks-url")]
+    pub(crate) fn key_store(&self) -> &KeyStore {
+        &self.inner.keys
+    }
+
     /// The algorithms some configured key verifies.
     pub fn algorithms(&self) -> impl Iterator<Item = Algorithm> + '_ {
         let bits = self.inner.keys.load().algorithms;
@@ -332,6 +346,8 @@ pub struct VerifierBuilder {
     binding: Option<TokenBinding>,
     token_scheme: Option<scheme::Scheme>,
     cache_capacity: usize,
+    #[cfg(feature = "jwks-url")]
+    pub(crate) jwks: Option<crate::jwks_url::JwksUrl>,
 }
 
 impl fmt::Debug for VerifierBuilder {
@@ -353,6 +369,7 @@ impl VerifierBuilder {
     /// | `APPROOV_BASE64URL_SECRET` | the same, under the name some quickstarts use (set only one) |
     /// | `APPROOV_BASE64_SECRET_FILE` | instead, a file holding the secret (one or more, one per line: [`secret_base64_file`](Self::secret_base64_file)), read again by [`Verifier::reload_keys`] |
     /// | `APPROOV_JWKS_FILE` | a JWKS file of public keys ([`jwks_file`](Self::jwks_file)), read again by [`Verifier::reload_keys`]; with it the secret is optional |
+    /// | `APPROOV_JWKS_URL` | a JWKS URL (`jwks_url`, feature `jwks-url`; without it, setting the variable is an error), fetched at start-up and kept current; with it the secret is optional |
     /// | `APPROOV_TOKEN_HEADER` | the token header, default `Approov-Token` |
     /// | `APPROOV_TOKEN_SCHEME` | the scheme the token comes after in that header ([`token_scheme`](Self::token_scheme)), usually `Bearer` with `APPROOV_TOKEN_HEADER=Authorization`; needs `APPROOV_TOKEN_HEADER`; unset: the bare token |
     /// | `APPROOV_TOKEN_BINDING_HEADER` | comma-separated headers to bind to, in order; unset: no binding |
@@ -383,19 +400,20 @@ impl VerifierBuilder {
         const URL: &str = "APPROOV_BASE64URL_SECRET";
         const FILE: &str = "APPROOV_BASE64_SECRET_FILE";
         const JWKS_FILE: &str = "APPROOV_JWKS_FILE";
+        const JWKS_URL: &str = "APPROOV_JWKS_URL";
         let mut b = Self::default();
         let set: Vec<(&str, String)> = [STD, URL, FILE]
             .into_iter()
             .filter_map(|name| var(name).map(|value| (name, value)))
             .collect();
         match set.as_slice() {
-            [] if var(JWKS_FILE).is_some() => {}
+            [] if var(JWKS_FILE).is_some() || var(JWKS_URL).is_some() => {}
             [] => {
                 return Err(ConfigError::MissingVar {
                     var: STD,
                     hint: "set it to the account secret printed by `approov secret -getSharedKey` \
                            (or APPROOV_BASE64_SECRET_FILE to a file holding it, or \
-                           APPROOV_JWKS_FILE for asymmetric keys)",
+                           APPROOV_JWKS_FILE or APPROOV_JWKS_URL for asymmetric keys)",
                 });
             }
             [(FILE, path)] => b = b.secret_base64_file(path.trim()),
@@ -413,6 +431,20 @@ impl VerifierBuilder {
         }
         if let Some(path) = var(JWKS_FILE) {
             b = b.jwks_file(path.trim());
+        }
+        if let Some(url) = var(JWKS_URL) {
+            #[cfg(feature = "jwks-url")]
+            {
+                b = b.jwks_url(crate::JwksUrl::new(url).named(JWKS_URL));
+            }
+            #[cfg(not(feature = "jwks-url"))]
+            {
+                let _ = url;
+                return Err(ConfigError::invalid(
+                    JWKS_URL,
+                    "this build cannot fetch a JWKS: enable approov-core's `jwks-url` feature",
+                ));
+            }
         }
         if let Some(name) = var("APPROOV_TOKEN_HEADER") {
             check_header_name(name.trim(), "APPROOV_TOKEN_HEADER")?;
@@ -650,7 +682,14 @@ impl VerifierBuilder {
         if !self.errors.is_empty() {
             return Err(self.errors.swap_remove(0));
         }
-        let keys = KeyStore::new(self.keys, self.files)?;
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        #[cfg(feature = "jwks-url")]
+        let keys = match self.jwks {
+            Some(url) => crate::jwks_url::start(url, self.keys, self.files, Arc::clone(&clock))?,
+            None => Arc::new(KeyStore::new(self.keys, self.files)?),
+        };
+        #[cfg(not(feature = "jwks-url"))]
+        let keys = Arc::new(KeyStore::new(self.keys, self.files)?);
         let token_header = self
             .token_header
             .unwrap_or_else(|| DEFAULT_TOKEN_HEADER.to_owned());
@@ -665,8 +704,8 @@ impl VerifierBuilder {
         }
         Ok(Verifier {
             inner: Arc::new(Inner {
-                keys: Arc::new(keys),
-                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                keys,
+                clock,
                 leeway: self.leeway.as_secs_f64(),
                 max_len,
                 issuers: self.issuers,

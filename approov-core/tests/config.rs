@@ -505,3 +505,16 @@ fn an_account_message_signing_secret_shorter_than_32_bytes_is_refused() {
         &["20 bytes long", "at least 32 bytes"],
     );
 }
+
+/// Without the `jwks-url` feature, `APPROOV_JWKS_URL` is a start-up error
+/// saying which feature to enable, never silently ignored.
+#[cfg(not(feature = "jwks-url"))]
+#[test]
+fn jwks_url_without_the_feature_is_an_error() {
+    let err = from_vars(&[("APPROOV_JWKS_URL", "https://keys.example.com/jwks.json")])
+        .map(|_| ())
+        .expect_err("APPROOV_JWKS_URL without the feature")
+        .to_string();
+    assert!(err.starts_with("APPROOV_JWKS_URL is not usable"), "{err}");
+    assert!(err.contains("jwks-url"), "{err}");
+}
