@@ -124,12 +124,30 @@ struct Parts {
 impl KeyStore {
     /// Loads `fixed` plus every file; the first problem is the error.
     pub(crate) fn new(fixed: KeySet, files: Vec<KeyFile>) -> Result<Self, ConfigError> {
+        let store = Self::read(fixed, files)?;
+        if store.current.load().keys.is_empty() {
+            return Err(ConfigError::NoKeys);
+        }
+        Ok(store)
+    }
+
+    /// Like [`KeyStore::new`] for a store whose JWKS URL adds keys later:
+    /// it may start empty.
+    #[cfg(feature = "jwks-url")]
+    pub(crate) fn with_jwks(
+        fixed: KeySet,
+        files: Vec<KeyFile>,
+        jwks: crate::jwks_url::Handle,
+    ) -> Result<Self, ConfigError> {
+        let mut store = Self::read(fixed, files)?;
+        store.jwks = Some(jwks);
+        Ok(store)
+    }
+
+    fn read(fixed: KeySet, files: Vec<KeyFile>) -> Result<Self, ConfigError> {
         let texts = read_all(&files)?;
         let file_keys = build(&files, &texts)?;
         let keys = compose(&fixed, &file_keys, &KeySet::default());
-        if keys.is_empty() {
-            return Err(ConfigError::NoKeys);
-        }
         Ok(Self {
             current: ArcSwap::from_pointee(Loaded {
                 algorithms: keys.algorithms(),
@@ -146,35 +164,6 @@ impl KeyStore {
             files,
             #[cfg(feature = "jwks-url")]
             jwks: None,
-        })
-    }
-
-    /// Like [`KeyStore::new`] for a store whose JWKS URL adds keys later:
-    /// it may start empty.
-    #[cfg(feature = "jwks-url")]
-    pub(crate) fn with_jwks(
-        fixed: KeySet,
-        files: Vec<KeyFile>,
-        jwks: crate::jwks_url::Handle,
-    ) -> Result<Self, ConfigError> {
-        let texts = read_all(&files)?;
-        let file_keys = build(&files, &texts)?;
-        let keys = compose(&fixed, &file_keys, &KeySet::default());
-        Ok(Self {
-            current: ArcSwap::from_pointee(Loaded {
-                algorithms: keys.algorithms(),
-                keys,
-                generation: 0,
-            }),
-            fixed,
-            parts: Mutex::new(Parts {
-                digests: texts.iter().map(|t| sha256(t)).collect(),
-                file_keys,
-                url_keys: KeySet::default(),
-            }),
-            last_error: Mutex::new(None),
-            files,
-            jwks: Some(jwks),
         })
     }
 
