@@ -369,6 +369,7 @@ impl VerifierBuilder {
     /// | `APPROOV_BASE64URL_SECRET` | the same, under the name some quickstarts use (set only one) |
     /// | `APPROOV_BASE64_SECRET_FILE` | instead, a file holding the secret (one or more, one per line: [`secret_base64_file`](Self::secret_base64_file)), read again by [`Verifier::reload_keys`] |
     /// | `APPROOV_JWKS_FILE` | a JWKS file of public keys ([`jwks_file`](Self::jwks_file)), read again by [`Verifier::reload_keys`]; with it the secret is optional |
+    /// | `APPROOV_PUBLIC_KEY_FILE`, `APPROOV_PUBLIC_KEY_ALG` | a PEM public key file ([`public_key_pem_file`](Self::public_key_pem_file)) and its algorithm (default `RS256`, an Approov keyset's), read again by [`Verifier::reload_keys`]; with it the secret is optional |
     /// | `APPROOV_JWKS_URL` | a JWKS URL (`jwks_url`, feature `jwks-url`; without it, setting the variable is an error), fetched at start-up and kept current; with it the secret is optional |
     /// | `APPROOV_TOKEN_HEADER` | the token header, default `Approov-Token` |
     /// | `APPROOV_TOKEN_SCHEME` | the scheme the token comes after in that header ([`token_scheme`](Self::token_scheme)), usually `Bearer` with `APPROOV_TOKEN_HEADER=Authorization`; needs `APPROOV_TOKEN_HEADER`; unset: the bare token |
@@ -401,19 +402,24 @@ impl VerifierBuilder {
         const FILE: &str = "APPROOV_BASE64_SECRET_FILE";
         const JWKS_FILE: &str = "APPROOV_JWKS_FILE";
         const JWKS_URL: &str = "APPROOV_JWKS_URL";
+        const PEM_FILE: &str = "APPROOV_PUBLIC_KEY_FILE";
+        const PEM_ALG: &str = "APPROOV_PUBLIC_KEY_ALG";
         let mut b = Self::default();
         let set: Vec<(&str, String)> = [STD, URL, FILE]
             .into_iter()
             .filter_map(|name| var(name).map(|value| (name, value)))
             .collect();
         match set.as_slice() {
-            [] if var(JWKS_FILE).is_some() || var(JWKS_URL).is_some() => {}
+            [] if [JWKS_FILE, JWKS_URL, PEM_FILE]
+                .iter()
+                .any(|name| var(name).is_some()) => {}
             [] => {
                 return Err(ConfigError::MissingVar {
                     var: STD,
                     hint: "set it to the account secret printed by `approov secret -getSharedKey` \
                            (or APPROOV_BASE64_SECRET_FILE to a file holding it, or \
-                           APPROOV_JWKS_FILE or APPROOV_JWKS_URL for asymmetric keys)",
+                           APPROOV_JWKS_FILE, APPROOV_JWKS_URL or APPROOV_PUBLIC_KEY_FILE \
+                           for asymmetric keys)",
                 });
             }
             [(FILE, path)] => b = b.secret_base64_file(path.trim()),
@@ -431,6 +437,35 @@ impl VerifierBuilder {
         }
         if let Some(path) = var(JWKS_FILE) {
             b = b.jwks_file(path.trim());
+        }
+        match (var(PEM_FILE), var(PEM_ALG)) {
+            (Some(path), alg) => {
+                // RS256 is the default algorithm of an Approov keyset.
+                let alg = match alg.as_deref().map(str::trim) {
+                    None => Algorithm::RS256,
+                    Some(name) => name
+                        .parse()
+                        .ok()
+                        .filter(|a| *a != Algorithm::HS256)
+                        .ok_or_else(|| {
+                            ConfigError::invalid(
+                                PEM_ALG,
+                                format!(
+                                    "{name:?} is not a public-key algorithm this crate verifies \
+                                     (RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384)"
+                                ),
+                            )
+                        })?,
+                };
+                b = b.public_key_pem_file(alg, None, path.trim());
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::invalid(
+                    PEM_ALG,
+                    format!("it is set but {PEM_FILE} is not: set both, or neither"),
+                ));
+            }
+            (None, None) => {}
         }
         if let Some(url) = var(JWKS_URL) {
             #[cfg(feature = "jwks-url")]

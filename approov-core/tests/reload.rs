@@ -237,4 +237,45 @@ fn the_environment_names_the_files() {
         none.to_string().contains("APPROOV_BASE64_SECRET_FILE"),
         "{none}"
     );
+
+    // A PEM key file, with its algorithm.
+    let pem = dir.write(
+        "p256.pem",
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys/p256.pub.pem"),
+        )
+        .unwrap(),
+    );
+    let verifier = VerifierBuilder::from_vars(vars(vec![
+        ("APPROOV_PUBLIC_KEY_FILE", pem.display().to_string()),
+        ("APPROOV_PUBLIC_KEY_ALG", "ES256".to_owned()),
+    ]))
+    .unwrap()
+    .build()
+    .unwrap();
+    assert_eq!(
+        verifier.algorithms().collect::<Vec<_>>(),
+        [Algorithm::ES256]
+    );
+    assert_eq!(verifier.key_files().count(), 1);
+    for (alg, wanted) in [
+        ("HS256", "APPROOV_PUBLIC_KEY_ALG"),
+        ("none", "APPROOV_PUBLIC_KEY_ALG"),
+    ] {
+        let err = VerifierBuilder::from_vars(vars(vec![
+            ("APPROOV_PUBLIC_KEY_FILE", pem.display().to_string()),
+            ("APPROOV_PUBLIC_KEY_ALG", alg.to_owned()),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains(wanted), "{err}");
+    }
+    let lone = VerifierBuilder::from_vars(vars(vec![
+        ("APPROOV_BASE64_SECRET", OLD.to_owned()),
+        ("APPROOV_PUBLIC_KEY_ALG", "ES256".to_owned()),
+    ]))
+    .unwrap_err();
+    assert!(
+        lone.to_string().contains("APPROOV_PUBLIC_KEY_FILE"),
+        "{lone}"
+    );
 }

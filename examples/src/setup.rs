@@ -66,6 +66,8 @@ impl Setup {
                 SECRET_URL_VAR,
                 "APPROOV_BASE64_SECRET_FILE",
                 "APPROOV_JWKS_FILE",
+                "APPROOV_JWKS_URL",
+                "APPROOV_PUBLIC_KEY_FILE",
             ]
             .iter()
             .all(|name| var(name).is_none()))

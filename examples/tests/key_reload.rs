@@ -118,3 +118,19 @@ fn a_changed_secret_file_is_picked_up_without_a_signal() {
     assert_eq!(status(&server, &token(OLD)), 401);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn public_keys_alone_make_no_development_secret() {
+    // A server given only public keys must not invent an HS256 secret (the
+    // development mode for "no secret set"): an HS256 token is refused for
+    // its algorithm, not for its signature.
+    let jwks = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../approov-core/tests/keys/jwks.json"
+    );
+    for exe in SERVERS {
+        let server = Server::start(exe, &[("APPROOV_JWKS_FILE", jwks)]);
+        assert_eq!(status(&server, &token(OLD)), 401, "{exe}");
+        common::assert_logged(&server, "algorithm");
+    }
+}
