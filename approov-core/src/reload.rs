@@ -255,18 +255,33 @@ impl fmt::Debug for KeyStore {
     }
 }
 
+/// The most a key file may hold: far above a JWKS of dozens of keys, and
+/// a bound on what a wrong path (a log file, a device) costs every check.
+const MAX_KEY_FILE_LEN: u64 = 1024 * 1024;
+
 fn read_all(files: &[KeyFile]) -> Result<Vec<zeroize::Zeroizing<String>>, ConfigError> {
-    files
-        .iter()
-        .map(|file| {
-            std::fs::read_to_string(file.path())
-                .map(zeroize::Zeroizing::new)
-                .map_err(|source| ConfigError::Io {
-                    path: file.path().display().to_string(),
-                    source,
-                })
-        })
-        .collect()
+    files.iter().map(|file| read_capped(file.path())).collect()
+}
+
+/// Reads at most [`MAX_KEY_FILE_LEN`] bytes of `path` (one more tells a
+/// longer file, which is refused naming it).
+fn read_capped(path: &Path) -> Result<zeroize::Zeroizing<String>, ConfigError> {
+    use std::io::Read as _;
+    let io = |source| ConfigError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut text = zeroize::Zeroizing::new(String::new());
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_KEY_FILE_LEN + 1).read_to_string(&mut text))
+        .map_err(io)?;
+    if text.len() as u64 > MAX_KEY_FILE_LEN {
+        return Err(ConfigError::invalid(
+            path.display().to_string(),
+            format!("the file is longer than {MAX_KEY_FILE_LEN} bytes: is it the key file?"),
+        ));
+    }
+    Ok(text)
 }
 
 /// The keys of every file.

@@ -585,6 +585,8 @@ impl VerifierBuilder {
     /// then remove the old one once every app has new tokens. The file is
     /// read at [`build`](Self::build) and again by
     /// [`Verifier::reload_keys`]. `APPROOV_BASE64_SECRET_FILE` sets it.
+    /// Every key file may hold at most 1 MiB; a longer one is refused,
+    /// naming it.
     pub fn secret_base64_file(mut self, path: impl AsRef<Path>) -> Self {
         self.files.push(KeyFile::Secret(path.as_ref().to_owned()));
         self

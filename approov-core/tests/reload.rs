@@ -126,6 +126,11 @@ fn a_file_that_cannot_be_used_changes_nothing_and_names_the_file() {
         );
         assert_eq!(kind(&verifier, &old), None, "{what}: the old keys stay");
     }
+    // A file far larger than any key file is refused without reading it all.
+    dir.write("secret", &format!("{NEW}\n{}", "#".repeat(2 * 1024 * 1024)));
+    let err = verifier.reload_keys().unwrap_err();
+    assert!(err.to_string().contains("longer than"), "{err}");
+    assert_eq!(kind(&verifier, &old), None);
     std::fs::remove_file(&file).unwrap();
     assert!(matches!(
         verifier.reload_keys(),
