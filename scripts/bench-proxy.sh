@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HTTP benchmark of api-key-proxy: wrk requests/s of `GET /health` on a local
+# HTTP benchmark of approov-proxy: wrk requests/s of `GET /health` on a local
 # upstream (the axum-hello example) straight, beside the same request through
 # the proxy (Approov token checked, key added, hop-by-hop headers removed,
 # answer streamed back), alternated in one run on loopback, and the ratio.
@@ -13,7 +13,7 @@ rounds=${2:-3}
 conns=${CONNECTIONS:-32}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
-cargo build --release -q -p approov-examples --bins
+cargo build --release -q -p approov-examples -p approov-proxy --bins
 bin=target/release
 secret=$(head -c 32 /dev/urandom | base64)
 token=$(APPROOV_BASE64_SECRET="$secret" "$bin/approov-token" --expires-in 3600)
@@ -42,7 +42,7 @@ upstream = "http://$upstream"
 key_env = "BENCH_API_KEY"
 key_header = "X-Api-Key"
 EOF
-start api-key-proxy PROXY_CONFIG="$work/proxy.toml" BENCH_API_KEY=bench-key; proxy=$addr
+start approov-proxy PROXY_CONFIG="$work/proxy.toml" BENCH_API_KEY=bench-key; proxy=$addr
 
 rps() { # url [header]
   local out

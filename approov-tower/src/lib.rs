@@ -310,7 +310,7 @@
 //! For graceful shutdown, wrap each connection in
 //! `hyper_util::server::graceful::GracefulShutdown::watch`; for WebSockets,
 //! serve it `.with_upgrades()`. The example
-//! servers (`axum-hello`, `api-key-proxy`) serve this way, with the limits
+//! servers (`axum-hello`, `approov-proxy`) serve this way, with the limits
 //! read from `HEADER_READ_TIMEOUT_SECONDS`, `IDLE_TIMEOUT_SECONDS` and
 //! `MAX_CONNECTIONS`.
 //!

@@ -16,9 +16,6 @@ pub enum StartError {
     /// The Approov configuration (secret, token header, binding, leeway) is unusable.
     #[error("{0}")]
     Approov(#[from] ConfigError),
-    /// The `api-key-proxy` configuration (routes, keys, limits) is unusable.
-    #[error("{0}")]
-    Proxy(#[from] crate::proxy::ProxyConfigError),
     /// `LISTEN_ADDR` is not an `<ip>:<port>`.
     #[error(
         "LISTEN_ADDR is not usable: {value:?} is not <ip>:<port>; \

@@ -2,8 +2,6 @@
 //! `warp-hello`): configuration from the environment, a development secret
 //! when none is given, binding the listener, and clean exits on bad
 //! configuration. Each server binary then only wires its framework.
-//! [`proxy`] holds the `api-key-proxy` reverse proxy, built on the same
-//! start-up.
 //!
 //! | variable | meaning |
 //! |---|---|
@@ -59,7 +57,6 @@ mod limits;
 mod listen;
 mod logging;
 mod metrics;
-pub mod proxy;
 mod setup;
 mod shell;
 

@@ -1,4 +1,4 @@
-//! `METRICS_ADDR`: each example server and `api-key-proxy` serve the
+//! `METRICS_ADDR`: each example server serves the
 //! core's counters in Prometheus format at `GET /metrics` on a listener of
 //! their own; after a known mix of requests the scraped counts are exact.
 //! A bad `METRICS_ADDR` stops start-up, naming the variable.
@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use approov_core::mint::TokenBuilder;
-use common::upstream::{Upstream, full, send, start_proxy};
 use common::{SECRET, SERVERS, Server, command, request, run};
 
 fn token(expires_in: i64) -> String {
@@ -126,51 +125,6 @@ fn actix_hello_serves_exact_metrics() {
 #[test]
 fn warp_hello_serves_exact_metrics() {
     server_counts_a_known_mix(SERVERS[2]);
-}
-
-/// Report-only mode, where the figures matter before switching to
-/// enforcing: rejections counted with `report_only="true"`, and the
-/// requests let through.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn proxy_counts_report_only_rejections() {
-    let upstream = Upstream::start();
-    let proxy = start_proxy(&[
-        ("UPSTREAM_URL", &upstream.url()),
-        ("API_KEY", "metrics-test-key"),
-        ("API_KEY_HEADER", "X-Api-Key"),
-        ("APPROOV_REPORT_ONLY", "true"),
-        ("METRICS_ADDR", "127.0.0.1:0"),
-    ]);
-    let metrics = proxy.metrics_addr();
-    let valid = token(3600);
-    let expired = token(-60);
-    for headers in [
-        &[("Approov-Token", valid.as_str())][..],
-        &[("Approov-Token", expired.as_str())][..],
-        &[][..],
-    ] {
-        let res = send(proxy.addr, "GET", "/x", headers, full("")).await;
-        assert_eq!(res.status, 200, "{res:?}");
-    }
-    assert_eq!(upstream.recorded().len(), 3);
-    let got = tokio::task::block_in_place(|| scrape(metrics, &[&valid, &expired]));
-    let want = expected(&[
-        (r#"approov_requests_total{outcome="accepted"}"#, 1),
-        (r#"approov_requests_total{outcome="report_only"}"#, 2),
-        (
-            r#"approov_rejections_total{kind="expired",report_only="true"}"#,
-            1,
-        ),
-        (
-            r#"approov_rejections_total{kind="missing",report_only="true"}"#,
-            1,
-        ),
-        (r#"approov_token_cache_total{result="miss"}"#, 2),
-    ]);
-    assert_eq!(got, want);
-    let (stdout, stderr) = tokio::task::block_in_place(|| proxy.stop());
-    assert!(!stderr.contains("metrics-test-key"), "{stderr}");
-    assert!(!stdout.contains("metrics-test-key"), "{stdout}");
 }
 
 #[test]

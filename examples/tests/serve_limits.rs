@@ -25,30 +25,9 @@ const CLOSE_LIMIT: Duration = Duration::from_secs(15);
 /// not come. A correct server never answers it, however long we wait.
 const HELD_BACK: Duration = Duration::from_secs(1);
 
-/// The variables the proxy reads, cleared so that the caller's environment
-/// cannot leak in ("" reads as unset).
-const PROXY_VARS: &[&str] = &[
-    "PROXY_CONFIG",
-    "API_KEY_QUERY_PARAM",
-    "UPSTREAM_TIMEOUT_SECONDS",
-    "RATE_LIMIT_PER_DEVICE_PER_MINUTE",
-    "APPROOV_REPORT_ONLY",
-];
-
-/// What a server binary needs to start, besides the limits under test. The
-/// proxy's upstream is never called: the tests use `/health` or send no
-/// complete request.
-fn base_envs(exe: &str) -> Vec<(&'static str, &'static str)> {
-    let mut envs = vec![("APPROOV_BASE64_SECRET", SECRET)];
-    if exe.ends_with("api-key-proxy") || exe.ends_with("api-key-proxy.exe") {
-        envs.extend(PROXY_VARS.iter().map(|name| (*name, "")));
-        envs.extend([
-            ("UPSTREAM_URL", "http://127.0.0.1:9"),
-            ("API_KEY", "limits-test-key"),
-            ("API_KEY_HEADER", "X-Api-Key"),
-        ]);
-    }
-    envs
+/// What a server binary needs to start, besides the limits under test.
+fn base_envs(_exe: &str) -> Vec<(&'static str, &'static str)> {
+    vec![("APPROOV_BASE64_SECRET", SECRET)]
 }
 
 fn start(exe: &str, limits: &[(&'static str, &'static str)]) -> Server {
@@ -275,26 +254,6 @@ fn connections_over_the_cap_wait_for_a_free_one(exe: &str) {
     assert_eq!(keep_alive_health(&mut second), 200);
 }
 
-/// SIGTERM stops `api-key-proxy` cleanly through the new serving loop: an
-/// idle connection is closed at once and the process exits with success.
-#[cfg(unix)]
-#[test]
-fn api_key_proxy_shuts_down_gracefully_on_sigterm() {
-    let exe = env!("CARGO_BIN_EXE_api-key-proxy");
-    let server = start(exe, &[]);
-    let mut idle = connect(server.addr);
-    // Answered: the serving loop, and with it the signal handler, runs.
-    assert_eq!(keep_alive_health(&mut idle), 200);
-    let (status, stderr) = server.terminate();
-    assert!(status.success(), "{status:?}\n{stderr}");
-    assert!(stderr.contains("shutting down"), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(
-        wait_for_close(&mut idle, CLOSE_LIMIT),
-        Ending::Closed(Vec::new())
-    );
-}
-
 fn bad_limits_exit_2(exe: &str) {
     for name in [
         "HEADER_READ_TIMEOUT_SECONDS",
@@ -361,5 +320,4 @@ limit_tests! {
     // connection is not timed at all: this test fails for actix-hello.
     actix_hello => "actix-hello", #[ignore = "actix-http times only the first request head of a connection"];
     warp_hello => "warp-hello";
-    api_key_proxy => "api-key-proxy";
 }

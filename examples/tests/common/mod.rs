@@ -11,8 +11,6 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
-pub mod upstream;
-
 /// A fixed test secret (standard base64 of 32 bytes).
 pub const SECRET: &str = "dGVzdC1zZWNyZXQtZm9yLWFwcHJvb3YtZXhhbXBsZXM=";
 

@@ -34,7 +34,7 @@ pub(crate) const HEALTH_PATH: &str = "/health";
 /// Routes, timeouts, limits and Approov mode, all checked.
 ///
 /// ```
-/// use approov_examples::proxy::{KeyPlacement, ProxyConfig};
+/// use approov_proxy::{KeyPlacement, ProxyConfig};
 ///
 /// let vars = [
 ///     ("UPSTREAM_URL", "https://api.nasa.gov"),
@@ -49,7 +49,7 @@ pub(crate) const HEALTH_PATH: &str = "/health";
 /// assert_eq!(route.key().placement(), &KeyPlacement::Query("api_key".into()));
 /// assert_eq!(route.rate_limit_per_minute().map(|n| n.get()), Some(60));
 /// assert!(!format!("{config:?}").contains("DEMO_KEY"));
-/// # Ok::<(), approov_examples::proxy::ProxyConfigError>(())
+/// # Ok::<(), approov_proxy::ProxyConfigError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct ProxyConfig {

@@ -1,4 +1,4 @@
-//! `api-key-proxy` refusals of what it never forwards, over a real socket
+//! `approov-proxy` refusals of what it never forwards, over a real socket
 //! with raw HTTP/1.1 bytes (a client library would normalise some of these
 //! paths before sending): paths that could climb out of the route's base
 //! path, each refused with 400, its reason logged, the upstream never
@@ -46,7 +46,7 @@ fn assert_refused(proxy: &Server, res: &Response, status: u16, code: &str, reaso
     assert!(!res.body.contains(KEY), "{res:?}");
     let needle = format!("refused=\"{reason}\"");
     let lines = tokio::task::block_in_place(|| {
-        proxy.stderr_until(|line| line.contains("api_key_proxy: request"))
+        proxy.stderr_until(|line| line.contains("approov_proxy: request"))
     });
     let line = lines.last().unwrap();
     assert!(line.contains(&needle), "{needle} not in {line}");
@@ -186,7 +186,7 @@ async fn allowed_methods_narrows_the_list() {
     let res = raw(&proxy, "HEAD", "/x", &[]);
     assert_eq!((res.status, res.header("allow")), (405, Some("GET, POST")));
     let lines = tokio::task::block_in_place(|| {
-        proxy.stderr_until(|line| line.contains("api_key_proxy: request"))
+        proxy.stderr_until(|line| line.contains("approov_proxy: request"))
     });
     assert!(
         lines

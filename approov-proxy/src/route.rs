@@ -216,7 +216,7 @@ pub(crate) fn normalise_prefix(prefix: &str, setting: &str) -> Result<String, Pr
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::proxy::KeyPlacement;
+    use crate::KeyPlacement;
 
     fn route(prefix: &str, upstream: &str) -> Route {
         Route {

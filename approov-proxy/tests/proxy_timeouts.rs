@@ -1,4 +1,4 @@
-//! `api-key-proxy` and bodies that stall: a client's request body that
+//! `approov-proxy` and bodies that stall: a client's request body that
 //! stops arriving ends in `408` (or, once the response has started, a
 //! dropped connection), an upstream's response body that stops arriving
 //! ends the client's response; each stall is logged once. Timeouts are set
@@ -74,7 +74,7 @@ async fn a_client_body_that_stalls_before_the_answer_gets_408() {
     );
     // The start of the upload did reach the upstream.
     upstream.first_chunk().await;
-    let lines = wait_log(&proxy, "api_key_proxy: request");
+    let lines = wait_log(&proxy, "approov_proxy: request");
     assert!(lines.last().unwrap().contains("status=408"), "{lines:?}");
     stop_expecting_once(proxy, "the client's request body stalled", &t, &lines);
 }

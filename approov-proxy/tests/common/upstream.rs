@@ -1,4 +1,4 @@
-//! For the `api-key-proxy` tests: a mock upstream on 127.0.0.1 that records
+//! For the proxy's tests: a mock upstream on 127.0.0.1 that records
 //! what it receives and can be slow, stream big bodies or echo; starting the
 //! proxy against it; and an async HTTP client with bounded waits.
 //!
@@ -41,7 +41,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use super::{SECRET, Server};
 
 /// The proxy binary.
-pub const PROXY: &str = env!("CARGO_BIN_EXE_api-key-proxy");
+pub const PROXY: &str = env!("CARGO_BIN_EXE_approov-proxy");
 
 /// Upper bound for one request through the proxy in a test.
 pub const REQUEST_LIMIT: Duration = Duration::from_secs(30);
@@ -82,9 +82,10 @@ impl Recorded {
     }
 }
 
-#[derive(Default)]
 struct Shared {
     recorded: Mutex<Vec<Recorded>>,
+    /// How many requests were recorded, for [`Upstream::wait_recorded`].
+    count: tokio::sync::watch::Sender<usize>,
     release: Notify,
     first_chunk: Notify,
 }
@@ -102,7 +103,12 @@ impl Upstream {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            recorded: Mutex::default(),
+            count: tokio::sync::watch::Sender::new(0),
+            release: Notify::default(),
+            first_chunk: Notify::default(),
+        });
         let (stop, stopped) = oneshot::channel::<()>();
         let app = Router::new().fallback(answer).with_state(shared.clone());
         let thread = thread::spawn(move || {
@@ -146,6 +152,15 @@ impl Upstream {
         recorded.into_iter().next().unwrap()
     }
 
+    /// Waits (bounded) until at least `n` requests have been recorded.
+    pub async fn wait_recorded(&self, n: usize) {
+        let mut count = self.shared.count.subscribe();
+        tokio::time::timeout(REQUEST_LIMIT, count.wait_for(|c| *c >= n))
+            .await
+            .expect("the upstream did not get the requests in time")
+            .expect("the upstream stopped");
+    }
+
     /// Lets a `gated` answer send its second chunk.
     pub fn release(&self) {
         self.shared.release.notify_one();
@@ -181,7 +196,11 @@ async fn answer(State(shared): State<Arc<Shared>>, request: Request) -> Response
         headers: parts.headers.clone(),
         body: Vec::new(),
     };
-    let record = |recorded: Recorded| shared.recorded.lock().unwrap().push(recorded);
+    let record = |recorded: Recorded| {
+        let mut all = shared.recorded.lock().unwrap();
+        all.push(recorded);
+        shared.count.send_replace(all.len());
+    };
     let last = path.rsplit('/').next().unwrap_or("");
     if path.ends_with("/slow") {
         record(recorded);

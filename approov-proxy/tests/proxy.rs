@@ -1,4 +1,4 @@
-//! `api-key-proxy` forwarding, against a mock upstream on 127.0.0.1: the
+//! `approov-proxy` forwarding, against a mock upstream on 127.0.0.1: the
 //! key injected (query and header) in place of any the client sent, the
 //! token, `Host` and hop-by-hop headers stripped, method, path, query and
 //! bodies preserved and streamed both ways (8 MiB, byte-identical).

@@ -1,4 +1,4 @@
-//! `api-key-proxy` configuration: a multi-route TOML file (prefixes, both
+//! `approov-proxy` configuration: a multi-route TOML file (prefixes, both
 //! key placements, per-route limits, 404 outside every route), and missing
 //! or contradictory settings, each a clear message and exit code 2 before
 //! anything listens, never quoting a key.
@@ -156,7 +156,7 @@ fn fails(envs: &[(&str, &str)]) -> Finished {
     assert_eq!(out.status.code(), Some(2), "{envs:?}: {out:?}");
     assert!(!out.stdout.contains("listening on"), "{out:?}");
     assert!(!out.stderr.contains(KEY), "key in the message: {out:?}");
-    assert!(out.stderr.starts_with("api-key-proxy: "), "{out:?}");
+    assert!(out.stderr.starts_with("approov-proxy: "), "{out:?}");
     assert_eq!(out.stderr.lines().count(), 1, "one line expected: {out:?}");
     out
 }
@@ -292,7 +292,7 @@ fn routes_file_problems() {
     let out = fails(&[("PROXY_CONFIG", duplicate.to_str().unwrap()), ("K", KEY)]);
     assert_says(&out, &["another route"]);
 
-    let out = fails(&[("PROXY_CONFIG", "/nonexistent/api-key-proxy.toml")]);
+    let out = fails(&[("PROXY_CONFIG", "/nonexistent/approov-proxy.toml")]);
     assert_says(&out, &["cannot read it"]);
 
     let out = fails(&[

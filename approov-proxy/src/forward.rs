@@ -6,7 +6,7 @@
 
 use std::error::Error;
 
-use approov_core::{ApproovClaims, ApproovOutcome};
+use approov_core::ApproovOutcome;
 use axum::extract::Request;
 use axum::response::Response;
 use http::Version;
@@ -32,20 +32,20 @@ pub(crate) struct Upstreams<'a> {
     pub(crate) token_header: &'a HeaderName,
 }
 
-/// Forwards `request` on `state`'s route and notes what happened for the
-/// log line.
-pub(crate) async fn forward(state: &RouteState, up: Upstreams<'_>, request: Request) -> Response {
-    let approov = match request.extensions().get::<ApproovOutcome>() {
-        Some(ApproovOutcome::Verified(_)) => "verified",
-        Some(ApproovOutcome::Rejected(_)) => "report_only_rejected",
-        Some(ApproovOutcome::SkippedPreflight) => "preflight",
-        Some(_) | None => "-",
+/// Forwards `request` on `state`'s route, which the gate let through with
+/// `outcome`, and notes what happened for the log line.
+pub(crate) async fn forward(
+    state: &RouteState,
+    up: Upstreams<'_>,
+    outcome: ApproovOutcome,
+    request: Request,
+) -> Response {
+    let (approov, device) = match &outcome {
+        ApproovOutcome::Verified(claims) => ("verified", claims.did().map(DeviceHash::of)),
+        ApproovOutcome::Rejected(_) => ("report_only_rejected", None),
+        ApproovOutcome::SkippedPreflight => ("preflight", None),
+        _ => ("-", None),
     };
-    let device = request
-        .extensions()
-        .get::<ApproovClaims>()
-        .and_then(ApproovClaims::did)
-        .map(DeviceHash::of);
     let mut response = send(state, up, device, request).await;
     response.extensions_mut().insert(RequestInfo {
         route: Some(state.route.name.clone()),
@@ -66,6 +66,7 @@ async fn send(
     if let Some(limiter) = &state.limiter
         && let Err(wait) = limiter.check(device)
     {
+        crate::metrics::rate_limited(&route.name);
         return reply::rate_limited(retry_after_seconds(wait));
     }
     let (parts, body) = request.into_parts();
@@ -99,6 +100,7 @@ async fn send(
     *upstream.version_mut() = Version::HTTP_11;
     *upstream.headers_mut() = headers;
 
+    let sent = std::time::Instant::now();
     match tokio::time::timeout(route.timeout, up.client.request(upstream)).await {
         Err(_elapsed) => {
             tracing::warn!(
@@ -121,6 +123,7 @@ async fn send(
             reply::bad_gateway()
         }
         Ok(Ok(response)) => {
+            crate::metrics::upstream(&route.name, sent.elapsed());
             let (mut parts, body) = response.into_parts();
             hop::remove_hop_by_hop(&mut parts.headers);
             // A redirect that repeats the query, or a debugging header,

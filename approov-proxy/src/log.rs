@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 /// The `tracing` target of the per-request lines.
-pub const TARGET: &str = "api_key_proxy";
+pub const TARGET: &str = "approov_proxy";
 
 /// SHA-256 of a device id: enough to follow one device through the logs
 /// and to key its rate limit, without writing the id itself anywhere.
@@ -70,11 +70,13 @@ pub(crate) async fn log_request(request: Request, next: Next) -> Response {
         .cloned()
         .unwrap_or_default();
     let device = info.device.map(|d| d.to_string());
+    let status = response.status().as_u16();
+    crate::metrics::request(info.route.as_deref().unwrap_or("-"), status);
     tracing::info!(
         target: TARGET,
         method = %method,
         path = %path,
-        status = response.status().as_u16(),
+        status,
         latency_ms = (latency_ms * 1000.0).round() / 1000.0,
         device = device.as_deref().unwrap_or("-"),
         route = info.route.as_deref().unwrap_or("-"),

@@ -1,4 +1,4 @@
-//! `api-key-proxy` refusals and failures: 401 without any upstream call,
+//! `approov-proxy` refusals and failures: 401 without any upstream call,
 //! 502 (upstream closed, or not speaking TLS), 504 (slow upstream), 429
 //! with `Retry-After`, 400/405 for dangerous requests, report-only mode,
 //! token binding, and the per-request log line.
@@ -301,7 +301,7 @@ async fn one_log_line_per_request_without_query_key_or_token() {
     )
     .await;
     assert_eq!(res.status, 200);
-    let lines = wait_log(&proxy, "api_key_proxy: request");
+    let lines = wait_log(&proxy, "approov_proxy: request");
     let line = lines.last().unwrap();
     // The device is a 12-hex-digit hash, never the id itself.
     for field in [
@@ -327,7 +327,7 @@ async fn one_log_line_per_request_without_query_key_or_token() {
 
     let res = send(proxy.addr, "GET", "/a?q=1", &[], full(Bytes::new())).await;
     assert_eq!(res.status, 401);
-    let lines = wait_log(&proxy, "api_key_proxy: request");
+    let lines = wait_log(&proxy, "approov_proxy: request");
     let line = lines.last().unwrap();
     for field in [
         "status=401",

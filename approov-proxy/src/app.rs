@@ -1,19 +1,18 @@
 //! The axum application: `/health`, then every other request matched to a
-//! route by prefix, checked by approov-tower's layer, and forwarded.
+//! route by prefix, its token checked by the core's [`Gate`], and
+//! forwarded.
 
-use std::convert::Infallible;
 use std::fmt;
 use std::sync::Arc;
 
-use approov_core::Verifier;
-use approov_tower::ApproovLayer;
+use approov_core::{Decision, Gate, Verifier};
+use approov_tower::HttpHeaders;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Router, middleware};
 use http::HeaderName;
-use tower::{Layer as _, ServiceExt as _};
 
 use super::client::{UpstreamClient, upstream_client};
 use super::config::HEALTH_PATH;
@@ -26,7 +25,7 @@ use super::{KeyPlacement, ProxyConfig, ProxyConfigError, path, reply};
 /// client. Turn it into an axum [`Router`] with [`Proxy::router`].
 ///
 /// ```
-/// use approov_examples::proxy::{Proxy, ProxyConfig};
+/// use approov_proxy::{Proxy, ProxyConfig};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,7 +37,7 @@ use super::{KeyPlacement, ProxyConfig, ProxyConfigError, path, reply};
 /// let var = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
 /// let proxy = Proxy::new(ProxyConfig::from_vars(var)?)?;
 /// let verifier = approov_core::Verifier::builder()
-///     .secret_base64(&approov_core::mint::generate_secret_base64())
+///     .secret_base64("dGVzdC1zZWNyZXQtZm9yLWFwcHJvb3YtZXhhbXBsZXM=")
 ///     .build()?;
 /// let app: axum::Router = proxy.router(verifier);
 /// # drop(app);
@@ -66,7 +65,7 @@ struct Shared {
     /// Longest prefix first, so the first match is the most specific.
     routes: Arc<[RouteState]>,
     client: UpstreamClient,
-    approov: ApproovLayer,
+    gate: Gate,
     token_header: HeaderName,
 }
 
@@ -137,13 +136,13 @@ impl Proxy {
     pub fn router(&self, verifier: Verifier) -> Router {
         let token_header = HeaderName::from_bytes(verifier.token_header().as_bytes())
             .unwrap_or_else(|_| HeaderName::from_static("approov-token"));
-        let approov = ApproovLayer::new(verifier)
+        let gate = Gate::new(verifier)
             .report_only(self.report_only)
             .skip_cors_preflight(false);
         let shared = Arc::new(Shared {
             routes: self.routes.clone(),
             client: self.client.clone(),
-            approov,
+            gate,
             token_header,
         });
         Router::new()
@@ -154,55 +153,55 @@ impl Proxy {
     }
 }
 
-/// Finds the route, refuses what the proxy never forwards, lets the
-/// Approov layer check the token, forwards. The refusals come first: they
-/// cost no token check, read no body, and say nothing about the key.
+/// Finds the route, refuses what the proxy never forwards, checks the
+/// token, forwards. The refusals come first: they cost no token check,
+/// read no body, and say nothing about the key.
 async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let target = request.uri().path();
-    let Some(index) = shared
+    let Some(state) = shared
         .routes
         .iter()
-        .position(|s| s.route.strip(target).is_some())
+        .find(|s| s.route.strip(target).is_some())
     else {
         return reply::not_found();
     };
-    let route = &shared.routes[index].route;
-    let route_name = route.name.clone();
+    let route = &state.route;
     if !route.methods.allows(request.method()) {
         let response = reply::method_not_allowed(route.methods.allow_header());
-        return refused(response, route_name, "method_not_allowed");
+        return refused(response, route.name.clone(), "method_not_allowed");
     }
     if let Err(problem) = path::check(request.uri().path()) {
-        return refused(reply::bad_path(problem), route_name, problem.reason());
+        return refused(
+            reply::bad_path(problem),
+            route.name.clone(),
+            problem.reason(),
+        );
     }
-    let inner = tower::service_fn({
-        let shared = shared.clone();
-        move |request: Request| {
-            let shared = shared.clone();
-            async move {
-                let up = Upstreams {
-                    client: &shared.client,
-                    token_header: &shared.token_header,
-                };
-                Ok::<_, Infallible>(forward::forward(&shared.routes[index], up, request).await)
-            }
+    // The token only: the proxy streams bodies and checks no signature,
+    // so the gate never asks for the body here. The core logs and counts
+    // every rejection with its kind.
+    let decision = shared
+        .gate
+        .check(request.method().as_str(), &HttpHeaders(request.headers()));
+    match decision {
+        Decision::Forward(outcome) => {
+            let up = Upstreams {
+                client: &shared.client,
+                token_header: &shared.token_header,
+            };
+            forward::forward(state, up, outcome, request).await
         }
-    });
-    let response = match shared.approov.layer(inner).oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
-    };
-    let mut response = response.map(Body::new);
-    if response.extensions().get::<RequestInfo>().is_none() {
-        // Only the layer's own 401 skips `forward`.
-        response.extensions_mut().insert(RequestInfo {
-            route: Some(route_name),
-            device: None,
-            approov: Some("rejected"),
-            refused: None,
-        });
+        Decision::Reject(_) | Decision::RefuseBody(_) => {
+            let mut response = approov_tower::response::unauthorized().map(Body::from);
+            response.extensions_mut().insert(RequestInfo {
+                route: Some(route.name.clone()),
+                device: None,
+                approov: Some("rejected"),
+                refused: None,
+            });
+            response
+        }
     }
-    response
 }
 
 /// A request the proxy answers itself before any token check: it never

@@ -1,4 +1,4 @@
-//! `api-key-proxy` and the client's own credentials: `Cookie`,
+//! `approov-proxy` and the client's own credentials: `Cookie`,
 //! `Authorization`, `Proxy-Authorization`, `Signature` and
 //! `Signature-Input` stay with the proxy unless the route names them, and
 //! the key header is always the proxy's, even when the client sends one

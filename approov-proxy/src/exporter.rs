@@ -1,0 +1,122 @@
+//! `METRICS_ADDR`: the proxy's series and those of [`approov_core::metrics`]
+//! in Prometheus text format at `GET /metrics`, on a listener of their own.
+//!
+//! The recorder is `metrics-exporter-prometheus`'s; the endpoint is a tiny
+//! hyper server on its own thread and its own single-threaded tokio
+//! runtime, so a scrape never waits behind API traffic. The exporter's own
+//! listener is not used: it cannot say which port it bound, and the tests
+//! (and `METRICS_ADDR=127.0.0.1:0`) need to know.
+
+use std::convert::Infallible;
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::start::{self, StartError};
+
+/// The path Prometheus scrapes.
+const PATH: &str = "/metrics";
+/// The Prometheus text exposition format.
+const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Binds `addr`, installs the Prometheus recorder, serves `GET /metrics`
+/// from a thread of its own, and prints `metrics on <ip>:<port>` (the real
+/// port) on stdout. `header_read_timeout` bounds each scrape's head, as on
+/// the API listener.
+pub fn start(addr: SocketAddr, header_read_timeout: Duration) -> Result<SocketAddr, StartError> {
+    let bind_error = |source| StartError::Bind {
+        name: "METRICS_ADDR",
+        addr,
+        source,
+    };
+    let listener = start::bind("METRICS_ADDR", addr)?;
+    let local_addr = listener.local_addr().map_err(bind_error)?;
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full(crate::metrics::UPSTREAM_SECONDS.to_owned()),
+            crate::metrics::UPSTREAM_BUCKETS,
+        )
+        .map_err(|e| StartError::MetricsRecorder(e.to_string()))?
+        .install_recorder()
+        .map_err(|e| StartError::MetricsRecorder(e.to_string()))?;
+    approov_core::metrics::describe();
+    crate::metrics::describe();
+    crate::metrics::enable();
+    let spawn_error = |source| StartError::Spawn {
+        what: "the metrics thread",
+        source,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(spawn_error)?;
+    std::thread::Builder::new()
+        .name("metrics".to_owned())
+        .spawn(move || runtime.block_on(serve(listener, handle, header_read_timeout)))
+        .map_err(spawn_error)?;
+    start::announce("metrics", local_addr);
+    tracing::info!(%local_addr, "serving metrics at {PATH}");
+    Ok(local_addr)
+}
+
+async fn serve(listener: TcpListener, handle: PrometheusHandle, header_read_timeout: Duration) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::error!(error = %e, "the metrics listener failed");
+            return;
+        }
+    };
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors and the like: try the next one.
+            Err(_) => continue,
+        };
+        let handle = handle.clone();
+        let service = service_fn(move |req| {
+            let handle = handle.clone();
+            async move { Ok::<_, Infallible>(answer(&req, &handle)) }
+        });
+        let conn = http.serve_connection(TokioIo::new(stream), service);
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+}
+
+fn answer(req: &Request<Incoming>, handle: &PrometheusHandle) -> Response<Full<Bytes>> {
+    let (status, content_type, body) = if req.uri().path() != PATH {
+        (
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            String::from("not found\n"),
+        )
+    } else if req.method() != Method::GET && req.method() != Method::HEAD {
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain",
+            String::from("GET only\n"),
+        )
+    } else {
+        handle.run_upkeep();
+        (StatusCode::OK, CONTENT_TYPE, handle.render())
+    };
+    let mut res = Response::new(Full::new(Bytes::from(body)));
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(content_type),
+    );
+    res
+}

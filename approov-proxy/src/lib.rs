@@ -1,0 +1,69 @@
+#![doc = include_str!("../README.md")]
+//!
+//! # The library
+//!
+//! The binary is a few lines over this library: [`Settings`] and
+//! [`ProxyConfig`] read and check the environment, [`Proxy::router`] builds
+//! the axum application, [`serve::serve`] runs it with the connection
+//! limits and the graceful shutdown. Embed these to run the proxy inside
+//! a program of your own.
+//!
+//! # Why each dependency
+//! - `approov-core` (with `jwks-url`): the token check, key files and
+//!   JWKS URLs; `approov-tower`: only its `HeaderMap` view and its `401`,
+//!   so the proxy answers exactly as the tower layer does.
+//! - `axum`, `hyper`, `hyper-util`, `http`, `http-body-util`, `tower`:
+//!   the server, the routing of `/health` and the pooled upstream client.
+//! - `hyper-rustls`, `rustls` (ring provider), `webpki-roots` through
+//!   hyper-rustls: HTTPS to upstreams without OpenSSL.
+//! - `tower-http` (`timeout`): the stall timeouts of both bodies.
+//! - `governor`: the in-process GCRA per-device limiter.
+//! - `form_urlencoded`, `percent-encoding`: the query key placement and
+//!   the path checks, by the book rather than by hand.
+//! - `ring`: SHA-256 of device ids for logs and limiter keys.
+//! - `toml`, `serde`: the routes file; `serde_json`: the JSON error bodies.
+//! - `zeroize`: API keys wiped from memory when dropped.
+//! - `metrics`, `metrics-exporter-prometheus`: the series and their
+//!   Prometheus exposition.
+//! - `tracing`, `tracing-subscriber` (`env-filter`, `json`): the logs.
+//! - `thiserror`: the configuration errors; `tokio`: the runtime, timers
+//!   and signals.
+
+mod app;
+mod client;
+mod config;
+mod credentials;
+mod error;
+mod exporter;
+mod file;
+mod forward;
+mod hop;
+mod key;
+mod limit;
+mod log;
+mod methods;
+pub mod metrics;
+mod path;
+mod query;
+mod reply;
+mod route;
+pub mod serve;
+mod stall;
+mod start;
+
+pub use app::Proxy;
+pub use config::{
+    DEFAULT_CLIENT_BODY_TIMEOUT, DEFAULT_UPSTREAM_BODY_TIMEOUT, DEFAULT_UPSTREAM_TIMEOUT,
+    ProxyConfig,
+};
+pub use credentials::ForwardedClientHeaders;
+pub use error::ProxyConfigError;
+pub use exporter::start as serve_metrics;
+pub use key::{ApiKey, KeyPlacement};
+pub use log::TARGET as LOG_TARGET;
+pub use methods::AllowedMethods;
+pub use route::{Route, Upstream};
+pub use start::{
+    CONFIG_ERROR_EXIT, DEFAULT_LISTEN_ADDR, LogFormat, ServeLimits, Settings, StartError, announce,
+    init_logging, listen, verifier_from_vars, watch_keys,
+};

@@ -1,0 +1,47 @@
+//! `approov-proxy`: verifies the Approov token of every request, then
+//! forwards it with the third-party API key the app must never hold, or
+//! answers forward-auth checks for a gateway in front of any backend. A
+//! client without a genuine token gets `401` and never reaches the
+//! upstream.
+//!
+//! ```text
+//! APPROOV_BASE64_SECRET=... UPSTREAM_URL=https://api.nasa.gov \
+//! API_KEY="$NASA_API_KEY" API_KEY_QUERY_PARAM=api_key approov-proxy
+//! ```
+//!
+//! Every setting is described in the crate's README and its library docs.
+
+use std::process::ExitCode;
+
+use approov_proxy::{Proxy, ProxyConfig, Settings, StartError, serve};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // Everything is checked before the listener is bound and announced.
+    let started = match start() {
+        Ok(started) => started,
+        Err(e) => return e.exit(),
+    };
+    let (listener, app, settings) = started;
+    serve::serve(listener, app, settings.limits, serve::shutdown_signal()).await;
+    ExitCode::SUCCESS
+}
+
+fn start() -> Result<(tokio::net::TcpListener, axum::Router, Settings), StartError> {
+    // Non-UTF-8 values are passed on lossily so they fail as unusable
+    // values instead of looking unset.
+    let var = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+    let settings = Settings::from_vars(var)?;
+    approov_proxy::init_logging(settings.log_format);
+    let proxy = Proxy::new(ProxyConfig::from_vars(var)?)?;
+    let verifier = approov_proxy::verifier_from_vars(var)?;
+    let (listener, local_addr) = approov_proxy::listen(&settings)?;
+    approov_proxy::watch_keys(&verifier, settings.key_reload)?;
+    tracing::info!(target: approov_proxy::LOG_TARGET, %local_addr, "starting");
+    approov_proxy::announce("listening", local_addr);
+    if let Some(addr) = settings.metrics_addr {
+        approov_proxy::serve_metrics(addr, settings.limits.header_read_timeout)?;
+    }
+    proxy.log_routes();
+    Ok((listener, proxy.router(verifier), settings))
+}

@@ -1,0 +1,88 @@
+//! The proxy's own series, recorded through the [`metrics`] facade beside
+//! those of [`approov_core::metrics`] (outcomes, rejection kinds, token
+//! cache), and exported at `GET /metrics` when `METRICS_ADDR` is set.
+//!
+//! | series | type | labels | counts |
+//! |---|---|---|---|
+//! | [`REQUESTS`] | counter | `route`, `status` | every request answered, by route name (`-` when none matched) and status code |
+//! | [`RATE_LIMITED`] | counter | `route` | requests refused `429` by the per-device limit |
+//! | [`UPSTREAM_SECONDS`] | histogram | `route` | time from sending to the upstream to its response head, for requests it answered |
+//!
+//! Label values are route names from the configuration and status codes:
+//! never a path, a token, a device id or a key.
+//!
+//! ```
+//! approov_proxy::metrics::describe(); // without a recorder: does nothing
+//! assert_eq!(approov_proxy::metrics::REQUESTS, "approov_proxy_requests_total");
+//! ```
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Set once the exporter is installed: until then nothing is recorded, so
+/// the proxy without `METRICS_ADDR` builds no labels per request.
+static ON: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn enable() {
+    ON.store(true, Ordering::Relaxed);
+}
+
+fn on() -> bool {
+    ON.load(Ordering::Relaxed)
+}
+
+/// `approov_proxy_requests_total{route, status}`.
+pub const REQUESTS: &str = "approov_proxy_requests_total";
+/// `approov_proxy_rate_limited_total{route}`.
+pub const RATE_LIMITED: &str = "approov_proxy_rate_limited_total";
+/// `approov_proxy_upstream_duration_seconds{route}`.
+pub const UPSTREAM_SECONDS: &str = "approov_proxy_upstream_duration_seconds";
+
+/// The histogram buckets of [`UPSTREAM_SECONDS`], in seconds: from a
+/// loopback upstream to one at the edge of the default 30 s timeout.
+pub const UPSTREAM_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// Gives every series its help text. Call it once, after installing the
+/// recorder; the series work without it.
+pub fn describe() {
+    metrics::describe_counter!(
+        REQUESTS,
+        "Requests answered by the proxy, by route and status code"
+    );
+    metrics::describe_counter!(
+        RATE_LIMITED,
+        "Requests refused 429 by the per-device rate limit, by route"
+    );
+    metrics::describe_histogram!(
+        UPSTREAM_SECONDS,
+        metrics::Unit::Seconds,
+        "Time from sending a request upstream to its response head, by route"
+    );
+}
+
+/// Counts an answered request.
+pub(crate) fn request(route: &str, status: u16) {
+    if !on() {
+        return;
+    }
+    metrics::counter!(REQUESTS, "route" => route.to_owned(), "status" => status.to_string())
+        .increment(1);
+}
+
+/// Counts a `429`.
+pub(crate) fn rate_limited(route: &str) {
+    if !on() {
+        return;
+    }
+    metrics::counter!(RATE_LIMITED, "route" => route.to_owned()).increment(1);
+}
+
+/// Records how long the upstream took to its response head.
+pub(crate) fn upstream(route: &str, took: Duration) {
+    if !on() {
+        return;
+    }
+    metrics::histogram!(UPSTREAM_SECONDS, "route" => route.to_owned()).record(took.as_secs_f64());
+}
