@@ -1,17 +1,36 @@
 #!/usr/bin/env bash
-# HTTP benchmark of approov-proxy: wrk requests/s of `GET /health` on a local
-# upstream (the axum-hello example) straight, beside the same request through
-# the proxy (Approov token checked, key added, hop-by-hop headers removed,
-# answer streamed back), alternated in one run on loopback, and the ratio.
+# HTTP benchmark of approov-proxy beside nginx, in one run on loopback.
+#
+# The upstream is the axum-hello example's `GET /health`. Three paths are
+# measured with wrk, alternated round by round:
+#   - straight to the upstream (the control);
+#   - through nginx: `proxy_pass` over kept-alive upstream connections,
+#     adding one key header (what a team would otherwise deploy);
+#   - through approov-proxy: the Approov token verified on every request,
+#     the key header added, the per-device rate limit on (high enough never
+#     to refuse), hop-by-hop headers removed, the answer streamed back.
+# It prints the medians of requests/s and p99 latency and the ratio
+# approov-proxy / nginx, with each round's figures.
 #
 # Usage: bash scripts/bench-proxy.sh [seconds-per-run] [rounds]
-# Needs wrk (Debian: apt-get install wrk). Talks only to 127.0.0.1.
+# Needs wrk and nginx (Debian: apt-get install wrk nginx; installed here
+# when missing and apt-get is usable). Talks only to 127.0.0.1.
+# LOGS=on keeps one log line per request in both proxies (to a file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
-rounds=${2:-3}
+rounds=${2:-5}
 conns=${CONNECTIONS:-32}
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+logs=${LOGS:-off}
+
+install() { # package
+  command -v apt-get >/dev/null || { echo "$1 is not installed" >&2; exit 1; }
+  local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >/dev/null
+}
+command -v wrk >/dev/null || install wrk
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$nginx" ] || { install nginx; nginx=$(command -v nginx || echo /usr/sbin/nginx); }
 
 cargo build --release -q -p approov-examples -p approov-proxy --bins
 bin=target/release
@@ -19,12 +38,17 @@ secret=$(head -c 32 /dev/urandom | base64)
 token=$(APPROOV_BASE64_SECRET="$secret" "$bin/approov-token" --expires-in 3600)
 work=$(mktemp -d)
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 start() { # name, then env assignments; sets $addr once it listens
   local name=$1; shift
-  env "$@" APPROOV_BASE64_SECRET="$secret" LISTEN_ADDR=127.0.0.1:0 RUST_LOG=off \
+  local rust_log=off; [ "$logs" = on ] && rust_log=info
+  env "$@" APPROOV_BASE64_SECRET="$secret" LISTEN_ADDR=127.0.0.1:0 RUST_LOG="$rust_log" \
     "$bin/$name" >"$work/$name.out" 2>"$work/$name.err" &
   pids+=($!)
   for _ in $(seq 100); do grep -q '^listening on ' "$work/$name.out" && break; sleep 0.1; done
@@ -32,8 +56,13 @@ start() { # name, then env assignments; sets $addr once it listens
   [ -n "$addr" ] || { echo "$name did not start:" >&2; cat "$work/$name.err" >&2; exit 1; }
 }
 
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 start axum-hello; upstream=$addr
-# The proxy's own /health would not reach the upstream: route /api instead.
+
+# approov-proxy: /api routed to the upstream (its own /health would not reach it).
 cat >"$work/proxy.toml" <<EOF
 [[route]]
 name = "bench"
@@ -41,29 +70,79 @@ prefix = "/api"
 upstream = "http://$upstream"
 key_env = "BENCH_API_KEY"
 key_header = "X-Api-Key"
+rate_limit_per_device_per_minute = 4000000000
 EOF
 start approov-proxy PROXY_CONFIG="$work/proxy.toml" BENCH_API_KEY=bench-key; proxy=$addr
 
-rps() { # url [header]
+# nginx: the same route, one worker per core, upstream connections kept alive.
+nginx_port=$(free_port)
+access_log="access_log off;"
+[ "$logs" = on ] && access_log="access_log $work/nginx-access.log combined buffer=64k;"
+cat >"$work/nginx.conf" <<EOF
+worker_processes auto;
+daemon on;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  $access_log
+  client_body_temp_path $work/nginx-body;
+  proxy_temp_path $work/nginx-proxy;
+  fastcgi_temp_path $work/nginx-fastcgi;
+  uwsgi_temp_path $work/nginx-uwsgi;
+  scgi_temp_path $work/nginx-scgi;
+  upstream backend { server $upstream; keepalive 64; }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location /api/ {
+      proxy_pass http://backend/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Api-Key bench-key;
+    }
+  }
+}
+EOF
+"$nginx" -c "$work/nginx.conf" -p "$work" 2>"$work/nginx-start.err" \
+  || { echo "nginx did not start:" >&2; cat "$work/nginx-start.err" >&2; exit 1; }
+for _ in $(seq 100); do [ -s "$work/nginx.pid" ] && break; sleep 0.1; done
+
+measure() { # url [header] -> "req/s p99-ms"
   local out
-  if [ $# -gt 1 ]; then out=$(wrk -t1 -c"$conns" -d"${secs}s" -H "$2" "$1"); else out=$(wrk -t1 -c"$conns" -d"${secs}s" "$1"); fi
-  if echo "$out" | grep -q "Non-2xx"; then echo "non-2xx answers from $1" >&2; echo "$out" >&2; exit 1; fi
-  echo "$out" | awk '/Requests\/sec/ {print $2}'
+  if [ $# -gt 1 ]; then
+    out=$(wrk -t1 -c"$conns" -d"${secs}s" --latency -H "$2" "$1")
+  else
+    out=$(wrk -t1 -c"$conns" -d"${secs}s" --latency "$1")
+  fi
+  if echo "$out" | grep -q "Non-2xx\|Socket errors"; then echo "errors from $1" >&2; echo "$out" >&2; exit 1; fi
+  local rps p99
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}')
+  echo "$rps $p99"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-direct=(); proxied=()
-rps "http://$upstream/health" >/dev/null                                # warm-up
-rps "http://$proxy/api/health" "Approov-Token: $token" >/dev/null      # warm-up (pool)
-for _ in $(seq "$rounds"); do
-  direct+=("$(rps "http://$upstream/health")")
-  proxied+=("$(rps "http://$proxy/api/health" "Approov-Token: $token")")
-done
-d=$(printf '%s\n' "${direct[@]}" | median); p=$(printf '%s\n' "${proxied[@]}" | median)
+# Warm-up: connection pools, caches, CPU frequency.
+measure "http://$upstream/health" >/dev/null
+measure "http://127.0.0.1:$nginx_port/api/health" >/dev/null
+measure "http://$proxy/api/health" "Approov-Token: $token" >/dev/null
 
-printf '| path | req/s |\n|---|---|\n'
-printf '| upstream straight: `GET /health` on axum-hello | %.0f |\n' "$d"
-printf '| through api-key-proxy: `GET /api/health` with a token | %.0f |\n' "$p"
-printf '| ratio (proxied / straight) | %.3f |\n' "$(awk -v p="$p" -v d="$d" 'BEGIN {print p / d}')"
+d_rps=(); n_rps=(); p_rps=(); d_p99=(); n_p99=(); p_p99=(); ratios=()
+echo "| round | straight req/s | nginx req/s | approov-proxy req/s | approov-proxy / nginx | p99 ms straight / nginx / approov-proxy |"
+echo "|---|---|---|---|---|---|"
+for r in $(seq "$rounds"); do
+  read -r dr dp < <(measure "http://$upstream/health")
+  read -r nr np < <(measure "http://127.0.0.1:$nginx_port/api/health")
+  read -r pr pp < <(measure "http://$proxy/api/health" "Approov-Token: $token")
+  d_rps+=("$dr"); n_rps+=("$nr"); p_rps+=("$pr"); d_p99+=("$dp"); n_p99+=("$np"); p_p99+=("$pp")
+  ratio=$(awk -v p="$pr" -v n="$nr" 'BEGIN {printf "%.3f", p / n}')
+  ratios+=("$ratio")
+  printf '| %d | %.0f | %.0f | %.0f | %s | %s / %s / %s |\n' "$r" "$dr" "$nr" "$pr" "$ratio" "$dp" "$np" "$pp"
+done
+med() { printf '%s\n' "$@" | median; }
+printf '| median | %.0f | %.0f | %.0f | %s | %s / %s / %s |\n' \
+  "$(med "${d_rps[@]}")" "$(med "${n_rps[@]}")" "$(med "${p_rps[@]}")" "$(med "${ratios[@]}")" \
+  "$(med "${d_p99[@]}")" "$(med "${n_p99[@]}")" "$(med "${p_p99[@]}")"
 echo
-echo "wrk -t1 -c$conns -d${secs}s, $rounds alternated rounds, medians; wrk, proxy and upstream share $(nproc) cores; $(rustc --version)"
+echo "wrk -t1 -c$conns -d${secs}s --latency, $rounds alternated rounds, logs $logs;" \
+  "$("$nginx" -v 2>&1 | sed 's/.*: //'); $(rustc --version); $(nproc) cores shared by wrk, the proxies and the upstream"

@@ -133,6 +133,10 @@ impl Proxy {
     /// header and token binding apply); CORS preflights are checked like any
     /// request, since mobile apps send none and a preflight let through
     /// would reach the upstream with the key.
+    ///
+    /// Each router has an upstream connection pool of its own (a worker
+    /// thread's connections stay on that thread); the routes' rate limits
+    /// are shared by every router of this proxy.
     pub fn router(&self, verifier: Verifier) -> Router {
         let token_header = HeaderName::from_bytes(verifier.token_header().as_bytes())
             .unwrap_or_else(|_| HeaderName::from_static("approov-token"));
@@ -141,7 +145,8 @@ impl Proxy {
             .skip_cors_preflight(false);
         let shared = Arc::new(Shared {
             routes: self.routes.clone(),
-            client: self.client.clone(),
+            // Built once already in `new`, so it cannot fail here.
+            client: upstream_client().unwrap_or_else(|_| self.client.clone()),
             gate,
             token_header,
         });

@@ -15,19 +15,34 @@ use std::process::ExitCode;
 
 use approov_proxy::{Proxy, ProxyConfig, Settings, StartError, serve};
 
-#[tokio::main]
+// This thread only accepts connections and waits for signals; the requests
+// are served on `WORKER_THREADS` threads of their own (`serve::serve`).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     // Everything is checked before the listener is bound and announced.
-    let started = match start() {
+    let (listener, proxy, verifier, settings) = match start() {
         Ok(started) => started,
         Err(e) => return e.exit(),
     };
-    let (listener, app, settings) = started;
-    serve::serve(listener, app, settings.limits, serve::shutdown_signal()).await;
-    ExitCode::SUCCESS
+    let app = || proxy.router(verifier.clone());
+    match serve::serve(listener, app, settings.limits, serve::shutdown_signal()).await {
+        Ok(_drained) => ExitCode::SUCCESS,
+        Err(e) => StartError::Spawn {
+            what: "the worker threads",
+            source: e,
+        }
+        .exit(),
+    }
 }
 
-fn start() -> Result<(tokio::net::TcpListener, axum::Router, Settings), StartError> {
+type Started = (
+    tokio::net::TcpListener,
+    Proxy,
+    approov_core::Verifier,
+    Settings,
+);
+
+fn start() -> Result<Started, StartError> {
     // Non-UTF-8 values are passed on lossily so they fail as unusable
     // values instead of looking unset.
     let var = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
@@ -43,5 +58,5 @@ fn start() -> Result<(tokio::net::TcpListener, axum::Router, Settings), StartErr
         approov_proxy::serve_metrics(addr, settings.limits.header_read_timeout)?;
     }
     proxy.log_routes();
-    Ok((listener, proxy.router(verifier), settings))
+    Ok((listener, proxy, verifier, settings))
 }

@@ -1,6 +1,7 @@
-//! The serving loop: HTTP/1.1 on hyper with the request-head and idle
-//! timeouts and the connection cap, and a graceful shutdown that lets the
-//! requests in flight finish, up to the drain timeout.
+//! The serving loop: an acceptor handing connections to worker threads,
+//! HTTP/1.1 on hyper with the request-head and idle timeouts and the
+//! connection cap, and a graceful shutdown that lets the requests in
+//! flight finish, up to the drain timeout.
 
 use std::future::Future;
 use std::io;
@@ -11,9 +12,11 @@ use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::Watcher;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::task::JoinSet;
 
 use crate::ServeLimits;
 use crate::log::TARGET;
@@ -29,16 +32,31 @@ pub enum Drained {
     TimedOut,
 }
 
-/// Serves `app` on `listener` within `limits` until `shutdown` resolves,
-/// then stops accepting (the listener is closed, so new connections are
+/// An accepted connection on its way to a worker, with its place under
+/// the connection cap and its shutdown signal.
+struct Accepted {
+    stream: std::net::TcpStream,
+    permit: OwnedSemaphorePermit,
+    watcher: Watcher,
+}
+
+/// Serves on `listener` within `limits` until `shutdown` resolves, then
+/// stops accepting (the listener is closed, so new connections are
 /// refused), closes idle connections, and lets busy ones finish their
 /// response, for at most `limits.drain_timeout`.
+///
+/// The calling task only accepts. Each connection is handed to one of
+/// `limits.workers` threads, in turn, each running a single-threaded tokio
+/// runtime with its own application from `make_app` (and so its own
+/// upstream connection pool): a request, its upstream call and its answer
+/// all run on one thread, as in nginx's workers, with no wake-up crossing
+/// threads. The rate limiters and the token cache are shared by all.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    make_app: impl Fn() -> Router,
     limits: ServeLimits,
     shutdown: impl Future<Output = ()>,
-) -> Drained {
+) -> io::Result<Drained> {
     // HTTP/1.1 only: hyper-util's `auto::Builder` adds HTTP/2 but waits
     // without a timeout for the first bytes that tell the two apart.
     let mut http = http1::Builder::new();
@@ -48,11 +66,15 @@ pub async fn serve(
     // timeout too, and gets the shorter of the two.
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout.min(limits.idle_timeout));
+    let workers = (0..limits.workers.get())
+        .map(|i| worker(i, make_app(), http.clone()))
+        .collect::<io::Result<Vec<_>>>()?;
     // One permit per open connection: at the cap the loop stops accepting,
     // and new connections wait in the listen backlog until one closes.
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    let mut next_worker = workers.iter().cycle();
     loop {
         let next = async {
             let permit = Arc::clone(&permits).acquire_owned().await;
@@ -63,27 +85,30 @@ pub async fn serve(
             next = next => next,
         };
         let Ok(permit) = permit else { break };
-        let stream = match accepted {
-            Ok((stream, _peer)) => stream,
+        let stream = match accepted.and_then(|(stream, _peer)| stream.into_std()) {
+            Ok(stream) => stream,
             Err(e) => {
                 accept_failed(e).await;
                 continue;
             }
         };
-        let service = TowerToHyperService::new(app.clone());
-        // Watched: on shutdown an idle connection closes at once, a busy
-        // one after its response.
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
-            // Timeouts and clients that hang up end here; nothing to answer.
-            if let Err(e) = conn.await {
-                tracing::debug!(target: TARGET, error = %e, "connection closed");
-            }
-            drop(permit);
-        });
+        let accepted = Accepted {
+            stream,
+            permit,
+            // On shutdown an idle connection closes at once, a busy one
+            // after its response.
+            watcher: graceful.watcher(),
+        };
+        if let Some(worker) = next_worker.next() {
+            // A worker only stops with the process.
+            let _ = worker.send(accepted);
+        }
     }
     // No new connections from here on.
     drop(listener);
+    drop(next_worker);
+    // Each worker finishes its connections, then its thread ends.
+    drop(workers);
     tracing::info!(
         target: TARGET,
         drain_timeout_seconds = limits.drain_timeout.as_secs(),
@@ -92,7 +117,7 @@ pub async fn serve(
     match tokio::time::timeout(limits.drain_timeout, graceful.shutdown()).await {
         Ok(()) => {
             tracing::info!(target: TARGET, "every request in flight finished");
-            Drained::All
+            Ok(Drained::All)
         }
         Err(_) => {
             tracing::warn!(
@@ -100,9 +125,58 @@ pub async fn serve(
                 drain_timeout_seconds = limits.drain_timeout.as_secs(),
                 "requests still in flight at the drain timeout were cut off"
             );
-            Drained::TimedOut
+            Ok(Drained::TimedOut)
         }
     }
+}
+
+/// Starts worker `index`: a thread with a single-threaded runtime serving
+/// the connections it is sent with `app`, until the sender is dropped and
+/// its last connection has closed.
+fn worker(
+    index: usize,
+    app: Router,
+    http: http1::Builder,
+) -> io::Result<mpsc::UnboundedSender<Accepted>> {
+    let (send, mut receive) = mpsc::unbounded_channel::<Accepted>();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name(format!("approov-proxy-{index}"))
+        .spawn(move || {
+            runtime.block_on(async move {
+                let mut connections = JoinSet::new();
+                while let Some(accepted) = receive.recv().await {
+                    // Reap the connections that closed since the last one.
+                    while connections.try_join_next().is_some() {}
+                    let Accepted {
+                        stream,
+                        permit,
+                        watcher,
+                    } = accepted;
+                    let stream = match tokio::net::TcpStream::from_std(stream) {
+                        Ok(stream) => stream,
+                        Err(e) => {
+                            tracing::debug!(target: TARGET, error = %e, "connection lost");
+                            continue;
+                        }
+                    };
+                    let service = TowerToHyperService::new(app.clone());
+                    let conn = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
+                    connections.spawn(async move {
+                        // Timeouts and clients that hang up end here;
+                        // nothing to answer.
+                        if let Err(e) = conn.await {
+                            tracing::debug!(target: TARGET, error = %e, "connection closed");
+                        }
+                        drop(permit);
+                    });
+                }
+                while connections.join_next().await.is_some() {}
+            });
+        })?;
+    Ok(send)
 }
 
 /// Never stops the server. A connection reset before it was accepted is

@@ -4,6 +4,7 @@
 
 use std::io::{self, Write as _};
 use std::net::{SocketAddr, TcpListener};
+use std::num::NonZeroUsize;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -42,6 +43,8 @@ const DEFAULT_KEY_RELOAD_SECONDS: u64 = 10;
 const MAX_SECONDS: u64 = 3600;
 /// Far beyond what one process can hold open.
 const MAX_MAX_CONNECTIONS: usize = 1_000_000;
+/// More threads than any machine has cores.
+const MAX_WORKERS: usize = 1024;
 
 /// Why the proxy could not start. Every message names the setting to fix
 /// and never contains a key or the Approov secret.
@@ -143,6 +146,9 @@ pub struct ServeLimits {
     /// On SIGTERM or Ctrl-C, requests in flight get this long to finish
     /// before the proxy exits anyway (`DRAIN_TIMEOUT_SECONDS`, default 25 s).
     pub drain_timeout: Duration,
+    /// Threads serving connections (`WORKER_THREADS`, default one per CPU
+    /// the process may use).
+    pub workers: NonZeroUsize,
 }
 
 impl Default for ServeLimits {
@@ -152,8 +158,15 @@ impl Default for ServeLimits {
             idle_timeout: Duration::from_secs(DEFAULT_IDLE_SECONDS),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             drain_timeout: Duration::from_secs(DEFAULT_DRAIN_SECONDS),
+            workers: default_workers(),
         }
     }
+}
+
+/// One worker per CPU the process may use, as nginx's `worker_processes
+/// auto`.
+fn default_workers() -> NonZeroUsize {
+    std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
 }
 
 /// Every setting besides the routes, checked.
@@ -202,6 +215,14 @@ impl Settings {
                 "from 1 to 1000000, e.g. 512",
             )?,
             drain_timeout: seconds("DRAIN_TIMEOUT_SECONDS", DEFAULT_DRAIN_SECONDS)?,
+            workers: NonZeroUsize::new(number(
+                &var,
+                "WORKER_THREADS",
+                default_workers().get(),
+                1..=MAX_WORKERS,
+                "from 1 to 1024, e.g. 2",
+            )?)
+            .unwrap_or(NonZeroUsize::MIN),
         };
         let log_format = match var("LOG_FORMAT") {
             None => LogFormat::Text,
@@ -398,6 +419,7 @@ mod tests {
             ("IDLE_TIMEOUT_SECONDS", " 2 "),
             ("MAX_CONNECTIONS", "3"),
             ("DRAIN_TIMEOUT_SECONDS", "4"),
+            ("WORKER_THREADS", "6"),
             ("KEY_RELOAD_SECONDS", "5"),
             ("METRICS_ADDR", "127.0.0.1:9090"),
             ("LOG_FORMAT", "JSON"),
@@ -408,6 +430,7 @@ mod tests {
         assert_eq!(s.limits.idle_timeout, Duration::from_secs(2));
         assert_eq!(s.limits.max_connections, 3);
         assert_eq!(s.limits.drain_timeout, Duration::from_secs(4));
+        assert_eq!(s.limits.workers.get(), 6);
         assert_eq!(s.key_reload, Duration::from_secs(5));
         assert_eq!(s.metrics_addr, Some("127.0.0.1:9090".parse().unwrap()));
         assert_eq!(s.log_format, LogFormat::Json);
@@ -420,6 +443,7 @@ mod tests {
             "IDLE_TIMEOUT_SECONDS",
             "MAX_CONNECTIONS",
             "DRAIN_TIMEOUT_SECONDS",
+            "WORKER_THREADS",
             "KEY_RELOAD_SECONDS",
         ] {
             for value in ["0", "", "-1", "1.5", "ten", "3601s", "99999999999999999999"] {
