@@ -25,7 +25,9 @@
 //! - `zeroize`: API keys wiped from memory when dropped.
 //! - `metrics`, `metrics-exporter-prometheus`: the series and their
 //!   Prometheus exposition.
-//! - `tracing`, `tracing-subscriber` (`env-filter`, `json`): the logs.
+//! - `tracing`, `tracing-subscriber` (`env-filter`, `json`): the logs;
+//!   `tracing-appender`: their writing on a thread of its own, so no
+//!   worker waits on stderr.
 //! - `thiserror`: the configuration errors; `tokio`: the runtime, timers
 //!   and signals.
 

@@ -20,7 +20,7 @@ use approov_proxy::{Proxy, ProxyConfig, Settings, StartError, serve};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     // Everything is checked before the listener is bound and announced.
-    let (listener, proxy, verifier, settings) = match start() {
+    let (listener, proxy, verifier, settings, _log) = match start() {
         Ok(started) => started,
         Err(e) => return e.exit(),
     };
@@ -40,6 +40,7 @@ type Started = (
     Proxy,
     approov_core::Verifier,
     Settings,
+    tracing_appender::non_blocking::WorkerGuard,
 );
 
 fn start() -> Result<Started, StartError> {
@@ -47,7 +48,7 @@ fn start() -> Result<Started, StartError> {
     // values instead of looking unset.
     let var = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
     let settings = Settings::from_vars(var)?;
-    approov_proxy::init_logging(settings.log_format);
+    let log = approov_proxy::init_logging(settings.log_format);
     let proxy = Proxy::new(ProxyConfig::from_vars(var)?)?;
     let verifier = approov_proxy::verifier_from_vars(var)?;
     let (listener, local_addr) = approov_proxy::listen(&settings)?;
@@ -58,5 +59,5 @@ fn start() -> Result<Started, StartError> {
         approov_proxy::serve_metrics(addr, settings.limits.header_read_timeout)?;
     }
     proxy.log_routes();
-    Ok((listener, proxy, verifier, settings))
+    Ok((listener, proxy, verifier, settings, log))
 }

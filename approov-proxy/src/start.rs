@@ -324,18 +324,32 @@ pub fn announce(what: &str, addr: SocketAddr) {
 
 /// Installs the log subscriber on stderr (stdout carries only the
 /// `listening on` line), filtered by `RUST_LOG` (default `info`).
-pub fn init_logging(format: LogFormat) {
+///
+/// Lines are written by a thread of their own through a buffer
+/// (`tracing-appender`), so a worker never waits on the terminal or a
+/// pipe for the line of each request; the buffer is written out whenever
+/// the queue of lines is empty, and at exit when the returned guard is
+/// dropped. A full queue (100 000 lines) slows the workers down rather
+/// than dropping lines. Keep the guard until the process ends.
+#[must_use = "dropping the guard stops the log thread"]
+pub fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     use std::io::IsTerminal as _;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(100_000)
+        .thread_name("approov-proxy-log")
+        .finish(io::BufWriter::new(io::stderr()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(io::stderr);
+        .with_writer(writer);
     // A second call (tests, embedding) keeps the first subscriber.
     let _ = match format {
         LogFormat::Text => builder.with_ansi(io::stderr().is_terminal()).try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+    guard
 }
 
 /// When the verifier has key files: reads them again on SIGHUP and every
