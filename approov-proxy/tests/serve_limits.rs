@@ -298,6 +298,8 @@ fn bad_limits_exit_2(exe: &str) {
         "HEADER_READ_TIMEOUT_SECONDS",
         "IDLE_TIMEOUT_SECONDS",
         "MAX_CONNECTIONS",
+        "DRAIN_TIMEOUT_SECONDS",
+        "WORKER_THREADS",
     ] {
         for value in ["0", "soon", "", "-5"] {
             let mut cmd = command(exe);
@@ -354,4 +356,24 @@ macro_rules! limit_tests {
 
 limit_tests! {
     approov_proxy => "approov-proxy";
+}
+
+/// With several worker threads every connection is served, kept alive,
+/// whichever worker it was handed to.
+#[test]
+fn connections_are_served_by_every_worker() {
+    let exe = env!("CARGO_BIN_EXE_approov-proxy");
+    let server = start(exe, &[("WORKER_THREADS", "3")]);
+    let mut connections: Vec<TcpStream> = (0..7).map(|_| connect(server.addr)).collect();
+    for round in 0..2 {
+        for (i, stream) in connections.iter_mut().enumerate() {
+            assert_eq!(
+                keep_alive_health(stream),
+                200,
+                "connection {i}, round {round}"
+            );
+        }
+    }
+    let (_, stderr) = server.stop();
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
