@@ -43,5 +43,6 @@ fn start() -> Result<(tokio::net::TcpListener, axum::Router, Settings), StartErr
         approov_proxy::serve_metrics(addr, settings.limits.header_read_timeout)?;
     }
     proxy.log_routes();
+    proxy.check_redis();
     Ok((listener, proxy.router(verifier), settings))
 }
