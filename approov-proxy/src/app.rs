@@ -18,8 +18,8 @@ use super::client::{UpstreamClient, upstream_client};
 use super::config::HEALTH_PATH;
 use super::forward::{self, RouteState, Upstreams};
 use super::limit::DeviceLimiter;
-use super::shared_limit::SharedLimit;
 use super::log::{self, RequestInfo, TARGET};
+use super::shared_limit::SharedLimit;
 use super::{KeyPlacement, ProxyConfig, ProxyConfigError, path, reply};
 
 /// The proxy, ready to serve: routes, their rate limiters, the upstream

@@ -75,7 +75,10 @@ pub(crate) struct RedisConfig {
 impl fmt::Debug for RedisConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisConfig")
-            .field("addr", &self.client.get_connection_info().addr().to_string())
+            .field(
+                "addr",
+                &self.client.get_connection_info().addr().to_string(),
+            )
             .field("timeout", &self.timeout)
             .field("when_unavailable", &self.when_unavailable)
             .finish()
@@ -392,7 +395,10 @@ mod tests {
             assert!(err.starts_with("REDIS_URL is not usable"), "{err}");
             assert!(!err.contains("s3cret"), "{err}");
             let err = read(&[], Some(url)).unwrap_err();
-            assert!(err.starts_with("redis_url in f.toml is not usable"), "{err}");
+            assert!(
+                err.starts_with("redis_url in f.toml is not usable"),
+                "{err}"
+            );
             assert!(!err.contains("s3cret"), "{err}");
         }
         let err = read(&[("REDIS_URL", "redis://a")], Some("redis://b")).unwrap_err();
@@ -406,8 +412,7 @@ mod tests {
             ("REDIS_TIMEOUT_MS", "fast"),
             ("REDIS_UNAVAILABLE", "ignore"),
         ] {
-            let err = read(&[("REDIS_URL", "redis://127.0.0.1"), (name, value)], None)
-                .unwrap_err();
+            let err = read(&[("REDIS_URL", "redis://127.0.0.1"), (name, value)], None).unwrap_err();
             assert!(err.starts_with(&format!("{name} is not usable")), "{err}");
             let err = read(&[(name, "100")], None).unwrap_err();
             assert!(err.starts_with(&format!("{name} is not usable")), "{err}");
