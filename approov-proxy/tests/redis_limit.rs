@@ -68,12 +68,29 @@ async fn wait_shared_again(proxy: &Server, redis: &Redis) {
     }
 }
 
+/// A proxy configured by a routes file naming the Redis (`redis_url`),
+/// with one route like the single upstream of [`proxy`].
+fn proxy_from_file(upstream: &Upstream, redis_url: &str) -> Server {
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("redis-limit-{}.toml", std::process::id()));
+    let text = format!(
+        "redis_url = \"{redis_url}\"\n\n[[route]]\nname = \"default\"\nprefix = \"/\"\n\
+         upstream = \"{}\"\nkey_env = \"ROUTE_KEY\"\nkey_header = \"X-Api-Key\"\n\
+         rate_limit_per_device_per_minute = 3\n",
+        upstream.url()
+    );
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_str().unwrap().to_owned();
+    start_proxy(&[("PROXY_CONFIG", &path), ("ROUTE_KEY", "redis-test-key")])
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_proxies_sharing_redis_allow_a_device_its_limit_once() {
     let redis = Redis::start();
     let upstream = Upstream::start();
     let (one, one_metrics) = proxy(&upstream, &redis.url(), &[]);
-    let (two, _) = proxy(&upstream, &redis.url(), &[]);
+    // The other names the Redis in its routes file.
+    let two = proxy_from_file(&upstream, &redis.url());
 
     // Three requests in all, whichever proxy they reach.
     let mut answers = Vec::new();
