@@ -19,6 +19,7 @@ use super::config::HEALTH_PATH;
 use super::forward::{self, RouteState, Upstreams};
 use super::limit::DeviceLimiter;
 use super::log::{self, RequestInfo, TARGET};
+use super::shared_limit::SharedLimit;
 use super::{KeyPlacement, ProxyConfig, ProxyConfigError, path, reply};
 
 /// The proxy, ready to serve: routes, their rate limiters, the upstream
@@ -48,6 +49,7 @@ pub struct Proxy {
     routes: Arc<[RouteState]>,
     client: UpstreamClient,
     report_only: bool,
+    shared_limit: Option<Arc<SharedLimit>>,
 }
 
 impl fmt::Debug for Proxy {
@@ -72,11 +74,13 @@ struct Shared {
 impl Proxy {
     /// Builds the upstream client and the rate limiters.
     pub fn new(config: ProxyConfig) -> Result<Self, ProxyConfigError> {
+        let shared_limit = config.redis.map(|redis| Arc::new(SharedLimit::new(redis)));
         let mut routes: Vec<RouteState> = config
             .routes
             .into_iter()
             .map(|route| RouteState {
                 limiter: route.rate_limit.map(DeviceLimiter::per_minute),
+                shared: route.rate_limit.and(shared_limit.clone()),
                 route,
             })
             .collect();
@@ -85,7 +89,29 @@ impl Proxy {
             routes: routes.into(),
             client: upstream_client()?,
             report_only: config.report_only,
+            shared_limit,
         })
+    }
+
+    /// With `REDIS_URL`: checks in the background that Redis answers, and
+    /// logs whether the rate limit is shared or falls back. The proxy
+    /// serves either way. Call it inside the tokio runtime; without one, or
+    /// without `REDIS_URL`, it does nothing.
+    pub fn check_redis(&self) {
+        let Some(shared) = &self.shared_limit else {
+            return;
+        };
+        if !self.routes.iter().any(|s| s.shared.is_some()) {
+            tracing::warn!(
+                target: TARGET,
+                "REDIS_URL is set but no route has a rate limit: Redis is not used"
+            );
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let shared = shared.clone();
+            runtime.spawn(async move { shared.check().await });
+        }
     }
 
     /// Logs one line per route (never the key), and a warning for each

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::file::{self, RouteEntry};
 use super::route::{self, Route};
+use super::shared_limit::RedisConfig;
 use super::{
     AllowedMethods, ApiKey, ForwardedClientHeaders, KeyPlacement, ProxyConfigError, Upstream,
 };
@@ -55,6 +56,8 @@ pub(crate) const HEALTH_PATH: &str = "/health";
 pub struct ProxyConfig {
     pub(crate) routes: Vec<Route>,
     pub(crate) report_only: bool,
+    /// `REDIS_URL`: the per-device limit shared by replicas.
+    pub(crate) redis: Option<RedisConfig>,
 }
 
 impl ProxyConfig {
@@ -101,13 +104,21 @@ impl ProxyConfig {
                 )
             })?,
         };
-        let routes = match var("PROXY_CONFIG") {
-            Some(path) => routes_from_file(&path, &var, &defaults)?,
-            None => vec![route_from_env(&var, &defaults)?],
+        let (routes, redis) = match var("PROXY_CONFIG") {
+            Some(path) => {
+                let (routes, redis_url) = routes_from_file(&path, &var, &defaults)?;
+                let redis_url = redis_url.map(|url| (url, path.as_str()));
+                (routes, RedisConfig::from_vars(&var, redis_url)?)
+            }
+            None => (
+                vec![route_from_env(&var, &defaults)?],
+                RedisConfig::from_vars(&var, None)?,
+            ),
         };
         Ok(Self {
             routes,
             report_only,
+            redis,
         })
     }
 
@@ -190,7 +201,7 @@ fn routes_from_file(
     path: &str,
     var: &impl Fn(&str) -> Option<String>,
     defaults: &Defaults,
-) -> Result<Vec<Route>, ProxyConfigError> {
+) -> Result<(Vec<Route>, Option<String>), ProxyConfigError> {
     for single in ["UPSTREAM_URL", "API_KEY_QUERY_PARAM", "API_KEY_HEADER"] {
         if var(single).is_some() {
             return Err(ProxyConfigError::conflict(
@@ -214,7 +225,8 @@ fn routes_from_file(
         path: path.to_owned(),
         problem: format!("cannot read it: {e}"),
     })?;
-    let entries = file::parse(path, &text)?;
+    let file = file::parse(path, &text)?;
+    let entries = file.routes;
     let mut names = HashSet::new();
     let mut prefixes = HashSet::new();
     let mut routes = Vec::with_capacity(entries.len());
@@ -235,7 +247,7 @@ fn routes_from_file(
         }
         routes.push(route);
     }
-    Ok(routes)
+    Ok((routes, file.redis_url.filter(|url| !url.trim().is_empty())))
 }
 
 fn route_from_entry(

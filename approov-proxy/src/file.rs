@@ -10,9 +10,11 @@ use super::ProxyConfigError;
 /// The file as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RoutesFile {
+pub(crate) struct RoutesFile {
     #[serde(default, rename = "route")]
-    routes: Vec<RouteEntry>,
+    pub(crate) routes: Vec<RouteEntry>,
+    /// The Redis the per-device limit is shared through (`REDIS_URL`).
+    pub(crate) redis_url: Option<String>,
 }
 
 /// One `[[route]]` table.
@@ -36,7 +38,7 @@ pub(crate) struct RouteEntry {
 /// Parses the file's text. Syntax errors give the line and column and
 /// toml's message, never the offending line itself: someone may have
 /// pasted a key into the file by mistake.
-pub(crate) fn parse(path: &str, text: &str) -> Result<Vec<RouteEntry>, ProxyConfigError> {
+pub(crate) fn parse(path: &str, text: &str) -> Result<RoutesFile, ProxyConfigError> {
     let file: RoutesFile = toml::from_str(text).map_err(|e| {
         let at = e.span().map(|span| {
             let before = &text[..span.start.min(text.len())];
@@ -57,7 +59,7 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Vec<RouteEntry>, ProxyConf
                 .to_owned(),
         });
     }
-    Ok(file.routes)
+    Ok(file)
 }
 
 #[cfg(test)]
@@ -67,9 +69,11 @@ mod tests {
 
     #[test]
     fn reads_routes() {
-        let routes = parse(
+        let file = parse(
             "f.toml",
             r#"
+            redis_url = "redis://127.0.0.1:6379"
+
             [[route]]
             name = "nasa"
             prefix = "/nasa"
@@ -91,6 +95,8 @@ mod tests {
             "#,
         )
         .unwrap();
+        assert_eq!(file.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
+        let routes = file.routes;
         assert_eq!(routes.len(), 2);
         assert_eq!(routes[0].name.as_deref(), Some("nasa"));
         assert_eq!(routes[1].key_header.as_deref(), Some("X-Api-Key"));

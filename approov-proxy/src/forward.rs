@@ -13,7 +13,7 @@ use http::Version;
 use http::header::{self, HeaderName};
 
 use super::client::UpstreamClient;
-use super::limit::{DeviceLimiter, retry_after_seconds};
+use super::limit::DeviceLimiter;
 use super::log::{DeviceHash, RequestInfo, TARGET};
 use super::methods::METHOD_OVERRIDE_HEADERS;
 use super::path::PathProblem;
@@ -23,6 +23,8 @@ use super::{Route, hop, reply, stall};
 pub(crate) struct RouteState {
     pub(crate) route: Route,
     pub(crate) limiter: Option<DeviceLimiter>,
+    /// The limit shared through Redis (`REDIS_URL`), for limited routes.
+    pub(crate) shared: Option<std::sync::Arc<crate::shared_limit::SharedLimit>>,
 }
 
 /// What every forward needs besides the route.
@@ -63,11 +65,8 @@ async fn send(
     request: Request,
 ) -> Response {
     let route = &state.route;
-    if let Some(limiter) = &state.limiter
-        && let Err(wait) = limiter.check(device)
-    {
-        crate::metrics::rate_limited(&route.name);
-        return reply::rate_limited(retry_after_seconds(wait));
+    if let Some(refusal) = crate::shared_limit::check(state, device).await {
+        return refusal;
     }
     let (parts, body) = request.into_parts();
     let Some(rest) = route.strip(parts.uri.path()) else {

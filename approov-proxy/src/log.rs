@@ -26,6 +26,11 @@ impl DeviceHash {
         hash.copy_from_slice(digest.as_ref());
         Self(hash)
     }
+
+    /// The whole hash in hex: the device's part of its shared rate-limit key.
+    pub(crate) fn hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 /// The first 6 bytes in hex: short for logs, and collisions only blur logs.

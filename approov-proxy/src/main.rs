@@ -59,5 +59,6 @@ fn start() -> Result<Started, StartError> {
         approov_proxy::serve_metrics(addr, settings.limits.header_read_timeout)?;
     }
     proxy.log_routes();
+    proxy.check_redis();
     Ok((listener, proxy, verifier, settings, log))
 }

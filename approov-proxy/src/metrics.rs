@@ -7,6 +7,8 @@
 //! | [`REQUESTS`] | counter | `route`, `status` | every request answered, by route name (`-` when none matched) and status code |
 //! | [`RATE_LIMITED`] | counter | `route` | requests refused `429` by the per-device limit |
 //! | [`UPSTREAM_SECONDS`] | histogram | `route` | time from sending to the upstream to its response head, for requests it answered |
+//! | [`REDIS_FALLBACKS`] | counter | `route` | rate-limit decisions made without Redis (`REDIS_URL`) because it did not answer in time: by the in-process limit, or refused `503` |
+//! | [`REDIS_UP`] | gauge | | `1` while the rate limit is shared through Redis, `0` while the proxy falls back; absent without `REDIS_URL` |
 //!
 //! Label values are route names from the configuration and status codes:
 //! never a path, a token, a device id or a key.
@@ -38,6 +40,11 @@ pub const RATE_LIMITED: &str = "approov_proxy_rate_limited_total";
 /// `approov_proxy_upstream_duration_seconds{route}`.
 pub const UPSTREAM_SECONDS: &str = "approov_proxy_upstream_duration_seconds";
 
+/// `approov_proxy_redis_fallbacks_total{route}`.
+pub const REDIS_FALLBACKS: &str = "approov_proxy_redis_fallbacks_total";
+/// `approov_proxy_redis_up`.
+pub const REDIS_UP: &str = "approov_proxy_redis_up";
+
 /// The histogram buckets of [`UPSTREAM_SECONDS`], in seconds: from a
 /// loopback upstream to one at the edge of the default 30 s timeout.
 pub const UPSTREAM_BUCKETS: &[f64] = &[
@@ -59,6 +66,14 @@ pub fn describe() {
         UPSTREAM_SECONDS,
         metrics::Unit::Seconds,
         "Time from sending a request upstream to its response head, by route"
+    );
+    metrics::describe_counter!(
+        REDIS_FALLBACKS,
+        "Rate-limit decisions made without Redis because it did not answer in time, by route"
+    );
+    metrics::describe_gauge!(
+        REDIS_UP,
+        "1 while the per-device rate limit is shared through Redis, 0 while falling back"
     );
 }
 
@@ -85,4 +100,20 @@ pub(crate) fn upstream(route: &str, took: Duration) {
         return;
     }
     metrics::histogram!(UPSTREAM_SECONDS, "route" => route.to_owned()).record(took.as_secs_f64());
+}
+
+/// Counts a rate-limit decision made without Redis.
+pub(crate) fn redis_fallback(route: &str) {
+    if !on() {
+        return;
+    }
+    metrics::counter!(REDIS_FALLBACKS, "route" => route.to_owned()).increment(1);
+}
+
+/// Whether the last attempt to reach Redis succeeded.
+pub(crate) fn redis_up(up: bool) {
+    if !on() {
+        return;
+    }
+    metrics::gauge!(REDIS_UP).set(if up { 1.0 } else { 0.0 });
 }

@@ -66,6 +66,20 @@ pub(crate) fn rate_limited(retry_after: u64) -> Response {
     response
 }
 
+/// The rate limit is shared through Redis, Redis does not answer, and
+/// `REDIS_UNAVAILABLE=refuse` says to refuse rather than limit locally.
+pub(crate) fn rate_limit_unavailable() -> Response {
+    let mut response = json(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "rate_limit_unavailable",
+        "the rate limit cannot be checked right now; retry after the Retry-After delay",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(1u64));
+    response
+}
+
 /// The client's request body stopped arriving before the upstream
 /// answered. The connection is closed: the rest of the body is unread.
 pub(crate) fn request_timeout() -> Response {

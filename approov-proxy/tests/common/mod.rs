@@ -11,6 +11,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub mod redis;
 pub mod upstream;
 
 /// A fixed test secret (standard base64 of 32 bytes).
@@ -58,6 +59,9 @@ pub fn command(exe: &str) -> Command {
         "FORWARD_CLIENT_HEADERS",
         "CLIENT_BODY_TIMEOUT_SECONDS",
         "UPSTREAM_BODY_TIMEOUT_SECONDS",
+        "REDIS_URL",
+        "REDIS_TIMEOUT_MS",
+        "REDIS_UNAVAILABLE",
     ] {
         cmd.env_remove(var);
     }

@@ -305,6 +305,9 @@ pub fn start_proxy(envs: &[(&str, &str)]) -> Server {
         "FORWARD_CLIENT_HEADERS",
         "CLIENT_BODY_TIMEOUT_SECONDS",
         "UPSTREAM_BODY_TIMEOUT_SECONDS",
+        "REDIS_URL",
+        "REDIS_TIMEOUT_MS",
+        "REDIS_UNAVAILABLE",
     ]
     .into_iter()
     .map(|name| (name, ""))

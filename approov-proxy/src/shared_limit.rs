@@ -1,0 +1,422 @@
+//! The per-device rate limit shared by every replica through Redis
+//! (`REDIS_URL`): one Lua script per decision runs GCRA atomically on the
+//! server's clock, so any number of proxies sharing a Redis allow a device
+//! its budget once in total. When Redis is slow or down the proxy keeps
+//! answering: it decides with its in-process limiter (or refuses `503`,
+//! with `REDIS_UNAVAILABLE=refuse`), tries Redis again after a short
+//! backoff, and logs each change of mode once.
+
+use std::fmt;
+use std::num::NonZeroU32;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::response::Response;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use super::forward::RouteState;
+use super::limit::{DeviceKey, retry_after_seconds};
+use super::log::TARGET;
+use super::{ProxyConfigError, reply};
+
+/// How long one decision may wait for Redis when `REDIS_TIMEOUT_MS` is
+/// unset: a request pays at most this much when Redis stops answering.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_millis(100);
+/// The longest `REDIS_TIMEOUT_MS` accepted.
+const MAX_TIMEOUT_MS: u64 = 10_000;
+/// After a failure, Redis is left alone this long: requests meanwhile do
+/// not each pay the timeout.
+const BACKOFF: Duration = Duration::from_secs(1);
+/// Every key starts with this, so the proxy's keys are easy to tell apart
+/// in a Redis shared with other uses.
+const KEY_PREFIX: &str = "approov-proxy:rate:";
+
+/// GCRA, `n` requests per minute in bursts of `n`, as the in-process
+/// limiter does. Times are microseconds of the Redis server's clock, so
+/// replicas need not agree on theirs. The key holds the theoretical
+/// arrival time of the next request and expires when the budget is full
+/// again. Returns `{1, 0}` when allowed, `{0, wait_us}` when not.
+const GCRA: &str = r"
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local next_tat = tat + interval
+local allowed_at = next_tat - burst * interval
+if allowed_at > now then
+  return {0, allowed_at - now}
+end
+redis.call('SET', KEYS[1], string.format('%d', next_tat))
+redis.call('PEXPIRE', KEYS[1], string.format('%d', math.ceil((next_tat - now) / 1000)))
+return {1, 0}
+";
+
+/// What the proxy does while Redis does not answer (`REDIS_UNAVAILABLE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WhenUnavailable {
+    /// Each proxy enforces the limit on its own (the default).
+    Local,
+    /// Requests on rate-limited routes are refused `503`.
+    Refuse,
+}
+
+/// `REDIS_URL` (or `redis_url` in the routes file) and its settings.
+#[derive(Clone)]
+pub(crate) struct RedisConfig {
+    client: redis::Client,
+    timeout: Duration,
+    when_unavailable: WhenUnavailable,
+}
+
+/// The address only: the URL may hold a password.
+impl fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field(
+                "addr",
+                &self.client.get_connection_info().addr().to_string(),
+            )
+            .field("timeout", &self.timeout)
+            .field("when_unavailable", &self.when_unavailable)
+            .finish()
+    }
+}
+
+impl RedisConfig {
+    /// Reads `REDIS_URL`, `REDIS_TIMEOUT_MS` and `REDIS_UNAVAILABLE`;
+    /// `file_url` is the routes file's `redis_url` with the file's path.
+    /// Both URLs set is a conflict; the other two without a URL are refused
+    /// as a likely mistake.
+    pub(crate) fn from_vars(
+        var: &impl Fn(&str) -> Option<String>,
+        file_url: Option<(String, &str)>,
+    ) -> Result<Option<Self>, ProxyConfigError> {
+        let (url, setting) = match (var("REDIS_URL"), file_url) {
+            (Some(_), Some((_, path))) => {
+                return Err(ProxyConfigError::conflict(
+                    "REDIS_URL",
+                    format!("redis_url in {path}"),
+                    "name the Redis in one place: keep one of them",
+                ));
+            }
+            (Some(url), None) => (url, "REDIS_URL".to_owned()),
+            (None, Some((url, path))) => (url, format!("redis_url in {path}")),
+            (None, None) => {
+                for name in ["REDIS_TIMEOUT_MS", "REDIS_UNAVAILABLE"] {
+                    if var(name).is_some() {
+                        return Err(ProxyConfigError::invalid(
+                            name,
+                            "it applies only to a shared rate limit: set REDIS_URL \
+                             (or redis_url in the routes file), or unset it",
+                        ));
+                    }
+                }
+                return Ok(None);
+            }
+        };
+        let client = redis::Client::open(url.trim())
+            .ok()
+            // TLS (rediss://) needs a feature this build leaves out; the
+            // client only fails on it when connecting.
+            .filter(|c| {
+                !matches!(
+                    c.get_connection_info().addr(),
+                    redis::ConnectionAddr::TcpTls { .. }
+                )
+            })
+            .ok_or_else(|| {
+                // Never the value: it may hold a password.
+                ProxyConfigError::invalid(
+                    &setting,
+                    "it must be a URL like redis://[user:password@]host[:port][/db] or \
+                     unix:///path/to/redis.sock (rediss:// is not supported)",
+                )
+            })?;
+        let timeout = match var("REDIS_TIMEOUT_MS") {
+            None => DEFAULT_TIMEOUT,
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(ms @ 1..=MAX_TIMEOUT_MS) => Duration::from_millis(ms),
+                _ => {
+                    return Err(ProxyConfigError::invalid(
+                        "REDIS_TIMEOUT_MS",
+                        format!(
+                            "it must be a whole number of milliseconds from 1 to \
+                             {MAX_TIMEOUT_MS}, e.g. 100"
+                        ),
+                    ));
+                }
+            },
+        };
+        let when_unavailable = match var("REDIS_UNAVAILABLE") {
+            None => WhenUnavailable::Local,
+            Some(v) if v.trim().eq_ignore_ascii_case("local") => WhenUnavailable::Local,
+            Some(v) if v.trim().eq_ignore_ascii_case("refuse") => WhenUnavailable::Refuse,
+            Some(_) => {
+                return Err(ProxyConfigError::invalid(
+                    "REDIS_UNAVAILABLE",
+                    "it must be local (each proxy limits on its own while Redis is \
+                     unavailable) or refuse (answer 503)",
+                ));
+            }
+        };
+        Ok(Some(Self {
+            client,
+            timeout,
+            when_unavailable,
+        }))
+    }
+}
+
+/// The connection to Redis and whether it answers, shared by every route.
+pub(crate) struct SharedLimit {
+    config: RedisConfig,
+    /// Made on first use, inside the runtime (it spawns a task).
+    manager: OnceLock<Option<ConnectionManager>>,
+    script: redis::Script,
+    /// Whether the last attempt succeeded; changes are logged.
+    up: AtomicBool,
+    /// Milliseconds after `epoch` before which Redis is not tried.
+    retry_at_ms: AtomicU64,
+    epoch: Instant,
+}
+
+impl SharedLimit {
+    pub(crate) fn new(config: RedisConfig) -> Self {
+        Self {
+            config,
+            manager: OnceLock::new(),
+            script: redis::Script::new(GCRA),
+            up: AtomicBool::new(true),
+            retry_at_ms: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }
+    }
+
+    fn manager(&self) -> Option<ConnectionManager> {
+        self.manager
+            .get_or_init(|| {
+                // One try per reconnection: the backoff here paces them.
+                let config = ConnectionManagerConfig::new()
+                    .set_number_of_retries(0)
+                    .set_connection_timeout(Some(self.config.timeout))
+                    .set_response_timeout(Some(self.config.timeout));
+                ConnectionManager::new_lazy_with_config(self.config.client.clone(), config).ok()
+            })
+            .clone()
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Pings Redis once (bounded) at start-up, so an unreachable one is
+    /// reported before the first request; the proxy starts either way.
+    pub(crate) async fn check(&self) {
+        let ping = async {
+            let mut conn = self.manager().ok_or(())?;
+            redis::cmd("PING")
+                .query_async::<String>(&mut conn)
+                .await
+                .map_err(|_| ())
+        };
+        match tokio::time::timeout(self.config.timeout, ping).await {
+            Ok(Ok(_)) => {
+                self.up.store(true, Ordering::Relaxed);
+                crate::metrics::redis_up(true);
+                tracing::info!(
+                    target: TARGET,
+                    redis = %self.config.client.get_connection_info().addr(),
+                    "the per-device rate limit is shared through redis"
+                );
+            }
+            Ok(Err(())) | Err(_) => self.failed(),
+        }
+    }
+
+    /// Asks Redis whether `device` may send a request on `route` (`n` per
+    /// minute): `Some(Ok)` yes, `Some(Err(wait))` not before `wait`, `None`
+    /// when Redis did not answer in time (or is in its backoff).
+    async fn decide(
+        &self,
+        route: &str,
+        device: DeviceKey,
+        n: NonZeroU32,
+    ) -> Option<Result<(), Duration>> {
+        if self.now_ms() < self.retry_at_ms.load(Ordering::Relaxed) {
+            return None;
+        }
+        let key = match device {
+            Some(hash) => format!("{KEY_PREFIX}{route}:{}", hash.hex()),
+            None => format!("{KEY_PREFIX}{route}:-"),
+        };
+        let interval_us = (60_000_000 / u64::from(n.get())).max(1);
+        let run = async {
+            let mut conn = self.manager().ok_or(())?;
+            let mut invocation = self.script.key(&key);
+            invocation.arg(interval_us).arg(n.get());
+            let first = invocation.invoke_async::<(i64, i64)>(&mut conn).await;
+            match first {
+                // A connection lost since the last request: the manager
+                // reconnects, and one more try tells whether Redis is back.
+                Err(e) if e.is_io_error() || e.is_connection_dropped() => invocation
+                    .invoke_async::<(i64, i64)>(&mut conn)
+                    .await
+                    .map_err(|_| ()),
+                other => other.map_err(|_| ()),
+            }
+        };
+        match tokio::time::timeout(self.config.timeout, run).await {
+            Ok(Ok((allowed, wait_us))) => {
+                if !self.up.swap(true, Ordering::Relaxed) {
+                    tracing::info!(
+                        target: TARGET,
+                        "redis available again: the per-device rate limit is shared again"
+                    );
+                }
+                crate::metrics::redis_up(true);
+                Some(if allowed == 1 {
+                    Ok(())
+                } else {
+                    Err(Duration::from_micros(u64::try_from(wait_us).unwrap_or(0)))
+                })
+            }
+            Ok(Err(())) | Err(_) => {
+                self.failed();
+                None
+            }
+        }
+    }
+
+    /// Notes a failure: Redis is left alone for [`BACKOFF`], and the change
+    /// is logged once.
+    fn failed(&self) {
+        let backoff = u64::try_from(BACKOFF.as_millis()).unwrap_or(1000);
+        self.retry_at_ms
+            .store(self.now_ms().saturating_add(backoff), Ordering::Relaxed);
+        crate::metrics::redis_up(false);
+        if self.up.swap(false, Ordering::Relaxed) {
+            let redis = self.config.client.get_connection_info().addr().to_string();
+            match self.config.when_unavailable {
+                WhenUnavailable::Local => tracing::warn!(
+                    target: TARGET,
+                    redis,
+                    timeout_ms = self.config.timeout.as_millis(),
+                    "redis unavailable, falling back to the in-process limit"
+                ),
+                WhenUnavailable::Refuse => tracing::warn!(
+                    target: TARGET,
+                    redis,
+                    timeout_ms = self.config.timeout.as_millis(),
+                    "redis unavailable: requests on rate-limited routes are refused (503) \
+                     until it answers"
+                ),
+            }
+        }
+    }
+}
+
+/// The rate limit of `state`'s route for `device`: `None` to go on, or the
+/// answer (`429`, or `503` when Redis is unavailable in refuse mode).
+pub(crate) async fn check(state: &RouteState, device: DeviceKey) -> Option<Response> {
+    let (Some(local), Some(n)) = (&state.limiter, state.route.rate_limit) else {
+        return None;
+    };
+    let route = &*state.route.name;
+    let verdict = match &state.shared {
+        None => local.check(device),
+        Some(shared) => match shared.decide(route, device, n).await {
+            Some(verdict) => verdict,
+            None => {
+                crate::metrics::redis_fallback(route);
+                match shared.config.when_unavailable {
+                    WhenUnavailable::Local => local.check(device),
+                    WhenUnavailable::Refuse => return Some(reply::rate_limit_unavailable()),
+                }
+            }
+        },
+    };
+    verdict.err().map(|wait| {
+        crate::metrics::rate_limited(route);
+        reply::rate_limited(retry_after_seconds(wait))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn read(vars: &[(&str, &str)], file: Option<&str>) -> Result<Option<RedisConfig>, String> {
+        let var = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        };
+        RedisConfig::from_vars(&var, file.map(|url| (url.to_owned(), "f.toml")))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn settings_are_read() {
+        assert!(read(&[], None).unwrap().is_none());
+        let c = read(&[("REDIS_URL", "redis://:s3cret@127.0.0.1:6390/2")], None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(c.when_unavailable, WhenUnavailable::Local);
+        let debug = format!("{c:?}");
+        assert!(debug.contains("127.0.0.1:6390"), "{debug}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+        let c = read(
+            &[
+                ("REDIS_TIMEOUT_MS", "250"),
+                ("REDIS_UNAVAILABLE", " Refuse "),
+            ],
+            Some("redis://127.0.0.1"),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.timeout, Duration::from_millis(250));
+        assert_eq!(c.when_unavailable, WhenUnavailable::Refuse);
+    }
+
+    #[test]
+    fn bad_settings_name_the_setting_and_never_the_url() {
+        for url in [
+            "http://:s3cret@example.com",
+            "redis://:s3cret@[::1",
+            "s3cret",
+            "rediss://:s3cret@example.com",
+        ] {
+            let err = read(&[("REDIS_URL", url)], None).unwrap_err();
+            assert!(err.starts_with("REDIS_URL is not usable"), "{err}");
+            assert!(!err.contains("s3cret"), "{err}");
+            let err = read(&[], Some(url)).unwrap_err();
+            assert!(
+                err.starts_with("redis_url in f.toml is not usable"),
+                "{err}"
+            );
+            assert!(!err.contains("s3cret"), "{err}");
+        }
+        let err = read(&[("REDIS_URL", "redis://a")], Some("redis://b")).unwrap_err();
+        assert!(
+            err.starts_with("REDIS_URL and redis_url in f.toml are both set"),
+            "{err}"
+        );
+        for (name, value) in [
+            ("REDIS_TIMEOUT_MS", "0"),
+            ("REDIS_TIMEOUT_MS", "10001"),
+            ("REDIS_TIMEOUT_MS", "fast"),
+            ("REDIS_UNAVAILABLE", "ignore"),
+        ] {
+            let err = read(&[("REDIS_URL", "redis://127.0.0.1"), (name, value)], None).unwrap_err();
+            assert!(err.starts_with(&format!("{name} is not usable")), "{err}");
+            let err = read(&[(name, "100")], None).unwrap_err();
+            assert!(err.starts_with(&format!("{name} is not usable")), "{err}");
+            assert!(err.contains("REDIS_URL"), "{err}");
+        }
+    }
+}
