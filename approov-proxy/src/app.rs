@@ -14,6 +14,7 @@ use axum::routing::get;
 use axum::{Router, middleware};
 use http::HeaderName;
 
+use super::auth::AuthEndpoint;
 use super::client::{UpstreamClient, upstream_client};
 use super::config::HEALTH_PATH;
 use super::forward::{self, RouteState, Upstreams};
@@ -48,6 +49,8 @@ pub struct Proxy {
     routes: Arc<[RouteState]>,
     client: UpstreamClient,
     report_only: bool,
+    /// The forward-auth endpoint, when `AUTH_ENDPOINT` is set.
+    auth: Option<AuthEndpoint>,
 }
 
 impl fmt::Debug for Proxy {
@@ -85,6 +88,7 @@ impl Proxy {
             routes: routes.into(),
             client: upstream_client()?,
             report_only: config.report_only,
+            auth: config.auth.map(AuthEndpoint::new),
         })
     }
 
@@ -120,6 +124,9 @@ impl Proxy {
                 );
             }
         }
+        if let Some(auth) = &self.auth {
+            auth.log();
+        }
         if self.report_only {
             tracing::warn!(
                 target: TARGET,
@@ -133,7 +140,13 @@ impl Proxy {
     /// header and token binding apply); CORS preflights are checked like any
     /// request, since mobile apps send none and a preflight let through
     /// would reach the upstream with the key.
+    /// The forward-auth endpoint, when configured, is matched before the
+    /// routes.
     pub fn router(&self, verifier: Verifier) -> Router {
+        let auth = self
+            .auth
+            .as_ref()
+            .map(|auth| auth.router(verifier.clone(), self.report_only));
         let token_header = HeaderName::from_bytes(verifier.token_header().as_bytes())
             .unwrap_or_else(|_| HeaderName::from_static("approov-token"));
         let gate = Gate::new(verifier)
@@ -145,11 +158,15 @@ impl Proxy {
             gate,
             token_header,
         });
-        Router::new()
+        let router = Router::new()
             .route(HEALTH_PATH, get(|| async { reply::health() }))
             .fallback(dispatch)
-            .with_state(shared)
-            .layer(middleware::from_fn(log::log_request))
+            .with_state(shared);
+        let router = match auth {
+            Some(auth) => router.merge(auth),
+            None => router,
+        };
+        router.layer(middleware::from_fn(log::log_request))
     }
 }
 
