@@ -305,6 +305,13 @@ pub fn start_proxy(envs: &[(&str, &str)]) -> Server {
         "FORWARD_CLIENT_HEADERS",
         "CLIENT_BODY_TIMEOUT_SECONDS",
         "UPSTREAM_BODY_TIMEOUT_SECONDS",
+        "AUTH_ENDPOINT",
+        "AUTH_GATEWAY",
+        "AUTH_ORIGINAL_METHOD_HEADER",
+        "AUTH_ORIGINAL_URI_HEADER",
+        "AUTH_RESPONSE_CLAIMS",
+        "AUTH_MESSAGE_SIGNING",
+        "AUTH_PUBLIC_ORIGIN",
     ]
     .into_iter()
     .map(|name| (name, ""))
