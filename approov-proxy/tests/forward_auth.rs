@@ -454,6 +454,11 @@ async fn message_signing_covers_the_original_request() {
 #[test]
 fn configuration_errors_stop_start_up() {
     let exe = common::upstream::PROXY;
+    let file = std::env::temp_dir().join(format!("approov-fauth-{}.toml", std::process::id()));
+    let routes_file = "[[route]]\nname = \"hidden\"\nprefix = \"/approov/auth/v1\"\n\
+        upstream = \"https://api.example.com\"\nkey_env = \"K\"\nkey_header = \"X-Api-Key\"\n";
+    std::fs::write(&file, routes_file).unwrap();
+    let routes = file.display().to_string();
     for (envs, expected) in [
         (
             vec![("AUTH_ENDPOINT", "/health")],
@@ -468,14 +473,24 @@ fn configuration_errors_stop_start_up() {
             "approov-proxy: AUTH_ENDPOINT is not set",
         ),
         (vec![], "approov-proxy: UPSTREAM_URL is not set"),
+        (
+            vec![
+                ("AUTH_ENDPOINT", "/approov/auth"),
+                ("PROXY_CONFIG", routes.as_str()),
+            ],
+            "approov-proxy: route \"hidden\" and AUTH_ENDPOINT are both set",
+        ),
     ] {
         let mut cmd = common::command(exe);
         cmd.env("APPROOV_BASE64_SECRET", SECRET)
+            .env("K", "the-route-key")
             .envs(envs.iter().copied());
         let out = common::run(cmd);
         assert_eq!(out.status.code(), Some(2), "{envs:?}: {out:?}");
         assert!(out.stderr.starts_with(expected), "{envs:?}: {}", out.stderr);
         assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
         assert!(out.stdout.is_empty(), "{}", out.stdout);
+        assert!(!out.stderr.contains("the-route-key"), "{}", out.stderr);
     }
+    std::fs::remove_file(file).unwrap();
 }
