@@ -139,9 +139,8 @@ impl Proxy {
     /// The axum application. Tokens are checked with `verifier` (its token
     /// header and token binding apply); CORS preflights are checked like any
     /// request, since mobile apps send none and a preflight let through
-    /// would reach the upstream with the key.
-    /// The forward-auth endpoint, when configured, is matched before the
-    /// routes.
+    /// would reach the upstream with the key. The forward-auth endpoint,
+    /// when configured, is matched before the routes.
     pub fn router(&self, verifier: Verifier) -> Router {
         let auth = self
             .auth

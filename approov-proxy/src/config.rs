@@ -126,6 +126,18 @@ impl ProxyConfig {
     }
 
     /// The forward-auth endpoint's path (`AUTH_ENDPOINT`), when it is on.
+    /// Alone, it needs no upstream:
+    ///
+    /// ```
+    /// use approov_proxy::ProxyConfig;
+    ///
+    /// let vars = [("AUTH_ENDPOINT", "/approov/auth/"), ("AUTH_GATEWAY", "traefik")];
+    /// let var = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+    /// let config = ProxyConfig::from_vars(var)?;
+    /// assert_eq!(config.auth_endpoint(), Some("/approov/auth"));
+    /// assert!(config.routes().is_empty());
+    /// # Ok::<(), approov_proxy::ProxyConfigError>(())
+    /// ```
     pub fn auth_endpoint(&self) -> Option<&str> {
         self.auth.as_ref().map(|a| a.endpoint.as_str())
     }
