@@ -14,6 +14,7 @@ use axum::routing::get;
 use axum::{Router, middleware};
 use http::HeaderName;
 
+use super::auth::AuthEndpoint;
 use super::client::{UpstreamClient, upstream_client};
 use super::config::HEALTH_PATH;
 use super::forward::{self, RouteState, Upstreams};
@@ -50,6 +51,8 @@ pub struct Proxy {
     client: UpstreamClient,
     report_only: bool,
     shared_limit: Option<Arc<SharedLimit>>,
+    /// The forward-auth endpoint, when `AUTH_ENDPOINT` is set.
+    auth: Option<AuthEndpoint>,
 }
 
 impl fmt::Debug for Proxy {
@@ -90,6 +93,7 @@ impl Proxy {
             client: upstream_client()?,
             report_only: config.report_only,
             shared_limit,
+            auth: config.auth.map(AuthEndpoint::new),
         })
     }
 
@@ -146,6 +150,9 @@ impl Proxy {
                 );
             }
         }
+        if let Some(auth) = &self.auth {
+            auth.log();
+        }
         if self.report_only {
             tracing::warn!(
                 target: TARGET,
@@ -158,12 +165,20 @@ impl Proxy {
     /// The axum application. Tokens are checked with `verifier` (its token
     /// header and token binding apply); CORS preflights are checked like any
     /// request, since mobile apps send none and a preflight let through
-    /// would reach the upstream with the key.
+    /// would reach the upstream with the key. The forward-auth endpoint,
+    /// when configured, is matched before the routes.
     ///
     /// Each router has an upstream connection pool of its own (a worker
     /// thread's connections stay on that thread); the routes' rate limits
     /// are shared by every router of this proxy.
     pub fn router(&self, verifier: Verifier) -> Router {
+        let auth = self.auth.as_ref().map(|auth| {
+            auth.router(
+                verifier.clone(),
+                self.report_only,
+                self.shared_limit.clone(),
+            )
+        });
         let token_header = HeaderName::from_bytes(verifier.token_header().as_bytes())
             .unwrap_or_else(|_| HeaderName::from_static("approov-token"));
         let gate = Gate::new(verifier)
@@ -176,11 +191,15 @@ impl Proxy {
             gate,
             token_header,
         });
-        Router::new()
+        let router = Router::new()
             .route(HEALTH_PATH, get(|| async { reply::health() }))
             .fallback(dispatch)
-            .with_state(shared)
-            .layer(middleware::from_fn(log::log_request))
+            .with_state(shared);
+        let router = match auth {
+            Some(auth) => router.merge(auth),
+            None => router,
+        };
+        router.layer(middleware::from_fn(log::log_request))
     }
 }
 

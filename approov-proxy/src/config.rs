@@ -6,6 +6,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::auth_config::AuthConfig;
 use super::file::{self, RouteEntry};
 use super::route::{self, Route};
 use super::shared_limit::RedisConfig;
@@ -58,6 +59,8 @@ pub struct ProxyConfig {
     pub(crate) report_only: bool,
     /// `REDIS_URL`: the per-device limit shared by replicas.
     pub(crate) redis: Option<RedisConfig>,
+    /// The forward-auth endpoint (`AUTH_*`, see `auth_config`).
+    pub(crate) auth: Option<AuthConfig>,
 }
 
 impl ProxyConfig {
@@ -104,22 +107,50 @@ impl ProxyConfig {
                 )
             })?,
         };
+        let auth = AuthConfig::from_vars(&var, defaults.rate_limit)?;
         let (routes, redis) = match var("PROXY_CONFIG") {
             Some(path) => {
                 let (routes, redis_url) = routes_from_file(&path, &var, &defaults)?;
                 let redis_url = redis_url.map(|url| (url, path.as_str()));
                 (routes, RedisConfig::from_vars(&var, redis_url)?)
             }
+            // Forward-auth alone: no upstream, unless one is half-configured.
+            None if auth.is_some() && !SINGLE_UPSTREAM.iter().any(|v| var(v).is_some()) => {
+                (Vec::new(), RedisConfig::from_vars(&var, None)?)
+            }
             None => (
                 vec![route_from_env(&var, &defaults)?],
                 RedisConfig::from_vars(&var, None)?,
             ),
         };
+        if let Some(auth) = &auth {
+            for route in &routes {
+                auth.check_route_prefix(&route.prefix, &format!("route \"{}\"", route.name))?;
+            }
+        }
         Ok(Self {
             routes,
             report_only,
             redis,
+            auth,
         })
+    }
+
+    /// The forward-auth endpoint's path (`AUTH_ENDPOINT`), when it is on.
+    /// Alone, it needs no upstream:
+    ///
+    /// ```
+    /// use approov_proxy::ProxyConfig;
+    ///
+    /// let vars = [("AUTH_ENDPOINT", "/approov/auth/"), ("AUTH_GATEWAY", "traefik")];
+    /// let var = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+    /// let config = ProxyConfig::from_vars(var)?;
+    /// assert_eq!(config.auth_endpoint(), Some("/approov/auth"));
+    /// assert!(config.routes().is_empty());
+    /// # Ok::<(), approov_proxy::ProxyConfigError>(())
+    /// ```
+    pub fn auth_endpoint(&self) -> Option<&str> {
+        self.auth.as_ref().map(|a| a.endpoint.as_str())
     }
 
     /// The routes, in the order configured.
@@ -133,6 +164,16 @@ impl ProxyConfig {
         self.report_only
     }
 }
+
+/// The variables of the single upstream: with `AUTH_ENDPOINT`, any of them
+/// set means an upstream is wanted, so the others are required.
+const SINGLE_UPSTREAM: [&str; 5] = [
+    "UPSTREAM_URL",
+    "API_KEY",
+    "API_KEY_QUERY_PARAM",
+    "API_KEY_HEADER",
+    "FORWARD_CLIENT_HEADERS",
+];
 
 /// Settings from the environment that apply to every route.
 struct Defaults {
@@ -162,7 +203,8 @@ fn route_from_env(
         ProxyConfigError::missing(
             "UPSTREAM_URL",
             "set it to the third-party API's base URL, e.g. https://api.nasa.gov \
-             (or set PROXY_CONFIG to a routes file)",
+             (or set PROXY_CONFIG to a routes file, or AUTH_ENDPOINT alone for \
+             forward-auth only)",
         )
     })?;
     let upstream = Upstream::parse(&upstream, "UPSTREAM_URL")?;
@@ -550,6 +592,21 @@ mod tests {
             let err = error(&with(&[(var, value)]));
             assert!(err.starts_with(&format!("{var} is not usable")), "{err}");
         }
+    }
+
+    #[test]
+    fn forward_auth_alone_or_beside_routes() {
+        let c = config(&[("AUTH_ENDPOINT", "/approov/auth")]).unwrap();
+        assert!(c.routes().is_empty());
+        assert_eq!(c.auth_endpoint(), Some("/approov/auth"));
+        let c = config(&with(&[("AUTH_ENDPOINT", "/approov/auth")])).unwrap();
+        assert_eq!(c.routes().len(), 1);
+        // Half an upstream is still an error, naming what is missing.
+        let err = error(&[("AUTH_ENDPOINT", "/a"), ("API_KEY", "THE-KEY")]);
+        assert!(err.starts_with("UPSTREAM_URL is not set"), "{err}");
+        let err = error(&[]);
+        assert!(err.contains("AUTH_ENDPOINT"), "{err}");
+        assert_eq!(config(&BASE).unwrap().auth_endpoint(), None);
     }
 
     #[test]

@@ -35,6 +35,8 @@
 //!   and signals.
 
 mod app;
+mod auth;
+mod auth_config;
 mod client;
 mod config;
 mod credentials;

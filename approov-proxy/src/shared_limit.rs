@@ -16,7 +16,7 @@ use axum::response::Response;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::forward::RouteState;
-use super::limit::{DeviceKey, retry_after_seconds};
+use super::limit::{DeviceKey, DeviceLimiter, retry_after_seconds};
 use super::log::TARGET;
 use super::{ProxyConfigError, reply};
 
@@ -324,8 +324,20 @@ pub(crate) async fn check(state: &RouteState, device: DeviceKey) -> Option<Respo
     let (Some(local), Some(n)) = (&state.limiter, state.route.rate_limit) else {
         return None;
     };
-    let route = &*state.route.name;
-    let verdict = match &state.shared {
+    check_limit(&state.route.name, n, local, state.shared.as_deref(), device).await
+}
+
+/// The rate limit of `n` per minute on `route` (the name keying the shared
+/// budget) for `device`, shared through Redis when `shared` is given,
+/// else `local`: `None` to go on, or the answer.
+pub(crate) async fn check_limit(
+    route: &str,
+    n: NonZeroU32,
+    local: &DeviceLimiter,
+    shared: Option<&SharedLimit>,
+    device: DeviceKey,
+) -> Option<Response> {
+    let verdict = match shared {
         None => local.check(device),
         Some(shared) => match shared.decide(route, device, n).await {
             Some(verdict) => verdict,

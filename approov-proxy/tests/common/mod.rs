@@ -62,9 +62,19 @@ pub fn command(exe: &str) -> Command {
         "REDIS_URL",
         "REDIS_TIMEOUT_MS",
         "REDIS_UNAVAILABLE",
+        "AUTH_ENDPOINT",
+        "AUTH_GATEWAY",
+        "AUTH_ORIGINAL_METHOD_HEADER",
+        "AUTH_ORIGINAL_URI_HEADER",
+        "AUTH_RESPONSE_CLAIMS",
+        "AUTH_MESSAGE_SIGNING",
+        "AUTH_PUBLIC_ORIGIN",
     ] {
         cmd.env_remove(var);
     }
+    // Short, so that `Server::stop` never waits long for a request a test
+    // left in flight; tests of the drain set their own.
+    cmd.env("DRAIN_TIMEOUT_SECONDS", "2");
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -235,14 +245,20 @@ impl Server {
         }
     }
 
-    /// Stops the server and returns everything it wrote on stderr that was
-    /// not read yet, and the rest of stdout.
+    /// Stops the server as production does, with SIGTERM, so that it
+    /// writes out every log line before it exits (the proxy logs from a
+    /// thread of its own), and returns everything it wrote on stderr that
+    /// was not read yet, and the rest of stdout. Requests still in flight
+    /// get the drain time (2 s unless the test set another).
     pub fn stop(mut self) -> (String, String) {
+        #[cfg(unix)]
+        self.send_term();
+        #[cfg(not(unix))]
         let _ = self.child.0.kill();
-        let _ = self.child.0.wait();
         let deadline = Instant::now() + LIMIT;
         let out = collect(&self.stdout, deadline, "stdout");
         let err = collect(&self.stderr, deadline, "stderr");
+        let _ = self.child.0.wait();
         (out, err)
     }
 

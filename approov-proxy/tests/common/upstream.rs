@@ -308,6 +308,13 @@ pub fn start_proxy(envs: &[(&str, &str)]) -> Server {
         "REDIS_URL",
         "REDIS_TIMEOUT_MS",
         "REDIS_UNAVAILABLE",
+        "AUTH_ENDPOINT",
+        "AUTH_GATEWAY",
+        "AUTH_ORIGINAL_METHOD_HEADER",
+        "AUTH_ORIGINAL_URI_HEADER",
+        "AUTH_RESPONSE_CLAIMS",
+        "AUTH_MESSAGE_SIGNING",
+        "AUTH_PUBLIC_ORIGIN",
     ]
     .into_iter()
     .map(|name| (name, ""))
