@@ -287,3 +287,42 @@ fn malformed_redis_url_stops_the_start_naming_the_variable() {
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
     assert!(!out.stderr.contains("s3cret"), "{}", out.stderr);
 }
+
+/// The forward-auth endpoint draws on the same shared budget: two proxies
+/// answering nginx's checks allow one device its limit once in total.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forward_auth_proxies_share_the_limit_through_redis() {
+    let redis = Redis::start();
+    let url = redis.url();
+    let envs = [
+        ("AUTH_ENDPOINT", "/approov/auth"),
+        ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "3"),
+        ("REDIS_URL", url.as_str()),
+    ];
+    let first = start_proxy(&envs);
+    let second = start_proxy(&envs);
+    let token = common::upstream::token(Some(DEVICE_A));
+    let check = |addr: SocketAddr| {
+        let token = token.clone();
+        async move {
+            let headers = [
+                ("Approov-Token", token.as_str()),
+                ("X-Original-Method", "GET"),
+                ("X-Original-URI", "/api/items"),
+            ];
+            tokio::task::block_in_place(|| request(addr, "GET", "/approov/auth", &headers))
+        }
+    };
+    let mut got = Vec::new();
+    for addr in [first.addr, second.addr, first.addr, second.addr, first.addr] {
+        got.push(check(addr).await.status);
+    }
+    assert_eq!(got, [200, 200, 200, 429, 429]);
+    let keys: u64 = redis.query(&["DBSIZE"]);
+    assert_eq!(keys, 1);
+    for server in [first, second] {
+        let (_, stderr) = tokio::task::block_in_place(|| server.stop());
+        assert!(!stderr.contains(DEVICE_A), "{stderr}");
+        assert!(!stderr.contains("falling back"), "{stderr}");
+    }
+}
