@@ -1,7 +1,7 @@
-//! Start-up shared by the example servers (`axum-hello`, `actix-hello`,
-//! `warp-hello`): configuration from the environment, a development secret
-//! when none is given, binding the listener, and clean exits on bad
-//! configuration. Each server binary then only wires its framework.
+//! Start-up for `api-key-proxy`: configuration from the environment,
+//! binding the listener, and clean exits on bad configuration. The example
+//! servers (`axum-hello`, `actix-hello`, `warp-hello`) do not use it: each
+//! is one file of its own, to copy as it is; they read the same variables.
 //! [`proxy`] holds the `api-key-proxy` reverse proxy, built on the same
 //! start-up.
 //!
