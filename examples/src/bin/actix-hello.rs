@@ -150,32 +150,36 @@ fn start() -> Result<Server, String> {
     .map_err(|e| format!("cannot listen on {local_addr} (LISTEN_ADDR): {e}"))?
     .run();
 
-    let metrics = config
-        .metrics_addr
-        .map(|addr| bind(addr, "METRICS_ADDR"))
-        .transpose()?;
+    // METRICS_ADDR: `GET /metrics` on a listener of its own.
+    let metrics = match config.metrics_addr {
+        Some(addr) => {
+            let listener = bind(addr, "METRICS_ADDR")?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            let handle = PrometheusBuilder::new()
+                .install_recorder()
+                .map_err(|e| format!("cannot export metrics (METRICS_ADDR): {e}"))?;
+            approov_core::metrics::describe();
+            let server = HttpServer::new(move || {
+                App::new()
+                    .app_data(web::Data::new(handle.clone()))
+                    .service(web::resource("/metrics").get(scrape))
+            })
+            .workers(1)
+            .client_request_timeout(config.header_read_timeout)
+            .keep_alive(config.idle_timeout)
+            .listen(listener)
+            .map_err(|e| format!("cannot listen on {addr} (METRICS_ADDR): {e}"))?
+            .run();
+            Some((addr, server))
+        }
+        None => None,
+    };
     tracing::info!(%local_addr, "starting");
     // Scripts and tests wait for this line to learn the port.
     let _ = writeln!(io::stdout(), "listening on {local_addr}");
-    if let Some(listener) = metrics {
-        let metrics_addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let handle = PrometheusBuilder::new()
-            .install_recorder()
-            .map_err(|e| format!("cannot export metrics (METRICS_ADDR): {e}"))?;
-        approov_core::metrics::describe();
-        let metrics = HttpServer::new(move || {
-            App::new()
-                .app_data(web::Data::new(handle.clone()))
-                .service(web::resource("/metrics").get(scrape))
-        })
-        .workers(1)
-        .client_request_timeout(config.header_read_timeout)
-        .keep_alive(config.idle_timeout)
-        .listen(listener)
-        .map_err(|e| format!("cannot listen on {metrics_addr} (METRICS_ADDR): {e}"))?
-        .run();
-        actix_web::rt::spawn(metrics);
-        let _ = writeln!(io::stdout(), "metrics on {metrics_addr}");
+    if let Some((addr, server)) = metrics {
+        actix_web::rt::spawn(server);
+        let _ = writeln!(io::stdout(), "metrics on {addr}");
     }
     Ok(server)
 }

@@ -123,17 +123,21 @@ async fn start() -> Result<(TcpListener, Router, Config), String> {
         )
         .route("/health", get(health));
 
+    // METRICS_ADDR: `GET /metrics` on a listener of its own, same limits.
     let metrics = match config.metrics_addr {
-        Some(addr) => Some(bind(addr, "METRICS_ADDR").await?),
+        Some(addr) => {
+            let listener = bind(addr, "METRICS_ADDR").await?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            Some((listener, addr, metrics_app()?))
+        }
         None => None,
     };
     tracing::info!(%local_addr, "starting");
     // Scripts and tests wait for this line to learn the port.
     let _ = writeln!(io::stdout(), "listening on {local_addr}");
-    if let Some(listener) = metrics {
-        let metrics_addr = listener.local_addr().map_err(|e| e.to_string())?;
-        tokio::spawn(serve(listener, metrics_app()?, config));
-        let _ = writeln!(io::stdout(), "metrics on {metrics_addr}");
+    if let Some((listener, addr, metrics)) = metrics {
+        tokio::spawn(serve(listener, metrics, config));
+        let _ = writeln!(io::stdout(), "metrics on {addr}");
     }
     Ok((listener, app, config))
 }
