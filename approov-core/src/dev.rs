@@ -172,3 +172,53 @@ fn loopback_url(mut addr: SocketAddr, path: &str) -> String {
     }
     format!("http://{addr}{path}")
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn addr() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 8080))
+    }
+
+    #[test]
+    fn any_key_variable_means_no_development_secret() {
+        for name in KEY_VARS {
+            let var = |n: &str| (n == name).then(|| "/some/where".to_owned());
+            let vars = secret_unless_configured(var, addr());
+            assert_eq!(vars(SECRET_VAR), var(SECRET_VAR), "{name}");
+        }
+    }
+
+    #[test]
+    fn other_variables_pass_through() {
+        let var = |n: &str| (n == "APPROOV_LEEWAY_SECONDS").then(|| "soon".to_owned());
+        let vars = secret_unless_configured(var, addr());
+        assert!(vars(SECRET_VAR).is_some());
+        assert_eq!(vars("APPROOV_LEEWAY_SECONDS").as_deref(), Some("soon"));
+        // The caller's own build reports the bad variable.
+        let err = VerifierBuilder::from_vars(&vars).unwrap_err();
+        assert!(err.to_string().contains("APPROOV_LEEWAY_SECONDS"), "{err}");
+    }
+
+    #[test]
+    fn the_curl_line_follows_the_token_header_and_scheme() {
+        let secret = generate_secret_base64();
+        let verifier = Verifier::builder()
+            .secret_base64(&secret)
+            .token_header("Authorization")
+            .token_scheme("Bearer")
+            .build()
+            .unwrap();
+        let text = banner(&secret, &verifier, "[::]:9000".parse().unwrap()).unwrap();
+        let curl = text.lines().find(|l| l.starts_with("curl ")).unwrap();
+        let value = curl
+            .strip_prefix("curl -i -H \"Authorization: ")
+            .and_then(|rest| rest.strip_suffix("\" http://[::1]:9000/"))
+            .unwrap();
+        let headers = [("Authorization", value)];
+        assert!(verifier.verify_request(&headers).is_ok(), "{curl}");
+    }
+}

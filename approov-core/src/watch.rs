@@ -22,7 +22,7 @@ impl Verifier {
     /// in use. A file unchanged since the last check costs a small read.
     ///
     /// Kubernetes updates a mounted secret within a minute or so: every
-    /// 10 seconds adds little to that.
+    /// 10 seconds adds little to that. (A zero `every` is taken as 1 ms.)
     ///
     /// ```
     /// use std::time::Duration;

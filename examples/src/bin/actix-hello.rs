@@ -84,7 +84,8 @@ fn start() -> Result<Server, String> {
     let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
 
     // Development only: with no key variable set, a random secret, printed
-    // on stderr with a ready token and curl line. Delete for production.
+    // on stderr with a ready token and curl line. Delete this line for
+    // production: a missing secret then stops start-up, naming the variable.
     let var = approov_core::dev::secret_unless_configured(env_var, local_addr);
 
     // APPROOV_BASE64_SECRET (or a key file, JWKS, ...), APPROOV_TOKEN_HEADER...
