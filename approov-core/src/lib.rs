@@ -63,6 +63,12 @@
 //! - `jwks-url`: keys from a JWKS URL ([`VerifierBuilder::jwks_url`],
 //!   `APPROOV_JWKS_URL`), fetched at start-up and kept current by a
 //!   background thread: see the `jwks_url` module.
+//! - `dev` (with `mint`): development mode for a server,
+//!   [`dev::secret_unless_configured`]: with no key variable set, a random
+//!   secret, printed with a ready token and `curl` line. One line in a
+//!   server's start-up, the one to delete for production.
+//! - `watch-key-files`: [`Verifier::watch_key_files`] reads the key files
+//!   again on SIGHUP and on an interval, on a thread of its own.
 //!
 //! # Why each dependency
 //! - `ring`: HMAC-SHA256 (pre-keyed, constant-time verify), RSA PKCS#1 v1.5 /
@@ -104,6 +110,10 @@
 //! - `tokio` (feature `jwks-url` only): the single-threaded runtime of the
 //!   fetcher's own thread (reqwest needs one), so the verifier needs no
 //!   runtime of the caller's; its `Notify` wakes the fetcher.
+//! - `tokio` (feature `watch-key-files` too): the same single-threaded runtime
+//!   on the watcher's thread, for its interval and its SIGHUP handler
+//!   (tokio's `signal`, which installs the handler safely, without code of
+//!   ours that is `unsafe`).
 //!
 //! The HS256 path deliberately does not go through a JWT crate: see the
 //! `jws` module notes and `BENCHMARKS.md` for the measurements.
@@ -116,6 +126,9 @@ mod body;
 mod cache;
 mod claims;
 mod clock;
+#[cfg(feature = "dev")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dev")))]
+pub mod dev;
 mod error;
 mod gate;
 mod headers;
@@ -130,6 +143,8 @@ mod reload;
 mod secret;
 pub mod signing;
 mod verifier;
+#[cfg(feature = "watch-key-files")]
+mod watch;
 
 #[cfg(feature = "mint")]
 pub mod mint;

@@ -9,8 +9,8 @@
 //! a program of your own.
 //!
 //! # Why each dependency
-//! - `approov-core` (with `jwks-url`): the token check, key files and
-//!   JWKS URLs; `approov-tower`: only its `HeaderMap` view and its `401`,
+//! - `approov-core` (with `jwks-url` and `watch-key-files`): the token
+//!   check, key files re-read on SIGHUP and on a timer, and JWKS URLs; `approov-tower`: only its `HeaderMap` view and its `401`,
 //!   so the proxy answers exactly as the tower layer does.
 //! - `axum`, `hyper`, `hyper-util`, `http`, `http-body-util`, `tower`:
 //!   the server, the routing of `/health` and the pooled upstream client.

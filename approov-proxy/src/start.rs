@@ -353,50 +353,16 @@ pub fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::Worker
 }
 
 /// When the verifier has key files: reads them again on SIGHUP and every
-/// `every`, on a thread of its own. `Verifier::reload_keys` swaps the keys
-/// atomically and logs each reload and failure (a file that does not parse
-/// keeps the keys in use).
+/// `every`, on a thread of its own ([`Verifier::watch_key_files`]). Each
+/// reload swaps the keys atomically and logs what happened; a file that
+/// does not parse keeps the keys in use.
 pub fn watch_keys(verifier: &Verifier, every: Duration) -> Result<(), StartError> {
-    if verifier.key_files().next().is_none() {
-        return Ok(());
-    }
-    let spawn_error = |source| StartError::Spawn {
-        what: "the key reload thread",
-        source,
-    };
-    let verifier = verifier.clone();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(spawn_error)?;
-    std::thread::Builder::new()
-        .name("approov-keys".into())
-        .spawn(move || {
-            runtime.block_on(async move {
-                #[cfg(unix)]
-                let mut hangup =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-                let mut ticks = tokio::time::interval(every);
-                loop {
-                    #[cfg(unix)]
-                    match &mut hangup {
-                        Some(hangup) => tokio::select! {
-                            _ = ticks.tick() => {}
-                            _ = hangup.recv() => {}
-                        },
-                        None => {
-                            ticks.tick().await;
-                        }
-                    }
-                    #[cfg(not(unix))]
-                    ticks.tick().await;
-                    // Failures are logged by the verifier; the old keys stay.
-                    let _ = verifier.reload_keys();
-                }
-            });
+    verifier
+        .watch_key_files(every)
+        .map_err(|source| StartError::Spawn {
+            what: "the key reload thread",
+            source,
         })
-        .map_err(spawn_error)?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,48 +1,124 @@
-//! `actix-hello`: an actix-web 4 API protected by Approov with `approov-actix`.
+//! `actix-hello`: an actix-web 4 API protected by Approov with
+//! `approov-actix`, served with production limits.
 //!
 //! `GET /` needs a valid Approov token, `GET /token-binding` also needs the
 //! token bound to the `Authorization` header, `GET` and `POST
 //! /message-signing` also need the app's HTTP message signature (RFC 9421,
 //! with the body's `Content-Digest` checked when sent), `GET /health` is
 //! open.
-//! Run: `APPROOV_BASE64_SECRET=... cargo run -p approov-examples --bin actix-hello`
-//! (without the secret it makes a development one and prints a token).
+//!
+//! This file is the whole server: copy it to `src/main.rs` of a new crate
+//! with these dependencies (CI builds it exactly that way):
+//!
+//! ```toml
+//! [dependencies]
+//! actix-web = { version = "4", default-features = false, features = ["macros"] }
+//! approov-actix = "0.1"
+//! approov-core = { version = "0.1", features = ["dev", "jwks-url", "watch-key-files"] }
+//! metrics-exporter-prometheus = { version = "0.18", default-features = false }
+//! serde_json = "1"
+//! tracing = "0.1"
+//! tracing-subscriber = { version = "0.3", features = ["env-filter"] }
+//! ```
+//!
+//! Run: `APPROOV_BASE64_SECRET=... cargo run` (in this repository:
+//! `cargo run -p approov-examples --bin actix-hello`). Without a key it
+//! makes a development secret and prints a token and a curl line; delete
+//! the line marked "Development only" for production. The variables it
+//! reads are on `Config` below and in `VerifierBuilder::from_env`'s docs.
+//! Bad configuration prints one line on stderr naming what to fix and
+//! exits with code 2.
 
+use std::io::{self, IsTerminal as _, Write as _};
+use std::net::{SocketAddr, TcpListener};
 use std::num::NonZero;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use approov_actix::{Approov, ApproovMiddleware};
 use approov_core::signing::{MessageSigning, SignaturePolicy};
-use approov_examples::{Setup, StartError, served};
+use approov_core::{TokenBinding, VerifierBuilder};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
+use tracing_subscriber::EnvFilter;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    let setup = match Setup::from_env() {
-        Ok(setup) => setup,
-        Err(e) => return e.exit(),
+    // Logs go to stderr (stdout carries only the `listening on` line),
+    // filtered by RUST_LOG, default `info`. Rejections are logged by
+    // approov-core with their kind, never the token.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .try_init();
+    let server = match start() {
+        Ok(server) => server,
+        Err(message) => {
+            // Bad configuration: one line naming what to fix, exit code 2.
+            let _ = writeln!(io::stderr(), "{}: {message}", env!("CARGO_BIN_NAME"));
+            return ExitCode::from(2);
+        }
     };
-    let approov = ApproovMiddleware::new(setup.verifier);
-    let bound = approov.clone().token_binding(setup.token_binding);
-    // Every request must be signed by the app installation whose key the
-    // token names; a `Content-Digest`, when sent, must match the body.
-    let signing = match MessageSigning::builder()
+    match server.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(
+                io::stderr(),
+                "{}: the server stopped: {e}",
+                env!("CARGO_BIN_NAME")
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads the configuration, binds the listeners and builds the server;
+/// every error names the setting to fix.
+fn start() -> Result<Server, String> {
+    let config = Config::from_env()?;
+    let listener = bind(config.listen_addr, "LISTEN_ADDR")?;
+    let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
+
+    // Development only: with no key variable set, a random secret, printed
+    // on stderr with a ready token and curl line. Delete this line for
+    // production: a missing secret then stops start-up, naming the variable.
+    let var = approov_core::dev::secret_unless_configured(env_var, local_addr);
+
+    // APPROOV_BASE64_SECRET (or a key file, JWKS, ...), APPROOV_TOKEN_HEADER...
+    let mut builder = VerifierBuilder::from_vars(&var).map_err(|e| e.to_string())?;
+    if var("APPROOV_TOKEN_CACHE_SIZE").is_none() {
+        // An app sends the same token until it fetches the next: remember
+        // the verified tokens of 10 000 devices (about 10 MiB at most).
+        builder = builder.cache_verified_tokens(10_000);
+    }
+    let verifier = builder.build().map_err(|e| e.to_string())?;
+    // Key files (APPROOV_BASE64_SECRET_FILE, APPROOV_JWKS_FILE, ...) are read
+    // again on SIGHUP and every KEY_RELOAD_SECONDS: rotation without restart.
+    verifier
+        .watch_key_files(config.key_reload)
+        .map_err(|e| format!("cannot start the key reload thread: {e}"))?;
+
+    let approov = ApproovMiddleware::new(verifier);
+    let binding = TokenBinding::new(["Authorization"]).map_err(|e| e.to_string())?;
+    let bound = approov.clone().token_binding(binding);
+    // Every request to /message-signing must be signed by the app
+    // installation whose key the token names (`ipk`); a `Content-Digest`,
+    // when sent, must match the body.
+    let signing = MessageSigning::builder()
         .policy(SignaturePolicy::Always)
-        .body_read_timeout(setup.limits.body_read_timeout)
+        .body_read_timeout(config.body_read_timeout)
         .build()
-    {
-        Ok(signing) => signing,
-        Err(e) => return StartError::from(e).exit(),
-    };
+        .map_err(|e| e.to_string())?;
     let signed = approov.clone().message_signing(signing);
-    let limits = setup.limits;
     // actix-web caps connections per worker thread: share the cap out
     // (rounded down) so that all workers together stay within it.
     let workers = std::thread::available_parallelism()
         .map_or(1, NonZero::get)
-        .min(limits.max_connections);
+        .min(config.max_connections);
     // Wrapping each resource, not the App, keeps unknown paths 404.
     let server = HttpServer::new(move || {
         App::new()
@@ -61,21 +137,61 @@ async fn main() -> ExitCode {
             .service(web::resource("/health").get(health))
     })
     .workers(workers)
-    .max_connections(limits.max_connections / workers)
+    .max_connections(config.max_connections / workers)
     // A request head not complete in time gets 408 and the connection
     // closes. actix-http 3 times only the first head of a connection: a
     // later one, on a kept-alive connection, is not timed (turn keep-alive
     // off with `KeepAlive::Disabled` if that matters more than speed).
-    .client_request_timeout(limits.header_read_timeout)
+    .client_request_timeout(config.header_read_timeout)
     // A kept-alive connection waiting for its next request closes after this.
-    .keep_alive(limits.idle_timeout)
+    .keep_alive(config.idle_timeout)
     // A client that does not close its side after our last response.
     .client_disconnect_timeout(Duration::from_secs(1))
-    .listen(setup.listener);
-    match server {
-        Ok(server) => served(server.run().await),
-        Err(e) => served(Err(e)),
+    .listen(listener)
+    .map_err(|e| format!("cannot listen on {local_addr} (LISTEN_ADDR): {e}"))?
+    .run();
+
+    // METRICS_ADDR: `GET /metrics` on a listener of its own.
+    let metrics = match config.metrics_addr {
+        Some(addr) => {
+            let listener = bind(addr, "METRICS_ADDR")?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            let handle = PrometheusBuilder::new()
+                .install_recorder()
+                .map_err(|e| format!("cannot export metrics (METRICS_ADDR): {e}"))?;
+            approov_core::metrics::describe();
+            let server = HttpServer::new(move || {
+                App::new()
+                    .app_data(web::Data::new(handle.clone()))
+                    .service(web::resource("/metrics").get(scrape))
+            })
+            .workers(1)
+            .client_request_timeout(config.header_read_timeout)
+            .keep_alive(config.idle_timeout)
+            .listen(listener)
+            .map_err(|e| format!("cannot listen on {addr} (METRICS_ADDR): {e}"))?
+            .run();
+            Some((addr, server))
+        }
+        None => None,
+    };
+    tracing::info!(%local_addr, "starting");
+    // Scripts and tests wait for this line to learn the port.
+    let _ = writeln!(io::stdout(), "listening on {local_addr}");
+    if let Some((addr, server)) = metrics {
+        actix_web::rt::spawn(server);
+        let _ = writeln!(io::stdout(), "metrics on {addr}");
     }
+    Ok(server)
+}
+
+/// `GET /metrics`: approov-core's counters (requests by outcome, rejections
+/// by kind, cache hits...) in Prometheus text format.
+async fn scrape(handle: web::Data<PrometheusHandle>) -> HttpResponse {
+    handle.run_upkeep();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(handle.render())
 }
 
 /// Runs only for requests with a genuine Approov token.
@@ -86,4 +202,93 @@ async fn hello(Approov(_claims): Approov) -> HttpResponse {
 
 async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// The server's settings beside the verifier's, from the environment;
+/// unset means the default.
+#[derive(Clone, Copy)]
+struct Config {
+    /// `LISTEN_ADDR`, `<ip>:<port>`; default `127.0.0.1:8080`, loopback
+    /// only; port 0 picks a free port.
+    listen_addr: SocketAddr,
+    /// `METRICS_ADDR`: where `GET /metrics` is served, on a listener of its
+    /// own (keep it off the public network); unset or empty: off.
+    metrics_addr: Option<SocketAddr>,
+    /// `HEADER_READ_TIMEOUT_SECONDS`: a request head not complete within
+    /// this time closes the connection; default 30 (slow mobile networks).
+    header_read_timeout: Duration,
+    /// `IDLE_TIMEOUT_SECONDS`: a keep-alive connection waiting this long
+    /// for its next request is closed; default 60 (apps send bursts).
+    idle_timeout: Duration,
+    /// `MAX_CONNECTIONS`: at most this many open at once; default 512,
+    /// within the usual limit of 1024 open files.
+    max_connections: usize,
+    /// `BODY_READ_TIMEOUT_SECONDS`: a body message signing must check that
+    /// is not received in full within this time is answered 408; default 30.
+    body_read_timeout: Duration,
+    /// `KEY_RELOAD_SECONDS`: how often key files are checked; default 10.
+    key_reload: Duration,
+}
+
+impl Config {
+    fn from_env() -> Result<Self, String> {
+        let seconds = |name, default| number(name, default, 3600).map(Duration::from_secs);
+        Ok(Self {
+            listen_addr: match env_var("LISTEN_ADDR") {
+                Some(value) => address("LISTEN_ADDR", &value)?,
+                None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            },
+            metrics_addr: match env_var("METRICS_ADDR").filter(|v| !v.trim().is_empty()) {
+                Some(value) => Some(address("METRICS_ADDR", &value)?),
+                None => None,
+            },
+            header_read_timeout: seconds("HEADER_READ_TIMEOUT_SECONDS", 30)?,
+            idle_timeout: seconds("IDLE_TIMEOUT_SECONDS", 60)?,
+            max_connections: number("MAX_CONNECTIONS", 512, 1_000_000)?,
+            body_read_timeout: seconds("BODY_READ_TIMEOUT_SECONDS", 30)?,
+            key_reload: seconds("KEY_RELOAD_SECONDS", 10)?,
+        })
+    }
+}
+
+/// A variable; one that is not UTF-8 is read lossily, so it fails as "not
+/// a number" or "not base64" instead of looking unset.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+}
+
+/// A whole number from 1 to `max`, `default` when unset.
+fn number<N>(name: &str, default: N, max: N) -> Result<N, String>
+where
+    N: std::str::FromStr + PartialOrd + From<u8> + std::fmt::Display,
+{
+    let Some(value) = env_var(name) else {
+        return Ok(default);
+    };
+    match value.trim().parse() {
+        Ok(n) if n >= N::from(1) && n <= max => Ok(n),
+        _ => Err(format!(
+            "{name} is not usable: {value:?} is not a whole number from 1 to {max}, e.g. {default}"
+        )),
+    }
+}
+
+fn address(name: &str, value: &str) -> Result<SocketAddr, String> {
+    value.trim().parse().map_err(|_| {
+        format!(
+            "{name} is not usable: {value:?} is not <ip>:<port>; use e.g. 127.0.0.1:8080, \
+             0.0.0.0:8080 or [::1]:8080 (port 0 picks a free port)"
+        )
+    })
+}
+
+/// Binds `addr` (non-blocking, as actix-web expects a std listener to be).
+fn bind(addr: SocketAddr, name: &str) -> Result<TcpListener, String> {
+    let listener = TcpListener::bind(addr).and_then(|l| l.set_nonblocking(true).map(|()| l));
+    listener.map_err(|e| {
+        format!(
+            "cannot listen on {addr} ({name}): {e}; stop whatever uses it or set {name} \
+             to another address (port 0 picks a free port)"
+        )
+    })
 }

@@ -1,46 +1,113 @@
-//! `axum-hello`: an axum 0.8 API protected by Approov with `approov-tower`.
+//! `axum-hello`: an axum 0.8 API protected by Approov with `approov-tower`,
+//! served with production limits.
 //!
 //! `GET /` needs a valid Approov token, `GET /token-binding` also needs the
 //! token bound to the `Authorization` header, `GET` and `POST
 //! /message-signing` also need the request signed with the installation key
 //! of the token's `ipk` (and its `Content-Digest`, when sent, to match the
 //! body), `GET /health` is open.
-//! Run: `APPROOV_BASE64_SECRET=... cargo run -p approov-examples --bin axum-hello`
-//! (without the secret it makes a development one and prints a token).
+//!
+//! This file is the whole server: copy it to `src/main.rs` of a new crate
+//! with these dependencies (CI builds it exactly that way):
+//!
+//! ```toml
+//! [dependencies]
+//! approov-core = { version = "0.1", features = ["dev", "jwks-url", "watch-key-files"] }
+//! approov-tower = { version = "0.1", features = ["axum"] }
+//! axum = { version = "0.8", default-features = false, features = ["http1", "json", "tokio"] }
+//! hyper = { version = "1", features = ["http1", "server"] }
+//! hyper-util = { version = "0.1", features = ["service", "tokio"] }
+//! metrics-exporter-prometheus = { version = "0.18", default-features = false }
+//! serde_json = "1"
+//! tokio = { version = "1", features = ["macros", "net", "rt-multi-thread", "sync", "time"] }
+//! tracing = "0.1"
+//! tracing-subscriber = { version = "0.3", features = ["env-filter"] }
+//! ```
+//!
+//! Run: `APPROOV_BASE64_SECRET=... cargo run` (in this repository:
+//! `cargo run -p approov-examples --bin axum-hello`). Without a key it
+//! makes a development secret and prints a token and a curl line; delete
+//! the line marked "Development only" for production. The variables it
+//! reads are on `Config` below and in `VerifierBuilder::from_env`'s docs. Bad
+//! configuration prints one line on stderr naming what to fix and exits
+//! with code 2.
 
-use std::io;
+use std::io::{self, IsTerminal as _, Write as _};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use approov_core::signing::{MessageSigning, SignaturePolicy};
-use approov_examples::{ServeLimits, Setup, StartError, served};
+use approov_core::{TokenBinding, VerifierBuilder};
 use approov_tower::{Approov, ApproovLayer};
+use axum::http::header::CONTENT_TYPE;
 use axum::{Json, Router, routing::get};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use metrics_exporter_prometheus::PrometheusBuilder;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let setup = match Setup::from_env() {
-        Ok(setup) => setup,
-        Err(e) => return e.exit(),
-    };
-    // Installation signature required always, so a token without `ipk` is
-    // refused; a Content-Digest, when sent, is checked against the body.
-    let signing = match MessageSigning::builder()
+    // Logs go to stderr (stdout carries only the `listening on` line),
+    // filtered by RUST_LOG, default `info`. Rejections are logged by
+    // approov-core with their kind, never the token.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .try_init();
+    match start().await {
+        Ok((listener, app, config)) => serve(listener, app, config).await,
+        Err(message) => {
+            let _ = writeln!(io::stderr(), "{}: {message}", env!("CARGO_BIN_NAME"));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Reads the configuration, binds the listeners and builds the app; every
+/// error names the setting to fix.
+async fn start() -> Result<(TcpListener, Router, Config), String> {
+    let config = Config::from_env()?;
+    let listener = bind(config.listen_addr, "LISTEN_ADDR").await?;
+    let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
+
+    // Development only: with no key variable set, a random secret, printed
+    // on stderr with a ready token and curl line. Delete this line for
+    // production: a missing secret then stops start-up, naming the variable.
+    let var = approov_core::dev::secret_unless_configured(env_var, local_addr);
+
+    // APPROOV_BASE64_SECRET (or a key file, JWKS, ...), APPROOV_TOKEN_HEADER...
+    let mut builder = VerifierBuilder::from_vars(&var).map_err(|e| e.to_string())?;
+    if var("APPROOV_TOKEN_CACHE_SIZE").is_none() {
+        // An app sends the same token until it fetches the next: remember
+        // the verified tokens of 10 000 devices (about 10 MiB at most).
+        builder = builder.cache_verified_tokens(10_000);
+    }
+    let verifier = builder.build().map_err(|e| e.to_string())?;
+    // Key files (APPROOV_BASE64_SECRET_FILE, APPROOV_JWKS_FILE, ...) are read
+    // again on SIGHUP and every KEY_RELOAD_SECONDS: rotation without restart.
+    verifier
+        .watch_key_files(config.key_reload)
+        .map_err(|e| format!("cannot start the key reload thread: {e}"))?;
+
+    // Every request to /message-signing must be signed by the app
+    // installation whose key the token names (`ipk`); a `Content-Digest`,
+    // when sent, must match the body.
+    let signing = MessageSigning::builder()
         .policy(SignaturePolicy::Always)
-        .body_read_timeout(setup.limits.body_read_timeout)
+        .body_read_timeout(config.body_read_timeout)
         .build()
-    {
-        Ok(signing) => signing,
-        Err(e) => return StartError::from(e).exit(),
-    };
-    let approov = ApproovLayer::new(setup.verifier);
+        .map_err(|e| e.to_string())?;
+    let binding = TokenBinding::new(["Authorization"]).map_err(|e| e.to_string())?;
+    let approov = ApproovLayer::new(verifier);
     // `route_layer` protects these routes only: unknown paths stay 404.
     let app = Router::new()
         .route("/", get(hello))
@@ -53,38 +120,64 @@ async fn main() -> ExitCode {
         .merge(
             Router::new()
                 .route("/token-binding", get(hello))
-                .route_layer(approov.token_binding(setup.token_binding)),
+                .route_layer(approov.token_binding(binding)),
         )
         .route("/health", get(health));
-    let listener = match TcpListener::from_std(setup.listener) {
-        Ok(listener) => listener,
-        Err(e) => return served(Err(e)),
+
+    // METRICS_ADDR: `GET /metrics` on a listener of its own, same limits.
+    let metrics = match config.metrics_addr {
+        Some(addr) => {
+            let listener = bind(addr, "METRICS_ADDR").await?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            Some((listener, addr, metrics_app()?))
+        }
+        None => None,
     };
-    serve(listener, app, setup.limits).await;
-    ExitCode::SUCCESS
+    tracing::info!(%local_addr, "starting");
+    // Scripts and tests wait for this line to learn the port.
+    let _ = writeln!(io::stdout(), "listening on {local_addr}");
+    if let Some((listener, addr, metrics)) = metrics {
+        tokio::spawn(serve(listener, metrics, config));
+        let _ = writeln!(io::stdout(), "metrics on {addr}");
+    }
+    Ok((listener, app, config))
 }
 
-/// Serves `app` within `limits`, for as long as the process runs.
-/// `axum::serve` would do it without limits: no request-head or idle
+/// `GET /metrics`: approov-core's counters (requests by outcome, rejections
+/// by kind, cache hits...) in Prometheus text format.
+fn metrics_app() -> Result<Router, String> {
+    let handle = PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(|e| format!("cannot export metrics (METRICS_ADDR): {e}"))?;
+    approov_core::metrics::describe();
+    let scrape = move || async move {
+        handle.run_upkeep();
+        let format = "text/plain; version=0.0.4; charset=utf-8";
+        ([(CONTENT_TYPE, format)], handle.render())
+    };
+    Ok(Router::new().route("/metrics", get(scrape)))
+}
+
+/// Serves `app` within the limits of `config`, for as long as the process
+/// runs. `axum::serve` would do it without limits: no request-head or idle
 /// timeout and no connection cap.
-async fn serve(listener: TcpListener, app: Router, limits: ServeLimits) {
+async fn serve(listener: TcpListener, app: Router, config: Config) -> ExitCode {
     // HTTP/1.1, as `axum::serve` speaks with axum's `http1` feature.
     // (hyper-util's `auto::Builder` adds HTTP/2, but waits without a timeout
     // for the first bytes that tell the two apart.)
     let mut http = http1::Builder::new();
     // Without a timer hyper ignores `header_read_timeout`. hyper arms it
     // whenever it waits for a request head: on a new connection and on a
-    // kept-alive one after each response (`State::idle` in hyper's
-    // `proto/h1/conn.rs` asks for the next read, which starts the timer). So
-    // it is the idle keep-alive timeout too, and gets the shorter of the two.
+    // kept-alive one after each response. So it is the idle keep-alive
+    // timeout too, and gets the shorter of the two.
     http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout.min(limits.idle_timeout));
+        .header_read_timeout(config.header_read_timeout.min(config.idle_timeout));
     // One permit per open connection: at the cap the loop stops accepting,
     // and new connections wait in the listen backlog until one closes.
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let permits = Arc::new(Semaphore::new(config.max_connections));
     loop {
         let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-            return;
+            return ExitCode::FAILURE;
         };
         let stream = match listener.accept().await {
             Ok((stream, _peer)) => stream,
@@ -128,4 +221,91 @@ async fn hello(Approov(_claims): Approov) -> Json<Value> {
 
 async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
+}
+
+/// The server's settings beside the verifier's, from the environment;
+/// unset means the default.
+#[derive(Clone, Copy)]
+struct Config {
+    /// `LISTEN_ADDR`, `<ip>:<port>`; default `127.0.0.1:8080`, loopback
+    /// only; port 0 picks a free port.
+    listen_addr: SocketAddr,
+    /// `METRICS_ADDR`: where `GET /metrics` is served, on a listener of its
+    /// own (keep it off the public network); unset or empty: off.
+    metrics_addr: Option<SocketAddr>,
+    /// `HEADER_READ_TIMEOUT_SECONDS`: a request head not complete within
+    /// this time closes the connection; default 30 (slow mobile networks).
+    header_read_timeout: Duration,
+    /// `IDLE_TIMEOUT_SECONDS`: a keep-alive connection waiting this long
+    /// for its next request is closed; default 60 (apps send bursts).
+    idle_timeout: Duration,
+    /// `MAX_CONNECTIONS`: at most this many open at once; default 512,
+    /// within the usual limit of 1024 open files.
+    max_connections: usize,
+    /// `BODY_READ_TIMEOUT_SECONDS`: a body message signing must check that
+    /// is not received in full within this time is answered 408; default 30.
+    body_read_timeout: Duration,
+    /// `KEY_RELOAD_SECONDS`: how often key files are checked; default 10.
+    key_reload: Duration,
+}
+
+impl Config {
+    fn from_env() -> Result<Self, String> {
+        let seconds = |name, default| number(name, default, 3600).map(Duration::from_secs);
+        Ok(Self {
+            listen_addr: match env_var("LISTEN_ADDR") {
+                Some(value) => address("LISTEN_ADDR", &value)?,
+                None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            },
+            metrics_addr: match env_var("METRICS_ADDR").filter(|v| !v.trim().is_empty()) {
+                Some(value) => Some(address("METRICS_ADDR", &value)?),
+                None => None,
+            },
+            header_read_timeout: seconds("HEADER_READ_TIMEOUT_SECONDS", 30)?,
+            idle_timeout: seconds("IDLE_TIMEOUT_SECONDS", 60)?,
+            max_connections: number("MAX_CONNECTIONS", 512, 1_000_000)?,
+            body_read_timeout: seconds("BODY_READ_TIMEOUT_SECONDS", 30)?,
+            key_reload: seconds("KEY_RELOAD_SECONDS", 10)?,
+        })
+    }
+}
+
+/// A variable; one that is not UTF-8 is read lossily, so it fails as "not
+/// a number" or "not base64" instead of looking unset.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+}
+
+/// A whole number from 1 to `max`, `default` when unset.
+fn number<N>(name: &str, default: N, max: N) -> Result<N, String>
+where
+    N: std::str::FromStr + PartialOrd + From<u8> + std::fmt::Display,
+{
+    let Some(value) = env_var(name) else {
+        return Ok(default);
+    };
+    match value.trim().parse() {
+        Ok(n) if n >= N::from(1) && n <= max => Ok(n),
+        _ => Err(format!(
+            "{name} is not usable: {value:?} is not a whole number from 1 to {max}, e.g. {default}"
+        )),
+    }
+}
+
+fn address(name: &str, value: &str) -> Result<SocketAddr, String> {
+    value.trim().parse().map_err(|_| {
+        format!(
+            "{name} is not usable: {value:?} is not <ip>:<port>; use e.g. 127.0.0.1:8080, \
+             0.0.0.0:8080 or [::1]:8080 (port 0 picks a free port)"
+        )
+    })
+}
+
+async fn bind(addr: SocketAddr, name: &str) -> Result<TcpListener, String> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        format!(
+            "cannot listen on {addr} ({name}): {e}; stop whatever uses it or set {name} \
+             to another address (port 0 picks a free port)"
+        )
+    })
 }
