@@ -78,16 +78,18 @@ async fn send(
         return reply::bad_path(PathProblem::BadEscape);
     };
     let mut headers = parts.headers;
-    hop::remove_hop_by_hop(&mut headers);
-    headers.remove(header::HOST);
-    // The client already got its `100 Continue` from this proxy.
-    headers.remove(header::EXPECT);
-    headers.remove(up.token_header);
-    headers.remove(approov_core::DEFAULT_TOKEN_HEADER);
-    for name in METHOD_OVERRIDE_HEADERS {
-        headers.remove(name);
-    }
-    route.client_headers.remove_others(&mut headers);
+    hop::remove_where(&mut headers, |name| {
+        // `Host` comes from the upstream URL; the client already got its
+        // `100 Continue` from this proxy.
+        name == header::HOST
+            || name == header::EXPECT
+            || name == up.token_header
+            || name
+                .as_str()
+                .eq_ignore_ascii_case(approov_core::DEFAULT_TOKEN_HEADER)
+            || METHOD_OVERRIDE_HEADERS.contains(&name.as_str())
+            || route.client_headers.holds_back(name)
+    });
     // Last, so the key header is ours even when the client sent one and
     // the route lets that header through.
     route.key.put_header(&mut headers);

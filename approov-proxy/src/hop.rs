@@ -24,6 +24,15 @@ pub(crate) fn is_hop_by_hop(name: &HeaderName) -> bool {
 
 /// Removes the hop-by-hop headers and every header that `Connection` names.
 pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    remove_where(headers, |_| false);
+}
+
+/// Removes the hop-by-hop headers, every header that `Connection` names,
+/// and every header for which `also` is true, in one pass over the names
+/// present: a request usually carries a handful of headers and none of
+/// these, so nothing is looked up, parsed or allocated for the long lists
+/// of names the proxy never forwards.
+pub(crate) fn remove_where(headers: &mut HeaderMap, also: impl Fn(&HeaderName) -> bool) {
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -31,10 +40,12 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
         .flat_map(|value| value.split(','))
         .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
         .collect();
-    for name in named {
-        headers.remove(name);
-    }
-    for name in HOP_BY_HOP {
+    let doomed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| is_hop_by_hop(name) || named.contains(name) || also(name))
+        .cloned()
+        .collect();
+    for name in doomed {
         headers.remove(name);
     }
 }

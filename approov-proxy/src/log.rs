@@ -64,6 +64,11 @@ pub(crate) struct RequestInfo {
 /// latency is therefore time to the first byte, not to the end of a
 /// streamed body.
 pub(crate) async fn log_request(request: Request, next: Next) -> Response {
+    let logging = tracing::enabled!(target: TARGET, tracing::Level::INFO);
+    if !logging && !crate::metrics::is_on() {
+        // Nothing to write or count: no copies of the method and path.
+        return next.run(request).await;
+    }
     let start = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
@@ -74,9 +79,12 @@ pub(crate) async fn log_request(request: Request, next: Next) -> Response {
         .get::<RequestInfo>()
         .cloned()
         .unwrap_or_default();
-    let device = info.device.map(|d| d.to_string());
     let status = response.status().as_u16();
     crate::metrics::request(info.route.as_deref().unwrap_or("-"), status);
+    if !logging {
+        return response;
+    }
+    let device = info.device.map(|d| d.to_string());
     tracing::info!(
         target: TARGET,
         method = %method,

@@ -29,6 +29,11 @@ pub(crate) fn enable() {
     ON.store(true, Ordering::Relaxed);
 }
 
+/// Whether the exporter is installed (`METRICS_ADDR`).
+pub(crate) fn is_on() -> bool {
+    on()
+}
+
 fn on() -> bool {
     ON.load(Ordering::Relaxed)
 }
