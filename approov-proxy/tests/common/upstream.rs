@@ -288,38 +288,11 @@ fn receiver_stream<T: Send + 'static>(
     })
 }
 
-/// Starts the proxy with the test secret on 127.0.0.1:0. Every proxy
-/// variable not in `envs` is blanked (the proxy treats blank as unset), so
-/// the caller's environment cannot leak in.
+/// Starts the proxy with the test secret on 127.0.0.1:0. Every other
+/// variable the proxy reads is cleared by [`super::command`], so the
+/// caller's environment cannot leak in.
 pub fn start_proxy(envs: &[(&str, &str)]) -> Server {
-    let mut all: Vec<(&str, &str)> = [
-        "PROXY_CONFIG",
-        "UPSTREAM_URL",
-        "API_KEY",
-        "API_KEY_QUERY_PARAM",
-        "API_KEY_HEADER",
-        "UPSTREAM_TIMEOUT_SECONDS",
-        "RATE_LIMIT_PER_DEVICE_PER_MINUTE",
-        "APPROOV_REPORT_ONLY",
-        "ALLOWED_METHODS",
-        "FORWARD_CLIENT_HEADERS",
-        "CLIENT_BODY_TIMEOUT_SECONDS",
-        "UPSTREAM_BODY_TIMEOUT_SECONDS",
-        "REDIS_URL",
-        "REDIS_TIMEOUT_MS",
-        "REDIS_UNAVAILABLE",
-        "AUTH_ENDPOINT",
-        "AUTH_GATEWAY",
-        "AUTH_ORIGINAL_METHOD_HEADER",
-        "AUTH_ORIGINAL_URI_HEADER",
-        "AUTH_RESPONSE_CLAIMS",
-        "AUTH_MESSAGE_SIGNING",
-        "AUTH_PUBLIC_ORIGIN",
-    ]
-    .into_iter()
-    .map(|name| (name, ""))
-    .collect();
-    all.push(("APPROOV_BASE64_SECRET", SECRET));
+    let mut all = vec![("APPROOV_BASE64_SECRET", SECRET)];
     all.extend_from_slice(envs);
     tokio::task::block_in_place(|| Server::start(PROXY, &all))
 }
