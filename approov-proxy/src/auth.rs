@@ -36,6 +36,7 @@ const MAX_TARGET_LEN: usize = 8 * 1024;
 const MAX_CLAIM_VALUE_LEN: usize = 1024;
 
 /// The forward-auth configuration and its rate limiter, made once.
+#[derive(Clone)]
 pub(crate) struct AuthEndpoint {
     config: AuthConfig,
     limiter: Option<Arc<DeviceLimiter>>,
@@ -58,6 +59,18 @@ impl AuthEndpoint {
                 .rate_limit
                 .map(|n| Arc::new(DeviceLimiter::per_minute(n))),
             config,
+        }
+    }
+
+    /// Whether a request for `path` is a check for this endpoint: the
+    /// endpoint itself, and for Envoy any path under it (the original
+    /// path follows the endpoint).
+    pub(crate) fn serves(&self, path: &str) -> bool {
+        let endpoint = self.config.endpoint.as_str();
+        match path.strip_prefix(endpoint) {
+            Some("") => true,
+            Some(rest) => self.config.gateway == Gateway::Envoy && rest.starts_with('/'),
+            None => false,
         }
     }
 

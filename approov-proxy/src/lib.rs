@@ -63,7 +63,7 @@ mod shared_limit;
 mod stall;
 mod start;
 
-pub use app::Proxy;
+pub use app::{Proxy, ProxyService};
 pub use config::{
     DEFAULT_CLIENT_BODY_TIMEOUT, DEFAULT_UPSTREAM_BODY_TIMEOUT, DEFAULT_UPSTREAM_TIMEOUT,
     ProxyConfig,

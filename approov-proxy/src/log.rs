@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::Response;
 
 /// The `tracing` target of the per-request lines.
@@ -60,19 +59,23 @@ pub(crate) struct RequestInfo {
     pub(crate) refused: Option<&'static str>,
 }
 
-/// axum middleware writing the line once the response head is ready; the
-/// latency is therefore time to the first byte, not to the end of a
-/// streamed body.
-pub(crate) async fn log_request(request: Request, next: Next) -> Response {
+/// Answers `request` with `handle`, then writes the line once the
+/// response head is ready; the latency is therefore time to the first
+/// byte, not to the end of a streamed body.
+pub(crate) async fn logged<F, Fut>(request: Request, handle: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let logging = tracing::enabled!(target: TARGET, tracing::Level::INFO);
     if !logging && !crate::metrics::is_on() {
         // Nothing to write or count: no copies of the method and path.
-        return next.run(request).await;
+        return handle(request).await;
     }
     let start = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
+    let response = handle(request).await;
     let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
     let info = response
         .extensions()

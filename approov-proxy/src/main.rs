@@ -30,7 +30,7 @@ async fn main() -> ExitCode {
         Ok(started) => started,
         Err(e) => return e.exit(),
     };
-    let app = || proxy.router(verifier.clone());
+    let app = || proxy.service(verifier.clone());
     match serve::serve(listener, app, settings.limits, serve::shutdown_signal()).await {
         Ok(_drained) => ExitCode::SUCCESS,
         Err(e) => StartError::Spawn {

@@ -8,7 +8,11 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use std::convert::Infallible;
+
+use axum::response::Response;
+use http::Request;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -17,6 +21,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
+use tower::Service;
 
 use crate::ServeLimits;
 use crate::log::TARGET;
@@ -47,16 +52,21 @@ struct Accepted {
 ///
 /// The calling task only accepts. Each connection is handed to one of
 /// `limits.workers` threads, in turn, each running a single-threaded tokio
-/// runtime with its own application from `make_app` (and so its own
-/// upstream connection pool): a request, its upstream call and its answer
+/// runtime with its own service from `make_app` (an axum `Router` or a
+/// [`ProxyService`](crate::ProxyService), each with its own upstream
+/// connection pool): a request, its upstream call and its answer
 /// all run on one thread, as in nginx's workers, with no wake-up crossing
 /// threads. The rate limiters and the token cache are shared by all.
-pub async fn serve(
+pub async fn serve<S>(
     listener: TcpListener,
-    make_app: impl Fn() -> Router,
+    make_app: impl Fn() -> S,
     limits: ServeLimits,
     shutdown: impl Future<Output = ()>,
-) -> io::Result<Drained> {
+) -> io::Result<Drained>
+where
+    S: Service<Request<Incoming>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     // HTTP/1.1 only: hyper-util's `auto::Builder` adds HTTP/2 but waits
     // without a timeout for the first bytes that tell the two apart.
     let mut http = http1::Builder::new();
@@ -133,11 +143,15 @@ pub async fn serve(
 /// Starts worker `index`: a thread with a single-threaded runtime serving
 /// the connections it is sent with `app`, until the sender is dropped and
 /// its last connection has closed.
-fn worker(
+fn worker<S>(
     index: usize,
-    app: Router,
+    app: S,
     http: http1::Builder,
-) -> io::Result<mpsc::UnboundedSender<Accepted>> {
+) -> io::Result<mpsc::UnboundedSender<Accepted>>
+where
+    S: Service<Request<Incoming>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     let (send, mut receive) = mpsc::unbounded_channel::<Accepted>();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
