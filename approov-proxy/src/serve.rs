@@ -95,7 +95,13 @@ where
             next = next => next,
         };
         let Ok(permit) = permit else { break };
-        let stream = match accepted.and_then(|(stream, _peer)| stream.into_std()) {
+        // No Nagle delay: each response goes out in one write, and a
+        // client should not wait for the ACK of the previous one (nginx's
+        // `tcp_nodelay on`). A socket that refuses it is served anyway.
+        let stream = match accepted.and_then(|(stream, _peer)| {
+            let _ = stream.set_nodelay(true);
+            stream.into_std()
+        }) {
             Ok(stream) => stream,
             Err(e) => {
                 accept_failed(e).await;
