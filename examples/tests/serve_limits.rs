@@ -1,313 +1,59 @@
-//! The connection limits every server binary applies, over raw sockets on
-//! 127.0.0.1: a request head that is not complete in time (sent in part, or
-//! trickled) and an idle keep-alive connection are closed, connections over
-//! `MAX_CONNECTIONS` wait until one closes, and bad values stop the server
-//! at start-up.
-//!
-//! Timeouts are configured to 1 s and every wait is bounded by a socket
-//! read timeout many times longer, so a slow machine cannot fail a test and
-//! a server that never closes cannot hang one.
+//! The connection limits of the example servers, over raw sockets on
+//! 127.0.0.1: the shared tests of `approov_conformance::serve_limits` on
+//! each binary.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use std::io::{ErrorKind, Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use approov_conformance::serve_limits::{self as limits, Target};
+use common::SECRET;
 
-use common::{SECRET, Server, command, run};
+/// The variables whose bad values must stop a server at start-up.
+const LIMIT_VARS: &[&str] = &[
+    "HEADER_READ_TIMEOUT_SECONDS",
+    "IDLE_TIMEOUT_SECONDS",
+    "MAX_CONNECTIONS",
+];
 
-/// How long a server configured with 1 s may take to close a connection
-/// before the test calls it a failure: generous, for a busy machine.
-const CLOSE_LIMIT: Duration = Duration::from_secs(15);
-
-/// How long a connection over the cap is watched for an answer that must
-/// not come. A correct server never answers it, however long we wait.
-const HELD_BACK: Duration = Duration::from_secs(1);
-
-/// What a server binary needs to start, besides the limits under test.
-fn base_envs(_exe: &str) -> Vec<(&'static str, &'static str)> {
-    vec![("APPROOV_BASE64_SECRET", SECRET)]
-}
-
-fn start(exe: &str, limits: &[(&'static str, &'static str)]) -> Server {
-    let mut envs = base_envs(exe);
-    envs.extend_from_slice(limits);
-    Server::start(exe, &envs)
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).unwrap();
-    stream
-        .set_write_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream
-}
-
-/// How a wait for the server to close a connection ended.
-#[derive(Debug, PartialEq)]
-enum Ending {
-    /// The server closed (end of file or reset), after sending these bytes.
-    Closed(Vec<u8>),
-    /// Nothing more within the wait, after these bytes.
-    StillOpen(Vec<u8>),
-}
-
-/// Reads until the server closes the connection or `wait` has passed.
-fn wait_for_close(stream: &mut TcpStream, wait: Duration) -> Ending {
-    let deadline = Instant::now() + wait;
-    let mut got = Vec::new();
-    let mut buf = [0; 4096];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ending::StillOpen(got);
-        }
-        stream.set_read_timeout(Some(left)).unwrap();
-        match stream.read(&mut buf) {
-            Ok(0) => return Ending::Closed(got),
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return Ending::StillOpen(got);
-            }
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            // Reset or aborted: closed too.
-            Err(_) => return Ending::Closed(got),
-        }
-    }
-}
-
-/// A server may close a slow request head silently or answer 408 first.
-fn assert_closed_for_a_slow_head(ending: Ending) {
-    match ending {
-        Ending::Closed(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
-            assert!(
-                bytes.is_empty() || text.starts_with("HTTP/1.1 408"),
-                "unexpected answer to an incomplete head: {text:?}"
-            );
-        }
-        Ending::StillOpen(bytes) => panic!(
-            "still open after {CLOSE_LIMIT:?} (got {:?})",
-            String::from_utf8_lossy(&bytes)
-        ),
-    }
-}
-
-/// Sends a keep-alive `GET /health` and reads its whole answer, leaving
-/// the connection open; returns the status.
-fn keep_alive_health(stream: &mut TcpStream) -> u16 {
-    send_health(stream);
-    read_response(stream)
-}
-
-fn send_health(stream: &mut TcpStream) {
-    let addr = stream.peer_addr().unwrap();
-    write!(stream, "GET /health HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
-}
-
-/// Reads one whole response (and no more) within a generous bound;
-/// returns its status.
-fn read_response(stream: &mut TcpStream) -> u16 {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let mut got = Vec::new();
-    let mut buf = [0; 4096];
-    loop {
-        if let Some(len) = complete_response_len(&got) {
-            assert_eq!(len, got.len(), "more than one response");
-            break;
-        }
-        let n = stream.read(&mut buf).unwrap();
-        assert_ne!(
-            n,
-            0,
-            "closed mid-response: {:?}",
-            String::from_utf8_lossy(&got)
-        );
-        got.extend_from_slice(&buf[..n]);
-    }
-    let text = String::from_utf8_lossy(&got);
-    text.split(' ').nth(1).unwrap().parse().unwrap()
-}
-
-/// The length of the first complete response in `bytes`, if there is one
-/// (`Content-Length` or chunked bodies).
-fn complete_response_len(bytes: &[u8]) -> Option<usize> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let head_end = text.find("\r\n\r\n")? + 4;
-    let head = text[..head_end].to_ascii_lowercase();
-    let length = head.lines().find_map(|line| {
-        line.strip_prefix("content-length:")
-            .map(|v| v.trim().parse::<usize>().unwrap())
-    });
-    match length {
-        Some(length) => (text.len() >= head_end + length).then_some(head_end + length),
-        None => text[head_end..]
-            .find("0\r\n\r\n")
-            .map(|end| head_end + end + 5),
-    }
-}
-
-fn partial_request_head_is_cut_off(exe: &str) {
-    let server = start(exe, &[("HEADER_READ_TIMEOUT_SECONDS", "1")]);
-    let mut stream = connect(server.addr);
-    // No blank line: the head never ends.
-    write!(stream, "GET /health HTTP/1.1\r\nHost: {}\r\n", server.addr).unwrap();
-    assert_closed_for_a_slow_head(wait_for_close(&mut stream, CLOSE_LIMIT));
-    // The server still serves others.
-    assert_eq!(server.get("/health", &[]).status, 200);
-}
-
-fn trickled_request_head_is_cut_off(exe: &str) {
-    let server = start(exe, &[("HEADER_READ_TIMEOUT_SECONDS", "1")]);
-    let mut stream = connect(server.addr);
-    trickle_head(&mut stream);
-}
-
-/// The same on a kept-alive connection: the second request's head is
-/// timed too, not only the first.
-fn trickled_second_request_head_is_cut_off(exe: &str) {
-    let server = start(exe, &[("HEADER_READ_TIMEOUT_SECONDS", "1")]);
-    let mut stream = connect(server.addr);
-    assert_eq!(keep_alive_health(&mut stream), 200);
-    trickle_head(&mut stream);
-}
-
-/// Trickles a request head that never ends, one byte every 200 ms, and
-/// expects the server to close the connection within [`CLOSE_LIMIT`].
-fn trickle_head(stream: &mut TcpStream) {
-    let addr = stream.peer_addr().unwrap();
-    write!(stream, "GET /health HTTP/1.1\r\nHost: {addr}\r\n").unwrap();
-    // One byte of an endless header every 200 ms (the read timeout paces
-    // it), for at most CLOSE_LIMIT.
-    let rounds = CLOSE_LIMIT.as_millis() / 200;
-    let mut header = b"X-Slow: ".iter().chain(std::iter::repeat(&b'a'));
-    for _ in 0..rounds {
-        if stream.write_all(&[*header.next().unwrap()]).is_err() {
-            // Written after the server closed: reset.
-            return;
-        }
-        match wait_for_close(stream, Duration::from_millis(200)) {
-            Ending::StillOpen(bytes) if bytes.is_empty() => {}
-            // An answer has begun: it must be a 408 and the end.
-            Ending::StillOpen(mut bytes) => {
-                let rest = wait_for_close(stream, CLOSE_LIMIT);
-                let ending = match rest {
-                    Ending::Closed(more) => Ending::Closed([bytes, more].concat()),
-                    Ending::StillOpen(more) => {
-                        bytes.extend(more);
-                        Ending::StillOpen(bytes)
-                    }
-                };
-                return assert_closed_for_a_slow_head(ending);
-            }
-            closed @ Ending::Closed(_) => return assert_closed_for_a_slow_head(closed),
-        }
-    }
-    panic!("a trickled head kept the connection open for {CLOSE_LIMIT:?}");
-}
-
-fn idle_keep_alive_connection_is_closed(exe: &str) {
-    let server = start(exe, &[("IDLE_TIMEOUT_SECONDS", "1")]);
-    let mut stream = connect(server.addr);
-    assert_eq!(keep_alive_health(&mut stream), 200);
-    // And a second request on the same connection, so it really is kept
-    // alive between requests.
-    assert_eq!(keep_alive_health(&mut stream), 200);
-    match wait_for_close(&mut stream, CLOSE_LIMIT) {
-        Ending::Closed(bytes) => assert!(
-            bytes.is_empty(),
-            "unexpected bytes on an idle connection: {:?}",
-            String::from_utf8_lossy(&bytes)
-        ),
-        Ending::StillOpen(_) => panic!("idle connection still open after {CLOSE_LIMIT:?}"),
-    }
-}
-
-fn connections_over_the_cap_wait_for_a_free_one(exe: &str) {
-    // Default timeouts (30 s and more): nothing closes these on its own
-    // during the test.
-    let server = start(exe, &[("MAX_CONNECTIONS", "2")]);
-    // Two connections, each answered: both are open and counted.
-    let mut first = connect(server.addr);
-    assert_eq!(keep_alive_health(&mut first), 200);
-    let mut second = connect(server.addr);
-    assert_eq!(keep_alive_health(&mut second), 200);
-
-    // A third is not served while they are open. (The kernel completes the
-    // handshake into the listen backlog; the server does not accept it.)
-    let mut third = connect(server.addr);
-    send_health(&mut third);
-    third.set_read_timeout(Some(HELD_BACK)).unwrap();
-    let mut buf = [0; 64];
-    match third.read(&mut buf) {
-        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-        other => panic!("a connection over the cap was answered: {other:?}"),
-    }
-
-    // Once one closes, the waiting connection is served.
-    drop(first);
-    assert_eq!(read_response(&mut third), 200);
-    // And the second was never disturbed.
-    assert_eq!(keep_alive_health(&mut second), 200);
-}
-
-fn bad_limits_exit_2(exe: &str) {
-    for name in [
-        "HEADER_READ_TIMEOUT_SECONDS",
-        "IDLE_TIMEOUT_SECONDS",
-        "MAX_CONNECTIONS",
-    ] {
-        for value in ["0", "soon", "", "-5"] {
-            let mut cmd = command(exe);
-            cmd.env("LISTEN_ADDR", "127.0.0.1:0")
-                .envs(base_envs(exe))
-                .env(name, value);
-            let out = run(cmd);
-            assert_eq!(out.status.code(), Some(2), "{name}={value:?}: {out:?}");
-            assert!(out.stdout.is_empty(), "{out:?}");
-            assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
-            assert!(
-                out.stderr.contains(&format!("{name} is not usable")),
-                "{}",
-                out.stderr
-            );
-            assert!(!out.stderr.contains(SECRET), "{}", out.stderr);
-        }
+fn target(exe: &str) -> Target<'_> {
+    Target {
+        exe,
+        envs: &[("APPROOV_BASE64_SECRET", SECRET)],
+        graceful: false,
     }
 }
 
 macro_rules! limit_tests {
     ($($module:ident => $bin:literal $(, #[$second_head:meta])?);* $(;)?) => {$(
         mod $module {
+            use super::limits;
+
             const EXE: &str = env!(concat!("CARGO_BIN_EXE_", $bin));
 
             #[test]
             fn partial_request_head_is_cut_off() {
-                super::partial_request_head_is_cut_off(EXE);
+                limits::partial_request_head_is_cut_off(&super::target(EXE));
             }
             #[test]
             fn trickled_request_head_is_cut_off() {
-                super::trickled_request_head_is_cut_off(EXE);
+                limits::trickled_request_head_is_cut_off(&super::target(EXE));
             }
             #[test]
             $(#[$second_head])?
             fn trickled_second_request_head_is_cut_off() {
-                super::trickled_second_request_head_is_cut_off(EXE);
+                limits::trickled_second_request_head_is_cut_off(&super::target(EXE));
             }
             #[test]
             fn idle_keep_alive_connection_is_closed() {
-                super::idle_keep_alive_connection_is_closed(EXE);
+                limits::idle_keep_alive_connection_is_closed(&super::target(EXE));
             }
             #[test]
             fn connections_over_the_cap_wait_for_a_free_one() {
-                super::connections_over_the_cap_wait_for_a_free_one(EXE);
+                limits::connections_over_the_cap_wait_for_a_free_one(&super::target(EXE));
             }
             #[test]
             fn bad_limits_exit_2() {
-                super::bad_limits_exit_2(EXE);
+                limits::bad_limits_exit_2(&super::target(EXE), super::LIMIT_VARS);
             }
         }
     )*};

@@ -10,6 +10,8 @@
 
 use approov_core::mint::TokenBuilder;
 
+pub mod process;
+pub mod serve_limits;
 mod signed;
 use serde_json::json;
 pub use signed::{ACCOUNT_SECRET, AUTHORITY, MSKID, message_signing};

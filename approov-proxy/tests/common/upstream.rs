@@ -294,7 +294,7 @@ fn receiver_stream<T: Send + 'static>(
 pub fn start_proxy(envs: &[(&str, &str)]) -> Server {
     let mut all = vec![("APPROOV_BASE64_SECRET", SECRET)];
     all.extend_from_slice(envs);
-    tokio::task::block_in_place(|| Server::start(PROXY, &all))
+    tokio::task::block_in_place(|| Server::start_graceful(PROXY, &all))
 }
 
 /// A token for the test secret with this `did` (none: no `did` claim).
