@@ -84,6 +84,18 @@ impl ForwardedClientHeaders {
 
 /// Why `name` cannot be listed, if it cannot.
 fn refusal(name: &HeaderName, token_header: &str) -> Option<String> {
+    // First: with `APPROOV_TOKEN_HEADER=Authorization` the token travels in
+    // a credential header, which the list would otherwise accept and the
+    // proxy still never forward.
+    if name.as_str().eq_ignore_ascii_case(token_header.trim())
+        || name
+            .as_str()
+            .eq_ignore_ascii_case(approov_core::DEFAULT_TOKEN_HEADER)
+    {
+        return Some(format!(
+            "{name} carries the Approov token (APPROOV_TOKEN_HEADER), which is never forwarded"
+        ));
+    }
     if CREDENTIAL_HEADERS.contains(&name.as_str()) {
         return None;
     }
@@ -91,10 +103,6 @@ fn refusal(name: &HeaderName, token_header: &str) -> Option<String> {
         format!("{name} is hop-by-hop (meant for this proxy) and never forwarded")
     } else if METHOD_OVERRIDE_HEADERS.contains(&name.as_str()) {
         format!("{name} is never forwarded: it would get round the allowed methods")
-    } else if name.as_str().eq_ignore_ascii_case(token_header.trim())
-        || name == approov_core::DEFAULT_TOKEN_HEADER
-    {
-        format!("{name} carries the Approov token, which is never forwarded")
     } else {
         format!(
             "{name} is forwarded anyway; this list only lets through the client \
@@ -189,5 +197,24 @@ mod tests {
             );
             assert!(err.contains(words), "{name}: {err}");
         }
+    }
+
+    #[test]
+    fn the_token_header_cannot_be_listed_even_when_it_is_a_credential_header() {
+        let err = ForwardedClientHeaders::parse_list(
+            "Cookie, authorization",
+            "FORWARD_CLIENT_HEADERS",
+            "Authorization",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with(
+                "FORWARD_CLIENT_HEADERS is not usable: authorization carries the Approov token"
+            ),
+            "{err}"
+        );
+        // With the default token header, Authorization may be listed.
+        assert!(ForwardedClientHeaders::parse_list("Authorization", "F", "Approov-Token").is_ok());
     }
 }

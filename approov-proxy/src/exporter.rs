@@ -9,6 +9,7 @@
 
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode, header};
@@ -18,11 +19,15 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tokio::sync::Semaphore;
 
 use crate::start::{self, StartError};
 
 /// The path Prometheus scrapes.
 const PATH: &str = "/metrics";
+/// Connections open at once on the metrics listener; more wait in its
+/// listen backlog.
+const MAX_CONNECTIONS: usize = 16;
 /// The Prometheus text exposition format.
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -77,11 +82,19 @@ async fn serve(listener: TcpListener, handle: PrometheusHandle, header_read_time
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout);
+    // Scrapers are few: a handful of connections is plenty, and a client
+    // that opens many cannot take file descriptors from the API listener.
+    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
+        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+            return;
+        };
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
-            // Out of file descriptors and the like: try the next one.
-            Err(_) => continue,
+            Err(e) => {
+                crate::serve::accept_failed(e).await;
+                continue;
+            }
         };
         let handle = handle.clone();
         let service = service_fn(move |req| {
@@ -91,6 +104,7 @@ async fn serve(listener: TcpListener, handle: PrometheusHandle, header_read_time
         let conn = http.serve_connection(TokioIo::new(stream), service);
         tokio::spawn(async move {
             let _ = conn.await;
+            drop(permit);
         });
     }
 }

@@ -202,7 +202,7 @@ where
 /// Never stops the server. A connection reset before it was accepted is
 /// the client's; anything else (out of file descriptors or memory) pauses
 /// the loop for a second so it does not spin while connections close.
-async fn accept_failed(e: io::Error) {
+pub(crate) async fn accept_failed(e: io::Error) {
     use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
     if matches!(
         e.kind(),
