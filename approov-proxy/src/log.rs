@@ -68,7 +68,7 @@ where
     Fut: Future<Output = Response>,
 {
     let logging = tracing::enabled!(target: TARGET, tracing::Level::INFO);
-    if !logging && !crate::metrics::is_on() {
+    if !logging && !crate::metrics::on() {
         // Nothing to write or count: no copies of the method and path.
         return handle(request).await;
     }

@@ -30,11 +30,7 @@ pub(crate) fn enable() {
 }
 
 /// Whether the exporter is installed (`METRICS_ADDR`).
-pub(crate) fn is_on() -> bool {
-    on()
-}
-
-fn on() -> bool {
+pub(crate) fn on() -> bool {
     ON.load(Ordering::Relaxed)
 }
 

@@ -231,17 +231,16 @@ impl Settings {
             Some(v) => return Err(StartError::LogFormat(v)),
         };
         Ok(Self {
-            listen_addr: addr(
+            listen_addr: parse_addr(
                 "LISTEN_ADDR",
-                Some(var("LISTEN_ADDR").unwrap_or_else(|| DEFAULT_LISTEN_ADDR.to_owned())),
-            )?
-            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+                var("LISTEN_ADDR").unwrap_or_else(|| DEFAULT_LISTEN_ADDR.to_owned()),
+            )?,
             limits,
             key_reload: seconds("KEY_RELOAD_SECONDS", DEFAULT_KEY_RELOAD_SECONDS)?,
-            metrics_addr: addr(
-                "METRICS_ADDR",
-                var("METRICS_ADDR").filter(|v| !v.trim().is_empty()),
-            )?,
+            metrics_addr: var("METRICS_ADDR")
+                .filter(|v| !v.trim().is_empty())
+                .map(|value| parse_addr("METRICS_ADDR", value))
+                .transpose()?,
             log_format,
         })
     }
@@ -269,15 +268,11 @@ fn number<N: std::str::FromStr + PartialOrd + Copy>(
         })
 }
 
-fn addr(name: &'static str, value: Option<String>) -> Result<Option<SocketAddr>, StartError> {
+fn parse_addr(name: &'static str, value: String) -> Result<SocketAddr, StartError> {
     value
-        .map(|value| {
-            value
-                .trim()
-                .parse()
-                .map_err(|_| StartError::Addr { name, value })
-        })
-        .transpose()
+        .trim()
+        .parse()
+        .map_err(|_| StartError::Addr { name, value })
 }
 
 /// The verifier from the Approov variables ([`VerifierBuilder::from_vars`]),

@@ -267,3 +267,26 @@ async fn raw_bytes_that_are_not_utf8_never_reach_the_upstream() {
     assert!(upstream.recorded().is_empty(), "{:#?}", upstream.recorded());
     stop(proxy);
 }
+
+/// `/health` is the proxy's own, for probes: `GET` and `HEAD` answer `200`
+/// without a token; any other method is `405` with `Allow`, and none of
+/// them reaches the upstream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_answers_get_and_head_and_refuses_other_methods() {
+    let upstream = Upstream::start();
+    let proxy = proxy_for(&upstream, &[]);
+    let ask =
+        |method: &str| tokio::task::block_in_place(|| request(proxy.addr, method, "/health", &[]));
+    let get = ask("GET");
+    assert_eq!(get.status, 200, "{get:?}");
+    assert_eq!(get.body, r#"{"status":"ok"}"#);
+    assert_eq!(ask("HEAD").status, 200);
+    for method in ["POST", "DELETE", "OPTIONS"] {
+        let res = ask(method);
+        assert_eq!(res.status, 405, "{method}: {res:?}");
+        assert_eq!(res.header("allow"), Some("GET,HEAD"), "{method}: {res:?}");
+    }
+    assert!(upstream.recorded().is_empty());
+    let (_, stderr) = tokio::task::block_in_place(|| proxy.stop());
+    assert!(!stderr.contains(KEY), "{stderr}");
+}
