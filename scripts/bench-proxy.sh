@@ -16,12 +16,17 @@
 # Needs wrk and nginx (Debian: apt-get install wrk nginx; installed here
 # when missing and apt-get is usable). Talks only to 127.0.0.1.
 # LOGS=on keeps one log line per request in both proxies (to a file).
+# WORKER_CPU_AFFINITY=off leaves approov-proxy's workers unpinned (its
+# default pins one per CPU); NGINX_CPU_AFFINITY=auto pins nginx's
+# (`worker_cpu_affinity auto`; nginx's default leaves them unpinned).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
 rounds=${2:-5}
 conns=${CONNECTIONS:-32}
 logs=${LOGS:-off}
+proxy_affinity=${WORKER_CPU_AFFINITY:-auto}
+nginx_affinity=${NGINX_CPU_AFFINITY:-off}
 
 install() { # package
   command -v apt-get >/dev/null || { echo "$1 is not installed" >&2; exit 1; }
@@ -72,7 +77,8 @@ key_env = "BENCH_API_KEY"
 key_header = "X-Api-Key"
 rate_limit_per_device_per_minute = 4000000000
 EOF
-start approov-proxy PROXY_CONFIG="$work/proxy.toml" BENCH_API_KEY=bench-key; proxy=$addr
+start approov-proxy PROXY_CONFIG="$work/proxy.toml" BENCH_API_KEY=bench-key \
+  WORKER_CPU_AFFINITY="$proxy_affinity"; proxy=$addr
 
 # nginx: the same route, one worker per core, upstream connections kept alive.
 nginx_port=$(free_port)
@@ -80,6 +86,7 @@ access_log="access_log off;"
 [ "$logs" = on ] && access_log="access_log $work/nginx-access.log combined buffer=64k;"
 cat >"$work/nginx.conf" <<EOF
 worker_processes auto;
+$([ "$nginx_affinity" = auto ] && echo "worker_cpu_affinity auto;")
 daemon on;
 pid $work/nginx.pid;
 error_log $work/nginx-error.log warn;
@@ -144,5 +151,6 @@ printf '| median | %.0f | %.0f | %.0f | %s | %s / %s / %s |\n' \
   "$(med "${d_rps[@]}")" "$(med "${n_rps[@]}")" "$(med "${p_rps[@]}")" "$(med "${ratios[@]}")" \
   "$(med "${d_p99[@]}")" "$(med "${n_p99[@]}")" "$(med "${p_p99[@]}")"
 echo
-echo "wrk -t1 -c$conns -d${secs}s --latency, $rounds alternated rounds, logs $logs;" \
+echo "wrk -t1 -c$conns -d${secs}s --latency, $rounds alternated rounds, logs $logs," \
+  "approov-proxy WORKER_CPU_AFFINITY=$proxy_affinity, nginx worker_cpu_affinity ${nginx_affinity/off/unset};" \
   "$("$nginx" -v 2>&1 | sed 's/.*: //'); $(rustc --version); $(nproc) cores shared by wrk, the proxies and the upstream"

@@ -37,7 +37,11 @@
 //!   allocates and frees a few dozen small buffers over two HTTP
 //!   exchanges, which mimalloc's thread-local free lists serve 3–5 %
 //!   faster end to end than glibc's malloc (BENCHMARKS.md).
+//! - `core_affinity` (Linux only): reads the CPUs the process may run on
+//!   and pins each worker thread to one of them (`WORKER_CPU_AFFINITY`),
+//!   without unsafe code of our own.
 
+mod affinity;
 mod app;
 mod auth;
 mod auth_config;
@@ -63,6 +67,7 @@ mod shared_limit;
 mod stall;
 mod start;
 
+pub use affinity::CpuAffinity;
 pub use app::{Proxy, ProxyService};
 pub use config::{
     DEFAULT_CLIENT_BODY_TIMEOUT, DEFAULT_UPSTREAM_BODY_TIMEOUT, DEFAULT_UPSTREAM_TIMEOUT,

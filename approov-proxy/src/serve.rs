@@ -24,6 +24,7 @@ use tokio::task::JoinSet;
 use tower::Service;
 
 use crate::ServeLimits;
+use crate::affinity::{self, Cpu};
 use crate::log::TARGET;
 
 /// How a [`serve`] ended.
@@ -76,8 +77,25 @@ where
     // timeout too, and gets the shorter of the two.
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout.min(limits.idle_timeout));
+    let cpus = affinity::plan(limits.workers.get(), limits.cpu_affinity);
+    match &cpus {
+        Some(cpus) => tracing::info!(
+            target: TARGET,
+            cpus = %cpus.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+            "one worker pinned to each CPU"
+        ),
+        None => tracing::info!(
+            target: TARGET,
+            workers = limits.workers.get(),
+            cpu_affinity = %limits.cpu_affinity,
+            "workers not pinned to CPUs"
+        ),
+    }
     let workers = (0..limits.workers.get())
-        .map(|i| worker(i, make_app(), http.clone()))
+        .map(|i| {
+            let cpu = cpus.as_ref().and_then(|cpus| cpus.get(i).copied());
+            worker(i, cpu, make_app(), http.clone())
+        })
         .collect::<io::Result<Vec<_>>>()?;
     // One permit per open connection: at the cap the loop stops accepting,
     // and new connections wait in the listen backlog until one closes.
@@ -146,11 +164,12 @@ where
     }
 }
 
-/// Starts worker `index`: a thread with a single-threaded runtime serving
-/// the connections it is sent with `app`, until the sender is dropped and
-/// its last connection has closed.
+/// Starts worker `index`: a thread, pinned to `cpu` if given, with a
+/// single-threaded runtime serving the connections it is sent with `app`,
+/// until the sender is dropped and its last connection has closed.
 fn worker<S>(
     index: usize,
+    cpu: Option<Cpu>,
     app: S,
     http: http1::Builder,
 ) -> io::Result<mpsc::UnboundedSender<Accepted>>
@@ -165,6 +184,12 @@ where
     std::thread::Builder::new()
         .name(format!("approov-proxy-{index}"))
         .spawn(move || {
+            if let Some(cpu) = cpu
+                && !affinity::pin_current_thread(cpu)
+            {
+                // Served all the same, wherever the kernel puts it.
+                tracing::warn!(target: TARGET, worker = index, %cpu, "cannot pin the worker to its CPU");
+            }
             runtime.block_on(async move {
                 let mut connections = JoinSet::new();
                 while let Some(accepted) = receive.recv().await {

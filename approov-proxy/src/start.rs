@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use approov_core::{ConfigError, Verifier, VerifierBuilder};
 
-use crate::ProxyConfigError;
+use crate::{CpuAffinity, ProxyConfigError};
 
 /// The exit code for bad configuration (the convention of command-line
 /// tools for usage errors).
@@ -81,6 +81,9 @@ pub enum StartError {
     /// `LOG_FORMAT` is neither `text` nor `json`.
     #[error("LOG_FORMAT is not usable: {0:?} is neither text nor json")]
     LogFormat(String),
+    /// `WORKER_CPU_AFFINITY` is neither `auto` nor `off`.
+    #[error("WORKER_CPU_AFFINITY is not usable: {0:?} is neither auto nor off")]
+    CpuAffinity(String),
     /// A listener could not be bound (port in use, permission denied...).
     #[error(
         "cannot listen on {addr} ({name}): {source}; stop whatever uses it or set {name} \
@@ -149,6 +152,9 @@ pub struct ServeLimits {
     /// Threads serving connections (`WORKER_THREADS`, default one per CPU
     /// the process may use).
     pub workers: NonZeroUsize,
+    /// Whether each worker is pinned to a CPU of its own
+    /// (`WORKER_CPU_AFFINITY`, default `auto`).
+    pub cpu_affinity: CpuAffinity,
 }
 
 impl Default for ServeLimits {
@@ -159,6 +165,7 @@ impl Default for ServeLimits {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             drain_timeout: Duration::from_secs(DEFAULT_DRAIN_SECONDS),
             workers: default_workers(),
+            cpu_affinity: CpuAffinity::Auto,
         }
     }
 }
@@ -223,6 +230,10 @@ impl Settings {
                 "from 1 to 1024, e.g. 2",
             )?)
             .unwrap_or(NonZeroUsize::MIN),
+            cpu_affinity: match var("WORKER_CPU_AFFINITY") {
+                None => CpuAffinity::Auto,
+                Some(v) => CpuAffinity::parse(&v).ok_or(StartError::CpuAffinity(v))?,
+            },
         };
         let log_format = match var("LOG_FORMAT") {
             None => LogFormat::Text,
@@ -395,6 +406,7 @@ mod tests {
             ("MAX_CONNECTIONS", "3"),
             ("DRAIN_TIMEOUT_SECONDS", "4"),
             ("WORKER_THREADS", "6"),
+            ("WORKER_CPU_AFFINITY", "Off"),
             ("KEY_RELOAD_SECONDS", "5"),
             ("METRICS_ADDR", "127.0.0.1:9090"),
             ("LOG_FORMAT", "JSON"),
@@ -406,6 +418,7 @@ mod tests {
         assert_eq!(s.limits.max_connections, 3);
         assert_eq!(s.limits.drain_timeout, Duration::from_secs(4));
         assert_eq!(s.limits.workers.get(), 6);
+        assert_eq!(s.limits.cpu_affinity, CpuAffinity::Off);
         assert_eq!(s.key_reload, Duration::from_secs(5));
         assert_eq!(s.metrics_addr, Some("127.0.0.1:9090".parse().unwrap()));
         assert_eq!(s.log_format, LogFormat::Json);
@@ -434,5 +447,10 @@ mod tests {
         assert_eq!(read(&[("METRICS_ADDR", " ")]).unwrap().metrics_addr, None);
         let err = read(&[("LOG_FORMAT", "yaml")]).unwrap_err();
         assert!(err.starts_with("LOG_FORMAT is not usable"), "{err}");
+        let err = read(&[("WORKER_CPU_AFFINITY", "0,1")]).unwrap_err();
+        assert!(
+            err.starts_with("WORKER_CPU_AFFINITY is not usable"),
+            "{err}"
+        );
     }
 }

@@ -19,6 +19,7 @@ const LIMIT_VARS: &[&str] = &[
     "MAX_CONNECTIONS",
     "DRAIN_TIMEOUT_SECONDS",
     "WORKER_THREADS",
+    "WORKER_CPU_AFFINITY",
 ];
 
 /// The proxy with a single upstream that is never called: the tests use
@@ -114,4 +115,98 @@ fn connections_are_served_by_every_worker() {
     }
     let (_, stderr) = server.stop();
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// The CPUs in a `Cpus_allowed_list` line of `/proc/.../status`
+/// (`0-3,6`).
+#[cfg(target_os = "linux")]
+fn allowed_cpus(status: &str) -> Vec<usize> {
+    let list = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Cpus_allowed_list:"))
+        .expect("Cpus_allowed_list")
+        .trim();
+    let mut cpus = Vec::new();
+    for part in list.split(',') {
+        let (first, last) = part.split_once('-').unwrap_or((part, part));
+        cpus.extend(first.parse::<usize>().unwrap()..=last.parse::<usize>().unwrap());
+    }
+    cpus
+}
+
+/// The CPUs each worker thread of the proxy `pid` may run on, by worker.
+#[cfg(target_os = "linux")]
+fn worker_cpus(pid: u32) -> Vec<(String, Vec<usize>)> {
+    let mut workers = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let task = task.unwrap().path();
+        let name = std::fs::read_to_string(task.join("comm")).unwrap();
+        let name = name.trim();
+        if name
+            .strip_prefix("approov-proxy-")
+            .is_some_and(|i| i.parse::<usize>().is_ok())
+        {
+            let status = std::fs::read_to_string(task.join("status")).unwrap();
+            workers.push((name.to_owned(), allowed_cpus(&status)));
+        }
+    }
+    workers.sort();
+    workers
+}
+
+/// The proxy started with `envs`, once each of its `workers` workers has
+/// answered a request (so each has started and pinned itself).
+#[cfg(target_os = "linux")]
+fn started_workers(workers: usize, envs: &[(&str, &str)]) -> approov_conformance::process::Server {
+    let exe = env!("CARGO_BIN_EXE_approov-proxy");
+    let server = target(exe).start(envs);
+    // Connections are handed to the workers in turn.
+    let mut connections: Vec<TcpStream> = (0..workers).map(|_| connect(server.addr)).collect();
+    for stream in &mut connections {
+        assert_eq!(keep_alive_health(stream), 200);
+    }
+    server
+}
+
+/// With one worker per CPU the process may use, each worker is pinned to
+/// a CPU of its own (`WORKER_CPU_AFFINITY=auto`, the default); with
+/// another count, or `off`, none is.
+#[cfg(target_os = "linux")]
+#[test]
+fn workers_are_pinned_one_per_cpu_when_they_match_the_cpus() {
+    let ours = allowed_cpus(&std::fs::read_to_string("/proc/self/status").unwrap());
+    let n = ours.len();
+    let count = n.to_string();
+
+    let server = started_workers(n, &[("WORKER_THREADS", &count)]);
+    let pinned = worker_cpus(server.pid());
+    assert_eq!(pinned.len(), n, "{pinned:?}");
+    let mut cpus: Vec<usize> = pinned
+        .iter()
+        .map(|(name, cpus)| {
+            assert_eq!(cpus.len(), 1, "{name} pinned to one CPU: {pinned:?}");
+            cpus[0]
+        })
+        .collect();
+    cpus.sort_unstable();
+    assert_eq!(cpus, ours, "one worker on each CPU: {pinned:?}");
+    let (_, stderr) = server.stop();
+    assert!(stderr.contains("one worker pinned to each CPU"), "{stderr}");
+
+    let more = (n + 1).to_string();
+    let off = [
+        ("WORKER_THREADS", count.as_str()),
+        ("WORKER_CPU_AFFINITY", "off"),
+    ];
+    let one_more = [("WORKER_THREADS", more.as_str())];
+    for (workers, envs) in [(n, &off[..]), (n + 1, &one_more[..])] {
+        let server = started_workers(workers, envs);
+        let free = worker_cpus(server.pid());
+        assert_eq!(free.len(), workers, "{envs:?}: {free:?}");
+        for (name, cpus) in &free {
+            assert_eq!(cpus, &ours, "{envs:?}: {name} may run on every CPU");
+        }
+        let (_, stderr) = server.stop();
+        assert!(stderr.contains("workers not pinned to CPUs"), "{stderr}");
+    }
 }
