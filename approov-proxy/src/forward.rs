@@ -90,6 +90,8 @@ async fn send(
             || METHOD_OVERRIDE_HEADERS.contains(&name.as_str())
             || route.client_headers.holds_back(name)
     });
+    // Made once per route; hyper's client would format it per request.
+    headers.insert(header::HOST, route.upstream.host().clone());
     // Last, so the key header is ours even when the client sent one and
     // the route lets that header through.
     route.key.put_header(&mut headers);
@@ -101,7 +103,7 @@ async fn send(
     *upstream.version_mut() = Version::HTTP_11;
     *upstream.headers_mut() = headers;
 
-    let sent = std::time::Instant::now();
+    let sent = crate::metrics::on().then(std::time::Instant::now);
     match tokio::time::timeout(route.timeout, up.client.request(upstream)).await {
         Err(_elapsed) => {
             tracing::warn!(
@@ -124,7 +126,9 @@ async fn send(
             reply::bad_gateway()
         }
         Ok(Ok(response)) => {
-            crate::metrics::upstream(&route.name, sent.elapsed());
+            if let Some(sent) = sent {
+                crate::metrics::upstream(&route.name, sent.elapsed());
+            }
             let (mut parts, body) = response.into_parts();
             hop::remove_hop_by_hop(&mut parts.headers);
             // A redirect that repeats the query, or a debugging header,

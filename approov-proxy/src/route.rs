@@ -4,8 +4,8 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::Uri;
 use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{HeaderValue, Uri};
 
 use super::{AllowedMethods, ApiKey, ForwardedClientHeaders, ProxyConfigError};
 
@@ -17,6 +17,9 @@ pub struct Upstream {
     authority: Authority,
     /// Without a trailing `/`; empty for the root.
     base_path: String,
+    /// The `Host` header for it: the host, and the port unless it is the
+    /// scheme's default (what hyper's client would write, made once).
+    host: HeaderValue,
 }
 
 impl Upstream {
@@ -56,11 +59,24 @@ impl Upstream {
         if uri.query().is_some() || value.contains('#') {
             return Err(invalid("it has a query or fragment"));
         }
+        let default_port = if scheme == Scheme::HTTPS { 443 } else { 80 };
+        let host = match authority.port_u16() {
+            Some(port) if port != default_port => format!("{}:{port}", authority.host()),
+            _ => authority.host().to_owned(),
+        };
+        // An authority's host and port are valid header text.
+        let host = HeaderValue::try_from(host).map_err(|_| invalid("its host is unusable"))?;
         Ok(Self {
             scheme,
             authority,
             base_path: uri.path().trim_end_matches('/').to_owned(),
+            host,
         })
+    }
+
+    /// The `Host` header requests to this upstream carry.
+    pub(crate) fn host(&self) -> &HeaderValue {
+        &self.host
     }
 
     /// Whether requests to this upstream travel over TLS.
@@ -257,6 +273,20 @@ mod tests {
                 .unwrap()
                 .is_loopback()
         );
+    }
+
+    #[test]
+    fn the_host_header_leaves_out_the_default_port() {
+        for (url, host) in [
+            ("https://api.nasa.gov", "api.nasa.gov"),
+            ("https://api.nasa.gov:443/v1", "api.nasa.gov"),
+            ("http://api.example.com:80", "api.example.com"),
+            ("http://api.example.com:443", "api.example.com:443"),
+            ("https://127.0.0.1:8443", "127.0.0.1:8443"),
+            ("http://[::1]:8080/base", "[::1]:8080"),
+        ] {
+            assert_eq!(Upstream::parse(url, "U").unwrap().host(), host, "{url}");
+        }
     }
 
     #[test]
