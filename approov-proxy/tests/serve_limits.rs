@@ -5,10 +5,12 @@
 
 mod common;
 
+use std::io::{ErrorKind, Read as _};
 use std::net::TcpStream;
 
 use approov_conformance::serve_limits::{
-    self as limits, CLOSE_LIMIT, Ending, Target, connect, keep_alive_health, wait_for_close,
+    self as limits, CLOSE_LIMIT, Ending, Target, connect, keep_alive_health, read_response,
+    send_health, wait_for_close,
 };
 use common::SECRET;
 
@@ -115,6 +117,33 @@ fn connections_are_served_by_every_worker() {
     }
     let (_, stderr) = server.stop();
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// The metrics listener holds at most 16 connections (scrapers are few),
+/// so a client opening many cannot take the API listener's file
+/// descriptors; the 17th waits until one closes, as on the API listener.
+#[test]
+fn the_metrics_listener_holds_at_most_16_connections() {
+    let exe = env!("CARGO_BIN_EXE_approov-proxy");
+    let server = target(exe).start(&[("METRICS_ADDR", "127.0.0.1:0")]);
+    let metrics = server.metrics_addr();
+    // Answered (`404`: only `/metrics` is served there), so each is open
+    // and counted.
+    let mut open: Vec<TcpStream> = (0..16).map(|_| connect(metrics)).collect();
+    for stream in &mut open {
+        assert_eq!(keep_alive_health(stream), 404);
+    }
+    let mut waiting = connect(metrics);
+    send_health(&mut waiting);
+    waiting.set_read_timeout(Some(limits::HELD_BACK)).unwrap();
+    match waiting.read(&mut [0; 64]) {
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+        other => panic!("a 17th metrics connection was answered: {other:?}"),
+    }
+    // The API listener is not affected.
+    assert_eq!(keep_alive_health(&mut connect(server.addr)), 200);
+    drop(open.pop());
+    assert_eq!(read_response(&mut waiting), 404);
 }
 
 /// The CPUs in a `Cpus_allowed_list` line of `/proc/.../status`
