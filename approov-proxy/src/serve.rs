@@ -57,7 +57,10 @@ struct Accepted {
 /// [`ProxyService`](crate::ProxyService), each with its own upstream
 /// connection pool): a request, its upstream call and its answer
 /// all run on one thread, as in nginx's workers, with no wake-up crossing
-/// threads. The rate limiters and the token cache are shared by all.
+/// threads. With as many workers as CPUs the process may run on, each is
+/// pinned to a CPU of its own unless `limits.cpu_affinity` is
+/// [`CpuAffinity::Off`](crate::CpuAffinity::Off). The rate limiters and the
+/// token cache are shared by all.
 pub async fn serve<S>(
     listener: TcpListener,
     make_app: impl Fn() -> S,
