@@ -39,43 +39,7 @@ fn target(exe: &str) -> Target<'_> {
     }
 }
 
-macro_rules! limit_tests {
-    ($($module:ident => $bin:literal $(, #[$second_head:meta])?);* $(;)?) => {$(
-        mod $module {
-            use super::limits;
-
-            const EXE: &str = env!(concat!("CARGO_BIN_EXE_", $bin));
-
-            #[test]
-            fn partial_request_head_is_cut_off() {
-                limits::partial_request_head_is_cut_off(&super::target(EXE));
-            }
-            #[test]
-            fn trickled_request_head_is_cut_off() {
-                limits::trickled_request_head_is_cut_off(&super::target(EXE));
-            }
-            #[test]
-            $(#[$second_head])?
-            fn trickled_second_request_head_is_cut_off() {
-                limits::trickled_second_request_head_is_cut_off(&super::target(EXE));
-            }
-            #[test]
-            fn idle_keep_alive_connection_is_closed() {
-                limits::idle_keep_alive_connection_is_closed(&super::target(EXE));
-            }
-            #[test]
-            fn connections_over_the_cap_wait_for_a_free_one() {
-                limits::connections_over_the_cap_wait_for_a_free_one(&super::target(EXE));
-            }
-            #[test]
-            fn bad_limits_exit_2() {
-                limits::bad_limits_exit_2(&super::target(EXE), super::LIMIT_VARS);
-            }
-        }
-    )*};
-}
-
-limit_tests! {
+approov_conformance::limit_tests! {
     approov_proxy => "approov-proxy";
 }
 

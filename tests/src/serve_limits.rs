@@ -297,3 +297,46 @@ pub fn bad_limits_exit_2(target: &Target<'_>, names: &[&str]) {
         }
     }
 }
+
+/// The tests above, one module per binary: `limit_tests! { axum_hello =>
+/// "axum-hello"; ... }` in an integration test of the crate that builds the
+/// binary, beside a `fn target(exe: &str) -> Target<'_>` and a
+/// `LIMIT_VARS: &[&str]` (the variables whose bad values must stop it). An
+/// attribute after the binary's name (`#[ignore = "..."]`) applies to
+/// `trickled_second_request_head_is_cut_off`.
+#[macro_export]
+macro_rules! limit_tests {
+    ($($module:ident => $bin:literal $(, #[$second_head:meta])?);* $(;)?) => {$(
+        mod $module {
+            use $crate::serve_limits as limits;
+
+            const EXE: &str = env!(concat!("CARGO_BIN_EXE_", $bin));
+
+            #[test]
+            fn partial_request_head_is_cut_off() {
+                limits::partial_request_head_is_cut_off(&super::target(EXE));
+            }
+            #[test]
+            fn trickled_request_head_is_cut_off() {
+                limits::trickled_request_head_is_cut_off(&super::target(EXE));
+            }
+            #[test]
+            $(#[$second_head])?
+            fn trickled_second_request_head_is_cut_off() {
+                limits::trickled_second_request_head_is_cut_off(&super::target(EXE));
+            }
+            #[test]
+            fn idle_keep_alive_connection_is_closed() {
+                limits::idle_keep_alive_connection_is_closed(&super::target(EXE));
+            }
+            #[test]
+            fn connections_over_the_cap_wait_for_a_free_one() {
+                limits::connections_over_the_cap_wait_for_a_free_one(&super::target(EXE));
+            }
+            #[test]
+            fn bad_limits_exit_2() {
+                limits::bad_limits_exit_2(&super::target(EXE), super::LIMIT_VARS);
+            }
+        }
+    )*};
+}
