@@ -128,6 +128,15 @@ async fn routes_file_sends_each_prefix_to_its_upstream_with_its_key() {
     std::fs::remove_file(config).unwrap();
 }
 
+/// A routes file with one route, `r` on `/a` (its key from `K`, sent in
+/// `X-K`), and `extra` lines appended to it.
+fn route_file(extra: &str) -> PathBuf {
+    write_config(&format!(
+        "[[route]]\nname = \"r\"\nprefix = \"/a\"\nupstream = \"https://a.example\"\n\
+         key_env = \"K\"\nkey_header = \"X-K\"\n{extra}"
+    ))
+}
+
 /// Runs the proxy with `envs` (every proxy variable cleared first, the test
 /// secret set unless `envs` overrides it) and expects exit code 2 before it
 /// listens.
@@ -263,10 +272,7 @@ fn routes_file_problems() {
         &["TEST_UNSET_KEY_VAR", "route \"nasa\"", "is not set"],
     );
 
-    let both = write_config(
-        "[[route]]\nprefix = \"/a\"\nupstream = \"https://a.example\"\nkey_env = \"K\"\n\
-         key_header = \"X-Api-Key\"\nkey_query_param = \"api_key\"\n",
-    );
+    let both = route_file("key_query_param = \"api_key\"\n");
     let out = fails(&[("PROXY_CONFIG", both.to_str().unwrap()), ("K", KEY)]);
     assert_says(&out, &["key_query_param", "key_header", "both set"]);
 
@@ -357,10 +363,7 @@ fn bad_allow_lists_fail_naming_the_setting() {
         let out = fails(&good_but(&[("ALLOWED_METHODS", value)]));
         assert_says(&out, &["ALLOWED_METHODS is not usable", words]);
     }
-    let file = write_config(
-        "[[route]]\nname = \"r\"\nprefix = \"/a\"\nupstream = \"https://a.example\"\nkey_env = \"K\"\n\
-         key_header = \"X-K\"\nallowed_methods = [\"GET\", \"Track\"]\n",
-    );
+    let file = route_file("allowed_methods = [\"GET\", \"Track\"]\n");
     let out = fails(&[("PROXY_CONFIG", file.to_str().unwrap()), ("K", KEY)]);
     assert_says(
         &out,
@@ -430,10 +433,7 @@ fn bad_forward_client_headers_fail_naming_the_setting() {
         let out = fails(&good_but(&[("FORWARD_CLIENT_HEADERS", value)]));
         assert_says(&out, &["FORWARD_CLIENT_HEADERS is not usable", words]);
     }
-    let file = write_config(
-        "[[route]]\nname = \"r\"\nprefix = \"/a\"\nupstream = \"https://a.example\"\nkey_env = \"K\"\n\
-         key_header = \"X-K\"\nforward_client_headers = [\"Cookie\", \"Host\"]\n",
-    );
+    let file = route_file("forward_client_headers = [\"Cookie\", \"Host\"]\n");
     let path = file.to_str().unwrap();
     let out = fails(&[("PROXY_CONFIG", path), ("K", KEY)]);
     assert_says(
@@ -463,10 +463,7 @@ fn zero_body_timeouts_in_the_routes_file_fail_naming_the_field() {
         "client_body_timeout_seconds",
         "upstream_body_timeout_seconds",
     ] {
-        let file = write_config(&format!(
-            "[[route]]\nname = \"r\"\nprefix = \"/a\"\nupstream = \"https://a.example\"\n\
-             key_env = \"K\"\nkey_header = \"X-K\"\n{field} = 0\n"
-        ));
+        let file = route_file(&format!("{field} = 0\n"));
         let out = fails(&[("PROXY_CONFIG", file.to_str().unwrap()), ("K", KEY)]);
         assert_says(&out, &["route \"r\"", &format!("{field} is not usable")]);
         std::fs::remove_file(file).unwrap();
