@@ -500,12 +500,7 @@ async fn routes_file_sets_body_timeouts_per_route() {
     )
     .await;
     assert_eq!(res.status(), 200);
-    let body = tokio::time::timeout(
-        common::upstream::REQUEST_LIMIT,
-        http_body_util::BodyExt::collect(res.into_body()),
-    )
-    .await
-    .expect("the stalled response was not ended");
+    let body = common::upstream::rest(res.into_body()).await;
     assert!(body.is_err(), "{body:?}");
     tokio::task::block_in_place(|| {
         proxy.stderr_until(|line| line.contains("the upstream's response body stalled"))

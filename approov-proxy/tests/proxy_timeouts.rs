@@ -13,9 +13,8 @@ use std::net::TcpStream;
 use bytes::Bytes;
 use common::Server;
 use common::upstream::{
-    REQUEST_LIMIT, Upstream, channel_body, full, start_proxy, start_request, token,
+    REQUEST_LIMIT, Upstream, channel_body, full, next_data, rest, start_proxy, start_request, token,
 };
-use http_body_util::BodyExt as _;
 
 const KEY: &str = "timeouts-KEY-never-shown";
 
@@ -91,18 +90,9 @@ async fn a_client_body_that_stalls_after_the_answer_started_drops_the_connection
     assert_eq!(res.status(), 200);
     tx.send(Bytes::from_static(b"first")).await.unwrap();
     let mut body = res.into_body();
-    let first = tokio::time::timeout(REQUEST_LIMIT, body.frame())
-        .await
-        .expect("echo in time")
-        .unwrap()
-        .unwrap()
-        .into_data()
-        .unwrap();
-    assert_eq!(first, "first");
+    assert_eq!(next_data(&mut body).await, "first");
     // `tx` stays open and silent: the body must end in an error, not hang.
-    let rest = tokio::time::timeout(REQUEST_LIMIT, body.collect())
-        .await
-        .expect("the stalled exchange was not ended");
+    let rest = rest(body).await;
     assert!(rest.is_err(), "{rest:?}");
     drop(tx);
     let lines = wait_log(&proxy, "the client's request body stalled");
@@ -125,17 +115,8 @@ async fn an_upstream_body_that_stalls_ends_the_clients_response() {
     .await;
     assert_eq!(res.status(), 200);
     let mut body = res.into_body();
-    let first = tokio::time::timeout(REQUEST_LIMIT, body.frame())
-        .await
-        .expect("first chunk in time")
-        .unwrap()
-        .unwrap()
-        .into_data()
-        .unwrap();
-    assert_eq!(first, "first-chunk");
-    let rest = tokio::time::timeout(REQUEST_LIMIT, body.collect())
-        .await
-        .expect("the stalled response was not ended");
+    assert_eq!(next_data(&mut body).await, "first-chunk");
+    let rest = rest(body).await;
     assert!(rest.is_err(), "{rest:?}");
     let lines = wait_log(&proxy, "the upstream's response body stalled");
     stop_expecting_once(proxy, "the upstream's response body stalled", &t, &lines);
@@ -162,22 +143,10 @@ async fn bodies_that_keep_moving_pass_through_the_timeouts() {
     for i in 0..5 {
         let piece = Bytes::from(format!("piece-{i};"));
         tx.send(piece.clone()).await.unwrap();
-        let echoed = tokio::time::timeout(REQUEST_LIMIT, body.frame())
-            .await
-            .expect("echo in time")
-            .unwrap()
-            .unwrap()
-            .into_data()
-            .unwrap();
-        assert_eq!(echoed, piece);
+        assert_eq!(next_data(&mut body).await, piece);
     }
     drop(tx);
-    let rest = tokio::time::timeout(REQUEST_LIMIT, body.collect())
-        .await
-        .unwrap()
-        .unwrap()
-        .to_bytes();
-    assert!(rest.is_empty());
+    assert!(rest(body).await.unwrap().is_empty());
     let (_, stderr) = tokio::task::block_in_place(|| proxy.stop());
     assert!(!stderr.contains("stalled"), "{stderr}");
 }

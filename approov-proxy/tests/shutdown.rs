@@ -11,8 +11,9 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::upstream::{REQUEST_LIMIT, Upstream, full, start_proxy, start_request, token};
-use http_body_util::BodyExt as _;
+use common::upstream::{
+    REQUEST_LIMIT, Upstream, full, next_data, rest, start_proxy, start_request, token,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_in_flight_finishes_after_sigterm_and_new_connections_are_refused() {
@@ -29,12 +30,7 @@ async fn a_request_in_flight_finishes_after_sigterm_and_new_connections_are_refu
     let response = start_request(proxy.addr, "GET", "/gated", &headers, full(Bytes::new())).await;
     assert_eq!(response.status(), 200);
     let mut body = response.into_body();
-    let first = tokio::time::timeout(REQUEST_LIMIT, body.frame())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    assert_eq!(first.into_data().unwrap(), "first-chunk");
+    assert_eq!(next_data(&mut body).await, "first-chunk");
 
     proxy.send_term();
     tokio::task::block_in_place(|| {
@@ -49,12 +45,7 @@ async fn a_request_in_flight_finishes_after_sigterm_and_new_connections_are_refu
 
     // The request in flight is still served to its end.
     upstream.release();
-    let rest = tokio::time::timeout(REQUEST_LIMIT, body.collect())
-        .await
-        .unwrap()
-        .unwrap()
-        .to_bytes();
-    assert_eq!(rest, "second-chunk");
+    assert_eq!(rest(body).await.unwrap(), "second-chunk");
     let (status, stderr) = tokio::task::block_in_place(|| proxy.wait_exit());
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(

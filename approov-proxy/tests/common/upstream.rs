@@ -362,6 +362,27 @@ pub async fn start_request(
         .expect("request failed")
 }
 
+/// The next piece of a streamed body, which must come within
+/// [`REQUEST_LIMIT`].
+pub async fn next_data(body: &mut hyper::body::Incoming) -> Bytes {
+    tokio::time::timeout(REQUEST_LIMIT, body.frame())
+        .await
+        .expect("no piece of the body in time")
+        .expect("the body ended")
+        .expect("the body failed")
+        .into_data()
+        .expect("trailers instead of data")
+}
+
+/// The rest of a streamed body, which must end within [`REQUEST_LIMIT`]:
+/// its bytes, or the error that cut it off.
+pub async fn rest(body: hyper::body::Incoming) -> Result<Bytes, hyper::Error> {
+    tokio::time::timeout(REQUEST_LIMIT, body.collect())
+        .await
+        .expect("the body did not end in time")
+        .map(http_body_util::Collected::to_bytes)
+}
+
 /// Sends a request and reads the whole response (bounded waits).
 pub async fn send(
     addr: SocketAddr,
@@ -372,11 +393,7 @@ pub async fn send(
 ) -> TestResponse {
     let response = start_request(addr, method, path_and_query, headers, body).await;
     let (parts, body) = response.into_parts();
-    let body = tokio::time::timeout(REQUEST_LIMIT, body.collect())
-        .await
-        .expect("no end of body in time")
-        .expect("body failed")
-        .to_bytes();
+    let body = rest(body).await.expect("body failed");
     TestResponse {
         status: parts.status,
         headers: parts.headers,
