@@ -8,52 +8,22 @@ mod common;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use approov_core::mint::TokenBuilder;
 use common::upstream::{Upstream, full, send, start_proxy};
-use common::{SECRET, request};
+use common::{counts, scrape_metrics, token_expiring_in};
 
-fn token(expires_in: i64) -> String {
-    TokenBuilder::approov_example()
-        .expires_in(expires_in)
-        .sign_hs256_base64(SECRET)
-        .unwrap()
-}
-
-/// Scrapes `/metrics`: each `approov_` sample line (`name{labels}`) and its
-/// value, the core's series and the proxy's apart; the whole text is
-/// checked for the tokens sent.
+/// Each `approov_` sample and its value (see [`scrape_metrics`]), the
+/// core's series and the proxy's apart.
 fn scrape(addr: SocketAddr, tokens: &[&str]) -> (BTreeMap<String, u64>, BTreeMap<String, f64>) {
-    let res = request(addr, "GET", "/metrics", &[]);
-    assert_eq!(res.status, 200, "{res:?}");
-    assert!(
-        res.header("content-type")
-            .is_some_and(|t| t.starts_with("text/plain; version=0.0.4")),
-        "{res:?}"
-    );
-    assert!(
-        res.body
-            .contains("# HELP approov_requests_total Requests checked"),
-        "{}",
-        res.body
-    );
-    for token in tokens {
-        assert!(!res.body.contains(token), "a token in the metrics");
-    }
     let mut core = BTreeMap::new();
     let mut proxy = BTreeMap::new();
-    for line in res.body.lines().filter(|l| l.starts_with("approov_")) {
-        let (name, value) = line.rsplit_once(' ').unwrap();
+    for (name, value) in scrape_metrics(addr, tokens) {
         if name.starts_with("approov_proxy_") {
-            proxy.insert(name.to_owned(), value.parse().unwrap());
+            proxy.insert(name, value.parse().unwrap());
         } else {
-            core.insert(name.to_owned(), value.parse().unwrap());
+            core.insert(name, value.parse().unwrap());
         }
     }
     (core, proxy)
-}
-
-fn expected(samples: &[(&str, u64)]) -> BTreeMap<String, u64> {
-    samples.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
 }
 
 /// Report-only mode, where the figures matter before switching to
@@ -70,8 +40,8 @@ async fn proxy_counts_report_only_rejections() {
         ("METRICS_ADDR", "127.0.0.1:0"),
     ]);
     let metrics = proxy.metrics_addr();
-    let valid = token(3600);
-    let expired = token(-60);
+    let valid = token_expiring_in(3600);
+    let expired = token_expiring_in(-60);
     for headers in [
         &[("Approov-Token", valid.as_str())][..],
         &[("Approov-Token", expired.as_str())][..],
@@ -87,7 +57,7 @@ async fn proxy_counts_report_only_rejections() {
         Some(&3.0),
         "{proxy_series:?}"
     );
-    let want = expected(&[
+    let want = counts(&[
         (r#"approov_requests_total{outcome="accepted"}"#, 1),
         (r#"approov_requests_total{outcome="report_only"}"#, 2),
         (
@@ -131,7 +101,7 @@ async fn proxy_series_count_routes_statuses_limits_and_upstream_time() {
         ("METRICS_ADDR", "127.0.0.1:0"),
     ]);
     let metrics = proxy.metrics_addr();
-    let valid = token(3600);
+    let valid = token_expiring_in(3600);
     let with_token = [("Approov-Token", valid.as_str())];
     let mut statuses = Vec::new();
     for (path, headers) in [

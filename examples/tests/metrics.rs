@@ -9,47 +9,16 @@ mod common;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use approov_core::mint::TokenBuilder;
-use common::{SECRET, SERVERS, Server, command, request, run};
+use common::{
+    SECRET, SERVERS, Server, command, counts, request, run, scrape_metrics, token_expiring_in,
+};
 
-fn token(expires_in: i64) -> String {
-    TokenBuilder::approov_example()
-        .expires_in(expires_in)
-        .sign_hs256_base64(SECRET)
-        .unwrap()
-}
-
-/// Scrapes `/metrics`: each `approov_` sample line (`name{labels}`) and its
-/// value; the whole text is checked for the tokens sent.
+/// Each `approov_` sample and its count (see [`scrape_metrics`]).
 fn scrape(addr: SocketAddr, tokens: &[&str]) -> BTreeMap<String, u64> {
-    let res = request(addr, "GET", "/metrics", &[]);
-    assert_eq!(res.status, 200, "{res:?}");
-    assert!(
-        res.header("content-type")
-            .is_some_and(|t| t.starts_with("text/plain; version=0.0.4")),
-        "{res:?}"
-    );
-    assert!(
-        res.body
-            .contains("# HELP approov_requests_total Requests checked"),
-        "{}",
-        res.body
-    );
-    for token in tokens {
-        assert!(!res.body.contains(token), "a token in the metrics");
-    }
-    res.body
-        .lines()
-        .filter(|l| l.starts_with("approov_"))
-        .map(|l| {
-            let (name, value) = l.rsplit_once(' ').unwrap();
-            (name.to_owned(), value.parse().unwrap())
-        })
+    scrape_metrics(addr, tokens)
+        .into_iter()
+        .map(|(name, value)| (name, value.parse().unwrap()))
         .collect()
-}
-
-fn expected(samples: &[(&str, u64)]) -> BTreeMap<String, u64> {
-    samples.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
 }
 
 fn server_counts_a_known_mix(exe: &str) {
@@ -62,8 +31,8 @@ fn server_counts_a_known_mix(exe: &str) {
     );
     let metrics = server.metrics_addr();
     assert_ne!(metrics, server.addr);
-    let valid = token(3600);
-    let expired = token(-60);
+    let valid = token_expiring_in(3600);
+    let expired = token_expiring_in(-60);
     let status = |headers: &[(&str, &str)]| server.get("/", headers).status;
     assert_eq!(status(&[("Approov-Token", &valid)]), 200);
     assert_eq!(status(&[("Approov-Token", &valid)]), 200);
@@ -84,7 +53,7 @@ fn server_counts_a_known_mix(exe: &str) {
     assert_eq!(server.get("/health", &[]).status, 200);
 
     let got = scrape(metrics, &[&valid, &expired]);
-    let want = expected(&[
+    let want = counts(&[
         (r#"approov_requests_total{outcome="accepted"}"#, 2),
         (r#"approov_requests_total{outcome="rejected"}"#, 3),
         (r#"approov_requests_total{outcome="preflight_skipped"}"#, 1),

@@ -335,6 +335,50 @@ impl Response {
     }
 }
 
+/// A token with the example claims, signed with [`SECRET`], expiring in
+/// `seconds` (negative: expired that long ago).
+pub fn token_expiring_in(seconds: i64) -> String {
+    approov_core::mint::TokenBuilder::approov_example()
+        .expires_in(seconds)
+        .sign_hs256_base64(SECRET)
+        .unwrap()
+}
+
+/// Scrapes `GET /metrics` on `addr`: asserts a `200` in Prometheus text
+/// format with the core's series and none of `tokens` anywhere, and returns
+/// each `approov_` sample, `name{labels}`, with its value.
+pub fn scrape_metrics(addr: SocketAddr, tokens: &[&str]) -> Vec<(String, String)> {
+    let res = request(addr, "GET", "/metrics", &[]);
+    assert_eq!(res.status, 200, "{res:?}");
+    assert!(
+        res.header("content-type")
+            .is_some_and(|t| t.starts_with("text/plain; version=0.0.4")),
+        "{res:?}"
+    );
+    assert!(
+        res.body
+            .contains("# HELP approov_requests_total Requests checked"),
+        "{}",
+        res.body
+    );
+    for token in tokens {
+        assert!(!res.body.contains(token), "a token in the metrics");
+    }
+    res.body
+        .lines()
+        .filter(|l| l.starts_with("approov_"))
+        .map(|l| {
+            let (name, value) = l.rsplit_once(' ').unwrap();
+            (name.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+/// Expected counts, in the form the tests compare scraped ones with.
+pub fn counts(samples: &[(&str, u64)]) -> std::collections::BTreeMap<String, u64> {
+    samples.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+}
+
 /// Sends one request with `Connection: close` and reads the whole response
 /// (read and write timeouts bound every step).
 pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
