@@ -81,14 +81,8 @@ async fn nginx_a_valid_token_is_allowed_with_the_device_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nginx_missing_forged_and_expired_tokens_are_denied() {
     let proxy = auth_proxy(&[]);
-    let forged = approov_core::mint::TokenBuilder::approov_example()
-        .expires_in(3600)
-        .sign_hs256_base64("b3RoZXItc2VjcmV0LW9mLWF0LWxlYXN0LTMyLWJ5dGVzISE=")
-        .unwrap();
-    let expired = approov_core::mint::TokenBuilder::approov_example()
-        .expires_in(-3600)
-        .sign_hs256_base64(SECRET)
-        .unwrap();
+    let forged = common::forged_token();
+    let expired = common::token_expiring_in(-3600);
     let res = nginx_check(&proxy, "GET", "/api", &[]).await;
     assert_denied(&res, "missing");
     let res = nginx_check(&proxy, "GET", "/api", &[("Approov-Token", &forged)]).await;
@@ -240,11 +234,7 @@ async fn envoy_original_path_after_the_prefix() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_binding_applies() {
     let proxy = auth_proxy(&[("APPROOV_TOKEN_BINDING_HEADER", "Authorization")]);
-    let bound = approov_core::mint::TokenBuilder::approov_example()
-        .expires_in(3600)
-        .pay_for(["Bearer session-1"])
-        .sign_hs256_base64(SECRET)
-        .unwrap();
+    let bound = common::bound_token("Bearer session-1");
     let ok = [
         ("Approov-Token", bound.as_str()),
         ("Authorization", "Bearer session-1"),

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::upstream::{TestResponse, Upstream, full, send, start_proxy, token};
-use common::{ChildGuard, LIMIT, SECRET, Server};
+use common::{ChildGuard, LIMIT, Server};
 
 /// Where Debian and source builds put nginx, then `PATH`: `/usr/sbin` is
 /// not on a non-root user's `PATH`.
@@ -244,14 +244,8 @@ async fn missing_forged_and_expired_tokens_never_reach_the_upstream() {
     let upstream = Upstream::start();
     let proxy = auth_proxy(&[]);
     let nginx = tokio::task::block_in_place(|| Nginx::start(proxy.addr, upstream.addr));
-    let forged = approov_core::mint::TokenBuilder::approov_example()
-        .expires_in(3600)
-        .sign_hs256_base64("b3RoZXItc2VjcmV0LW9mLWF0LWxlYXN0LTMyLWJ5dGVzISE=")
-        .unwrap();
-    let expired = approov_core::mint::TokenBuilder::approov_example()
-        .expires_in(-3600)
-        .sign_hs256_base64(SECRET)
-        .unwrap();
+    let forged = common::forged_token();
+    let expired = common::token_expiring_in(-3600);
     for (what, headers) in [
         ("missing", vec![]),
         ("forged", vec![("Approov-Token", forged.as_str())]),

@@ -56,13 +56,8 @@ fn wait_log(server: &Server, needle: &str) -> Vec<String> {
 async fn bad_tokens_get_401_and_the_upstream_is_never_called() {
     let upstream = Upstream::start();
     let proxy = proxy_for(&upstream.url(), &[]);
-    let expired = approov_core::mint::TokenBuilder::approov_example()
-        .expires_in(-60)
-        .sign_hs256_base64(common::SECRET)
-        .unwrap();
-    let forged = approov_core::mint::TokenBuilder::approov_example()
-        .sign_hs256_base64("b3RoZXItc2VjcmV0LW5vdC10aGUtc2VydmVycw==")
-        .unwrap();
+    let expired = common::token_expiring_in(-60);
+    let forged = common::forged_token();
     let cases: [(&[(&str, &str)], &str); 4] = [
         (&[], "missing"),
         (&[("Approov-Token", &expired)], "expired"),
@@ -238,11 +233,7 @@ async fn token_binding_is_enforced() {
         &[("APPROOV_TOKEN_BINDING_HEADER", "Authorization")],
     );
     let unbound = token(Some("d"));
-    let bound = approov_core::mint::TokenBuilder::approov_example()
-        .expires_in(3600)
-        .pay_for(["Bearer session-1"])
-        .sign_hs256_base64(common::SECRET)
-        .unwrap();
+    let bound = common::bound_token("Bearer session-1");
     let res = send(
         proxy.addr,
         "GET",

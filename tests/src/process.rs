@@ -344,6 +344,25 @@ pub fn token_expiring_in(seconds: i64) -> String {
         .unwrap()
 }
 
+/// A token with the example claims signed with a secret other than
+/// [`SECRET`]: it fails the signature check.
+pub fn forged_token() -> String {
+    approov_core::mint::TokenBuilder::approov_example()
+        .expires_in(3600)
+        .sign_hs256_base64("b3RoZXItc2VjcmV0LW9mLWF0LWxlYXN0LTMyLWJ5dGVzISE=")
+        .unwrap()
+}
+
+/// A token with the example claims, signed with [`SECRET`], valid for an
+/// hour and bound (`pay`) to the header value `binding`.
+pub fn bound_token(binding: &str) -> String {
+    approov_core::mint::TokenBuilder::approov_example()
+        .expires_in(3600)
+        .pay_for([binding])
+        .sign_hs256_base64(SECRET)
+        .unwrap()
+}
+
 /// Scrapes `GET /metrics` on `addr`: asserts a `200` in Prometheus text
 /// format with the core's series and none of `tokens` anywhere, and returns
 /// each `approov_` sample, `name{labels}`, with its value.
