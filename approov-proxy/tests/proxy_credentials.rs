@@ -9,7 +9,7 @@ mod common;
 
 use bytes::Bytes;
 use common::Server;
-use common::upstream::{Recorded, Upstream, full, send, start_proxy, token};
+use common::upstream::{Recorded, Upstream, full, send, start_keyed_proxy, token};
 
 const KEY: &str = "credentials-KEY-never-shown";
 
@@ -23,14 +23,7 @@ const CREDENTIALS: [(&str, &str); 6] = [
 ];
 
 fn proxy_for(upstream: &Upstream, key_header: &str, extra: &[(&str, &str)]) -> Server {
-    let url = upstream.url();
-    let mut envs = vec![
-        ("UPSTREAM_URL", url.as_str()),
-        ("API_KEY", KEY),
-        ("API_KEY_HEADER", key_header),
-    ];
-    envs.extend_from_slice(extra);
-    start_proxy(&envs)
+    start_keyed_proxy(&upstream.url(), KEY, ("API_KEY_HEADER", key_header), extra)
 }
 
 /// Sends the credentials (and `extra`) with a valid token; returns what

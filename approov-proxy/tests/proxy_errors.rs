@@ -8,19 +8,13 @@ mod common;
 
 use bytes::Bytes;
 use common::Server;
-use common::upstream::{Upstream, full, get, send, start_proxy, token};
+use common::upstream::{Upstream, full, get, send, start_keyed_proxy, token};
 use serde_json::Value;
 
 const KEY: &str = "the-THIRD-party-KEY-42";
 
 fn proxy_for(url: &str, extra: &[(&str, &str)]) -> Server {
-    let mut envs = vec![
-        ("UPSTREAM_URL", url),
-        ("API_KEY", KEY),
-        ("API_KEY_QUERY_PARAM", "api_key"),
-    ];
-    envs.extend_from_slice(extra);
-    start_proxy(&envs)
+    start_keyed_proxy(url, KEY, ("API_KEY_QUERY_PARAM", "api_key"), extra)
 }
 
 /// A JSON error from the proxy itself: the status, the `error` code, and

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::upstream::{Upstream, start_proxy, token};
+use common::upstream::{Upstream, start_keyed_proxy, token};
 use common::{Response, Server, request};
 use serde_json::Value;
 
@@ -15,13 +15,7 @@ const KEY: &str = "refusals-KEY-never-shown";
 
 fn proxy_for(upstream: &Upstream, extra: &[(&str, &str)]) -> Server {
     let url = format!("{}/base", upstream.url());
-    let mut envs = vec![
-        ("UPSTREAM_URL", url.as_str()),
-        ("API_KEY", KEY),
-        ("API_KEY_HEADER", "X-Api-Key"),
-    ];
-    envs.extend_from_slice(extra);
-    start_proxy(&envs)
+    start_keyed_proxy(&url, KEY, ("API_KEY_HEADER", "X-Api-Key"), extra)
 }
 
 /// One raw request with a valid token (blocking, bounded by the helper's

@@ -13,20 +13,14 @@ use std::net::TcpStream;
 use bytes::Bytes;
 use common::Server;
 use common::upstream::{
-    REQUEST_LIMIT, Upstream, channel_body, full, next_data, rest, start_proxy, start_request, token,
+    REQUEST_LIMIT, Upstream, channel_body, full, next_data, rest, start_keyed_proxy, start_request,
+    token,
 };
 
 const KEY: &str = "timeouts-KEY-never-shown";
 
 fn proxy_for(upstream: &Upstream, extra: &[(&str, &str)]) -> Server {
-    let url = upstream.url();
-    let mut envs = vec![
-        ("UPSTREAM_URL", url.as_str()),
-        ("API_KEY", KEY),
-        ("API_KEY_HEADER", "X-Api-Key"),
-    ];
-    envs.extend_from_slice(extra);
-    start_proxy(&envs)
+    start_keyed_proxy(&upstream.url(), KEY, ("API_KEY_HEADER", "X-Api-Key"), extra)
 }
 
 /// Stops the proxy; `message` must have been logged exactly once (in

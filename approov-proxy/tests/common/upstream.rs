@@ -297,6 +297,20 @@ pub fn start_proxy(envs: &[(&str, &str)]) -> Server {
     tokio::task::block_in_place(|| Server::start_graceful(PROXY, &all))
 }
 
+/// The proxy in front of `url` alone (`UPSTREAM_URL`), adding `key` as
+/// `placement` (`("API_KEY_HEADER", "X-Api-Key")` or
+/// `("API_KEY_QUERY_PARAM", "api_key")`), with `extra` variables.
+pub fn start_keyed_proxy(
+    url: &str,
+    key: &str,
+    placement: (&str, &str),
+    extra: &[(&str, &str)],
+) -> Server {
+    let mut envs = vec![("UPSTREAM_URL", url), ("API_KEY", key), placement];
+    envs.extend_from_slice(extra);
+    start_proxy(&envs)
+}
+
 /// A token for the test secret with this `did` (none: no `did` claim).
 pub fn token(did: Option<&str>) -> String {
     let builder = approov_core::mint::TokenBuilder::approov_example().expires_in(3600);
