@@ -8,13 +8,11 @@
 
 mod common;
 
-use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::net::SocketAddr;
 
 use approov_core::Secret;
 use approov_core::mint::{InstallKey, RequestSigner, SignedRequest, TokenBuilder};
-use common::{Response, SECRET, Server, request_bytes};
+use common::{Response, SECRET, Server, request_bytes, request_with_body};
 use serde_json::Value;
 
 const EXE: &str = env!("CARGO_BIN_EXE_actix-hello");
@@ -70,36 +68,9 @@ fn get(addr: SocketAddr, req: &SignedRequest) -> Response {
     request_bytes(addr, "GET", &req.path_and_query, &header_lines(req))
 }
 
-/// `POST` of a signed request's headers with `body` (the shared client
-/// sends no body): status, lower-cased header names, body.
-fn post(addr: SocketAddr, req: &SignedRequest, body: &[u8]) -> (u16, String, String) {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    stream
-        .set_write_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let mut raw = format!(
-        "POST {} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        req.path_and_query,
-        body.len()
-    )
-    .into_bytes();
-    for (name, value) in header_lines(req) {
-        raw.extend_from_slice(format!("{name}: ").as_bytes());
-        raw.extend_from_slice(value);
-        raw.extend_from_slice(b"\r\n");
-    }
-    raw.extend_from_slice(b"\r\n");
-    raw.extend_from_slice(body);
-    stream.write_all(&raw).unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).unwrap();
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, head.to_ascii_lowercase(), body.to_owned())
+/// `POST` of a signed request's headers with `body`.
+fn post(addr: SocketAddr, req: &SignedRequest, body: &[u8]) -> Response {
+    request_with_body(addr, "POST", &req.path_and_query, &header_lines(req), body)
 }
 
 /// Waits (bounded) for the server to log a rejection of this kind.
@@ -146,17 +117,22 @@ fn message_signing_routes_need_the_installation_signature() {
             .unwrap()
             .starts_with("sha-256=:")
     );
-    let (status, head, reply) = post(addr, &req, body);
-    assert_eq!((status, reply.as_str()), (200, HELLO), "{head}");
-    assert!(
-        head.contains("\r\ncontent-type: application/json"),
-        "{head}"
+    let res = post(addr, &req, body);
+    assert_eq!((res.status, res.body.as_str()), (200, HELLO), "{res:?}");
+    assert_eq!(
+        res.header("content-type"),
+        Some("application/json"),
+        "{res:?}"
     );
 
     // The same signed request with another body of the same length.
-    let (status, head, reply) = post(addr, &req, br#"{"shape":"square","sides":4}"#);
-    assert_eq!((status, reply.as_str()), (401, "{}"), "{head}");
-    assert!(head.contains("\r\nwww-authenticate: approov"), "{head}");
+    let res = post(addr, &req, br#"{"shape":"square","sides":4}"#);
+    assert_eq!((res.status, res.body.as_str()), (401, "{}"), "{res:?}");
+    assert!(
+        res.header("www-authenticate")
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("approov")),
+        "{res:?}"
+    );
     assert_logged(&server, "digest_mismatch");
 
     // A token without ipk, even with a signature: the route requires one

@@ -8,14 +8,11 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::net::SocketAddr;
 
 use approov_core::Secret;
 use approov_core::mint::{InstallKey, RequestSigner, SignedRequest, TokenBuilder};
-use common::{Response, SECRET, Server, request_bytes};
+use common::{Response, SECRET, Server, request_bytes, request_with_body};
 use serde_json::Value;
 
 const EXE: &str = env!("CARGO_BIN_EXE_axum-hello");
@@ -58,70 +55,19 @@ fn signer(server: &Server, method: &str, token: &str) -> RequestSigner {
 /// Sends `signed` (its headers but `Host`, which the client adds) with
 /// `body`, and reads the whole response.
 fn send(addr: SocketAddr, signed: &SignedRequest, body: &[u8]) -> Response {
-    let headers: Vec<(&str, &str)> = signed
+    let headers: Vec<(&str, &[u8])> = signed
         .headers
         .iter()
         .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
-        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .map(|(name, value)| (name.as_str(), value.as_bytes()))
         .collect();
     if signed.method == "GET" && body.is_empty() {
-        let headers: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
         return request_bytes(addr, "GET", &signed.path_and_query, &headers);
     }
-    post(addr, &signed.path_and_query, &headers, body)
-}
-
-/// `POST path` with a body and `Content-Length`, over one connection
-/// closed after the response (timeouts bound every step).
-fn post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    stream
-        .set_write_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let mut request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    let mut raw = request.into_bytes();
-    raw.extend_from_slice(body);
-    stream.write_all(&raw).unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).unwrap();
-    parse(&String::from_utf8(answer).unwrap())
-}
-
-/// Parses a response whose body is delimited by the connection's end (the
-/// server sends `Content-Length`, never chunks, for these small answers).
-fn parse(text: &str) -> Response {
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: HashMap<String, String> = lines
-        .map(|line| {
-            let (name, value) = line.split_once(':').unwrap();
-            (name.trim().to_ascii_lowercase(), value.trim().to_owned())
-        })
-        .collect();
-    assert!(!headers.contains_key("transfer-encoding"), "{head}");
-    Response {
-        status,
-        headers,
-        body: body.to_owned(),
-    }
+    let res = request_with_body(addr, "POST", &signed.path_and_query, &headers, body);
+    // These small answers come with `Content-Length`, never chunked.
+    assert!(res.header("transfer-encoding").is_none(), "{res:?}");
+    res
 }
 
 #[track_caller]
