@@ -25,10 +25,13 @@ impl DeviceHash {
         hash.copy_from_slice(digest.as_ref());
         Self(hash)
     }
+}
 
-    /// The whole hash in hex: the device's part of its shared rate-limit key.
-    pub(crate) fn hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+/// The whole hash in hex (`{:x}`): the device's part of its shared
+/// rate-limit key, written straight into it.
+impl fmt::LowerHex for DeviceHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
     }
 }
 
@@ -117,5 +120,15 @@ mod tests {
         assert_eq!(DeviceHash::of("ExampleApproovTokenDID==").to_string(), hex);
         assert_eq!(hex.len(), 12);
         assert_ne!(DeviceHash::of("a"), DeviceHash::of("b"));
+        let whole: String = expected
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            format!("{:x}", DeviceHash::of("ExampleApproovTokenDID==")),
+            whole
+        );
+        assert_eq!(whole.len(), 64);
     }
 }

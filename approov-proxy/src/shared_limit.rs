@@ -249,7 +249,7 @@ impl SharedLimit {
             return None;
         }
         let key = match device {
-            Some(hash) => format!("{KEY_PREFIX}{route}:{}", hash.hex()),
+            Some(hash) => format!("{KEY_PREFIX}{route}:{hash:x}"),
             None => format!("{KEY_PREFIX}{route}:-"),
         };
         let interval_us = (60_000_000 / u64::from(n.get())).max(1);
