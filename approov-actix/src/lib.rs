@@ -194,23 +194,64 @@
 //! # Serving in production
 //! actix-web already bounds the request head (5 s) and idle keep-alive
 //! (5 s) and caps connections (25 000 per worker thread). Set them to what
-//! your service needs, where the next reader sees them. One gap: actix-http
-//! 3 times only the first request head of each connection, so a client can
-//! trickle the head of a later request on a kept-alive connection forever;
-//! where that matters more than speed, turn keep-alive off
-//! (`.keep_alive(actix_web::http::KeepAlive::Disabled)`).
+//! your service needs, where the next reader sees them. Three gaps:
+//! - actix-http 3 times only the first request head of each connection, so
+//!   a client can trickle the head of a later request on a kept-alive
+//!   connection forever; where that matters more than speed, turn
+//!   keep-alive off (`.keep_alive(actix_web::http::KeepAlive::Disabled)`).
+//! - It has no write timeout: a client that pipelines requests and never
+//!   reads the answers holds its connection forever. On Linux the kernel's
+//!   `TCP_USER_TIMEOUT`, set on each connection as it opens (`socket2`
+//!   with feature `all`), closes a connection whose answer has waited that
+//!   long for the client to take it.
+//! - It has no cap on requests per connection: count them in the
+//!   connection's data and mark the last answer `Connection: close`
+//!   (actix-http still answers the requests it had already read).
 //!
 //! ```no_run
-//! use std::time::Duration;
+//! use std::{any::Any, cell::Cell, time::Duration};
 //!
+//! use actix_web::dev::{Extensions, Service as _};
+//! use actix_web::http::ConnectionType;
 //! use actix_web::{App, HttpResponse, HttpServer, web};
 //! use approov_actix::ApproovMiddleware;
 //! use approov_core::Verifier;
 //!
+//! /// The requests a connection has made.
+//! #[derive(Default)]
+//! struct Served(Cell<usize>);
+//!
+//! fn on_connect(connection: &dyn Any, data: &mut Extensions) {
+//!     // An answer the client has not taken for 60 s closes the connection.
+//!     #[cfg(target_os = "linux")]
+//!     if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+//!         let _ = socket2::SockRef::from(stream)
+//!             .set_tcp_user_timeout(Some(Duration::from_secs(60)));
+//!     }
+//!     data.insert(Served::default());
+//! }
+//!
 //! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
 //! let approov = ApproovMiddleware::new(Verifier::from_env()?);
 //! HttpServer::new(move || {
-//!     App::new().service(web::resource("/").wrap(approov.clone()).to(HttpResponse::Ok))
+//!     App::new()
+//!         // At most 1000 requests per connection.
+//!         .wrap_fn(|request, service| {
+//!             let last = request.conn_data::<Served>().is_some_and(|served| {
+//!                 served.0.set(served.0.get() + 1);
+//!                 served.0.get() >= 1000
+//!             });
+//!             let answer = service.call(request);
+//!             async move {
+//!                 let mut response = answer.await?;
+//!                 if last {
+//!                     let head = response.response_mut().head_mut();
+//!                     head.set_connection_type(ConnectionType::Close);
+//!                 }
+//!                 Ok(response)
+//!             }
+//!         })
+//!         .service(web::resource("/").wrap(approov.clone()).to(HttpResponse::Ok))
 //! })
 //! // A request head not complete in 30 s: 408 and the connection closes.
 //! .client_request_timeout(Duration::from_secs(30))
@@ -218,6 +259,8 @@
 //! .keep_alive(Duration::from_secs(60))
 //! // A client that does not close its side after our last response.
 //! .client_disconnect_timeout(Duration::from_secs(1))
+//! // Before `bind`, which captures it.
+//! .on_connect(on_connect)
 //! // The cap is per worker: 2 workers × 256 = 512 connections at most.
 //! .workers(2)
 //! .max_connections(256)
@@ -229,8 +272,9 @@
 //! ```
 //!
 //! The example server `actix-hello` serves this way, with the limits read
-//! from `HEADER_READ_TIMEOUT_SECONDS`, `IDLE_TIMEOUT_SECONDS` and
-//! `MAX_CONNECTIONS`.
+//! from `HEADER_READ_TIMEOUT_SECONDS`, `IDLE_TIMEOUT_SECONDS`,
+//! `SEND_TIMEOUT_SECONDS`, `MAX_CONNECTIONS` and
+//! `MAX_REQUESTS_PER_CONNECTION`.
 #![deny(missing_docs, unsafe_code)]
 
 mod extract;

@@ -10,17 +10,18 @@
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioTimer;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::sync::Semaphore;
 
+use crate::ServeLimits;
+use crate::connection::{self, RequestCap};
 use crate::start::{self, StartError};
 
 /// The path Prometheus scrapes.
@@ -33,9 +34,11 @@ const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Binds `addr`, installs the Prometheus recorder, serves `GET /metrics`
 /// from a thread of its own, and prints `metrics on <ip>:<port>` (the real
-/// port) on stdout. `header_read_timeout` bounds each scrape's head, as on
-/// the API listener.
-pub fn start(addr: SocketAddr, header_read_timeout: Duration) -> Result<SocketAddr, StartError> {
+/// port) on stdout. The request-head, idle and send timeouts and the cap on
+/// requests per connection of `limits` apply as on the API listener; the
+/// connections are capped at 16 of their own.
+pub fn start(addr: SocketAddr, limits: &ServeLimits) -> Result<SocketAddr, StartError> {
+    let limits = *limits;
     let bind_error = |source| StartError::Bind {
         name: "METRICS_ADDR",
         addr,
@@ -64,14 +67,14 @@ pub fn start(addr: SocketAddr, header_read_timeout: Duration) -> Result<SocketAd
         .map_err(spawn_error)?;
     std::thread::Builder::new()
         .name("metrics".to_owned())
-        .spawn(move || runtime.block_on(serve(listener, handle, header_read_timeout)))
+        .spawn(move || runtime.block_on(serve(listener, handle, limits)))
         .map_err(spawn_error)?;
     start::announce("metrics", local_addr);
     tracing::info!(%local_addr, "serving metrics at {PATH}");
     Ok(local_addr)
 }
 
-async fn serve(listener: TcpListener, handle: PrometheusHandle, header_read_timeout: Duration) {
+async fn serve(listener: TcpListener, handle: PrometheusHandle, limits: ServeLimits) {
     let listener = match tokio::net::TcpListener::from_std(listener) {
         Ok(listener) => listener,
         Err(e) => {
@@ -81,7 +84,7 @@ async fn serve(listener: TcpListener, handle: PrometheusHandle, header_read_time
     };
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout);
+        .header_read_timeout(limits.header_read_timeout.min(limits.idle_timeout));
     // Scrapers are few: a handful of connections is plenty, and a client
     // that opens many cannot take file descriptors from the API listener.
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -101,7 +104,11 @@ async fn serve(listener: TcpListener, handle: PrometheusHandle, header_read_time
             let handle = handle.clone();
             async move { Ok::<_, Infallible>(answer(&req, &handle)) }
         });
-        let conn = http.serve_connection(TokioIo::new(stream), service);
+        // A scraper that stops reading a large page is cut off, as on the
+        // API listener.
+        let io = connection::send_timed(stream, limits.send_timeout);
+        let service = RequestCap::new(service, limits.max_requests_per_connection);
+        let conn = http.serve_connection(io, service);
         tokio::spawn(async move {
             let _ = conn.await;
             drop(permit);

@@ -17,6 +17,10 @@
 //! - `hyper-rustls`, `rustls` (ring provider), `webpki-roots` through
 //!   hyper-rustls: HTTPS to upstreams without OpenSSL.
 //! - `tower-http` (`timeout`): the stall timeouts of both bodies.
+//! - `tokio-io-timeout`: the send timeout around each accepted stream
+//!   (a write that waits too long fails, and hyper closes the
+//!   connection); `pin-project-lite`: the answer future that marks a
+//!   connection's last answer `Connection: close`.
 //! - `governor`: the in-process GCRA per-device limiter.
 //! - `redis` (`tokio-comp`, `connection-manager`, `script`): the limit
 //!   shared by replicas: a reconnecting multiplexed connection with
@@ -47,6 +51,7 @@ mod auth;
 mod auth_config;
 mod client;
 mod config;
+mod connection;
 mod credentials;
 mod error;
 mod exporter;

@@ -62,7 +62,7 @@ fn start() -> Result<Started, StartError> {
     tracing::info!(target: approov_proxy::LOG_TARGET, %local_addr, "starting");
     approov_proxy::announce("listening", local_addr);
     if let Some(addr) = settings.metrics_addr {
-        approov_proxy::serve_metrics(addr, settings.limits.header_read_timeout)?;
+        approov_proxy::serve_metrics(addr, &settings.limits)?;
     }
     proxy.log_routes();
     proxy.check_redis();

@@ -1,6 +1,6 @@
 //! The serving loop: an acceptor handing connections to worker threads,
-//! HTTP/1.1 on hyper with the request-head and idle timeouts and the
-//! connection cap, and a graceful shutdown that lets the requests in
+//! HTTP/1.1 on hyper with the request-head, idle and send timeouts, the
+//! connection cap and the cap on requests per connection, and a graceful shutdown that lets the requests in
 //! flight finish, up to the drain timeout.
 
 use std::future::Future;
@@ -14,7 +14,7 @@ use axum::response::Response;
 use http::Request;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioTimer;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::server::graceful::Watcher;
 use hyper_util::service::TowerToHyperService;
@@ -25,6 +25,7 @@ use tower::Service;
 
 use crate::ServeLimits;
 use crate::affinity::{self, Cpu};
+use crate::connection::{self, RequestCap};
 use crate::log::TARGET;
 
 /// How a [`serve`] ended.
@@ -97,7 +98,7 @@ where
     let workers = (0..limits.workers.get())
         .map(|i| {
             let cpu = cpus.as_ref().and_then(|cpus| cpus.get(i).copied());
-            worker(i, cpu, make_app(), http.clone())
+            worker(i, cpu, make_app(), http.clone(), limits)
         })
         .collect::<io::Result<Vec<_>>>()?;
     // One permit per open connection: at the cap the loop stops accepting,
@@ -168,13 +169,14 @@ where
 }
 
 /// Starts worker `index`: a thread, pinned to `cpu` if given, with a
-/// single-threaded runtime serving the connections it is sent with `app`,
-/// until the sender is dropped and its last connection has closed.
+/// single-threaded runtime serving the connections it is sent with `app`
+/// within the send timeout and request cap of `limits`, until the sender is dropped and its last connection has closed.
 fn worker<S>(
     index: usize,
     cpu: Option<Cpu>,
     app: S,
     http: http1::Builder,
+    limits: ServeLimits,
 ) -> io::Result<mpsc::UnboundedSender<Accepted>>
 where
     S: Service<Request<Incoming>, Response = Response, Error = Infallible> + Clone + Send + 'static,
@@ -210,8 +212,12 @@ where
                             continue;
                         }
                     };
-                    let service = TowerToHyperService::new(app.clone());
-                    let conn = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
+                    let io = connection::send_timed(stream, limits.send_timeout);
+                    let service = RequestCap::new(
+                        TowerToHyperService::new(app.clone()),
+                        limits.max_requests_per_connection,
+                    );
+                    let conn = watcher.watch(http.serve_connection(io, service));
                     connections.spawn(async move {
                         // Timeouts and clients that hang up end here;
                         // nothing to answer.

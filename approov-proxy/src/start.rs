@@ -30,6 +30,12 @@ const DEFAULT_HEADER_READ_SECONDS: u64 = 30;
 /// Mobile apps send bursts, then nothing for a while: a minute keeps a
 /// burst on one connection without keeping quiet apps forever.
 const DEFAULT_IDLE_SECONDS: u64 = 60;
+/// nginx's `send_timeout`: a client that takes no byte of its answer for
+/// a minute is gone or hostile.
+const DEFAULT_SEND_SECONDS: u64 = 60;
+/// nginx's `keepalive_requests`: plenty for an app's burst, and a bound on
+/// the work one connection can queue.
+const DEFAULT_MAX_REQUESTS: usize = 1000;
 /// The usual soft limit on open files is 1024, and the proxy may hold an
 /// upstream connection for each client one: 512 clients stay within it.
 const DEFAULT_MAX_CONNECTIONS: usize = 512;
@@ -43,6 +49,8 @@ const DEFAULT_KEY_RELOAD_SECONDS: u64 = 10;
 const MAX_SECONDS: u64 = 3600;
 /// Far beyond what one process can hold open.
 const MAX_MAX_CONNECTIONS: usize = 1_000_000;
+/// Far beyond what any client needs on one connection.
+const MAX_MAX_REQUESTS: usize = 1_000_000;
 /// More threads than any machine has cores.
 const MAX_WORKERS: usize = 1024;
 
@@ -143,9 +151,17 @@ pub struct ServeLimits {
     /// wait for a request and its head with one timer, which gets the
     /// shorter of the two.
     pub idle_timeout: Duration,
+    /// A connection whose answer makes no write progress for this long (a
+    /// client that stopped reading) is closed (`SEND_TIMEOUT_SECONDS`,
+    /// default 60 s).
+    pub send_timeout: Duration,
     /// At most this many connections are open at once; more wait in the
     /// listen backlog (`MAX_CONNECTIONS`, default 512).
     pub max_connections: usize,
+    /// A connection is closed once it has answered this many requests
+    /// (`MAX_REQUESTS_PER_CONNECTION`, default 1000); the last answer says
+    /// `Connection: close`.
+    pub max_requests_per_connection: usize,
     /// On SIGTERM or Ctrl-C, requests in flight get this long to finish
     /// before the proxy exits anyway (`DRAIN_TIMEOUT_SECONDS`, default 25 s).
     pub drain_timeout: Duration,
@@ -162,7 +178,9 @@ impl Default for ServeLimits {
         Self {
             header_read_timeout: Duration::from_secs(DEFAULT_HEADER_READ_SECONDS),
             idle_timeout: Duration::from_secs(DEFAULT_IDLE_SECONDS),
+            send_timeout: Duration::from_secs(DEFAULT_SEND_SECONDS),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_requests_per_connection: DEFAULT_MAX_REQUESTS,
             drain_timeout: Duration::from_secs(DEFAULT_DRAIN_SECONDS),
             workers: default_workers(),
             cpu_affinity: CpuAffinity::Auto,
@@ -214,12 +232,20 @@ impl Settings {
                 DEFAULT_HEADER_READ_SECONDS,
             )?,
             idle_timeout: seconds("IDLE_TIMEOUT_SECONDS", DEFAULT_IDLE_SECONDS)?,
+            send_timeout: seconds("SEND_TIMEOUT_SECONDS", DEFAULT_SEND_SECONDS)?,
             max_connections: number(
                 &var,
                 "MAX_CONNECTIONS",
                 DEFAULT_MAX_CONNECTIONS,
                 1..=MAX_MAX_CONNECTIONS,
                 "from 1 to 1000000, e.g. 512",
+            )?,
+            max_requests_per_connection: number(
+                &var,
+                "MAX_REQUESTS_PER_CONNECTION",
+                DEFAULT_MAX_REQUESTS,
+                1..=MAX_MAX_REQUESTS,
+                "from 1 to 1000000, e.g. 1000",
             )?,
             drain_timeout: seconds("DRAIN_TIMEOUT_SECONDS", DEFAULT_DRAIN_SECONDS)?,
             workers: NonZeroUsize::new(number(
@@ -392,6 +418,8 @@ mod tests {
         assert_eq!(s.limits, ServeLimits::default());
         assert_eq!(s.listen_addr, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(s.limits.drain_timeout, Duration::from_secs(25));
+        assert_eq!(s.limits.send_timeout, Duration::from_secs(60));
+        assert_eq!(s.limits.max_requests_per_connection, 1000);
         assert_eq!(s.key_reload, Duration::from_secs(10));
         assert_eq!(s.metrics_addr, None);
         assert_eq!(s.log_format, LogFormat::Text);
@@ -403,7 +431,9 @@ mod tests {
             ("LISTEN_ADDR", "0.0.0.0:0"),
             ("HEADER_READ_TIMEOUT_SECONDS", "1"),
             ("IDLE_TIMEOUT_SECONDS", " 2 "),
+            ("SEND_TIMEOUT_SECONDS", "7"),
             ("MAX_CONNECTIONS", "3"),
+            ("MAX_REQUESTS_PER_CONNECTION", "8"),
             ("DRAIN_TIMEOUT_SECONDS", "4"),
             ("WORKER_THREADS", "6"),
             ("WORKER_CPU_AFFINITY", "Off"),
@@ -415,7 +445,9 @@ mod tests {
         assert_eq!(s.listen_addr, "0.0.0.0:0".parse().unwrap());
         assert_eq!(s.limits.header_read_timeout, Duration::from_secs(1));
         assert_eq!(s.limits.idle_timeout, Duration::from_secs(2));
+        assert_eq!(s.limits.send_timeout, Duration::from_secs(7));
         assert_eq!(s.limits.max_connections, 3);
+        assert_eq!(s.limits.max_requests_per_connection, 8);
         assert_eq!(s.limits.drain_timeout, Duration::from_secs(4));
         assert_eq!(s.limits.workers.get(), 6);
         assert_eq!(s.limits.cpu_affinity, CpuAffinity::Off);
@@ -429,7 +461,9 @@ mod tests {
         for name in [
             "HEADER_READ_TIMEOUT_SECONDS",
             "IDLE_TIMEOUT_SECONDS",
+            "SEND_TIMEOUT_SECONDS",
             "MAX_CONNECTIONS",
+            "MAX_REQUESTS_PER_CONNECTION",
             "DRAIN_TIMEOUT_SECONDS",
             "WORKER_THREADS",
             "KEY_RELOAD_SECONDS",

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::io::{ErrorKind, Read as _};
+use std::io::{ErrorKind, Read as _, Write as _};
 use std::net::TcpStream;
 
 use approov_conformance::serve_limits::{
@@ -18,7 +18,9 @@ use common::SECRET;
 const LIMIT_VARS: &[&str] = &[
     "HEADER_READ_TIMEOUT_SECONDS",
     "IDLE_TIMEOUT_SECONDS",
+    "SEND_TIMEOUT_SECONDS",
     "MAX_CONNECTIONS",
+    "MAX_REQUESTS_PER_CONNECTION",
     "DRAIN_TIMEOUT_SECONDS",
     "WORKER_THREADS",
     "WORKER_CPU_AFFINITY",
@@ -36,6 +38,7 @@ fn target(exe: &str) -> Target<'_> {
             ("API_KEY_HEADER", "X-Api-Key"),
         ],
         graceful: true,
+        answers_read_ahead: false,
     }
 }
 
@@ -108,6 +111,30 @@ fn the_metrics_listener_holds_at_most_16_connections() {
     assert_eq!(keep_alive_health(&mut connect(server.addr)), 200);
     drop(open.pop());
     assert_eq!(read_response(&mut waiting), 404);
+}
+
+/// Scrapers that pipeline `GET /metrics` and never read hold every one of
+/// the metrics listener's 16 connections only until the send timeout: a
+/// fresh scrape is still answered.
+#[test]
+fn scrapers_that_never_read_are_cut_off() {
+    let exe = env!("CARGO_BIN_EXE_approov-proxy");
+    let server = target(exe).start(&[
+        ("METRICS_ADDR", "127.0.0.1:0"),
+        ("SEND_TIMEOUT_SECONDS", "1"),
+        ("MAX_REQUESTS_PER_CONNECTION", "1000000"),
+    ]);
+    let metrics = server.metrics_addr();
+    let _stalled: Vec<TcpStream> = (0..16)
+        .map(|_| limits::stall(metrics, "/metrics"))
+        .collect();
+    let mut fresh = connect(metrics);
+    write!(fresh, "GET /metrics HTTP/1.1\r\nHost: {metrics}\r\n\r\n").unwrap();
+    assert_eq!(
+        limits::wait_for_answer(&mut fresh, CLOSE_LIMIT).as_deref(),
+        Some("200"),
+        "no scrape answered while 16 scrapers that never read held the listener"
+    );
 }
 
 /// The CPUs in a `Cpus_allowed_list` line of `/proc/.../status`

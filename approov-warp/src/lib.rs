@@ -203,19 +203,27 @@
 //! `warp::serve` runs hyper without a timer, so hyper's request-head
 //! timeout never fires: a client that trickles header bytes keeps its
 //! connection open forever, idle keep-alive connections are never closed,
-//! and nothing caps the number of connections. Turn the filter into a
-//! service with `warp::service` and serve it through hyper's builder with
-//! hyper-util's `TokioTimer` (`hyper` features `server`, `http1`;
-//! `hyper-util` features `service`, `tokio`; `tokio` feature `sync`):
+//! nothing caps the number of connections, and a client that pipelines
+//! requests and never reads the answers holds its connection forever.
+//! Turn the filter into a service with `warp::service` and serve it
+//! through hyper's builder with hyper-util's `TokioTimer`, with a write
+//! timeout around each stream (`hyper` features `server`, `http1`;
+//! `hyper-util` features `service`, `tokio`; `tokio` feature `sync`;
+//! `tokio-io-timeout`):
 //!
 //! ```no_run
+//! use std::convert::Infallible;
+//! use std::sync::atomic::{AtomicUsize, Ordering};
 //! use std::{io, sync::Arc, time::Duration};
 //!
 //! use approov_warp::{Approov, ApproovClaims, Verifier};
+//! use hyper::header::{CONNECTION, HeaderValue};
 //! use hyper::server::conn::http1;
+//! use hyper::service::{Service as _, service_fn};
 //! use hyper_util::rt::{TokioIo, TokioTimer};
 //! use hyper_util::service::TowerToHyperService;
 //! use tokio::{net::TcpListener, sync::Semaphore};
+//! use tokio_io_timeout::TimeoutStream;
 //! use warp::Filter;
 //!
 //! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
@@ -245,8 +253,29 @@
 //!             continue;
 //!         }
 //!     };
+//!     // A write that waits 60 s on a client that stopped reading fails,
+//!     // and hyper closes the connection; without it, a client that
+//!     // pipelines requests and never reads holds its slot for ever.
+//!     let mut stream = TimeoutStream::new(stream);
+//!     stream.set_write_timeout(Some(Duration::from_secs(60)));
+//!     let io = TokioIo::new(Box::pin(stream));
+//!     // At most 1000 requests per connection: the last answer says
+//!     // `Connection: close`, and hyper closes after writing it.
 //!     let service = TowerToHyperService::new(warp::service(routes.clone()));
-//!     let conn = http.serve_connection(TokioIo::new(stream), service);
+//!     let served = AtomicUsize::new(0);
+//!     let service = service_fn(move |request| {
+//!         let last = served.fetch_add(1, Ordering::Relaxed) + 1 >= 1000;
+//!         let answer = service.call(request);
+//!         async move {
+//!             let mut response = answer.await?;
+//!             if last {
+//!                 let close = HeaderValue::from_static("close");
+//!                 response.headers_mut().insert(CONNECTION, close);
+//!             }
+//!             Ok::<_, Infallible>(response)
+//!         }
+//!     });
+//!     let conn = http.serve_connection(io, service);
 //!     tokio::spawn(async move {
 //!         let _ = conn.await; // timeouts and hang-ups end here
 //!         drop(permit);
@@ -263,8 +292,9 @@
 //! `hyper_util::server::graceful::GracefulShutdown::watch`; for WebSockets,
 //! serve it `.with_upgrades()`. The example
 //! server `warp-hello` serves this way, with the limits read from
-//! `HEADER_READ_TIMEOUT_SECONDS`, `IDLE_TIMEOUT_SECONDS` and
-//! `MAX_CONNECTIONS`.
+//! `HEADER_READ_TIMEOUT_SECONDS`, `IDLE_TIMEOUT_SECONDS`,
+//! `SEND_TIMEOUT_SECONDS`, `MAX_CONNECTIONS` and
+//! `MAX_REQUESTS_PER_CONNECTION`.
 #![deny(missing_docs, unsafe_code)]
 
 mod approov;

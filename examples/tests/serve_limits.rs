@@ -12,7 +12,9 @@ use common::SECRET;
 const LIMIT_VARS: &[&str] = &[
     "HEADER_READ_TIMEOUT_SECONDS",
     "IDLE_TIMEOUT_SECONDS",
+    "SEND_TIMEOUT_SECONDS",
     "MAX_CONNECTIONS",
+    "MAX_REQUESTS_PER_CONNECTION",
 ];
 
 fn target(exe: &str) -> Target<'_> {
@@ -20,6 +22,7 @@ fn target(exe: &str) -> Target<'_> {
         exe,
         envs: &[("APPROOV_BASE64_SECRET", SECRET)],
         graceful: false,
+        answers_read_ahead: exe.ends_with("actix-hello"),
     }
 }
 

@@ -2,8 +2,11 @@
 //! sockets on 127.0.0.1 (the example servers' and approov-proxy's tests run
 //! these on their binaries): a request head that is not complete in time
 //! (sent in part, or trickled) and an idle keep-alive connection are
-//! closed, connections over `MAX_CONNECTIONS` wait until one closes, and
-//! bad values stop the server at start-up.
+//! closed, connections over `MAX_CONNECTIONS` wait until one closes, a
+//! client that pipelines requests and never reads its answers is cut off
+//! after `SEND_TIMEOUT_SECONDS`, a connection closes after
+//! `MAX_REQUESTS_PER_CONNECTION` answers, and bad values stop the server at
+//! start-up.
 //!
 //! Timeouts are configured to 1 s and every wait is bounded by a socket
 //! read timeout many times longer, so a slow machine cannot fail a test and
@@ -33,6 +36,11 @@ pub struct Target<'a> {
     pub envs: &'a [(&'a str, &'a str)],
     /// Whether it stops gracefully on SIGTERM (see [`Server::start_graceful`]).
     pub graceful: bool,
+    /// Whether it still answers the requests it had already read, pipelined,
+    /// when a connection reached `MAX_REQUESTS_PER_CONNECTION` (actix-http
+    /// does, up to its read buffer, before it closes; hyper reads no
+    /// request ahead of an answer).
+    pub answers_read_ahead: bool,
 }
 
 impl Target<'_> {
@@ -273,6 +281,191 @@ pub fn connections_over_the_cap_wait_for_a_free_one(target: &Target<'_>) {
     assert_eq!(keep_alive_health(&mut second), 200);
 }
 
+/// A connection that pipelines `GET path` requests and never reads the
+/// answers, until the server stops taking them: its writes then wait on
+/// our full receive buffer (kept small) and its own. Returned with
+/// nothing read, open, or already cut off by a server whose send timeout
+/// is shorter than the second this waits.
+pub fn stall(addr: SocketAddr, path: &str) -> TcpStream {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None).unwrap();
+    // Set before connecting, so the window we offer stays small.
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket
+        .connect_timeout(&addr.into(), Duration::from_secs(10))
+        .unwrap();
+    let mut stream = TcpStream::from(socket);
+    // A write that waits this long means the server has stopped reading.
+    stream
+        .set_write_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    let requests = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").repeat(256);
+    let deadline = Instant::now() + CLOSE_LIMIT;
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the server kept reading pipelined requests for {CLOSE_LIMIT:?} without being read"
+        );
+        match stream.write(requests.as_bytes()) {
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            // Stalled; or stalled and already cut off.
+            Err(_) => return stream,
+        }
+    }
+}
+
+/// Whether the server has closed `stream` within `wait`: a write to it
+/// fails with something other than a timeout (reset or broken pipe).
+pub fn closed_by_server(stream: &mut TcpStream, wait: Duration) -> bool {
+    let deadline = Instant::now() + wait;
+    stream
+        .set_write_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    while Instant::now() < deadline {
+        match stream.write(b"GET / HTTP/1.1\r\n\r\n") {
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return true,
+            // Taken: the buffers had room again; try until they do not.
+            Ok(_) => {}
+        }
+    }
+    false
+}
+
+/// The test of that name, on `target`: every connection slot held by a
+/// client that pipelines and never reads, and a fresh request is still
+/// answered once the send timeout has cut one of them off.
+pub fn clients_that_never_read_are_cut_off(target: &Target<'_>) {
+    let server = target.start(&[
+        ("SEND_TIMEOUT_SECONDS", "1"),
+        ("MAX_CONNECTIONS", "2"),
+        // High, so that only the send timeout can free the slots.
+        ("MAX_REQUESTS_PER_CONNECTION", "1000000"),
+    ]);
+    let mut stalled = [stall(server.addr, "/health"), stall(server.addr, "/health")];
+    let mut fresh = connect(server.addr);
+    send_health(&mut fresh);
+    assert_eq!(
+        wait_for_answer(&mut fresh, CLOSE_LIMIT).as_deref(),
+        Some("200"),
+        "no answer while two clients that never read hold the slots"
+    );
+    for stream in &mut stalled {
+        assert!(
+            closed_by_server(stream, CLOSE_LIMIT),
+            "a client that never reads was not cut off"
+        );
+    }
+}
+
+/// The status of the answer on `stream`, if its status line arrives
+/// within `wait`.
+pub fn wait_for_answer(stream: &mut TcpStream, wait: Duration) -> Option<String> {
+    let bytes = match wait_for_status_line(stream, wait) {
+        Ending::Closed(bytes) | Ending::StillOpen(bytes) => bytes,
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let line = text.split("\r\n").next()?;
+    line.strip_prefix("HTTP/1.1 ")
+        .map(|rest| rest.chars().take(3).collect())
+}
+
+/// Reads until a status line is complete, the server closes, or `wait`
+/// has passed.
+fn wait_for_status_line(stream: &mut TcpStream, wait: Duration) -> Ending {
+    let deadline = Instant::now() + wait;
+    let mut got = Vec::new();
+    let mut buf = [0; 512];
+    loop {
+        if got.windows(2).any(|w| w == b"\r\n") {
+            return Ending::StillOpen(got);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ending::StillOpen(got);
+        }
+        stream.set_read_timeout(Some(left)).unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => return Ending::Closed(got),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Ending::StillOpen(got);
+            }
+            Err(_) => return Ending::Closed(got),
+        }
+    }
+}
+
+/// The test of that name, on `target`: on a connection capped at three
+/// requests, the third answer says `Connection: close` and the connection
+/// closes; with more requests pipelined behind the third, it closes too,
+/// after the third answer (or, see [`Target::answers_read_ahead`], after
+/// answering what it had read).
+pub fn a_connection_closes_after_its_request_cap(target: &Target<'_>) {
+    let server = target.start(&[("MAX_REQUESTS_PER_CONNECTION", "3")]);
+    let request = format!("GET /health HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr);
+    // One request after another.
+    let mut stream = connect(server.addr);
+    for i in 0..3 {
+        stream.write_all(request.as_bytes()).unwrap();
+        let answer = wait_for_answer_head(&mut stream);
+        assert!(answer.starts_with("http/1.1 200"), "{answer}");
+        let closes = answer.contains("\r\nconnection: close\r\n");
+        assert_eq!(closes, i == 2, "answer {i}: {answer}");
+    }
+    match wait_for_close(&mut stream, CLOSE_LIMIT) {
+        Ending::Closed(rest) => assert!(rest.is_empty(), "{rest:?}"),
+        Ending::StillOpen(_) => panic!("still open after {CLOSE_LIMIT:?} past its cap"),
+    }
+    // Pipelined far past the cap.
+    let mut stream = connect(server.addr);
+    let pipelined = 20;
+    stream
+        .write_all(request.repeat(pipelined).as_bytes())
+        .unwrap();
+    let bytes = match wait_for_close(&mut stream, CLOSE_LIMIT) {
+        Ending::Closed(bytes) => bytes,
+        Ending::StillOpen(bytes) => panic!(
+            "still open after {CLOSE_LIMIT:?} past its cap: {:?}",
+            String::from_utf8_lossy(&bytes)
+        ),
+    };
+    let text = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
+    let answers: Vec<&str> = text.split("http/1.1 ").skip(1).collect();
+    if target.answers_read_ahead {
+        assert!(answers.len() >= 3, "{text}");
+    } else {
+        assert_eq!(answers.len(), 3, "{text}");
+    }
+    assert!(answers[2].contains("\r\nconnection: close\r\n"), "{text}");
+    // A fresh connection is served as usual.
+    assert_eq!(keep_alive_health(&mut connect(server.addr)), 200);
+}
+
+/// Reads one whole answer (head and body) on `stream`; returns it in
+/// lower case.
+fn wait_for_answer_head(stream: &mut TcpStream) -> String {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0; 4096];
+    while complete_response_len(&got).is_none() {
+        let n = stream.read(&mut buf).unwrap();
+        assert_ne!(
+            n,
+            0,
+            "closed mid-answer: {:?}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&got).to_ascii_lowercase()
+}
+
 /// Each of `names` set to an unusable value stops `target` at start-up
 /// with exit code 2 and one line on stderr naming it.
 pub fn bad_limits_exit_2(target: &Target<'_>, names: &[&str]) {
@@ -332,6 +525,14 @@ macro_rules! limit_tests {
             #[test]
             fn connections_over_the_cap_wait_for_a_free_one() {
                 limits::connections_over_the_cap_wait_for_a_free_one(&super::target(EXE));
+            }
+            #[test]
+            fn clients_that_never_read_are_cut_off() {
+                limits::clients_that_never_read_are_cut_off(&super::target(EXE));
+            }
+            #[test]
+            fn a_connection_closes_after_its_request_cap() {
+                limits::a_connection_closes_after_its_request_cap(&super::target(EXE));
             }
             #[test]
             fn bad_limits_exit_2() {

@@ -17,6 +17,7 @@
 //! approov-core = { version = "0.1", features = ["dev", "jwks-url", "watch-key-files"] }
 //! metrics-exporter-prometheus = { version = "0.18", default-features = false }
 //! serde_json = "1"
+//! socket2 = { version = "0.6", features = ["all"] }
 //! tracing = "0.1"
 //! tracing-subscriber = { version = "0.3", features = ["env-filter"] }
 //! ```
@@ -29,13 +30,16 @@
 //! Bad configuration prints one line on stderr naming what to fix and
 //! exits with code 2.
 
+use std::any::Any;
+use std::cell::Cell;
 use std::io::{self, IsTerminal as _, Write as _};
 use std::net::{SocketAddr, TcpListener};
 use std::num::NonZero;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Extensions, Server, Service as _};
+use actix_web::http::ConnectionType;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use approov_actix::{Approov, ApproovMiddleware};
 use approov_core::signing::{MessageSigning, SignaturePolicy};
@@ -119,9 +123,26 @@ fn start() -> Result<Server, String> {
     let workers = std::thread::available_parallelism()
         .map_or(1, NonZero::get)
         .min(config.max_connections);
+    let max_requests = config.max_requests;
     // Wrapping each resource, not the App, keeps unknown paths 404.
     let server = HttpServer::new(move || {
         App::new()
+            .wrap_fn(move |request, service| {
+                // MAX_REQUESTS_PER_CONNECTION: the last answer closes the
+                // connection, whatever the client has pipelined behind it.
+                let last = request
+                    .conn_data::<Served>()
+                    .is_some_and(|served| served.next() >= max_requests);
+                let answer = service.call(request);
+                async move {
+                    let mut response = answer.await?;
+                    if last {
+                        let head = response.response_mut().head_mut();
+                        head.set_connection_type(ConnectionType::Close);
+                    }
+                    Ok(response)
+                }
+            })
             .service(web::resource("/").wrap(approov.clone()).get(hello))
             .service(
                 web::resource("/token-binding")
@@ -147,6 +168,7 @@ fn start() -> Result<Server, String> {
     .keep_alive(config.idle_timeout)
     // A client that does not close its side after our last response.
     .client_disconnect_timeout(Duration::from_secs(1))
+    .on_connect(on_connect(config.send_timeout))
     .listen(listener)
     .map_err(|e| format!("cannot listen on {local_addr} (LISTEN_ADDR): {e}"))?
     .run();
@@ -168,6 +190,7 @@ fn start() -> Result<Server, String> {
             .workers(1)
             .client_request_timeout(config.header_read_timeout)
             .keep_alive(config.idle_timeout)
+            .on_connect(on_connect(config.send_timeout))
             .listen(listener)
             .map_err(|e| format!("cannot listen on {addr} (METRICS_ADDR): {e}"))?
             .run();
@@ -183,6 +206,40 @@ fn start() -> Result<Server, String> {
         let _ = writeln!(io::stdout(), "metrics on {addr}");
     }
     Ok(server)
+}
+
+/// Runs as each connection opens: SEND_TIMEOUT_SECONDS and the request
+/// count of MAX_REQUESTS_PER_CONNECTION.
+///
+/// actix-http has no write timeout: a client that pipelines requests and
+/// never reads the answers would hold its connection for ever. The
+/// kernel's `TCP_USER_TIMEOUT` closes a connection whose sent data has
+/// waited that long for the client to take it (a zero window included,
+/// Linux 5.11 and later), and actix-web then frees its slot.
+fn on_connect(send_timeout: Duration) -> impl Fn(&dyn Any, &mut Extensions) + Clone {
+    move |connection, data| {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
+            && let Err(e) = socket2::SockRef::from(stream).set_tcp_user_timeout(Some(send_timeout))
+        {
+            tracing::warn!(error = %e, "cannot set the send timeout of a connection");
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let _ = (connection, send_timeout);
+        data.insert(Served::default());
+    }
+}
+
+/// The requests a connection has made.
+#[derive(Default)]
+struct Served(Cell<usize>);
+
+impl Served {
+    /// Counts one more request; returns the count.
+    fn next(&self) -> usize {
+        self.0.set(self.0.get() + 1);
+        self.0.get()
+    }
 }
 
 /// `GET /metrics`: approov-core's counters (requests by outcome, rejections
@@ -220,9 +277,16 @@ struct Config {
     /// `IDLE_TIMEOUT_SECONDS`: a keep-alive connection waiting this long
     /// for its next request is closed; default 60 (apps send bursts).
     idle_timeout: Duration,
+    /// `SEND_TIMEOUT_SECONDS`: a connection whose answer makes no write
+    /// progress this long (a client that stopped reading) is closed;
+    /// default 60, as nginx's `send_timeout`.
+    send_timeout: Duration,
     /// `MAX_CONNECTIONS`: at most this many open at once; default 512,
     /// within the usual limit of 1024 open files.
     max_connections: usize,
+    /// `MAX_REQUESTS_PER_CONNECTION`: a connection closes after this many
+    /// answers; default 1000, as nginx's `keepalive_requests`.
+    max_requests: usize,
     /// `BODY_READ_TIMEOUT_SECONDS`: a body message signing must check that
     /// is not received in full within this time is answered 408; default 30.
     body_read_timeout: Duration,
@@ -244,7 +308,9 @@ impl Config {
             },
             header_read_timeout: seconds("HEADER_READ_TIMEOUT_SECONDS", 30)?,
             idle_timeout: seconds("IDLE_TIMEOUT_SECONDS", 60)?,
+            send_timeout: seconds("SEND_TIMEOUT_SECONDS", 60)?,
             max_connections: number("MAX_CONNECTIONS", 512, 1_000_000)?,
+            max_requests: number("MAX_REQUESTS_PER_CONNECTION", 1000, 1_000_000)?,
             body_read_timeout: seconds("BODY_READ_TIMEOUT_SECONDS", 30)?,
             key_reload: seconds("KEY_RELOAD_SECONDS", 10)?,
         })

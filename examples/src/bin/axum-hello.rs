@@ -20,6 +20,7 @@
 //! metrics-exporter-prometheus = { version = "0.18", default-features = false }
 //! serde_json = "1"
 //! tokio = { version = "1", features = ["macros", "net", "rt-multi-thread", "sync", "time"] }
+//! tokio-io-timeout = "1"
 //! tracing = "0.1"
 //! tracing-subscriber = { version = "0.3", features = ["env-filter"] }
 //! ```
@@ -32,10 +33,12 @@
 //! configuration prints one line on stderr naming what to fix and exits
 //! with code 2.
 
+use std::convert::Infallible;
 use std::io::{self, IsTerminal as _, Write as _};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use approov_core::signing::{MessageSigning, SignaturePolicy};
@@ -43,13 +46,16 @@ use approov_core::{TokenBinding, VerifierBuilder};
 use approov_tower::{Approov, ApproovLayer};
 use axum::http::header::CONTENT_TYPE;
 use axum::{Json, Router, routing::get};
+use hyper::header::{CONNECTION, HeaderValue};
 use hyper::server::conn::http1;
+use hyper::service::{Service as _, service_fn};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use metrics_exporter_prometheus::PrometheusBuilder;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_io_timeout::TimeoutStream;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -159,8 +165,8 @@ fn metrics_app() -> Result<Router, String> {
 }
 
 /// Serves `app` within the limits of `config`, for as long as the process
-/// runs. `axum::serve` would do it without limits: no request-head or idle
-/// timeout and no connection cap.
+/// runs. `axum::serve` would do it without limits: no request-head, idle or
+/// send timeout and no cap on connections or requests per connection.
 async fn serve(listener: TcpListener, app: Router, config: Config) -> ExitCode {
     // HTTP/1.1, as `axum::serve` speaks with axum's `http1` feature.
     // (hyper-util's `auto::Builder` adds HTTP/2, but waits without a timeout
@@ -186,8 +192,29 @@ async fn serve(listener: TcpListener, app: Router, config: Config) -> ExitCode {
                 continue;
             }
         };
+        // SEND_TIMEOUT_SECONDS: a write that waits this long on a client
+        // that stopped reading fails, and hyper closes the connection.
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(config.send_timeout));
+        let io = TokioIo::new(Box::pin(stream));
         let service = TowerToHyperService::new(app.clone());
-        let conn = http.serve_connection(TokioIo::new(stream), service);
+        let served = AtomicUsize::new(0);
+        let service = service_fn(move |request| {
+            // MAX_REQUESTS_PER_CONNECTION: the last answer says `Connection:
+            // close`, and hyper closes the connection once it is written,
+            // whatever the client has pipelined behind it.
+            let last = served.fetch_add(1, Ordering::Relaxed) + 1 >= config.max_requests;
+            let answer = service.call(request);
+            async move {
+                let mut response = answer.await?;
+                if last {
+                    let close = HeaderValue::from_static("close");
+                    response.headers_mut().insert(CONNECTION, close);
+                }
+                Ok::<_, Infallible>(response)
+            }
+        });
+        let conn = http.serve_connection(io, service);
         tokio::spawn(async move {
             // Timeouts and clients that hang up end here; nothing to answer.
             if let Err(e) = conn.await {
@@ -239,9 +266,16 @@ struct Config {
     /// `IDLE_TIMEOUT_SECONDS`: a keep-alive connection waiting this long
     /// for its next request is closed; default 60 (apps send bursts).
     idle_timeout: Duration,
+    /// `SEND_TIMEOUT_SECONDS`: a connection whose answer makes no write
+    /// progress this long (a client that stopped reading) is closed;
+    /// default 60, as nginx's `send_timeout`.
+    send_timeout: Duration,
     /// `MAX_CONNECTIONS`: at most this many open at once; default 512,
     /// within the usual limit of 1024 open files.
     max_connections: usize,
+    /// `MAX_REQUESTS_PER_CONNECTION`: a connection closes after this many
+    /// answers; default 1000, as nginx's `keepalive_requests`.
+    max_requests: usize,
     /// `BODY_READ_TIMEOUT_SECONDS`: a body message signing must check that
     /// is not received in full within this time is answered 408; default 30.
     body_read_timeout: Duration,
@@ -263,7 +297,9 @@ impl Config {
             },
             header_read_timeout: seconds("HEADER_READ_TIMEOUT_SECONDS", 30)?,
             idle_timeout: seconds("IDLE_TIMEOUT_SECONDS", 60)?,
+            send_timeout: seconds("SEND_TIMEOUT_SECONDS", 60)?,
             max_connections: number("MAX_CONNECTIONS", 512, 1_000_000)?,
+            max_requests: number("MAX_REQUESTS_PER_CONNECTION", 1000, 1_000_000)?,
             body_read_timeout: seconds("BODY_READ_TIMEOUT_SECONDS", 30)?,
             key_reload: seconds("KEY_RELOAD_SECONDS", 10)?,
         })
