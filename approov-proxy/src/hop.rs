@@ -22,8 +22,16 @@ pub(crate) fn is_hop_by_hop(name: &HeaderName) -> bool {
     HOP_BY_HOP.contains(&name.as_str())
 }
 
-/// Removes the hop-by-hop headers and every header that `Connection` names.
+/// Removes, from the upstream's response, the hop-by-hop headers, every
+/// header that `Connection` names, and a `Content-Length` sent beside
+/// `Transfer-Encoding`: RFC 9112 §6.3 lets the transfer coding frame the
+/// body (as hyper's client decoded it), so that length is not the body's,
+/// and passed on it would cut the body short for the client. Without it the
+/// body goes on chunked.
 pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    if headers.contains_key(header::TRANSFER_ENCODING) {
+        headers.remove(header::CONTENT_LENGTH);
+    }
     remove_where(headers, |_| false);
 }
 
@@ -84,5 +92,19 @@ mod tests {
         let mut left: Vec<&str> = headers.keys().map(HeaderName::as_str).collect();
         left.sort_unstable();
         assert_eq!(left, ["content-type", "x-end-to-end"]);
+    }
+
+    #[test]
+    fn content_length_goes_only_beside_transfer_encoding() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("5"));
+        remove_hop_by_hop(&mut headers);
+        assert_eq!(headers[header::CONTENT_LENGTH], "5");
+        headers.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+        remove_hop_by_hop(&mut headers);
+        assert!(headers.is_empty(), "{headers:?}");
     }
 }

@@ -22,9 +22,9 @@
 //!   connection); `pin-project-lite`: the answer future that marks a
 //!   connection's last answer `Connection: close`.
 //! - `governor`: the in-process GCRA per-device limiter.
-//! - `redis` (`tokio-comp`, `connection-manager`, `script`): the limit
-//!   shared by replicas: a reconnecting multiplexed connection with
-//!   timeouts, and the GCRA Lua script run by `EVALSHA`.
+//! - `redis` (`tokio-comp`, `script`): the limit shared by replicas: the
+//!   protocol on a few connections of our own, each reading a bounded
+//!   answer, and the GCRA Lua script run by `EVALSHA`.
 //! - `form_urlencoded`, `percent-encoding`: the query key placement and
 //!   the path checks, by the book rather than by hand.
 //! - `ring`: SHA-256 of device ids for logs and limiter keys.

@@ -4,14 +4,16 @@
 //!
 //! | series | type | labels | counts |
 //! |---|---|---|---|
-//! | [`REQUESTS`] | counter | `route`, `status` | every request answered, by route name (`-` when none matched) and status code |
+//! | [`REQUESTS`] | counter | `route`, `status` | every request answered, by route name (`-` when none matched) and status code (`other` for a code outside the registry, see [`status_label`]) |
 //! | [`RATE_LIMITED`] | counter | `route` | requests refused `429` by the per-device limit |
 //! | [`UPSTREAM_SECONDS`] | histogram | `route` | time from sending to the upstream to its response head, for requests it answered |
 //! | [`REDIS_FALLBACKS`] | counter | `route` | rate-limit decisions made without Redis (`REDIS_URL`) because it did not answer in time: by the in-process limit, or refused `503` |
 //! | [`REDIS_UP`] | gauge | | `1` while the rate limit is shared through Redis, `0` while the proxy falls back; absent without `REDIS_URL` |
 //!
-//! Label values are route names from the configuration and status codes:
-//! never a path, a token, a device id or a key.
+//! Label values are route names from the configuration and registered
+//! status codes: never a path, a token, a device id or a key, and never a
+//! value the upstream can pick from hundreds, so the number of series
+//! stays bounded whatever the upstream answers.
 //!
 //! ```
 //! approov_proxy::metrics::describe(); // without a recorder: does nothing
@@ -78,12 +80,45 @@ pub fn describe() {
     );
 }
 
+/// The `status` label of [`REQUESTS`] for `status`: the code itself when
+/// it is in the IANA registry (62 codes, every one the proxy answers with
+/// among them), else `other`. The upstream chooses its status: one that
+/// answers `299`, `599` or `999` must not add a series per code.
+///
+/// ```
+/// use approov_proxy::metrics::status_label;
+/// assert_eq!(status_label(200), "200");
+/// assert_eq!(status_label(429), "429");
+/// assert_eq!(status_label(299), "other");
+/// assert_eq!(status_label(999), "other");
+/// ```
+#[must_use]
+pub fn status_label(status: u16) -> &'static str {
+    // A `&'static str` per code: no text is formatted per request.
+    macro_rules! registered {
+        ($($code:literal)*) => {
+            match status {
+                $($code => stringify!($code),)*
+                _ => "other",
+            }
+        };
+    }
+    registered!(
+        100 101 102 103
+        200 201 202 203 204 205 206 207 208 226
+        300 301 302 303 304 305 307 308
+        400 401 402 403 404 405 406 407 408 409 410 411 412 413 414 415 416 417 418
+        421 422 423 424 425 426 428 429 431 451
+        500 501 502 503 504 505 506 507 508 510 511
+    )
+}
+
 /// Counts an answered request.
 pub(crate) fn request(route: &str, status: u16) {
     if !on() {
         return;
     }
-    metrics::counter!(REQUESTS, "route" => route.to_owned(), "status" => status.to_string())
+    metrics::counter!(REQUESTS, "route" => route.to_owned(), "status" => status_label(status))
         .increment(1);
 }
 
@@ -117,4 +152,24 @@ pub(crate) fn redis_up(up: bool) {
         return;
     }
     metrics::gauge!(REDIS_UP).set(if up { 1.0 } else { 0.0 });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table holds exactly the codes `http` knows a reason for.
+    #[test]
+    fn status_labels_are_the_registered_codes_and_other() {
+        for status in 0..=1000u16 {
+            let registered = http::StatusCode::from_u16(status)
+                .is_ok_and(|code| code.canonical_reason().is_some());
+            let want = if registered {
+                status.to_string()
+            } else {
+                "other".to_owned()
+            };
+            assert_eq!(status_label(status), want, "{status}");
+        }
+    }
 }

@@ -4,16 +4,18 @@
 //! its budget once in total. When Redis is slow or down the proxy keeps
 //! answering: it decides with its in-process limiter (or refuses `503`,
 //! with `REDIS_UNAVAILABLE=refuse`), tries Redis again after a short
-//! backoff, and logs each change of mode once.
+//! backoff, and logs each change of mode once. A Redis that answers with
+//! more than a decision's answer loses its connection (see [`link`]).
+
+mod link;
 
 use std::fmt;
 use std::num::NonZeroU32;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::response::Response;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use link::{Link, Links};
 
 use super::forward::RouteState;
 use super::limit::{DeviceKey, DeviceLimiter, retry_after_seconds};
@@ -170,11 +172,10 @@ impl RedisConfig {
     }
 }
 
-/// The connection to Redis and whether it answers, shared by every route.
+/// The connections to Redis and whether it answers, shared by every route.
 pub(crate) struct SharedLimit {
     config: RedisConfig,
-    /// Made on first use, inside the runtime (it spawns a task).
-    manager: OnceLock<Option<ConnectionManager>>,
+    links: Links,
     script: redis::Script,
     /// Whether the last attempt succeeded; changes are logged.
     up: AtomicBool,
@@ -186,8 +187,8 @@ pub(crate) struct SharedLimit {
 impl SharedLimit {
     pub(crate) fn new(config: RedisConfig) -> Self {
         Self {
+            links: Links::new(config.client.get_connection_info().clone()),
             config,
-            manager: OnceLock::new(),
             script: redis::Script::new(GCRA),
             up: AtomicBool::new(true),
             retry_at_ms: AtomicU64::new(0),
@@ -195,17 +196,25 @@ impl SharedLimit {
         }
     }
 
-    fn manager(&self) -> Option<ConnectionManager> {
-        self.manager
-            .get_or_init(|| {
-                // One try per reconnection: the backoff here paces them.
-                let config = ConnectionManagerConfig::new()
-                    .set_number_of_retries(0)
-                    .set_connection_timeout(Some(self.config.timeout))
-                    .set_response_timeout(Some(self.config.timeout));
-                ConnectionManager::new_lazy_with_config(self.config.client.clone(), config).ok()
-            })
-            .clone()
+    /// Asks Redis on a connection, which is kept for the next decision
+    /// only when the answer came and was what `T` expects: after an error
+    /// (or a timeout that drops this future) the connection is closed,
+    /// whatever it was in the middle of reading.
+    async fn ask<T: redis::FromRedisValue + Send>(&self, ask: Ask<'_>) -> Result<T, ()> {
+        let (mut link, reused) = self.links.take().await.map_err(|_| ())?;
+        let answer = match ask.on(&mut link).await {
+            // A connection lost since the last decision (Redis restarted):
+            // one more try, on a new one, tells whether Redis is back.
+            Err(e) if reused && (e.is_io_error() || e.is_connection_dropped()) => {
+                drop(link);
+                link = self.links.connect().await.map_err(|_| ())?;
+                ask.on(&mut link).await
+            }
+            answer => answer,
+        };
+        let answer = answer.map_err(|_| ())?;
+        self.links.put(link);
+        Ok(answer)
     }
 
     fn now_ms(&self) -> u64 {
@@ -215,13 +224,7 @@ impl SharedLimit {
     /// Pings Redis once (bounded) at start-up, so an unreachable one is
     /// reported before the first request; the proxy starts either way.
     pub(crate) async fn check(&self) {
-        let ping = async {
-            let mut conn = self.manager().ok_or(())?;
-            redis::cmd("PING")
-                .query_async::<String>(&mut conn)
-                .await
-                .map_err(|_| ())
-        };
+        let ping = self.ask::<String>(Ask::Ping);
         match tokio::time::timeout(self.config.timeout, ping).await {
             Ok(Ok(_)) => {
                 self.up.store(true, Ordering::Relaxed);
@@ -253,21 +256,9 @@ impl SharedLimit {
             None => format!("{KEY_PREFIX}{route}:-"),
         };
         let interval_us = (60_000_000 / u64::from(n.get())).max(1);
-        let run = async {
-            let mut conn = self.manager().ok_or(())?;
-            let mut invocation = self.script.key(&key);
-            invocation.arg(interval_us).arg(n.get());
-            let first = invocation.invoke_async::<(i64, i64)>(&mut conn).await;
-            match first {
-                // A connection lost since the last request: the manager
-                // reconnects, and one more try tells whether Redis is back.
-                Err(e) if e.is_io_error() || e.is_connection_dropped() => invocation
-                    .invoke_async::<(i64, i64)>(&mut conn)
-                    .await
-                    .map_err(|_| ()),
-                other => other.map_err(|_| ()),
-            }
-        };
+        let mut invocation = self.script.key(&key);
+        invocation.arg(interval_us).arg(n.get());
+        let run = self.ask::<(i64, i64)>(Ask::Script(&invocation));
         match tokio::time::timeout(self.config.timeout, run).await {
             Ok(Ok((allowed, wait_us))) => {
                 if !self.up.swap(true, Ordering::Relaxed) {
@@ -314,6 +305,23 @@ impl SharedLimit {
                      until it answers"
                 ),
             }
+        }
+    }
+}
+
+/// What the proxy asks Redis.
+enum Ask<'a> {
+    /// Whether it answers, at start-up.
+    Ping,
+    /// A decision.
+    Script(&'a redis::ScriptInvocation<'a>),
+}
+
+impl Ask<'_> {
+    async fn on<T: redis::FromRedisValue + Send>(&self, link: &mut Link) -> redis::RedisResult<T> {
+        match self {
+            Self::Ping => redis::cmd("PING").query_async(link.start()).await,
+            Self::Script(invocation) => invocation.invoke_async(link.start()).await,
         }
     }
 }

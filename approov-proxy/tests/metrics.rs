@@ -8,7 +8,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use common::upstream::{Upstream, full, send, start_proxy};
+use common::raw_upstream::RawUpstream;
+use common::upstream::{Upstream, full, send, start_keyed_proxy, start_proxy};
 use common::{counts, scrape_metrics, token_expiring_in};
 
 /// Each `approov_` sample and its value (see [`scrape_metrics`]), the
@@ -158,4 +159,61 @@ async fn proxy_series_count_routes_statuses_limits_and_upstream_time() {
     assert!(!stderr.contains("metrics-test-key"), "{stderr}");
     assert!(!stdout.contains("metrics-test-key"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The upstream picks the status code: one outside the registry is counted
+/// as `status="other"`, so an upstream answering hundreds of codes cannot
+/// add hundreds of series per route.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_codes_outside_the_registry_are_counted_as_other() {
+    // `/<code>` answers `<code>`.
+    let upstream = RawUpstream::start(|path| {
+        let code = path.trim_start_matches('/');
+        format!("HTTP/1.1 {code} Odd\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            .into_bytes()
+    });
+    let proxy = start_keyed_proxy(
+        &upstream.url(),
+        "metrics-test-key",
+        ("API_KEY_HEADER", "X-Api-Key"),
+        &[("METRICS_ADDR", "127.0.0.1:0")],
+    );
+    let metrics = proxy.metrics_addr();
+    let valid = token_expiring_in(3600);
+    let with_token = [("Approov-Token", valid.as_str())];
+    for code in [299, 599, 999, 200, 418] {
+        let res = send(
+            proxy.addr,
+            "GET",
+            &format!("/{code}"),
+            &with_token,
+            full(""),
+        )
+        .await;
+        assert_eq!(res.status.as_u16(), code, "{res:?}");
+    }
+    let (_, got) = tokio::task::block_in_place(|| scrape(metrics, &[&valid]));
+    let requests: BTreeMap<&str, f64> = got
+        .iter()
+        .filter(|(name, _)| name.starts_with("approov_proxy_requests_total{"))
+        .map(|(name, value)| (name.as_str(), *value))
+        .collect();
+    let want = BTreeMap::from([
+        (
+            r#"approov_proxy_requests_total{route="default",status="200"}"#,
+            1.0,
+        ),
+        (
+            r#"approov_proxy_requests_total{route="default",status="418"}"#,
+            1.0,
+        ),
+        (
+            r#"approov_proxy_requests_total{route="default",status="other"}"#,
+            3.0,
+        ),
+    ]);
+    assert_eq!(requests, want);
+    let (stdout, stderr) = tokio::task::block_in_place(|| proxy.stop());
+    assert!(!stderr.contains("metrics-test-key"), "{stderr}");
+    assert!(!stdout.contains("metrics-test-key"), "{stdout}");
 }

@@ -1,14 +1,18 @@
 //! `approov-proxy` forwarding, against a mock upstream on 127.0.0.1: the
 //! key injected (query and header) in place of any the client sent, the
 //! token, `Host` and hop-by-hop headers stripped, method, path, query and
-//! bodies preserved and streamed both ways (8 MiB, byte-identical).
+//! bodies preserved and streamed both ways (8 MiB, byte-identical); an
+//! answer framed both by `Content-Length` and chunked reaches the client
+//! whole.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use bytes::Bytes;
+use common::raw_upstream::RawUpstream;
 use common::upstream::{
-    Upstream, channel_body, full, get, pattern, send, start_proxy, start_request, token,
+    Upstream, channel_body, full, get, pattern, rest, send, start_keyed_proxy, start_proxy,
+    start_request, token,
 };
 use common::{Server, request};
 
@@ -289,4 +293,58 @@ async fn the_key_never_comes_back_in_response_headers() {
         );
         assert_clean_logs(proxy, &[]);
     }
+}
+
+/// RFC 9112 §6.3: when an upstream sends both `Transfer-Encoding: chunked`
+/// and `Content-Length`, the chunked framing wins. The client gets the
+/// whole body, whether the stale length is shorter or longer than it,
+/// never the first `Content-Length` bytes and a closed connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunked_answer_with_a_content_length_reaches_the_client_whole() {
+    const BODY: &str = "the whole body, in three chunks, not a prefix of it";
+    // `/<n>` answers with `Content-Length: <n>` beside the chunks.
+    let upstream = RawUpstream::start(|path| {
+        let length = path.trim_start_matches('/');
+        let mut answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {length}\r\n\
+             transfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+        );
+        for chunk in [&BODY[..10], &BODY[10..30], &BODY[30..]] {
+            answer.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+        }
+        answer.push_str("0\r\n\r\n");
+        answer.into_bytes()
+    });
+    let proxy = start_keyed_proxy(
+        &upstream.url(),
+        "header-KEY-1234",
+        ("API_KEY_HEADER", "X-Api-Key"),
+        &[],
+    );
+    let token = token(Some("framing-did=="));
+    for length in [5, BODY.len() + 100] {
+        let path = format!("/{length}");
+        let response = start_request(
+            proxy.addr,
+            "GET",
+            &path,
+            &[("Approov-Token", &token)],
+            full(Bytes::new()),
+        )
+        .await;
+        let (head, body) = response.into_parts();
+        assert_eq!(head.status, 200, "{head:?}");
+        let body = rest(body).await;
+        assert_eq!(
+            body.as_deref().map(String::from_utf8_lossy).ok(),
+            Some(BODY.into()),
+            "Content-Length {length}: {body:?}"
+        );
+        let stale = head
+            .headers
+            .get("content-length")
+            .is_some_and(|v| v.as_bytes() != BODY.len().to_string().as_bytes());
+        assert!(!stale, "the upstream's length kept: {head:?}");
+    }
+    assert_clean_logs(proxy, &[&token]);
 }
