@@ -1,7 +1,7 @@
 //! The service: `/health`, the forward-auth endpoint when configured,
-//! then every other request matched to a route by prefix, its token
-//! checked by the core's [`Gate`], and forwarded. One line is logged per
-//! request.
+//! then every other request matched to a route by prefix (the same route
+//! as sent and as upstreams read the path, else `400`), its token checked
+//! by the core's [`Gate`], and forwarded. One line is logged per request.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -283,24 +283,37 @@ fn health(method: &Method) -> Response {
 /// read no body, and say nothing about the key.
 async fn dispatch(shared: &Shared, request: Request) -> Response {
     let target = request.uri().path();
-    let Some(state) = shared
-        .routes
-        .iter()
-        .find(|s| s.route.strip(target).is_some())
-    else {
+    let Some(index) = route_of(&shared.routes, target) else {
+        // No route as sent, but one as an upstream reads it
+        // (`/%61pi` beside an `/api` route alone): not a plain 404.
+        if let Some(other) = path::readings(target)
+            .iter()
+            .find_map(|reading| route_of(&shared.routes, reading))
+        {
+            return ambiguous(&shared.routes[other]);
+        }
         return reply::not_found();
     };
+    let state = &shared.routes[index];
     let route = &state.route;
     if !route.methods.allows(request.method()) {
         let response = reply::method_not_allowed(route.methods.allow_header());
         return refused(response, route.name.clone(), "method_not_allowed");
     }
-    if let Err(problem) = path::check(request.uri().path()) {
+    if let Err(problem) = path::check(target) {
         return refused(
             reply::bad_path(problem),
             route.name.clone(),
             problem.reason(),
         );
+    }
+    // The route's key, limit and methods apply only if the upstream reads
+    // the path under the same route; the bytes are forwarded as sent.
+    if path::readings(target)
+        .iter()
+        .any(|reading| route_of(&shared.routes, reading) != Some(index))
+    {
+        return ambiguous(state);
     }
     // The token only: the proxy streams bodies and checks no signature,
     // so the gate never asks for the body here. The core logs and counts
@@ -327,6 +340,22 @@ async fn dispatch(shared: &Shared, request: Request) -> Response {
             response
         }
     }
+}
+
+/// The index of the route for `path`: the first match, the longest prefix.
+fn route_of(routes: &[RouteState], path: &str) -> Option<usize> {
+    routes.iter().position(|s| s.route.strip(path).is_some())
+}
+
+/// `400`: the path selects another route once read as an upstream reads
+/// it; `state` names a route it selects, for the log line.
+fn ambiguous(state: &RouteState) -> Response {
+    let problem = path::PathProblem::AmbiguousRoute;
+    refused(
+        reply::bad_path(problem),
+        state.route.name.clone(),
+        problem.reason(),
+    )
 }
 
 /// A request the proxy answers itself before any token check: it never
