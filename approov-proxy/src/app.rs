@@ -6,6 +6,7 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -17,6 +18,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use tokio::net::TcpListener;
 use tower::ServiceExt as _;
 
 use super::auth::AuthEndpoint;
@@ -26,6 +28,7 @@ use super::forward::{self, RouteState, Upstreams};
 use super::limit::DeviceLimiter;
 use super::log::{self, RequestInfo, TARGET};
 use super::shared_limit::SharedLimit;
+use super::start::{self, StartError};
 use super::{KeyPlacement, ProxyConfig, ProxyConfigError, path, reply};
 
 /// The proxy, ready to serve: routes, their rate limiters, the upstream
@@ -159,6 +162,14 @@ impl Proxy {
         }
         if let Some(auth) = &self.auth {
             auth.log();
+            if !self.routes.is_empty() && !self.auth_listens_apart() {
+                tracing::warn!(
+                    target: TARGET,
+                    "the forward-auth endpoint (AUTH_ENDPOINT) is served on the public \
+                     listener beside the routes, where any client can ask it about tokens; \
+                     set AUTH_LISTEN_ADDR to serve it on a private listener of its own"
+                );
+            }
         }
         if self.report_only {
             tracing::warn!(
@@ -173,7 +184,9 @@ impl Proxy {
     /// header and token binding apply); CORS preflights are checked like any
     /// request, since mobile apps send none and a preflight let through
     /// would reach the upstream with the key. The forward-auth endpoint,
-    /// when configured, is matched before the routes.
+    /// when configured, is matched before the routes, unless
+    /// `AUTH_LISTEN_ADDR` gives it a listener of its own
+    /// ([`Proxy::auth_service`]).
     ///
     /// Each router has an upstream connection pool of its own (a worker
     /// thread's connections stay on that thread); the routes' rate limits
@@ -186,8 +199,54 @@ impl Proxy {
     /// between the connection and [`Proxy::router`]'s work (what the
     /// binary serves): the same answers, a few allocations fewer per
     /// request.
+    ///
+    /// With `AUTH_LISTEN_ADDR`, the forward-auth endpoint is not here but
+    /// in [`Proxy::auth_service`], for a listener of its own.
     pub fn service(&self, verifier: Verifier) -> ProxyService {
-        let auth = self.auth.as_ref().map(|auth| {
+        self.build(verifier, self.routes.clone(), !self.auth_listens_apart())
+    }
+
+    /// The forward-auth endpoint alone, and `/health`, for the listener of
+    /// `AUTH_LISTEN_ADDR` (see [`Proxy::listen_auth`]); any other path is
+    /// `404`. Without `AUTH_ENDPOINT`, only `/health`.
+    pub fn auth_service(&self, verifier: Verifier) -> ProxyService {
+        self.build(verifier, Arc::from([]), true)
+    }
+
+    /// With `AUTH_LISTEN_ADDR`: binds it and returns the listener and its
+    /// real address (the port chosen when port 0 was asked), for
+    /// [`serve::serve`](crate::serve::serve) with [`Proxy::auth_service`].
+    /// `None` without it. Call it inside the tokio runtime.
+    pub fn listen_auth(&self) -> Result<Option<(TcpListener, SocketAddr)>, StartError> {
+        let Some(addr) = self.auth_listen_addr() else {
+            return Ok(None);
+        };
+        let name = "AUTH_LISTEN_ADDR";
+        let bind_error = |source| StartError::Bind { name, addr, source };
+        let listener = start::bind(name, addr)?;
+        let local_addr = listener.local_addr().map_err(bind_error)?;
+        let listener = TcpListener::from_std(listener).map_err(bind_error)?;
+        Ok(Some((listener, local_addr)))
+    }
+
+    fn auth_listen_addr(&self) -> Option<SocketAddr> {
+        self.auth.as_ref().and_then(AuthEndpoint::listen_addr)
+    }
+
+    /// Whether the endpoint has a listener of its own.
+    fn auth_listens_apart(&self) -> bool {
+        self.auth_listen_addr().is_some()
+    }
+
+    /// A service of `routes`, and of the forward-auth endpoint when
+    /// configured and `with_auth`.
+    fn build(
+        &self,
+        verifier: Verifier,
+        routes: Arc<[RouteState]>,
+        with_auth: bool,
+    ) -> ProxyService {
+        let auth = self.auth.as_ref().filter(|_| with_auth).map(|auth| {
             let router = auth.router(
                 verifier.clone(),
                 self.report_only,
@@ -202,7 +261,7 @@ impl Proxy {
             .skip_cors_preflight(false);
         ProxyService {
             shared: Arc::new(Shared {
-                routes: self.routes.clone(),
+                routes,
                 // Built once already in `new`, so it cannot fail here.
                 client: upstream_client().unwrap_or_else(|_| self.client.clone()),
                 gate,

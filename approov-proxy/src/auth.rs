@@ -75,6 +75,11 @@ impl AuthEndpoint {
         }
     }
 
+    /// `AUTH_LISTEN_ADDR`, when the endpoint has a listener of its own.
+    pub(crate) fn listen_addr(&self) -> Option<std::net::SocketAddr> {
+        self.config.listen_addr
+    }
+
     /// Logs the endpoint's settings at start-up.
     pub(crate) fn log(&self) {
         let c = &self.config;
@@ -86,6 +91,7 @@ impl AuthEndpoint {
             response_claims = %claims.join(","),
             message_signing = ?c.signing.as_ref().map(|s| s.policy()),
             rate_limit_per_device_per_minute = c.rate_limit.map(|n| n.get()),
+            auth_listen_addr = c.listen_addr.map(tracing::field::display),
             "forward-auth endpoint"
         );
     }
