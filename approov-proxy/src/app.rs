@@ -1,11 +1,12 @@
 //! The service: `/health`, the forward-auth endpoint when configured,
-//! then every other request matched to a route by prefix, its token
-//! checked by the core's [`Gate`], and forwarded. One line is logged per
-//! request.
+//! then every other request matched to a route by prefix (the same route
+//! as sent and as upstreams read the path, else `400`), its token checked
+//! by the core's [`Gate`], and forwarded. One line is logged per request.
 
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -17,6 +18,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use tokio::net::TcpListener;
 use tower::ServiceExt as _;
 
 use super::auth::AuthEndpoint;
@@ -26,6 +28,7 @@ use super::forward::{self, RouteState, Upstreams};
 use super::limit::DeviceLimiter;
 use super::log::{self, RequestInfo, TARGET};
 use super::shared_limit::SharedLimit;
+use super::start::{self, StartError};
 use super::{KeyPlacement, ProxyConfig, ProxyConfigError, path, reply};
 
 /// The proxy, ready to serve: routes, their rate limiters, the upstream
@@ -159,6 +162,14 @@ impl Proxy {
         }
         if let Some(auth) = &self.auth {
             auth.log();
+            if !self.routes.is_empty() && !self.auth_listens_apart() {
+                tracing::warn!(
+                    target: TARGET,
+                    "the forward-auth endpoint (AUTH_ENDPOINT) is served on the public \
+                     listener beside the routes, where any client can ask it about tokens; \
+                     set AUTH_LISTEN_ADDR to serve it on a private listener of its own"
+                );
+            }
         }
         if self.report_only {
             tracing::warn!(
@@ -173,7 +184,9 @@ impl Proxy {
     /// header and token binding apply); CORS preflights are checked like any
     /// request, since mobile apps send none and a preflight let through
     /// would reach the upstream with the key. The forward-auth endpoint,
-    /// when configured, is matched before the routes.
+    /// when configured, is matched before the routes, unless
+    /// `AUTH_LISTEN_ADDR` gives it a listener of its own
+    /// ([`Proxy::auth_service`]).
     ///
     /// Each router has an upstream connection pool of its own (a worker
     /// thread's connections stay on that thread); the routes' rate limits
@@ -186,8 +199,54 @@ impl Proxy {
     /// between the connection and [`Proxy::router`]'s work (what the
     /// binary serves): the same answers, a few allocations fewer per
     /// request.
+    ///
+    /// With `AUTH_LISTEN_ADDR`, the forward-auth endpoint is not here but
+    /// in [`Proxy::auth_service`], for a listener of its own.
     pub fn service(&self, verifier: Verifier) -> ProxyService {
-        let auth = self.auth.as_ref().map(|auth| {
+        self.build(verifier, self.routes.clone(), !self.auth_listens_apart())
+    }
+
+    /// The forward-auth endpoint alone, and `/health`, for the listener of
+    /// `AUTH_LISTEN_ADDR` (see [`Proxy::listen_auth`]); any other path is
+    /// `404`. Without `AUTH_ENDPOINT`, only `/health`.
+    pub fn auth_service(&self, verifier: Verifier) -> ProxyService {
+        self.build(verifier, Arc::from([]), true)
+    }
+
+    /// With `AUTH_LISTEN_ADDR`: binds it and returns the listener and its
+    /// real address (the port chosen when port 0 was asked), for
+    /// [`serve::serve`](crate::serve::serve) with [`Proxy::auth_service`].
+    /// `None` without it. Call it inside the tokio runtime.
+    pub fn listen_auth(&self) -> Result<Option<(TcpListener, SocketAddr)>, StartError> {
+        let Some(addr) = self.auth_listen_addr() else {
+            return Ok(None);
+        };
+        let name = "AUTH_LISTEN_ADDR";
+        let bind_error = |source| StartError::Bind { name, addr, source };
+        let listener = start::bind(name, addr)?;
+        let local_addr = listener.local_addr().map_err(bind_error)?;
+        let listener = TcpListener::from_std(listener).map_err(bind_error)?;
+        Ok(Some((listener, local_addr)))
+    }
+
+    fn auth_listen_addr(&self) -> Option<SocketAddr> {
+        self.auth.as_ref().and_then(AuthEndpoint::listen_addr)
+    }
+
+    /// Whether the endpoint has a listener of its own.
+    fn auth_listens_apart(&self) -> bool {
+        self.auth_listen_addr().is_some()
+    }
+
+    /// A service of `routes`, and of the forward-auth endpoint when
+    /// configured and `with_auth`.
+    fn build(
+        &self,
+        verifier: Verifier,
+        routes: Arc<[RouteState]>,
+        with_auth: bool,
+    ) -> ProxyService {
+        let auth = self.auth.as_ref().filter(|_| with_auth).map(|auth| {
             let router = auth.router(
                 verifier.clone(),
                 self.report_only,
@@ -202,7 +261,7 @@ impl Proxy {
             .skip_cors_preflight(false);
         ProxyService {
             shared: Arc::new(Shared {
-                routes: self.routes.clone(),
+                routes,
                 // Built once already in `new`, so it cannot fail here.
                 client: upstream_client().unwrap_or_else(|_| self.client.clone()),
                 gate,
@@ -283,24 +342,37 @@ fn health(method: &Method) -> Response {
 /// read no body, and say nothing about the key.
 async fn dispatch(shared: &Shared, request: Request) -> Response {
     let target = request.uri().path();
-    let Some(state) = shared
-        .routes
-        .iter()
-        .find(|s| s.route.strip(target).is_some())
-    else {
+    let Some(index) = route_of(&shared.routes, target) else {
+        // No route as sent, but one as an upstream reads it
+        // (`/%61pi` beside an `/api` route alone): not a plain 404.
+        if let Some(other) = path::readings(target)
+            .iter()
+            .find_map(|reading| route_of(&shared.routes, reading))
+        {
+            return ambiguous(&shared.routes[other]);
+        }
         return reply::not_found();
     };
+    let state = &shared.routes[index];
     let route = &state.route;
     if !route.methods.allows(request.method()) {
         let response = reply::method_not_allowed(route.methods.allow_header());
         return refused(response, route.name.clone(), "method_not_allowed");
     }
-    if let Err(problem) = path::check(request.uri().path()) {
+    if let Err(problem) = path::check(target) {
         return refused(
             reply::bad_path(problem),
             route.name.clone(),
             problem.reason(),
         );
+    }
+    // The route's key, limit and methods apply only if the upstream reads
+    // the path under the same route; the bytes are forwarded as sent.
+    if path::readings(target)
+        .iter()
+        .any(|reading| route_of(&shared.routes, reading) != Some(index))
+    {
+        return ambiguous(state);
     }
     // The token only: the proxy streams bodies and checks no signature,
     // so the gate never asks for the body here. The core logs and counts
@@ -327,6 +399,22 @@ async fn dispatch(shared: &Shared, request: Request) -> Response {
             response
         }
     }
+}
+
+/// The index of the route for `path`: the first match, the longest prefix.
+fn route_of(routes: &[RouteState], path: &str) -> Option<usize> {
+    routes.iter().position(|s| s.route.strip(path).is_some())
+}
+
+/// `400`: the path selects another route once read as an upstream reads
+/// it; `state` names a route it selects, for the log line.
+fn ambiguous(state: &RouteState) -> Response {
+    let problem = path::PathProblem::AmbiguousRoute;
+    refused(
+        reply::bad_path(problem),
+        state.route.name.clone(),
+        problem.reason(),
+    )
 }
 
 /// A request the proxy answers itself before any token check: it never

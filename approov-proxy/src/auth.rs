@@ -2,8 +2,9 @@
 //! `auth_request`, Traefik `ForwardAuth`, Envoy `ext_authz`) asks it about
 //! each request it received, passing the request's headers and, in headers
 //! of its own or in the path, the original method and target. The answer
-//! is `200` (with chosen claims in `Approov-Claim-*` headers for the
-//! gateway to copy upstream), `401 {}`, or `429` with `Retry-After`.
+//! is `200` (with every chosen claim in an `Approov-Claim-*` header, empty
+//! when there is nothing to show, for the gateway to copy upstream over
+//! whatever the client sent), `401 {}`, or `429` with `Retry-After`.
 //!
 //! The original method and target are trusted as the gateway says them:
 //! the endpoint must be reachable by the gateway only.
@@ -74,6 +75,11 @@ impl AuthEndpoint {
         }
     }
 
+    /// `AUTH_LISTEN_ADDR`, when the endpoint has a listener of its own.
+    pub(crate) fn listen_addr(&self) -> Option<std::net::SocketAddr> {
+        self.config.listen_addr
+    }
+
     /// Logs the endpoint's settings at start-up.
     pub(crate) fn log(&self) {
         let c = &self.config;
@@ -85,6 +91,7 @@ impl AuthEndpoint {
             response_claims = %claims.join(","),
             message_signing = ?c.signing.as_ref().map(|s| s.policy()),
             rate_limit_per_device_per_minute = c.rate_limit.map(|n| n.get()),
+            auth_listen_addr = c.listen_addr.map(tracing::field::display),
             "forward-auth endpoint"
         );
     }
@@ -185,9 +192,7 @@ async fn allowed(shared: &Shared, outcome: ApproovOutcome) -> Response {
         return noted(response, shared, device, Some(approov), None);
     }
     let mut response = Response::new(Body::empty());
-    if let Some(claims) = claims {
-        claim_headers(&shared.config.claims, claims, response.headers_mut());
-    }
+    claim_headers(&shared.config.claims, claims, response.headers_mut());
     noted(response, shared, device, Some(approov), None)
 }
 
@@ -270,14 +275,26 @@ fn usable_target(target: &str) -> Option<&str> {
     (plain && target.parse::<http::uri::PathAndQuery>().is_ok()).then_some(target)
 }
 
-/// `Approov-Claim-<name>` for each chosen claim the token has as a string,
-/// number or boolean whose text is a safe header value; others are left
-/// out (never the token itself, which is no claim).
-fn claim_headers(chosen: &[(String, HeaderName)], claims: &ApproovClaims, out: &mut HeaderMap) {
+/// `Approov-Claim-<name>` for every chosen claim: its value when the
+/// token has it as a string, number or boolean whose text is a safe header
+/// value, else empty (no verified claims, in report-only mode, leaves them
+/// all empty). Never the token itself, which is no claim.
+///
+/// Always every header, because gateways copy only the headers the answer
+/// has: Envoy's `allowed_upstream_headers` replaces a client's
+/// `Approov-Claim-Did` only with one from here, so an answer without it
+/// would let the client's own reach the backend.
+fn claim_headers(
+    chosen: &[(String, HeaderName)],
+    claims: Option<&ApproovClaims>,
+    out: &mut HeaderMap,
+) {
     for (name, header) in chosen {
-        if let Some(value) = claims.claim(name).and_then(|v| claim_value(&v)) {
-            out.insert(header.clone(), value);
-        }
+        let value = claims
+            .and_then(|claims| claims.claim(name))
+            .and_then(|v| claim_value(&v))
+            .unwrap_or_else(|| HeaderValue::from_static(""));
+        out.insert(header.clone(), value);
     }
 }
 

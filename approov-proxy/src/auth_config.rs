@@ -1,5 +1,6 @@
 //! The forward-auth settings (`AUTH_*`), read and checked at start-up.
 
+use std::net::SocketAddr;
 use std::num::NonZeroU32;
 
 use approov_core::signing::{MessageSigning, SignaturePolicy};
@@ -52,6 +53,9 @@ pub(crate) struct AuthConfig {
     /// Message signing, when `AUTH_MESSAGE_SIGNING` is not `off`.
     pub(crate) signing: Option<MessageSigning>,
     pub(crate) rate_limit: Option<NonZeroU32>,
+    /// `AUTH_LISTEN_ADDR`: the endpoint's own listener, when set; the
+    /// public listener then does not serve it.
+    pub(crate) listen_addr: Option<SocketAddr>,
 }
 
 impl AuthConfig {
@@ -68,6 +72,7 @@ impl AuthConfig {
                 "AUTH_RESPONSE_CLAIMS",
                 "AUTH_MESSAGE_SIGNING",
                 "AUTH_PUBLIC_ORIGIN",
+                "AUTH_LISTEN_ADDR",
             ] {
                 if var(other).is_some() {
                     return Err(ProxyConfigError::missing(
@@ -113,6 +118,17 @@ impl AuthConfig {
         let method_header = header("AUTH_ORIGINAL_METHOD_HEADER", method)?;
         let uri_header = header("AUTH_ORIGINAL_URI_HEADER", uri)?;
         let signing = signing(var)?;
+        let listen_addr = var("AUTH_LISTEN_ADDR")
+            .map(|value| {
+                value.trim().parse::<SocketAddr>().map_err(|_| {
+                    ProxyConfigError::invalid(
+                        "AUTH_LISTEN_ADDR",
+                        "it is not <ip>:<port>; use a private address only the gateway \
+                         reaches, e.g. 127.0.0.1:8081 or 10.0.0.5:8081 (port 0 picks a free port)",
+                    )
+                })
+            })
+            .transpose()?;
         Ok(Some(Self {
             endpoint,
             gateway,
@@ -122,6 +138,7 @@ impl AuthConfig {
             claims: response_claims(var("AUTH_RESPONSE_CLAIMS").as_deref())?,
             signing,
             rate_limit,
+            listen_addr,
         }))
     }
 
@@ -285,6 +302,7 @@ mod tests {
         assert_eq!(c.claims.len(), 1);
         assert_eq!(c.claims[0].1, "approov-claim-did");
         assert!(c.signing.is_none());
+        assert!(c.listen_addr.is_none());
     }
 
     #[test]
@@ -313,6 +331,13 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(c.claims.is_empty());
+        let c = read(&[
+            ("AUTH_ENDPOINT", "/a"),
+            ("AUTH_LISTEN_ADDR", " 127.0.0.1:0 "),
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.listen_addr, Some("127.0.0.1:0".parse().unwrap()));
     }
 
     #[test]
@@ -348,6 +373,21 @@ mod tests {
                 "AUTH_ENDPOINT is not usable",
             ),
             (vec![("AUTH_GATEWAY", "nginx")], "AUTH_ENDPOINT is not set"),
+            (
+                vec![("AUTH_LISTEN_ADDR", "127.0.0.1:8081")],
+                "AUTH_ENDPOINT is not set: AUTH_LISTEN_ADDR is set",
+            ),
+            (
+                vec![("AUTH_ENDPOINT", "/a"), ("AUTH_LISTEN_ADDR", "8081")],
+                "AUTH_LISTEN_ADDR is not usable",
+            ),
+            (
+                vec![
+                    ("AUTH_ENDPOINT", "/a"),
+                    ("AUTH_LISTEN_ADDR", "localhost:8081"),
+                ],
+                "AUTH_LISTEN_ADDR is not usable",
+            ),
             (
                 vec![("AUTH_ENDPOINT", "/a"), ("AUTH_GATEWAY", "haproxy")],
                 "AUTH_GATEWAY is not usable",

@@ -153,6 +153,23 @@ impl ProxyConfig {
         self.auth.as_ref().map(|a| a.endpoint.as_str())
     }
 
+    /// Where the forward-auth endpoint has a listener of its own
+    /// (`AUTH_LISTEN_ADDR`), if it has one; the public listener then does
+    /// not serve it. Set only with `AUTH_ENDPOINT`:
+    ///
+    /// ```
+    /// use approov_proxy::ProxyConfig;
+    ///
+    /// let vars = [("AUTH_ENDPOINT", "/approov/auth"), ("AUTH_LISTEN_ADDR", "127.0.0.1:8081")];
+    /// let var = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+    /// let config = ProxyConfig::from_vars(var)?;
+    /// assert_eq!(config.auth_listen_addr(), Some("127.0.0.1:8081".parse().unwrap()));
+    /// # Ok::<(), approov_proxy::ProxyConfigError>(())
+    /// ```
+    pub fn auth_listen_addr(&self) -> Option<std::net::SocketAddr> {
+        self.auth.as_ref().and_then(|a| a.listen_addr)
+    }
+
     /// The routes, in the order configured.
     pub fn routes(&self) -> &[Route] {
         &self.routes

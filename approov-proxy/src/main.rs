@@ -25,14 +25,30 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 // are served on `WORKER_THREADS` threads of their own (`serve::serve`).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    // Everything is checked before the listener is bound and announced.
-    let (listener, proxy, verifier, settings, _log) = match start() {
+    // Everything is checked before the listeners are bound and announced.
+    let (listeners, proxy, verifier, settings, _log) = match start() {
         Ok(started) => started,
         Err(e) => return e.exit(),
     };
     let app = || proxy.service(verifier.clone());
-    match serve::serve(listener, app, settings.limits, serve::shutdown_signal()).await {
-        Ok(_drained) => ExitCode::SUCCESS,
+    let public = serve::serve(
+        listeners.public,
+        app,
+        settings.limits,
+        serve::shutdown_signal(),
+    );
+    let served = match listeners.auth {
+        // The forward-auth endpoint's own listener, with the same limits
+        // and the same graceful shutdown; the first to fail stops both.
+        Some(auth) => {
+            let auth_app = || proxy.auth_service(verifier.clone());
+            let auth = serve::serve(auth, auth_app, settings.limits, serve::shutdown_signal());
+            tokio::try_join!(public, auth).map(|_drained| ())
+        }
+        None => public.await.map(|_drained| ()),
+    };
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => StartError::Spawn {
             what: "the worker threads",
             source: e,
@@ -41,8 +57,14 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The bound listeners: `LISTEN_ADDR`, and `AUTH_LISTEN_ADDR` when set.
+struct Listeners {
+    public: tokio::net::TcpListener,
+    auth: Option<tokio::net::TcpListener>,
+}
+
 type Started = (
-    tokio::net::TcpListener,
+    Listeners,
     Proxy,
     approov_core::Verifier,
     Settings,
@@ -58,13 +80,23 @@ fn start() -> Result<Started, StartError> {
     let proxy = Proxy::new(ProxyConfig::from_vars(var)?)?;
     let verifier = approov_proxy::verifier_from_vars(var)?;
     let (listener, local_addr) = approov_proxy::listen(&settings)?;
+    let auth = proxy.listen_auth()?;
     approov_proxy::watch_keys(&verifier, settings.key_reload)?;
     tracing::info!(target: approov_proxy::LOG_TARGET, %local_addr, "starting");
     approov_proxy::announce("listening", local_addr);
+    let auth = auth.map(|(auth, auth_addr)| {
+        tracing::info!(target: approov_proxy::LOG_TARGET, %auth_addr, "serving forward-auth");
+        approov_proxy::announce("forward-auth", auth_addr);
+        auth
+    });
     if let Some(addr) = settings.metrics_addr {
         approov_proxy::serve_metrics(addr, &settings.limits)?;
     }
     proxy.log_routes();
     proxy.check_redis();
-    Ok((listener, proxy, verifier, settings, log))
+    let listeners = Listeners {
+        public: listener,
+        auth,
+    };
+    Ok((listeners, proxy, verifier, settings, log))
 }

@@ -8,6 +8,11 @@
 //! decode twice, some read overlong UTF-8 (`%c0%ae`) as `.`. Rather than
 //! guess which, a path is refused when any of these readings yields a dot
 //! segment, or when it holds bytes that only such tricks need.
+//!
+//! The same readings choose the route: a path whose readings
+//! ([`readings`]) select another route than the path as sent would reach
+//! the upstream under one route's key and policy while the upstream
+//! serves another's, so it is refused too.
 
 use std::borrow::Cow;
 
@@ -30,6 +35,10 @@ pub(crate) enum PathProblem {
     BadUtf8,
     /// A `.` or `..` segment once decoded and stripped of `;` parameters.
     DotSegment,
+    /// Read as an upstream reads it ([`readings`]), the path selects
+    /// another route than as sent (`/v1/%61dmin`, `/v1/admin;x=1`,
+    /// `//v1/admin` beside a `/v1/admin` route).
+    AmbiguousRoute,
 }
 
 impl PathProblem {
@@ -42,6 +51,7 @@ impl PathProblem {
             Self::ControlCharacter => "path_control_character",
             Self::BadUtf8 => "path_bad_utf8",
             Self::DotSegment => "path_dot_segment",
+            Self::AmbiguousRoute => "path_ambiguous_route",
         }
     }
 
@@ -55,6 +65,10 @@ impl PathProblem {
             Self::BadUtf8 => "the path must decode to valid UTF-8",
             Self::DotSegment => {
                 "the path must not contain . or .. segments, in any encoding or with ;parameters"
+            }
+            Self::AmbiguousRoute => {
+                "the path must reach the same route as written and once decoded, without \
+                 ;parameters or empty segments"
             }
         }
     }
@@ -129,6 +143,53 @@ fn has_dot_segment(decoded: &[u8]) -> bool {
         let name = segment.split(|&b| b == b';').next().unwrap_or_default();
         name == b"." || name == b".."
     })
+}
+
+/// The other forms in which an upstream may read `path` (an origin-form
+/// path, still percent-encoded), for choosing its route: decoded once,
+/// and again when that left a `%` (from `%25`); each with `\` read as
+/// `/`, every segment cut at its first `;` (Tomcat, Jetty and Spring drop
+/// `;` parameters) and empty segments dropped (`//` merged).
+///
+/// Empty, without allocating, for a path with no `%`, `;`, `\` or `//`
+/// (the common case), which every upstream reads as sent. Decoding takes
+/// every escape, not only those of unreserved characters, so `%3B` counts
+/// as `;` and an encoded UTF-8 name as the name. Linear in the path's
+/// length; bytes that are not UTF-8 once decoded read as U+FFFD, which no
+/// route prefix holds.
+pub(crate) fn readings(path: &str) -> Vec<String> {
+    if !path.starts_with('/') || !needs_reading(path.as_bytes()) {
+        return Vec::new();
+    }
+    let once: Cow<'_, [u8]> = percent_decode(path.as_bytes()).into();
+    let mut readings = vec![segments(&once)];
+    if once.contains(&b'%') {
+        let twice: Cow<'_, [u8]> = percent_decode(&once).into();
+        readings.push(segments(&twice));
+    }
+    readings
+}
+
+/// Whether an upstream may read `path` other than as sent.
+fn needs_reading(path: &[u8]) -> bool {
+    path.iter().any(|b| matches!(b, b'%' | b';' | b'\\')) || path.windows(2).any(|w| w == b"//")
+}
+
+/// `/`-joined segments of `decoded`, split on `/` and `\`, each cut at its
+/// first `;`, empty ones left out; `/` when none is left.
+fn segments(decoded: &[u8]) -> String {
+    let mut out = Vec::with_capacity(decoded.len() + 1);
+    for segment in decoded.split(|&b| b == b'/' || b == b'\\') {
+        let name = segment.split(|&b| b == b';').next().unwrap_or_default();
+        if !name.is_empty() {
+            out.push(b'/');
+            out.extend_from_slice(name);
+        }
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -251,6 +312,40 @@ mod tests {
     }
 
     #[test]
+    fn plain_paths_have_no_other_reading() {
+        for plain in [
+            "/",
+            "/v1/admin/users",
+            "/v1/admin/",
+            "/a.b/c-d_e~f",
+            "*",
+            "",
+        ] {
+            assert!(readings(plain).is_empty(), "{plain:?}");
+        }
+    }
+
+    #[test]
+    fn readings_decode_drop_parameters_and_merge_separators() {
+        for (path, expected) in [
+            ("/v1/%61dmin/users", &["/v1/admin/users"][..]),
+            ("/v1/ADM%49N", &["/v1/ADMIN"]),
+            ("/v1/admin;x=1/users", &["/v1/admin/users"]),
+            ("/v1/admin%3Bx=1/users", &["/v1/admin/users"]),
+            ("//v1/admin/users", &["/v1/admin/users"]),
+            ("/v1//admin//", &["/v1/admin"]),
+            ("/;x/v1/admin", &["/v1/admin"]),
+            ("/v1\\admin", &["/v1/admin"]),
+            ("/caf%C3%A9", &["/caf\u{e9}"]),
+            ("/v1/%2561dmin", &["/v1/%61dmin", "/v1/admin"]),
+            ("//", &["/"]),
+            ("/%ff", &["/\u{fffd}"]),
+        ] {
+            assert_eq!(readings(path), expected, "{path:?}");
+        }
+    }
+
+    #[test]
     fn reasons_and_messages_are_distinct() {
         let all = [
             NotAbsolute,
@@ -259,6 +354,7 @@ mod tests {
             ControlCharacter,
             BadUtf8,
             DotSegment,
+            AmbiguousRoute,
         ];
         let reasons: std::collections::HashSet<_> = all.iter().map(|p| p.reason()).collect();
         let messages: std::collections::HashSet<_> = all.iter().map(|p| p.message()).collect();
@@ -314,6 +410,16 @@ mod tests {
             #[test]
             fn any_text_is_checked_without_panic(path in "\\PC*") {
                 let _ = check(&path);
+                let _ = super::super::readings(&path);
+            }
+
+            #[test]
+            fn readings_have_no_parameters_or_empty_segments(path in path()) {
+                for reading in super::super::readings(&path) {
+                    prop_assert!(reading.starts_with('/'), "{reading:?}");
+                    prop_assert!(!reading.contains([';', '\\']), "{reading:?}");
+                    prop_assert!(reading == "/" || !reading.contains("//"), "{reading:?}");
+                }
             }
         }
     }

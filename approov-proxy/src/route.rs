@@ -208,12 +208,15 @@ impl Route {
 }
 
 /// Checks and normalises a route prefix: starts with `/`, no trailing `/`
-/// (except the root), no query, fragment, empty or dot segment.
+/// (except the root), no query, fragment, empty or dot segment. Nor `;`
+/// or `\`: routes are chosen on the path as upstreams read it too, where
+/// `;` starts a parameter and `\` may be a separator, so such a prefix
+/// could never be reached.
 pub(crate) fn normalise_prefix(prefix: &str, setting: &str) -> Result<String, ProxyConfigError> {
     let prefix = prefix.trim();
     let trimmed = prefix.trim_end_matches('/');
     let bad = !prefix.starts_with('/')
-        || prefix.contains(['?', '#', '%', ' '])
+        || prefix.contains(['?', '#', '%', ' ', ';', '\\'])
         || trimmed
             .split('/')
             .skip(1)
@@ -222,7 +225,7 @@ pub(crate) fn normalise_prefix(prefix: &str, setting: &str) -> Result<String, Pr
         return Err(ProxyConfigError::invalid(
             setting,
             "a prefix is / or /segment[/segment...], e.g. /nasa (no query, \
-             percent-escapes, empty or dot segments)",
+             percent-escapes, ';', '\\', empty or dot segments)",
         ));
     }
     Ok(if trimmed.is_empty() { "/" } else { trimmed }.to_owned())
@@ -323,7 +326,9 @@ mod tests {
         assert_eq!(r.strip("/other"), None);
         let root = route("/", "https://api.nasa.gov");
         assert_eq!(root.strip("/anything"), Some("/anything"));
-        for bad in ["", "nasa", "/a//b", "/a/../b", "/a?x", "/%2e", "/./a"] {
+        for bad in [
+            "", "nasa", "/a//b", "/a/../b", "/a?x", "/%2e", "/./a", "/a;b", "/a\\b",
+        ] {
             assert!(normalise_prefix(bad, "prefix").is_err(), "{bad:?}");
         }
     }

@@ -1,6 +1,7 @@
 //! The forward-auth endpoint (`AUTH_ENDPOINT`) over sockets, with the
 //! headers nginx, Traefik and Envoy send: allowed (`200` with the claim
-//! headers), denied (`401 {}`), rate-limited (`429`), token binding,
+//! headers, every one of them on every `200`, empty when there is nothing
+//! to show), denied (`401 {}`), rate-limited (`429`), token binding,
 //! report-only, message signing, and gateway requests that do not say
 //! which request they are about.
 #![allow(clippy::unwrap_used)]
@@ -253,16 +254,91 @@ async fn token_binding_applies() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn report_only_allows_bad_tokens_without_claims() {
+async fn report_only_allows_bad_tokens_with_empty_claims() {
     let proxy = auth_proxy(&[("APPROOV_REPORT_ONLY", "true")]);
     let res = nginx_check(&proxy, "GET", "/api", &[("Approov-Token", "not-a-token")]).await;
     assert_eq!(res.status, 200, "{res:?}");
-    assert!(res.headers.get("approov-claim-did").is_none(), "{res:?}");
+    assert_eq!(res.headers["approov-claim-did"], "", "{res:?}");
     let stderr = logs(proxy, &[]);
     assert!(
         stderr.contains("approov=\"report_only_rejected\""),
         "{stderr}"
     );
+}
+
+/// The value of every `Approov-Claim-*` header of `res`, by name.
+fn claim_headers(res: &TestResponse) -> Vec<(String, String)> {
+    let mut claims: Vec<(String, String)> = res
+        .headers
+        .iter()
+        .filter(|(name, _)| name.as_str().starts_with("approov-claim-"))
+        .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+        .collect();
+    claims.sort();
+    claims
+}
+
+/// Envoy's `allowed_upstream_headers` (and a Traefik or nginx set-up that
+/// copies only what the answer has) replaces a client's `Approov-Claim-*`
+/// only with a header from the endpoint: so every `200`, for each
+/// gateway's convention, carries every configured claim header, empty
+/// when there is nothing to show: a forged token in report-only mode, a
+/// valid token without the claim, or with a value unsafe to show.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_200_carries_every_claim_header_for_each_gateway() {
+    let unsafe_did = approov_core::mint::TokenBuilder::approov_example()
+        .expires_in(3600)
+        .claim("did", "victim\r\nX-Injected: yes")
+        .sign_hs256_base64(SECRET)
+        .unwrap();
+    let forged = common::forged_token();
+    let anonymous = token(None);
+    let genuine = token(Some("device-1"));
+    for gateway in ["nginx", "traefik", "envoy"] {
+        let proxy = auth_proxy(&[
+            ("AUTH_GATEWAY", gateway),
+            ("AUTH_RESPONSE_CLAIMS", "did,ip"),
+            ("APPROOV_REPORT_ONLY", "true"),
+        ]);
+        for (token, did, ip) in [
+            (forged.as_str(), "", ""),
+            ("not-a-token", "", ""),
+            (anonymous.as_str(), "", "1.2.3.4"),
+            (unsafe_did.as_str(), "", "1.2.3.4"),
+            (genuine.as_str(), "device-1", "1.2.3.4"),
+        ] {
+            // What the gateway passes on: the client's own claim headers
+            // too, which must not change the answer.
+            let mut headers = vec![
+                ("Approov-Token", token),
+                ("Approov-Claim-Did", "victim"),
+                ("Approov-Claim-Ip", "6.6.6.6"),
+            ];
+            let (method, path) = match gateway {
+                "nginx" => {
+                    headers.extend([("X-Original-Method", "DELETE"), ("X-Original-URI", "/a")]);
+                    ("GET", ENDPOINT.to_owned())
+                }
+                "traefik" => {
+                    headers.extend([("X-Forwarded-Method", "DELETE"), ("X-Forwarded-Uri", "/a")]);
+                    ("GET", ENDPOINT.to_owned())
+                }
+                _ => ("DELETE", format!("{ENDPOINT}/a")),
+            };
+            let res = send(proxy.addr, method, &path, &headers, full(Bytes::new())).await;
+            assert_eq!(res.status, 200, "{gateway}: {res:?}");
+            assert_eq!(
+                claim_headers(&res),
+                [
+                    ("approov-claim-did".to_owned(), did.to_owned()),
+                    ("approov-claim-ip".to_owned(), ip.to_owned()),
+                ],
+                "{gateway}, expecting did {did:?}"
+            );
+            assert!(res.headers.get("x-injected").is_none(), "{res:?}");
+        }
+        logs(proxy, &[&forged, &anonymous, &unsafe_did, &genuine]);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -306,14 +382,17 @@ async fn chosen_claims_become_headers_and_unsafe_values_are_left_out() {
     assert_eq!(res.headers["approov-claim-ip"], "1.2.3.4");
     assert_eq!(res.headers["approov-claim-score"], "42");
     assert_eq!(res.headers["approov-claim-flag"], "true");
-    for absent in [
+    // Unsafe to show, or absent: present and empty, so that a gateway
+    // replaces whatever the client sent.
+    for empty in [
         "approov-claim-did",
         "approov-claim-arc",
         "approov-claim-nested",
-        "x-injected",
+        "approov-claim-aud",
     ] {
-        assert!(res.headers.get(absent).is_none(), "{absent}: {res:?}");
+        assert_eq!(res.headers[empty], "", "{empty}: {res:?}");
     }
+    assert!(res.headers.get("x-injected").is_none(), "{res:?}");
     let proxy_none = auth_proxy(&[("AUTH_RESPONSE_CLAIMS", "none")]);
     let t2 = token(Some("device-1"));
     let res = nginx_check(&proxy_none, "GET", "/api", &[("Approov-Token", &t2)]).await;

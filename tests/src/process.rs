@@ -68,6 +68,7 @@ pub fn command(exe: &str) -> Command {
         "AUTH_RESPONSE_CLAIMS",
         "AUTH_MESSAGE_SIGNING",
         "AUTH_PUBLIC_ORIGIN",
+        "AUTH_LISTEN_ADDR",
     ] {
         cmd.env_remove(var);
     }
@@ -225,12 +226,24 @@ impl Server {
     /// stdout line after `listening on` when `METRICS_ADDR` is set
     /// (bounded wait). Call it once, first.
     pub fn metrics_addr(&self) -> SocketAddr {
+        self.announced("metrics")
+    }
+
+    /// The address of approov-proxy's `forward-auth on <ip>:<port>` line,
+    /// the stdout line after `listening on` when `AUTH_LISTEN_ADDR` is set
+    /// (bounded wait). Call it once, first.
+    pub fn forward_auth_addr(&self) -> SocketAddr {
+        self.announced("forward-auth")
+    }
+
+    /// The address of the next stdout line, `<what> on <ip>:<port>`.
+    fn announced(&self, what: &str) -> SocketAddr {
         let line = self
             .stdout
             .recv_timeout(LIMIT)
-            .unwrap_or_else(|e| panic!("no `metrics on` line ({e})"));
-        line.strip_prefix("metrics on ")
-            .unwrap_or_else(|| panic!("second stdout line is {line:?}"))
+            .unwrap_or_else(|e| panic!("no `{what} on` line ({e})"));
+        line.strip_prefix(&format!("{what} on "))
+            .unwrap_or_else(|| panic!("the next stdout line is {line:?}, not `{what} on`"))
             .parse()
             .unwrap_or_else(|e| panic!("bad address in {line:?}: {e}"))
     }
