@@ -106,7 +106,10 @@
 //!   JWKS URL: widely used and maintained, rustls with `ring` (already our
 //!   cryptography) and the webpki roots, no OpenSSL; 0.12, whose rustls
 //!   backend is `ring` rather than 0.13's `aws-lc-rs` (a C build). No
-//!   HTTP is hand-written here.
+//!   HTTP is hand-written here. Its proxy discovery is turned off: an
+//!   `https` URL goes through `HTTPS_PROXY` / `ALL_PROXY` (minus
+//!   `NO_PROXY`) as a `CONNECT` tunnel, a plain-`http` loopback URL never
+//!   through a proxy (see the `jwks_url` module).
 //! - `tokio` (feature `jwks-url` only): the single-threaded runtime of the
 //!   fetcher's own thread (reqwest needs one), so the verifier needs no
 //!   runtime of the caller's; its `Notify` wakes the fetcher.
