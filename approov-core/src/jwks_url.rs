@@ -34,7 +34,13 @@
 //! # Limits
 //! HTTPS only (rustls, the webpki root certificates), except plain `http`
 //! to a loopback address (`127.0.0.0/8`, `::1`, `localhost`) for tests and
-//! sidecars; redirects are followed (at most 5) under the same rule. Each
+//! sidecars; redirects are followed (at most 5) under the same rule.
+//! Plain `http` is always fetched directly: `http_proxy`, `HTTP_PROXY` and
+//! `ALL_PROXY` are never used for it, since a proxy could answer with keys
+//! of its own. An `https` fetch goes through the proxy the environment
+//! names for https (`HTTPS_PROXY`, else `ALL_PROXY`; not for the hosts of
+//! `NO_PROXY`), as a `CONNECT` tunnel: TLS stays end to end and the
+//! server's certificate is checked as without a proxy. Each
 //! request has a timeout (default 10 s) and a response limit (default
 //! 1 MiB, enforced while reading). Only RSA and EC (P-256, P-384)
 //! signature keys are taken: any other key, or one whose `alg` or `use`
@@ -344,6 +350,7 @@ pub(crate) fn start(
         config: config.clone(),
         clock,
         shared,
+        client: client(&config)?,
         last_digest: None,
     };
     let weak = Arc::downgrade(&store);
@@ -381,12 +388,49 @@ pub(crate) fn start(
     }
 }
 
+/// The fetcher's HTTP client. Built before the fetcher's thread starts, so
+/// a proxy variable that is not usable stops start-up, naming it.
+fn client(config: &JwksUrl) -> Result<reqwest::Client, ConfigError> {
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else if allowed(attempt.url()) {
+            attempt.follow()
+        } else {
+            attempt.error("a redirect to plain http outside loopback")
+        }
+    });
+    // Plain http is allowed only to loopback, on the premise that the
+    // connection is direct: a proxy there could answer with keys of its
+    // own. So `http_proxy`, `HTTP_PROXY` and `ALL_PROXY` are never used
+    // for it (nor for a redirect to it); an https fetch may be tunnelled
+    // (`CONNECT`: TLS stays end to end, the certificate is still ours
+    // to check).
+    let mut builder = reqwest::Client::builder().no_proxy();
+    if let Some(proxy) = https_proxy_from_env()? {
+        builder = builder.proxy(proxy);
+    }
+    builder
+        .timeout(config.timeout)
+        .connect_timeout(config.timeout)
+        .redirect(policy)
+        .user_agent(concat!("approov-core/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| {
+            ConfigError::invalid(
+                &config.source,
+                format!("cannot build the HTTP client: {}", describe(e)),
+            )
+        })
+}
+
 struct Fetcher {
     url: reqwest::Url,
     shown: String,
     config: JwksUrl,
     clock: Arc<dyn Clock>,
     shared: Arc<Shared>,
+    client: reqwest::Client,
     /// The digest of the last good document: the same document again
     /// swaps nothing.
     last_digest: Option<digest::Digest>,
@@ -405,37 +449,14 @@ impl Fetcher {
             }
         };
         runtime.block_on(async move {
-            let client = match self.client() {
-                Ok(client) => client,
-                Err(e) => {
-                    let _ = first.send(Err(format!("cannot build the HTTP client: {e}")));
-                    return;
-                }
-            };
+            // A clone shares the connection pool; it keeps `self` free to borrow.
+            let client = self.client.clone();
             let Some(keys) = store.upgrade() else { return };
             let result = self.refresh(&client, &keys).await;
             drop(keys);
             let _ = first.send(result);
             self.serve(&client, &store).await;
         });
-    }
-
-    fn client(&self) -> Result<reqwest::Client, reqwest::Error> {
-        let policy = reqwest::redirect::Policy::custom(|attempt| {
-            if attempt.previous().len() >= MAX_REDIRECTS {
-                attempt.error("too many redirects")
-            } else if allowed(attempt.url()) {
-                attempt.follow()
-            } else {
-                attempt.error("a redirect to plain http outside loopback")
-            }
-        });
-        reqwest::Client::builder()
-            .timeout(self.config.timeout)
-            .connect_timeout(self.config.timeout)
-            .redirect(policy)
-            .user_agent(concat!("approov-core/", env!("CARGO_PKG_VERSION")))
-            .build()
     }
 
     /// Waits for a reason to fetch (a refresh due, an unknown `kid`),
@@ -587,6 +608,34 @@ impl Fetcher {
         tracing::info!(target: "approov", url = %self.shown, keys = count, "JWKS keys in use");
         Ok(())
     }
+}
+
+/// The environment's proxy for `https` URLs, read as curl reads it:
+/// `HTTPS_PROXY` (or `https_proxy`), else `ALL_PROXY` (or `all_proxy`),
+/// with the hosts of `NO_PROXY` (or `no_proxy`) reached directly. It
+/// applies to `https` URLs only. The error names the variable, never its
+/// value (which may hold the proxy's credentials).
+fn https_proxy_from_env() -> Result<Option<reqwest::Proxy>, ConfigError> {
+    let first = |names: [&'static str; 2]| {
+        names.into_iter().find_map(|name| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.trim().is_empty())
+                .map(|value| (name, value))
+        })
+    };
+    let Some((name, value)) =
+        first(["HTTPS_PROXY", "https_proxy"]).or_else(|| first(["ALL_PROXY", "all_proxy"]))
+    else {
+        return Ok(None);
+    };
+    let proxy = reqwest::Proxy::https(value.trim()).map_err(|_| {
+        ConfigError::invalid(
+            name,
+            "it is not a proxy URL (e.g. http://proxy.example:3128)",
+        )
+    })?;
+    Ok(Some(proxy.no_proxy(reqwest::NoProxy::from_env())))
 }
 
 /// `max-age` of the `Cache-Control` headers; `no-store` and `no-cache`

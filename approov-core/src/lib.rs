@@ -68,7 +68,8 @@
 //!   secret, printed with a ready token and `curl` line. One line in a
 //!   server's start-up, the one to delete for production.
 //! - `watch-key-files`: [`Verifier::watch_key_files`] reads the key files
-//!   again on SIGHUP and on an interval, on a thread of its own.
+//!   again on SIGHUP and on an interval, on a thread of its own, and takes
+//!   a changed file once it has settled ([`KEY_FILE_SETTLE`]).
 //!
 //! # Why each dependency
 //! - `ring`: HMAC-SHA256 (pre-keyed, constant-time verify), RSA PKCS#1 v1.5 /
@@ -91,6 +92,9 @@
 //! - `thiserror`: the [`Rejection`] and [`ConfigError`] types.
 //! - `arc-swap`: the key set, swapped whole by [`Verifier::reload_keys`]
 //!   while requests read it without a lock or an allocation.
+//! - `libc` (Unix only): the `O_NONBLOCK` flag key files are opened with,
+//!   so a key file replaced by a FIFO is refused instead of blocking every
+//!   later reload in `open()`; a constant, no `unsafe` code of ours.
 //! - `tracing`: one structured event per rejection ([`log_rejection`]).
 //! - `sfv`: RFC 8941 structured fields for `Signature-Input`, `Signature`
 //!   and `Content-Digest` ([`signing`]); 0.15, the last release for our
@@ -106,7 +110,10 @@
 //!   JWKS URL: widely used and maintained, rustls with `ring` (already our
 //!   cryptography) and the webpki roots, no OpenSSL; 0.12, whose rustls
 //!   backend is `ring` rather than 0.13's `aws-lc-rs` (a C build). No
-//!   HTTP is hand-written here.
+//!   HTTP is hand-written here. Its proxy discovery is turned off: an
+//!   `https` URL goes through `HTTPS_PROXY` / `ALL_PROXY` (minus
+//!   `NO_PROXY`) as a `CONNECT` tunnel, a plain-`http` loopback URL never
+//!   through a proxy (see the `jwks_url` module).
 //! - `tokio` (feature `jwks-url` only): the single-threaded runtime of the
 //!   fetcher's own thread (reqwest needs one), so the verifier needs no
 //!   runtime of the caller's; its `Notify` wakes the fetcher.
@@ -164,6 +171,6 @@ pub use gate::{
 pub use headers::RequestHeaders;
 #[cfg(feature = "jwks-url")]
 pub use jwks_url::{JwksStatus, JwksUrl};
-pub use reload::KeysReloaded;
+pub use reload::{KEY_FILE_SETTLE, KeysReloaded};
 pub use secret::{MIN_HMAC_SECRET_LEN, Secret};
 pub use verifier::{DEFAULT_MAX_TOKEN_LEN, DEFAULT_TOKEN_HEADER, Verifier, VerifierBuilder};

@@ -6,17 +6,26 @@
 //! next one sees the new set, and a file that does not parse changes
 //! nothing. Reading the current set is lock-free and allocation-free
 //! (`arc-swap`), so the hot path costs what it did with fixed keys.
+//!
+//! A key file must be a regular file, or a symlink to one (how Kubernetes
+//! mounts secrets): it is opened without blocking and anything else (a
+//! FIFO, a device, a directory) is a failed read, so a reload never waits
+//! on a file. The watcher ([`Verifier::reload_keys_settled`]) takes a
+//! changed file only once it reads the same across a settle time, so a
+//! file caught half-written is not put in use; writing key files by an
+//! atomic rename avoids half-written files altogether.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use ring::digest;
 
 use crate::keys::{HmacKey, KeySet, PublicKey, public_keys_from_jwks};
-use crate::{Algorithm, ConfigError, Secret};
+use crate::{Algorithm, ConfigError, Secret, Verifier};
 
 /// One key set, as the hot path reads it.
 pub(crate) struct Loaded {
@@ -92,7 +101,57 @@ pub enum KeysReloaded {
     /// At least one file changed and every file parsed: the new key set is
     /// in use, and the verified-token cache was emptied.
     Reloaded,
+    /// From [`Verifier::reload_keys_settled`]: a file changed but has not
+    /// yet read the same across the settle time (it may be half-written).
+    /// Nothing was swapped; call again once the settle time has passed.
+    Settling,
 }
+
+impl Verifier {
+    /// Like [`reload_keys`](Self::reload_keys), but a changed file is taken
+    /// only once it has read the same twice, at least `settle` apart: the
+    /// first call that sees new content remembers its digest and answers
+    /// [`KeysReloaded::Settling`]; a later call, `settle` or more after,
+    /// that reads the same content swaps it in. Content that changed again
+    /// in between starts the wait over. So a file caught half-written (a
+    /// writer that writes in place) is not put in use, where the next read
+    /// finds it whole. [`watch_key_files`](Self::watch_key_files) reloads
+    /// this way with a settle time of [`KEY_FILE_SETTLE`] (or its interval
+    /// when shorter).
+    ///
+    /// The first sight of new content is logged (target `approov`, file
+    /// names only); the reload itself is logged and counted as with
+    /// `reload_keys`. A file that cannot be read is an error at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use approov_core::{KeysReloaded, Verifier};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("approov-settle-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let file = dir.join("secret");
+    /// std::fs::write(&file, "b2xkIHNlY3JldCBvZiBhdCBsZWFzdCB0aGlydHktdHdvIGJ5dGVzIGxvbmcu\n")?;
+    /// let verifier = Verifier::builder().secret_base64_file(&file).build()?;
+    /// std::fs::write(&file, "bmV3IHNlY3JldCBvZiBhdCBsZWFzdCB0aGlydHktdHdvIGJ5dGVzIGxvbmcu\n")?;
+    /// // No settle time, to show the rule: two reads that agree.
+    /// assert_eq!(verifier.reload_keys_settled(Duration::ZERO)?, KeysReloaded::Settling);
+    /// assert_eq!(verifier.reload_keys_settled(Duration::ZERO)?, KeysReloaded::Reloaded);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`reload_keys`](Self::reload_keys): a file that cannot be read or
+    /// parsed (the keys in use stay).
+    pub fn reload_keys_settled(&self, settle: Duration) -> Result<KeysReloaded, ConfigError> {
+        self.key_store().reload_and_log(Some(settle))
+    }
+}
+
+/// The settle time of [`Verifier::watch_key_files`]: a changed key file is
+/// taken once it reads the same this long after it was first seen
+/// changed ([`Verifier::reload_keys_settled`]).
+pub const KEY_FILE_SETTLE: Duration = Duration::from_secs(1);
 
 /// The keys of a verifier and of every verifier derived from it.
 pub(crate) struct KeyStore {
@@ -119,6 +178,9 @@ struct Parts {
     file_keys: KeySet,
     /// The keys of the JWKS URL's last good document (none without one).
     url_keys: KeySet,
+    /// Content that differs from the last load, seen by a settled reload
+    /// and not yet taken: its digests, and when it was first read.
+    pending: Option<(Vec<digest::Digest>, Instant)>,
 }
 
 impl KeyStore {
@@ -159,6 +221,7 @@ impl KeyStore {
                 digests: texts.iter().map(|t| sha256(t)).collect(),
                 file_keys,
                 url_keys: KeySet::default(),
+                pending: None,
             }),
             last_error: Mutex::new(None),
             files,
@@ -191,8 +254,35 @@ impl KeyStore {
         self.current.load()
     }
 
-    /// Reads every file again and swaps in the new set when one changed.
-    pub(crate) fn reload(&self) -> Result<KeysReloaded, ConfigError> {
+    /// Reads every file again and swaps in the new set when one changed;
+    /// with `settle`, only once the changed content has read the same
+    /// `settle` after it was first seen. Logs and counts the outcome.
+    pub(crate) fn reload_and_log(
+        &self,
+        settle: Option<Duration>,
+    ) -> Result<KeysReloaded, ConfigError> {
+        let result = self.reload(settle);
+        match &result {
+            Ok(KeysReloaded::Reloaded) => crate::metrics::key_reload(true),
+            Ok(_) => {}
+            Err(_) => crate::metrics::key_reload(false),
+        }
+        if !self.is_news(&result) {
+            return result;
+        }
+        match &result {
+            Ok(_) => {
+                tracing::info!(target: "approov", files = %self.file_list(), "Approov keys reloaded");
+            }
+            Err(e) => tracing::error!(
+                target: "approov",
+                "Approov keys not reloaded, the keys in use stay: {e}"
+            ),
+        }
+        result
+    }
+
+    fn reload(&self, settle: Option<Duration>) -> Result<KeysReloaded, ConfigError> {
         if self.files.is_empty() {
             return Ok(KeysReloaded::Unchanged);
         }
@@ -200,12 +290,28 @@ impl KeyStore {
         let mut parts = self.parts.lock().unwrap_or_else(|e| e.into_inner());
         let texts = read_all(&self.files)?;
         let fresh: Vec<digest::Digest> = texts.iter().map(|t| sha256(t)).collect();
-        let same = fresh
-            .iter()
-            .zip(parts.digests.iter())
-            .all(|(a, b)| a.as_ref() == b.as_ref());
-        if same {
+        if same(&fresh, &parts.digests) {
+            parts.pending = None;
             return Ok(KeysReloaded::Unchanged);
+        }
+        if let Some(settle) = settle {
+            let now = Instant::now();
+            match &parts.pending {
+                Some((seen, since)) if same(seen, &fresh) => {
+                    if now.duration_since(*since) < settle {
+                        return Ok(KeysReloaded::Settling);
+                    }
+                }
+                _ => {
+                    parts.pending = Some((fresh, now));
+                    tracing::info!(
+                        target: "approov",
+                        files = %self.file_list(),
+                        "Approov key files changed; taken once they read the same {settle:?} later"
+                    );
+                    return Ok(KeysReloaded::Settling);
+                }
+            }
         }
         let file_keys = build(&self.files, &texts)?;
         let keys = compose(&self.fixed, &file_keys, &parts.url_keys);
@@ -215,6 +321,7 @@ impl KeyStore {
         self.swap(keys);
         parts.digests = fresh;
         parts.file_keys = file_keys;
+        parts.pending = None;
         Ok(KeysReloaded::Reloaded)
     }
 
@@ -223,6 +330,8 @@ impl KeyStore {
     pub(crate) fn is_news(&self, result: &Result<KeysReloaded, ConfigError>) -> bool {
         let mut last = self.last_error.lock().unwrap_or_else(|e| e.into_inner());
         match result {
+            // Nothing happened yet: a failure streak goes on.
+            Ok(KeysReloaded::Settling) => false,
             Ok(outcome) => {
                 *last = None;
                 *outcome == KeysReloaded::Reloaded
@@ -239,6 +348,14 @@ impl KeyStore {
     /// The key files, for logs.
     pub(crate) fn files(&self) -> impl Iterator<Item = &Path> {
         self.files.iter().map(KeyFile::path)
+    }
+
+    /// The key files' names, comma-separated, for logs.
+    fn file_list(&self) -> String {
+        self.files()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -271,9 +388,17 @@ fn read_capped(path: &Path) -> Result<zeroize::Zeroizing<String>, ConfigError> {
         path: path.display().to_string(),
         source,
     };
+    let file = open_regular(path).map_err(io)?;
+    if !file.metadata().map_err(io)?.is_file() {
+        return Err(ConfigError::invalid(
+            path.display().to_string(),
+            "it is not a regular file (a FIFO, a device or a directory?): a key file must be \
+             a regular file or a symlink to one",
+        ));
+    }
     let mut text = zeroize::Zeroizing::new(String::new());
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_KEY_FILE_LEN + 1).read_to_string(&mut text))
+    file.take(MAX_KEY_FILE_LEN + 1)
+        .read_to_string(&mut text)
         .map_err(io)?;
     if text.len() as u64 > MAX_KEY_FILE_LEN {
         return Err(ConfigError::invalid(
@@ -282,6 +407,22 @@ fn read_capped(path: &Path) -> Result<zeroize::Zeroizing<String>, ConfigError> {
         ));
     }
     Ok(text)
+}
+
+/// Opens `path` for reading without waiting: a FIFO with no writer would
+/// block `open()` for ever, and with it every later reload. The caller
+/// checks what was opened (its metadata, not the path's, so a file swapped
+/// between a check and the open cannot slip through). On a regular file
+/// `O_NONBLOCK` changes nothing.
+fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
 /// The keys of every file.
@@ -301,6 +442,10 @@ fn compose(fixed: &KeySet, file_keys: &KeySet, url_keys: &KeySet) -> KeySet {
     keys
 }
 
+fn same(a: &[digest::Digest], b: &[digest::Digest]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.as_ref() == b.as_ref())
+}
+
 fn sha256(text: &str) -> digest::Digest {
     digest::digest(&digest::SHA256, text.as_bytes())
 }
@@ -318,24 +463,24 @@ mod tests {
         std::fs::write(&path, secret).unwrap();
         let store = KeyStore::new(KeySet::default(), vec![KeyFile::Secret(path.clone())]).unwrap();
         std::fs::write(&path, "broken!").unwrap();
-        let first = store.reload();
+        let first = store.reload(None);
         assert!(first.is_err() && store.is_news(&first));
-        let again = store.reload();
+        let again = store.reload(None);
         assert!(
             again.is_err() && !store.is_news(&again),
             "the same error is not news"
         );
         std::fs::remove_file(&path).unwrap();
-        let other = store.reload();
+        let other = store.reload(None);
         assert!(store.is_news(&other), "another error is news");
         std::fs::write(&path, secret).unwrap();
-        let fixed = store.reload();
+        let fixed = store.reload(None);
         // The content equals the last good load: nothing to swap, but the
         // streak is over, so the next failure is news again.
         assert_eq!(*fixed.as_ref().unwrap(), KeysReloaded::Unchanged);
         assert!(!store.is_news(&fixed));
         std::fs::write(&path, "broken!").unwrap();
-        let broken = store.reload();
+        let broken = store.reload(None);
         assert!(store.is_news(&broken));
         let _ = std::fs::remove_file(&path);
     }

@@ -165,7 +165,10 @@ impl Verifier {
     /// files it does nothing.
     ///
     /// Call it on SIGHUP and every few seconds (Kubernetes and systemd
-    /// replace mounted secrets in place): the example servers do both.
+    /// replace mounted secrets in place): the example servers do both,
+    /// through [`watch_key_files`](Self::watch_key_files), which uses
+    /// [`reload_keys_settled`](Self::reload_keys_settled) so that a file
+    /// caught half-written is not taken. This method takes what it reads.
     /// Each reload is logged (target `approov`), and each failure once
     /// until it changes or a reload succeeds, so a broken file checked
     /// every few seconds does not flood the log.
@@ -193,33 +196,7 @@ impl Verifier {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn reload_keys(&self) -> Result<KeysReloaded, ConfigError> {
-        let result = self.inner.keys.reload();
-        match &result {
-            Ok(KeysReloaded::Reloaded) => crate::metrics::key_reload(true),
-            Ok(_) => {}
-            Err(_) => crate::metrics::key_reload(false),
-        }
-        let files = || {
-            self.inner
-                .keys
-                .files()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        if !self.inner.keys.is_news(&result) {
-            return result;
-        }
-        match &result {
-            Ok(_) => {
-                tracing::info!(target: "approov", files = %files(), "Approov keys reloaded");
-            }
-            Err(e) => tracing::error!(
-                target: "approov",
-                "Approov keys not reloaded, the keys in use stay: {e}"
-            ),
-        }
-        result
+        self.inner.keys.reload_and_log(None)
     }
 
     /// How many verified tokens the cache holds now; 0 without a cache
@@ -316,7 +293,6 @@ impl Verifier {
         self.inner.keys.files()
     }
 
-    #[cfg(feature = "jwks-url")]
     pub(crate) fn key_store(&self) -> &KeyStore {
         &self.inner.keys
     }

@@ -4,22 +4,35 @@
 use std::io;
 use std::time::Duration;
 
-use crate::Verifier;
+use tokio::time::Instant;
+
+use crate::{KEY_FILE_SETTLE, KeysReloaded, Verifier};
 
 impl Verifier {
     /// When the verifier has [key files](Self::key_files) (a secret file, a
     /// JWKS or PEM file): reads them again with
-    /// [`reload_keys`](Self::reload_keys) every `every` and, on Unix, on
-    /// each SIGHUP, so a rotated secret takes effect without a restart.
-    /// Without key files it does nothing.
+    /// [`reload_keys_settled`](Self::reload_keys_settled) every `every`
+    /// and, on Unix, on each SIGHUP, so a rotated secret takes effect
+    /// without a restart. Without key files it does nothing.
+    ///
+    /// A changed file is taken once it reads the same
+    /// [`KEY_FILE_SETTLE`](crate::KEY_FILE_SETTLE) (1 s; `every` when
+    /// shorter) after it was first seen changed: the watcher reads it again
+    /// then, so a rotation takes effect about a second after the check
+    /// that saw it, and a file caught half-written is never put in use
+    /// while its writer finishes within that second. Write key files by
+    /// atomic rename (a temporary file in the same directory, then `mv`
+    /// over the key file), as Kubernetes and systemd do, and no reader
+    /// ever sees half a file. A key file that is not a regular file (or a
+    /// symlink to one), such as a FIFO, is a failed reload, never a wait.
     ///
     /// The checks run on a thread of their own with a single-threaded
     /// tokio runtime, so they work the same under any framework's runtime
     /// (or none), for as long as the process runs; they act on this
     /// verifier and every clone and derived verifier, which share its keys.
-    /// `reload_keys` swaps the keys whole and logs each reload and each
-    /// failure naming the file; a file that does not parse keeps the keys
-    /// in use. A file unchanged since the last check costs a small read.
+    /// Each reload swaps the keys whole and is logged, as is each failure,
+    /// naming the file; a file that does not parse keeps the keys in use.
+    /// A file unchanged since the last check costs a small read.
     ///
     /// Kubernetes updates a mounted secret within a minute or so: every
     /// 10 seconds adds little to that. (A zero `every` is taken as 1 ms.)
@@ -52,6 +65,7 @@ impl Verifier {
             .build()?;
         // A zero interval would make tokio panic: check as often as it can.
         let every = every.max(Duration::from_millis(1));
+        let settle = KEY_FILE_SETTLE.min(every);
         // The handler is installed before this returns, so a SIGHUP sent
         // once the server is up never meets the default action (exit).
         let mut hangup = {
@@ -65,17 +79,31 @@ impl Verifier {
                     let mut ticks = tokio::time::interval(every);
                     // The first tick is immediate: the keys were just read.
                     ticks.tick().await;
+                    // When a changed file is settling: when to read it again.
+                    let mut recheck: Option<Instant> = None;
                     loop {
                         tokio::select! {
                             _ = ticks.tick() => {}
                             () = hangup.recv() => {}
+                            () = sleep_until(recheck) => {}
                         }
-                        // Failures are logged by `reload_keys`; the old keys stay.
-                        let _ = verifier.reload_keys();
+                        // Failures are logged by `reload_keys_settled`; the old keys stay.
+                        recheck = match verifier.reload_keys_settled(settle) {
+                            Ok(KeysReloaded::Settling) => Some(Instant::now() + settle),
+                            _ => None,
+                        };
                     }
                 });
             })?;
         Ok(())
+    }
+}
+
+/// Sleeps until `at`; without one, for ever.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

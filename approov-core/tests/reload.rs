@@ -1,12 +1,15 @@
 //! Keys that change while the server runs: a secret file (several secrets
 //! for a rotation) and a JWKS file, read again by `Verifier::reload_keys`;
 //! the swap reaches derived verifiers and the verified-token cache; a file
-//! that cannot be read or parsed changes nothing; the environment
+//! that cannot be read or parsed changes nothing; a settled reload takes a
+//! changed file only once two reads agree; only regular files (or
+//! symlinks to one) are read, a FIFO never blocks; the environment
 //! variables that name the files.
 #![cfg(feature = "mint")]
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use approov_core::mint::{SigningKey, TokenBuilder};
 use approov_core::{
@@ -15,6 +18,10 @@ use approov_core::{
 
 const OLD: &str = "b2xkIHNlY3JldCBvZiBhdCBsZWFzdCB0aGlydHktdHdvIGJ5dGVzIGxvbmcu";
 const NEW: &str = "bmV3IHNlY3JldCBvZiBhdCBsZWFzdCB0aGlydHktdHdvIGJ5dGVzIGxvbmcu";
+/// 66 bytes in 88 base64 characters; its first 60 and 80 characters are
+/// valid secrets of their own, what a reader sees of a half-done write.
+const LONG: &str =
+    "zTajroQjLH8/Cv9pN2NhQSos6ANjqXNn/v5YZVQ5eIHg7/js6fhooWIgAzbesKCI6GJOak96otF9Uqi+scUtB2Fw";
 
 /// A fresh directory for one test's files, removed when dropped.
 struct Dir(PathBuf);
@@ -283,4 +290,154 @@ fn the_environment_names_the_files() {
         lone.to_string().contains("APPROOV_PUBLIC_KEY_FILE"),
         "{lone}"
     );
+}
+
+#[test]
+fn a_settled_reload_takes_a_changed_file_once_two_reads_agree() {
+    let dir = Dir::new("settle");
+    let file = dir.write("secret", OLD);
+    let verifier = Verifier::builder()
+        .secret_base64_file(&file)
+        .build()
+        .unwrap();
+    let settled = || verifier.reload_keys_settled(Duration::ZERO).unwrap();
+    let (old, long) = (token(OLD), token(LONG));
+
+    // A writer that writes in place, caught at 60, then 80 of 88 characters.
+    for part in [&LONG[..60], &LONG[..80]] {
+        std::fs::write(&file, part).unwrap();
+        assert_eq!(settled(), KeysReloaded::Settling, "{} chars", part.len());
+        assert_eq!(kind(&verifier, &old), None, "the keys in use stay");
+        assert_eq!(
+            kind(&verifier, &token(part)),
+            Some(RejectionKind::Signature)
+        );
+    }
+    std::fs::write(&file, LONG).unwrap();
+    assert_eq!(
+        settled(),
+        KeysReloaded::Settling,
+        "changed since the last read"
+    );
+    assert_eq!(settled(), KeysReloaded::Reloaded, "the same twice");
+    assert_eq!(kind(&verifier, &long), None);
+    assert_eq!(kind(&verifier, &old), Some(RejectionKind::Signature));
+    assert_eq!(settled(), KeysReloaded::Unchanged);
+
+    // Read the same again before the settle time has passed: still waiting.
+    let hour = Duration::from_secs(3600);
+    dir.write("secret", NEW);
+    assert_eq!(
+        verifier.reload_keys_settled(hour).unwrap(),
+        KeysReloaded::Settling
+    );
+    assert_eq!(
+        verifier.reload_keys_settled(hour).unwrap(),
+        KeysReloaded::Settling
+    );
+    assert_eq!(kind(&verifier, &long), None);
+    // Back to the content in use: nothing pending any more, so the next
+    // change waits from its own first sight.
+    dir.write("secret", LONG);
+    assert_eq!(settled(), KeysReloaded::Unchanged);
+    dir.write("secret", NEW);
+    assert_eq!(settled(), KeysReloaded::Settling);
+    // `reload_keys` takes what it reads, at once.
+    assert_eq!(verifier.reload_keys().unwrap(), KeysReloaded::Reloaded);
+    assert_eq!(kind(&verifier, &token(NEW)), None);
+
+    // A file that does not parse is an error once it has settled, and the
+    // keys in use stay.
+    dir.write("secret", "not base64!");
+    assert_eq!(settled(), KeysReloaded::Settling);
+    let err = verifier.reload_keys_settled(Duration::ZERO).unwrap_err();
+    assert!(
+        err.to_string().contains(&file.display().to_string()),
+        "{err}"
+    );
+    assert_eq!(kind(&verifier, &token(NEW)), None);
+}
+
+/// `reload` on a thread of its own, bounded: a reload that blocks (in
+/// `open()` on a FIFO) fails the test instead of hanging it.
+fn bounded<T: Send + 'static>(reload: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(reload());
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the read blocked: a key file must never be waited for")
+}
+
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+}
+
+#[cfg(unix)]
+#[test]
+fn only_regular_files_and_symlinks_to_one_are_read() {
+    let dir = Dir::new("fifo");
+    let fifo = dir.0.join("fifo");
+    mkfifo(&fifo);
+    let path = fifo.clone();
+    let err = bounded(move || {
+        Verifier::builder()
+            .secret_base64_file(&path)
+            .build()
+            .unwrap_err()
+            .to_string()
+    });
+    assert!(err.contains("not a regular file"), "{err}");
+    assert!(err.contains(&fifo.display().to_string()), "{err}");
+
+    let file = dir.write("secret", OLD);
+    let verifier = Verifier::builder()
+        .secret_base64_file(&file)
+        .build()
+        .unwrap();
+    let old = token(OLD);
+    // Puts `target` (or a symlink to it) where the key file is.
+    let put = |target: &Path, symlink: bool| {
+        let staged = dir.0.join("staged");
+        if symlink {
+            std::os::unix::fs::symlink(target, &staged).unwrap();
+        } else {
+            std::fs::rename(target, &staged).unwrap();
+        }
+        std::fs::rename(&staged, &file).unwrap();
+    };
+    let data = dir.0.join("data");
+    std::fs::create_dir(&data).unwrap();
+    let linked_fifo = dir.0.join("linked-fifo");
+    mkfifo(&linked_fifo);
+    for (what, target, symlink) in [
+        ("a FIFO", &fifo, false),
+        ("a symlink to a FIFO", &linked_fifo, true),
+        ("a symlink to a directory", &data, true),
+    ] {
+        put(target, symlink);
+        for settle in [None, Some(Duration::ZERO)] {
+            let v = verifier.clone();
+            let err = bounded(move || match settle {
+                None => v.reload_keys(),
+                Some(settle) => v.reload_keys_settled(settle),
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("not a regular file"), "{what}: {err}");
+            assert!(err.contains(&file.display().to_string()), "{what}: {err}");
+        }
+        assert_eq!(kind(&verifier, &old), None, "{what}: the keys in use stay");
+    }
+
+    // A symlink to a regular file, as Kubernetes mounts secrets: read.
+    std::fs::write(data.join("secret"), NEW).unwrap();
+    put(&data.join("secret"), true);
+    assert_eq!(verifier.reload_keys().unwrap(), KeysReloaded::Reloaded);
+    assert_eq!(kind(&verifier, &token(NEW)), None);
+    assert_eq!(kind(&verifier, &old), Some(RejectionKind::Signature));
 }

@@ -205,9 +205,52 @@ fn curl_prints_a_command_with_the_token_header() {
     let out = mint(&["--curl", "http://127.0.0.1:8080/"]);
     let line = out.trim();
     let token = line
-        .strip_prefix("curl -i -H \"Approov-Token: ")
-        .and_then(|rest| rest.strip_suffix("\" http://127.0.0.1:8080/"))
+        .strip_prefix("curl -i -H 'Approov-Token: ")
+        .and_then(|rest| rest.strip_suffix("' http://127.0.0.1:8080/"))
         .unwrap_or_else(|| panic!("{line:?}"));
+    assert!(verify(token).is_ok());
+}
+
+/// The words a POSIX shell makes of `line`'s arguments after `curl`.
+fn shell_words(line: &str) -> Vec<String> {
+    let args = line
+        .strip_prefix("curl ")
+        .unwrap_or_else(|| panic!("{line:?}"));
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c").arg(format!("printf '%s\\0' {args}"));
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_terminator('\0')
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn curl_quotes_the_header_and_scheme_from_the_environment_for_the_shell() {
+    let dir = std::env::temp_dir().join(format!("approov-cli-quote-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let marker = dir.join("ran");
+    let header = format!("X-Token\"$(touch {})\"", marker.display());
+    let scheme = format!("Bearer`touch {}`'", marker.display());
+    let url = "http://127.0.0.1:8080/?a=1&b=$(id)";
+    let mut cmd = command(EXE);
+    cmd.env("APPROOV_BASE64_SECRET", SECRET)
+        .env("APPROOV_TOKEN_HEADER", &header)
+        .env("APPROOV_TOKEN_SCHEME", &scheme)
+        .args(["--curl", url]);
+    let out = run(cmd);
+    assert!(out.status.success(), "{out:?}");
+    let words = shell_words(out.stdout.trim());
+    assert!(!marker.exists(), "the printed line ran a command: {out:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(words.len(), 4, "{words:?}");
+    assert_eq!(words[..2], ["-i", "-H"], "{words:?}");
+    assert_eq!(words[3], url);
+    let token = words[2]
+        .strip_prefix(&format!("{header}: {scheme} "))
+        .unwrap_or_else(|| panic!("{words:?}"));
     assert!(verify(token).is_ok());
 }
 
@@ -234,7 +277,7 @@ fn curl_with_bind_says_which_header_values_to_send() {
         lines
             .next()
             .unwrap()
-            .starts_with("curl -i -H \"Approov-Token: ")
+            .starts_with("curl -i -H 'Approov-Token: ")
     );
     let note: Vec<&str> = lines.collect();
     assert!(note.iter().all(|l| l.starts_with('#')), "{out}");
@@ -272,6 +315,29 @@ fn bad_secret_is_a_usage_error_that_does_not_echo_it() {
 }
 
 #[test]
+fn a_secret_shorter_than_32_bytes_is_refused_as_the_servers_do() {
+    // 5 and 31 bytes: base64 of "short" and of 31 "a"s.
+    let short = "c2hvcnQ=";
+    let almost = "YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYQ==";
+    for secret in [short, almost] {
+        let stderr = fails(
+            &[],
+            &[("APPROOV_BASE64_SECRET", secret)],
+            "APPROOV_BASE64_SECRET is not usable",
+        );
+        assert!(stderr.contains("at least 32 bytes"), "{stderr}");
+        assert!(!stderr.contains(secret), "{stderr}");
+    }
+    let stderr = fails_with_input(
+        &["--secret-stdin", "--curl", "http://127.0.0.1:8080/"],
+        &[],
+        Some(short),
+        "standard input is not usable",
+    );
+    assert!(stderr.contains("5 bytes long"), "{stderr}");
+}
+
+#[test]
 fn bad_arguments_are_usage_errors() {
     let env = [("APPROOV_BASE64_SECRET", SECRET)];
     fails(&["--claim", "novalue"], &env, "NAME=VALUE");
@@ -284,6 +350,8 @@ fn bad_arguments_are_usage_errors() {
         "cannot be used with",
     );
     fails(&["--no-such-flag"], &env, "--no-such-flag");
+    // A line break could end the comment line `--curl --bind` prints.
+    fails(&["--bind", "a\nrm -rf ~"], &env, "control characters");
 }
 
 #[test]

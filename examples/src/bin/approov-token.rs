@@ -9,7 +9,7 @@
 //! approov-token --bind "Bearer my-session" --curl http://127.0.0.1:8080/token-binding
 //! approov-token --claim arc=\"ABC\" --claim 'extra={"a":1}' --kid my-key
 //!
-//! approov-token verify < token.txt       # or: approov-token verify "$TOKEN"
+//! approov-token verify < token.txt       # or: printf '%s' "$TOKEN" | approov-token verify
 //! approov-token verify --claims --header "Authorization=Bearer my-session" < token.txt
 //! ```
 //!
@@ -25,13 +25,20 @@
 //! and `APPROOV_TOKEN_SCHEME`.
 //!
 //! The secret is never a command-line argument: every user of the machine
-//! can read those (`ps`, `/proc/<pid>/cmdline`).
+//! can read those (`ps`, `/proc/<pid>/cmdline`). For the same reason give
+//! `verify` the token on standard input rather than as `verify TOKEN`
+//! (which works, for a token that does not matter). Like the servers, it
+//! refuses a secret shorter than 32 bytes. What `--curl` prints is quoted
+//! for a POSIX shell throughout, header and scheme from the environment
+//! included, so pasting it runs curl and nothing else.
 
 use std::io::{self, Read as _, Write as _};
 use std::process::ExitCode;
 
 use approov_core::mint::TokenBuilder;
-use approov_core::{DEFAULT_TOKEN_HEADER, Secret, TokenBinding, VerifierBuilder};
+use approov_core::{
+    DEFAULT_TOKEN_HEADER, MIN_HMAC_SECRET_LEN, Secret, TokenBinding, VerifierBuilder,
+};
 use approov_examples::{CONFIG_ERROR_EXIT, shell_quote};
 use clap::{Parser, Subcommand};
 use serde_json::Value;
@@ -58,7 +65,9 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct VerifyArgs {
-    /// The token; read from standard input when absent or `-`.
+    /// The token; read from standard input when absent or `-`. Prefer
+    /// standard input: an argument is visible to every user of the machine
+    /// (`ps`).
     token: Option<String>,
     /// A request header NAME=VALUE, to check token binding; repeat for
     /// several. The binding headers are APPROOV_TOKEN_BINDING_HEADER's
@@ -87,7 +96,7 @@ struct Args {
     expires_in: i64,
     /// Bind the token to this header value (e.g. "Bearer my-session"); repeat
     /// for several headers, in the order the server hashes them. Sets `pay`.
-    #[arg(long, value_name = "HEADER_VALUE")]
+    #[arg(long, value_name = "HEADER_VALUE", value_parser = parse_header_value)]
     bind: Vec<String>,
     /// Add or replace a claim: NAME=VALUE, VALUE parsed as JSON, falling back
     /// to a string (`n=5` is a number, `s=abc` a string, `s="5"` the string 5).
@@ -110,6 +119,16 @@ fn parse_claim(arg: &str) -> Result<(String, Value), String> {
     }
     let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
     Ok((name.to_owned(), value))
+}
+
+/// A header value as HTTP allows it: no control character but tab. (A
+/// line break could never be sent, and would end the comment line that
+/// `--curl` prints it in.)
+fn parse_header_value(arg: &str) -> Result<String, String> {
+    if arg.chars().any(|c| c.is_control() && c != '\t') {
+        return Err("a header value cannot hold control characters such as a line break".into());
+    }
+    Ok(arg.to_owned())
 }
 
 fn parse_header(arg: &str) -> Result<(String, String), String> {
@@ -184,7 +203,13 @@ fn run(args: &Args) -> Result<String, String> {
         var("APPROOV_TOKEN_SCHEME").as_deref().map(str::trim),
         &token,
     );
-    let mut out = format!("curl -i -H \"{header}: {value}\" {}\n", shell_quote(url));
+    // Every part quoted: the header and scheme come from the environment
+    // and must not become shell syntax when the line is pasted.
+    let mut out = format!(
+        "curl -i -H {} {}\n",
+        shell_quote(&format!("{header}: {value}")),
+        shell_quote(url)
+    );
     if !args.bind.is_empty() {
         out.push_str(
             "# The token is bound to these header values, in this order: send each in the \
@@ -305,5 +330,16 @@ fn secret(args: &Args) -> Result<Secret, String> {
                  to standard input",
             )?
     };
-    Secret::from_base64(&value, source).map_err(|e| e.to_string())
+    let secret = Secret::from_base64(&value, source).map_err(|e| e.to_string())?;
+    // The servers refuse such a secret at start-up; a token signed with one
+    // would only teach the wrong thing.
+    let len = secret.expose().len();
+    if len < MIN_HMAC_SECRET_LEN {
+        return Err(format!(
+            "{source} is not usable: the secret is {len} bytes long; HS256 needs at least \
+             {MIN_HMAC_SECRET_LEN} bytes (256 bits, RFC 7518 §3.2), as the servers require. \
+             Use the value printed by `approov secret -getSharedKey`"
+        ));
+    }
+    Ok(secret)
 }
