@@ -65,7 +65,7 @@ fn root_needs_a_genuine_token(exe: &str) {
         let mut cmd = command(CLI);
         cmd.env(
             "APPROOV_BASE64_SECRET",
-            "b3RoZXItc2VjcmV0LW5vdC10aGUtc2VydmVycw==",
+            "b3RoZXItc2VjcmV0LW5vdC10aGUtc2VydmVycy1rZXk=",
         );
         run(cmd).stdout.trim().to_owned()
     };

@@ -148,8 +148,8 @@ fn curl_sends_the_token_where_the_servers_read_it() {
     assert!(out.status.success(), "{out:?}");
     let line = out.stdout.trim();
     let token = line
-        .strip_prefix("curl -i -H \"Authorization: Bearer ")
-        .and_then(|rest| rest.strip_suffix("\" http://127.0.0.1:8080/"))
+        .strip_prefix("curl -i -H 'Authorization: Bearer ")
+        .and_then(|rest| rest.strip_suffix("' http://127.0.0.1:8080/"))
         .unwrap_or_else(|| panic!("{line:?}"));
     // The same token, accepted by a server configured the same way.
     let server = Server::start(SERVERS[0], &BEARER_ENV);
