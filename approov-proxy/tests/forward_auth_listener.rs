@@ -9,7 +9,8 @@
 mod common;
 
 use approov_conformance::serve_limits::{
-    CLOSE_LIMIT, assert_closed_for_a_slow_head, connect, keep_alive_health, wait_for_close,
+    CLOSE_LIMIT, assert_closed_for_a_slow_head, connect, keep_alive_health, stall, wait_for_answer,
+    wait_for_close,
 };
 use bytes::Bytes;
 use common::upstream::{TestResponse, Upstream, full, send, start_proxy, token};
@@ -165,6 +166,31 @@ fn the_endpoint_listener_has_the_same_limits() {
     assert_closed_for_a_slow_head(wait_for_close(&mut stream, CLOSE_LIMIT));
     let (_, stderr) = proxy.stop();
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Gateways that pipeline checks and never read the answers hold the
+/// endpoint listener's connections only until `SEND_TIMEOUT_SECONDS`: a
+/// fresh check is still answered.
+#[test]
+fn the_endpoint_listener_cuts_off_clients_that_never_read() {
+    let envs = [
+        ("APPROOV_BASE64_SECRET", SECRET),
+        ("AUTH_ENDPOINT", ENDPOINT),
+        ("AUTH_LISTEN_ADDR", "127.0.0.1:0"),
+        ("SEND_TIMEOUT_SECONDS", "1"),
+        ("MAX_CONNECTIONS", "2"),
+        ("MAX_REQUESTS_PER_CONNECTION", "1000000"),
+    ];
+    let proxy = Server::start_graceful(common::upstream::PROXY, &envs);
+    let auth = proxy.forward_auth_addr();
+    let _stalled = [stall(auth, "/health"), stall(auth, "/health")];
+    let mut fresh = connect(auth);
+    std::io::Write::write_all(&mut fresh, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert_eq!(
+        wait_for_answer(&mut fresh, CLOSE_LIMIT).as_deref(),
+        Some("200"),
+        "no answer while two clients that never read held the endpoint listener"
+    );
 }
 
 /// SIGTERM drains both listeners: an idle keep-alive connection on the
