@@ -76,12 +76,18 @@ pub enum Ending {
 
 /// Reads until the server closes the connection or `wait` has passed.
 pub fn wait_for_close(stream: &mut TcpStream, wait: Duration) -> Ending {
+    read_until(stream, wait, |_| false)
+}
+
+/// Reads until the server closes the connection, `wait` has passed, or
+/// the bytes read so far satisfy `enough` (then [`Ending::StillOpen`]).
+fn read_until(stream: &mut TcpStream, wait: Duration, enough: impl Fn(&[u8]) -> bool) -> Ending {
     let deadline = Instant::now() + wait;
     let mut got = Vec::new();
     let mut buf = [0; 4096];
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
+        if left.is_zero() || enough(&got) {
             return Ending::StillOpen(got);
         }
         stream.set_read_timeout(Some(left)).unwrap();
@@ -363,40 +369,14 @@ pub fn clients_that_never_read_are_cut_off(target: &Target<'_>) {
 /// The status of the answer on `stream`, if its status line arrives
 /// within `wait`.
 pub fn wait_for_answer(stream: &mut TcpStream, wait: Duration) -> Option<String> {
-    let bytes = match wait_for_status_line(stream, wait) {
+    let line_read = |got: &[u8]| got.windows(2).any(|w| w == b"\r\n");
+    let bytes = match read_until(stream, wait, line_read) {
         Ending::Closed(bytes) | Ending::StillOpen(bytes) => bytes,
     };
     let text = String::from_utf8_lossy(&bytes);
     let line = text.split("\r\n").next()?;
     line.strip_prefix("HTTP/1.1 ")
         .map(|rest| rest.chars().take(3).collect())
-}
-
-/// Reads until a status line is complete, the server closes, or `wait`
-/// has passed.
-fn wait_for_status_line(stream: &mut TcpStream, wait: Duration) -> Ending {
-    let deadline = Instant::now() + wait;
-    let mut got = Vec::new();
-    let mut buf = [0; 512];
-    loop {
-        if got.windows(2).any(|w| w == b"\r\n") {
-            return Ending::StillOpen(got);
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ending::StillOpen(got);
-        }
-        stream.set_read_timeout(Some(left)).unwrap();
-        match stream.read(&mut buf) {
-            Ok(0) => return Ending::Closed(got),
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return Ending::StillOpen(got);
-            }
-            Err(_) => return Ending::Closed(got),
-        }
-    }
 }
 
 /// The test of that name, on `target`: on a connection capped at three
