@@ -90,8 +90,20 @@ impl Secret {
     /// This secret as an HMAC-SHA256 key: refused when shorter than
     /// [`MIN_HMAC_SECRET_LEN`], naming `source_name` (RFC 7518 §3.2: a key
     /// of the hash's size or larger; a shorter one can be guessed offline
-    /// from one token).
-    pub(crate) fn for_hmac(self, source_name: &str) -> Result<Self, ConfigError> {
+    /// from one token). The rule every verifier applies; tools that sign
+    /// tokens apply it too.
+    ///
+    /// ```
+    /// use approov_core::Secret;
+    /// let short = Secret::from_base64("c2hvcnQ=", "SECRET")?;
+    /// let err = short.for_hmac("SECRET").unwrap_err().to_string();
+    /// assert!(err.starts_with("SECRET is not usable: the secret is 5 bytes long"), "{err}");
+    /// # Ok::<(), approov_core::ConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// An empty secret, or one shorter than [`MIN_HMAC_SECRET_LEN`].
+    pub fn for_hmac(self, source_name: &str) -> Result<Self, ConfigError> {
         if self.0.is_empty() {
             return Err(ConfigError::invalid(source_name, "the secret is empty"));
         }

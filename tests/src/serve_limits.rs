@@ -137,6 +137,14 @@ pub fn send_health(stream: &mut TcpStream) {
 /// Reads one whole response (and no more) within a generous bound;
 /// returns its status.
 pub fn read_response(stream: &mut TcpStream) -> u16 {
+    let got = read_one_response(stream);
+    let text = String::from_utf8_lossy(&got);
+    text.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+/// Reads one whole response (head and body, and no more) within a
+/// generous bound; returns its bytes.
+fn read_one_response(stream: &mut TcpStream) -> Vec<u8> {
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
@@ -145,7 +153,7 @@ pub fn read_response(stream: &mut TcpStream) -> u16 {
     loop {
         if let Some(len) = complete_response_len(&got) {
             assert_eq!(len, got.len(), "more than one response");
-            break;
+            return got;
         }
         let n = stream.read(&mut buf).unwrap();
         assert_ne!(
@@ -156,8 +164,6 @@ pub fn read_response(stream: &mut TcpStream) -> u16 {
         );
         got.extend_from_slice(&buf[..n]);
     }
-    let text = String::from_utf8_lossy(&got);
-    text.split(' ').nth(1).unwrap().parse().unwrap()
 }
 
 /// The length of the first complete response in `bytes`, if there is one
@@ -391,7 +397,7 @@ pub fn a_connection_closes_after_its_request_cap(target: &Target<'_>) {
     let mut stream = connect(server.addr);
     for i in 0..3 {
         stream.write_all(request.as_bytes()).unwrap();
-        let answer = wait_for_answer_head(&mut stream);
+        let answer = String::from_utf8_lossy(&read_one_response(&mut stream)).to_ascii_lowercase();
         assert!(answer.starts_with("http/1.1 200"), "{answer}");
         let closes = answer.contains("\r\nconnection: close\r\n");
         assert_eq!(closes, i == 2, "answer {i}: {answer}");
@@ -423,27 +429,6 @@ pub fn a_connection_closes_after_its_request_cap(target: &Target<'_>) {
     assert!(answers[2].contains("\r\nconnection: close\r\n"), "{text}");
     // A fresh connection is served as usual.
     assert_eq!(keep_alive_health(&mut connect(server.addr)), 200);
-}
-
-/// Reads one whole answer (head and body) on `stream`; returns it in
-/// lower case.
-fn wait_for_answer_head(stream: &mut TcpStream) -> String {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let mut got = Vec::new();
-    let mut buf = [0; 4096];
-    while complete_response_len(&got).is_none() {
-        let n = stream.read(&mut buf).unwrap();
-        assert_ne!(
-            n,
-            0,
-            "closed mid-answer: {:?}",
-            String::from_utf8_lossy(&got)
-        );
-        got.extend_from_slice(&buf[..n]);
-    }
-    String::from_utf8_lossy(&got).to_ascii_lowercase()
 }
 
 /// Each of `names` set to an unusable value stops `target` at start-up

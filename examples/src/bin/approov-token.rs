@@ -36,9 +36,7 @@ use std::io::{self, Read as _, Write as _};
 use std::process::ExitCode;
 
 use approov_core::mint::TokenBuilder;
-use approov_core::{
-    DEFAULT_TOKEN_HEADER, MIN_HMAC_SECRET_LEN, Secret, TokenBinding, VerifierBuilder,
-};
+use approov_core::{DEFAULT_TOKEN_HEADER, Secret, TokenBinding, VerifierBuilder};
 use approov_examples::{CONFIG_ERROR_EXIT, shell_quote};
 use clap::{Parser, Subcommand};
 use serde_json::Value;
@@ -330,16 +328,9 @@ fn secret(args: &Args) -> Result<Secret, String> {
                  to standard input",
             )?
     };
-    let secret = Secret::from_base64(&value, source).map_err(|e| e.to_string())?;
-    // The servers refuse such a secret at start-up; a token signed with one
-    // would only teach the wrong thing.
-    let len = secret.expose().len();
-    if len < MIN_HMAC_SECRET_LEN {
-        return Err(format!(
-            "{source} is not usable: the secret is {len} bytes long; HS256 needs at least \
-             {MIN_HMAC_SECRET_LEN} bytes (256 bits, RFC 7518 §3.2), as the servers require. \
-             Use the value printed by `approov secret -getSharedKey`"
-        ));
-    }
-    Ok(secret)
+    // The servers refuse a shorter secret at start-up; a token signed with
+    // one would only teach the wrong thing.
+    Secret::from_base64(&value, source)
+        .and_then(|secret| secret.for_hmac(source))
+        .map_err(|e| e.to_string())
 }
