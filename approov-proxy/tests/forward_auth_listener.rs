@@ -180,6 +180,10 @@ fn the_endpoint_listener_cuts_off_clients_that_never_read() {
         ("SEND_TIMEOUT_SECONDS", "1"),
         ("MAX_CONNECTIONS", "2"),
         ("MAX_REQUESTS_PER_CONNECTION", "1000000"),
+        // As in `serve_limits::clients_that_never_read_are_cut_off`: a
+        // connection that ends up idle rather than stalled is freed too.
+        ("IDLE_TIMEOUT_SECONDS", "1"),
+        ("HEADER_READ_TIMEOUT_SECONDS", "1"),
     ];
     let proxy = Server::start_graceful(common::upstream::PROXY, &envs);
     let auth = proxy.forward_auth_addr();

@@ -123,6 +123,10 @@ fn scrapers_that_never_read_are_cut_off() {
         ("METRICS_ADDR", "127.0.0.1:0"),
         ("SEND_TIMEOUT_SECONDS", "1"),
         ("MAX_REQUESTS_PER_CONNECTION", "1000000"),
+        // As in `serve_limits::clients_that_never_read_are_cut_off`: a
+        // connection that ends up idle rather than stalled is freed too.
+        ("IDLE_TIMEOUT_SECONDS", "1"),
+        ("HEADER_READ_TIMEOUT_SECONDS", "1"),
     ]);
     let metrics = server.metrics_addr();
     let _stalled: Vec<TcpStream> = (0..16)

@@ -353,8 +353,14 @@ pub fn clients_that_never_read_are_cut_off(target: &Target<'_>) {
     let server = target.start(&[
         ("SEND_TIMEOUT_SECONDS", "1"),
         ("MAX_CONNECTIONS", "2"),
-        // High, so that only the send timeout can free the slots.
+        // High, so that no request cap frees the slots.
         ("MAX_REQUESTS_PER_CONNECTION", "1000000"),
+        // Short too: a busy machine may pause the server long enough for
+        // `stall` to stop early, and a server that then answers every
+        // request it was sent is idle, not stalled. A server stalled on its
+        // writes reads no head and is never idle, so these never free it.
+        ("IDLE_TIMEOUT_SECONDS", "1"),
+        ("HEADER_READ_TIMEOUT_SECONDS", "1"),
     ]);
     let mut stalled = [stall(server.addr, "/health"), stall(server.addr, "/health")];
     let mut fresh = connect(server.addr);
