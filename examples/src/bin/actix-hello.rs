@@ -1,5 +1,5 @@
 //! `actix-hello`: an actix-web 4 API protected by Approov with
-//! `approov-actix`, served with production limits.
+//! `approov-actix`.
 //!
 //! `GET /` needs a valid Approov token, `GET /token-binding` also needs the
 //! token bound to the `Authorization` header, `GET` and `POST
@@ -7,8 +7,11 @@
 //! with the body's `Content-Digest` checked when sent), `GET /health` is
 //! open.
 //!
-//! This file is the whole server: copy it to `src/main.rs` of a new crate
-//! with these dependencies (CI builds it exactly that way):
+//! The Approov part comes first (the verifier, the middleware, the
+//! handlers); serving with production limits, metrics and configuration
+//! follow below the divider. This file is the whole server: copy it to
+//! `src/main.rs` of a new crate with these dependencies (CI builds it
+//! exactly that way):
 //!
 //! ```toml
 //! [dependencies]
@@ -22,13 +25,11 @@
 //! tracing-subscriber = { version = "0.3", features = ["env-filter"] }
 //! ```
 //!
-//! Run: `APPROOV_BASE64_SECRET=... cargo run` (in this repository:
-//! `cargo run -p approov-examples --bin actix-hello`). Without a key it
-//! makes a development secret and prints a token and a curl line; delete
-//! the line marked "Development only" for production. The variables it
-//! reads are on `Config` below and in `VerifierBuilder::from_env`'s docs.
-//! Bad configuration prints one line on stderr naming what to fix and
-//! exits with code 2.
+//! Run: `APPROOV_BASE64_SECRET=... cargo run` (here: `cargo run -p
+//! approov-examples --bin actix-hello`). Without a key it makes a
+//! development secret and prints a token and a curl line (delete the line
+//! marked "Development only" for production). Variables: `Config` below
+//! and `VerifierBuilder::from_env`; bad ones exit 2 naming what to fix.
 
 use std::any::Any;
 use std::cell::Cell;
@@ -47,6 +48,70 @@ use approov_core::{TokenBinding, VerifierBuilder};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
 use tracing_subscriber::EnvFilter;
+
+/// The API and what each route needs, for every worker's `App`. `var`
+/// reads the environment (`APPROOV_BASE64_SECRET` or a key file or JWKS,
+/// `APPROOV_TOKEN_HEADER`...).
+fn api(
+    var: impl Fn(&str) -> Option<String>,
+    config: &Config,
+) -> Result<impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static, String> {
+    let mut builder = VerifierBuilder::from_vars(&var).map_err(|e| e.to_string())?;
+    if var("APPROOV_TOKEN_CACHE_SIZE").is_none() {
+        // An app sends the same token until it fetches the next: remember
+        // the verified tokens of 10 000 devices (about 10 MiB at most).
+        builder = builder.cache_verified_tokens(10_000);
+    }
+    let verifier = builder.build().map_err(|e| e.to_string())?;
+    // Key files (APPROOV_BASE64_SECRET_FILE, APPROOV_JWKS_FILE, ...) are read
+    // again on SIGHUP and every KEY_RELOAD_SECONDS: rotation without restart.
+    verifier
+        .watch_key_files(config.key_reload)
+        .map_err(|e| format!("cannot start the key reload thread: {e}"))?;
+
+    let approov = ApproovMiddleware::new(verifier);
+    let binding = TokenBinding::new(["Authorization"]).map_err(|e| e.to_string())?;
+    let bound = approov.clone().token_binding(binding);
+    // /message-signing: signed by the app installation whose key the token
+    // names (`ipk`); a `Content-Digest`, when sent, must match the body.
+    let signing = MessageSigning::builder()
+        .policy(SignaturePolicy::Always)
+        .body_read_timeout(config.body_read_timeout)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let signed = approov.clone().message_signing(signing);
+    // Wrapping each resource, not the App, keeps unknown paths 404.
+    Ok(move |routes: &mut web::ServiceConfig| {
+        routes
+            .service(web::resource("/").wrap(approov.clone()).get(hello))
+            .service(
+                web::resource("/token-binding")
+                    .wrap(bound.clone())
+                    .get(hello),
+            )
+            .service(
+                web::resource("/message-signing")
+                    .wrap(signed.clone())
+                    .get(hello)
+                    .post(hello),
+            )
+            .service(web::resource("/health").get(health));
+    })
+}
+
+/// Runs only for requests with a genuine Approov token.
+async fn hello(Approov(_claims): Approov) -> HttpResponse {
+    // `_claims.did()`, `.ip()`... identify the device, e.g. for rate limits.
+    HttpResponse::Ok().json(json!({ "message": "Hello, World!" }))
+}
+
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+// ---------------------------------------------------------------------------
+// Serving: start-up, production limits, metrics and configuration. Nothing
+// below is Approov-specific.
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -91,40 +156,14 @@ fn start() -> Result<Server, String> {
     // on stderr with a ready token and curl line. Delete this line for
     // production: a missing secret then stops start-up, naming the variable.
     let var = approov_core::dev::secret_unless_configured(env_var, local_addr);
+    let api = api(var, &config)?;
 
-    // APPROOV_BASE64_SECRET (or a key file, JWKS, ...), APPROOV_TOKEN_HEADER...
-    let mut builder = VerifierBuilder::from_vars(&var).map_err(|e| e.to_string())?;
-    if var("APPROOV_TOKEN_CACHE_SIZE").is_none() {
-        // An app sends the same token until it fetches the next: remember
-        // the verified tokens of 10 000 devices (about 10 MiB at most).
-        builder = builder.cache_verified_tokens(10_000);
-    }
-    let verifier = builder.build().map_err(|e| e.to_string())?;
-    // Key files (APPROOV_BASE64_SECRET_FILE, APPROOV_JWKS_FILE, ...) are read
-    // again on SIGHUP and every KEY_RELOAD_SECONDS: rotation without restart.
-    verifier
-        .watch_key_files(config.key_reload)
-        .map_err(|e| format!("cannot start the key reload thread: {e}"))?;
-
-    let approov = ApproovMiddleware::new(verifier);
-    let binding = TokenBinding::new(["Authorization"]).map_err(|e| e.to_string())?;
-    let bound = approov.clone().token_binding(binding);
-    // Every request to /message-signing must be signed by the app
-    // installation whose key the token names (`ipk`); a `Content-Digest`,
-    // when sent, must match the body.
-    let signing = MessageSigning::builder()
-        .policy(SignaturePolicy::Always)
-        .body_read_timeout(config.body_read_timeout)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let signed = approov.clone().message_signing(signing);
     // actix-web caps connections per worker thread: share the cap out
     // (rounded down) so that all workers together stay within it.
     let workers = std::thread::available_parallelism()
         .map_or(1, NonZero::get)
         .min(config.max_connections);
     let max_requests = config.max_requests;
-    // Wrapping each resource, not the App, keeps unknown paths 404.
     let server = HttpServer::new(move || {
         App::new()
             .wrap_fn(move |request, service| {
@@ -143,19 +182,7 @@ fn start() -> Result<Server, String> {
                     Ok(response)
                 }
             })
-            .service(web::resource("/").wrap(approov.clone()).get(hello))
-            .service(
-                web::resource("/token-binding")
-                    .wrap(bound.clone())
-                    .get(hello),
-            )
-            .service(
-                web::resource("/message-signing")
-                    .wrap(signed.clone())
-                    .get(hello)
-                    .post(hello),
-            )
-            .service(web::resource("/health").get(health))
+            .configure(api.clone())
     })
     .workers(workers)
     .max_connections(config.max_connections / workers)
@@ -249,16 +276,6 @@ async fn scrape(handle: web::Data<PrometheusHandle>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(handle.render())
-}
-
-/// Runs only for requests with a genuine Approov token.
-async fn hello(Approov(_claims): Approov) -> HttpResponse {
-    // `_claims.did()`, `.ip()`... identify the device, e.g. for rate limits.
-    HttpResponse::Ok().json(json!({ "message": "Hello, World!" }))
-}
-
-async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
 /// The server's settings beside the verifier's, from the environment;

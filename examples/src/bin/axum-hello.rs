@@ -1,5 +1,4 @@
-//! `axum-hello`: an axum 0.8 API protected by Approov with `approov-tower`,
-//! served with production limits.
+//! `axum-hello`: an axum 0.8 API protected by Approov with `approov-tower`.
 //!
 //! `GET /` needs a valid Approov token, `GET /token-binding` also needs the
 //! token bound to the `Authorization` header, `GET` and `POST
@@ -7,8 +6,10 @@
 //! of the token's `ipk` (and its `Content-Digest`, when sent, to match the
 //! body), `GET /health` is open.
 //!
-//! This file is the whole server: copy it to `src/main.rs` of a new crate
-//! with these dependencies (CI builds it exactly that way):
+//! The Approov part comes first (the verifier, the layer, the handlers);
+//! serving with production limits, metrics and configuration follow below
+//! the divider. This file is the whole server: copy it to `src/main.rs` of
+//! a new crate with these dependencies (CI builds it exactly that way):
 //!
 //! ```toml
 //! [dependencies]
@@ -25,13 +26,11 @@
 //! tracing-subscriber = { version = "0.3", features = ["env-filter"] }
 //! ```
 //!
-//! Run: `APPROOV_BASE64_SECRET=... cargo run` (in this repository:
-//! `cargo run -p approov-examples --bin axum-hello`). Without a key it
-//! makes a development secret and prints a token and a curl line; delete
-//! the line marked "Development only" for production. The variables it
-//! reads are on `Config` below and in `VerifierBuilder::from_env`'s docs. Bad
-//! configuration prints one line on stderr naming what to fix and exits
-//! with code 2.
+//! Run: `APPROOV_BASE64_SECRET=... cargo run` (here: `cargo run -p
+//! approov-examples --bin axum-hello`). Without a key it makes a development
+//! secret and prints a token and a curl line (delete the line marked
+//! "Development only" for production). Variables: `Config` below and
+//! `VerifierBuilder::from_env`; bad ones exit 2 naming what to fix.
 
 use std::convert::Infallible;
 use std::io::{self, IsTerminal as _, Write as _};
@@ -57,6 +56,62 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_io_timeout::TimeoutStream;
 use tracing_subscriber::EnvFilter;
+
+/// The API and what each route needs. `var` reads the environment
+/// (`APPROOV_BASE64_SECRET` or a key file or JWKS, `APPROOV_TOKEN_HEADER`...).
+fn api(var: impl Fn(&str) -> Option<String>, config: &Config) -> Result<Router, String> {
+    let mut builder = VerifierBuilder::from_vars(&var).map_err(|e| e.to_string())?;
+    if var("APPROOV_TOKEN_CACHE_SIZE").is_none() {
+        // An app sends the same token until it fetches the next: remember
+        // the verified tokens of 10 000 devices (about 10 MiB at most).
+        builder = builder.cache_verified_tokens(10_000);
+    }
+    let verifier = builder.build().map_err(|e| e.to_string())?;
+    // Key files (APPROOV_BASE64_SECRET_FILE, APPROOV_JWKS_FILE, ...) are read
+    // again on SIGHUP and every KEY_RELOAD_SECONDS: rotation without restart.
+    verifier
+        .watch_key_files(config.key_reload)
+        .map_err(|e| format!("cannot start the key reload thread: {e}"))?;
+
+    // /message-signing: signed by the app installation whose key the token
+    // names (`ipk`); a `Content-Digest`, when sent, must match the body.
+    let signing = MessageSigning::builder()
+        .policy(SignaturePolicy::Always)
+        .body_read_timeout(config.body_read_timeout)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let binding = TokenBinding::new(["Authorization"]).map_err(|e| e.to_string())?;
+    let approov = ApproovLayer::new(verifier);
+    // `route_layer` protects these routes only: unknown paths stay 404.
+    Ok(Router::new()
+        .route("/", get(hello))
+        .route_layer(approov.clone())
+        .merge(
+            Router::new()
+                .route("/message-signing", get(hello).post(hello))
+                .route_layer(approov.clone().message_signing(signing)),
+        )
+        .merge(
+            Router::new()
+                .route("/token-binding", get(hello))
+                .route_layer(approov.token_binding(binding)),
+        )
+        .route("/health", get(health)))
+}
+
+/// Runs only for requests with a genuine Approov token.
+async fn hello(Approov(_claims): Approov) -> Json<Value> {
+    // `_claims.did()`, `.ip()`... identify the device, e.g. for rate limits.
+    Json(json!({ "message": "Hello, World!" }))
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+// ---------------------------------------------------------------------------
+// Serving: start-up, production limits, metrics and configuration. Nothing
+// below is Approov-specific.
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -84,51 +139,11 @@ async fn start() -> Result<(TcpListener, Router, Config), String> {
     let config = Config::from_env()?;
     let listener = bind(config.listen_addr, "LISTEN_ADDR").await?;
     let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
-
     // Development only: with no key variable set, a random secret, printed
     // on stderr with a ready token and curl line. Delete this line for
     // production: a missing secret then stops start-up, naming the variable.
     let var = approov_core::dev::secret_unless_configured(env_var, local_addr);
-
-    // APPROOV_BASE64_SECRET (or a key file, JWKS, ...), APPROOV_TOKEN_HEADER...
-    let mut builder = VerifierBuilder::from_vars(&var).map_err(|e| e.to_string())?;
-    if var("APPROOV_TOKEN_CACHE_SIZE").is_none() {
-        // An app sends the same token until it fetches the next: remember
-        // the verified tokens of 10 000 devices (about 10 MiB at most).
-        builder = builder.cache_verified_tokens(10_000);
-    }
-    let verifier = builder.build().map_err(|e| e.to_string())?;
-    // Key files (APPROOV_BASE64_SECRET_FILE, APPROOV_JWKS_FILE, ...) are read
-    // again on SIGHUP and every KEY_RELOAD_SECONDS: rotation without restart.
-    verifier
-        .watch_key_files(config.key_reload)
-        .map_err(|e| format!("cannot start the key reload thread: {e}"))?;
-
-    // Every request to /message-signing must be signed by the app
-    // installation whose key the token names (`ipk`); a `Content-Digest`,
-    // when sent, must match the body.
-    let signing = MessageSigning::builder()
-        .policy(SignaturePolicy::Always)
-        .body_read_timeout(config.body_read_timeout)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let binding = TokenBinding::new(["Authorization"]).map_err(|e| e.to_string())?;
-    let approov = ApproovLayer::new(verifier);
-    // `route_layer` protects these routes only: unknown paths stay 404.
-    let app = Router::new()
-        .route("/", get(hello))
-        .route_layer(approov.clone())
-        .merge(
-            Router::new()
-                .route("/message-signing", get(hello).post(hello))
-                .route_layer(approov.clone().message_signing(signing)),
-        )
-        .merge(
-            Router::new()
-                .route("/token-binding", get(hello))
-                .route_layer(approov.token_binding(binding)),
-        )
-        .route("/health", get(health));
+    let app = api(var, &config)?;
 
     // METRICS_ADDR: `GET /metrics` on a listener of its own, same limits.
     let metrics = match config.metrics_addr {
@@ -238,16 +253,6 @@ async fn accept_failed(e: io::Error) {
     }
     tracing::warn!(error = %e, "accept failed; retrying in 1 s");
     tokio::time::sleep(Duration::from_secs(1)).await;
-}
-
-/// Runs only for requests with a genuine Approov token.
-async fn hello(Approov(_claims): Approov) -> Json<Value> {
-    // `_claims.did()`, `.ip()`... identify the device, e.g. for rate limits.
-    Json(json!({ "message": "Hello, World!" }))
-}
-
-async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
 }
 
 /// The server's settings beside the verifier's, from the environment;

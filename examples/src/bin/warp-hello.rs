@@ -1,5 +1,4 @@
-//! `warp-hello`: a warp 0.4 API protected by Approov with `approov-warp`,
-//! served with production limits.
+//! `warp-hello`: a warp 0.4 API protected by Approov with `approov-warp`.
 //!
 //! `GET /` needs a valid Approov token, `GET /token-binding` also needs the
 //! token bound to the `Authorization` header, `GET /health` is open.
@@ -7,8 +6,10 @@
 //! app's installation key (HTTP message signatures, the token's `ipk`), and
 //! a `Content-Digest`, when sent, to match the body.
 //!
-//! This file is the whole server: copy it to `src/main.rs` of a new crate
-//! with these dependencies (CI builds it exactly that way):
+//! The Approov part comes first (the verifier, the filters, the handler);
+//! serving with production limits, metrics and configuration follow below
+//! the divider. This file is the whole server: copy it to `src/main.rs` of
+//! a new crate with these dependencies (CI builds it exactly that way):
 //!
 //! ```toml
 //! [dependencies]
@@ -26,13 +27,11 @@
 //! warp = { version = "0.4", default-features = false }
 //! ```
 //!
-//! Run: `APPROOV_BASE64_SECRET=... cargo run` (in this repository:
-//! `cargo run -p approov-examples --bin warp-hello`). Without a key it
-//! makes a development secret and prints a token and a curl line; delete
-//! the line marked "Development only" for production. The variables it
-//! reads are on `Config` below and in `VerifierBuilder::from_env`'s docs.
-//! Bad configuration prints one line on stderr naming what to fix and
-//! exits with code 2.
+//! Run: `APPROOV_BASE64_SECRET=... cargo run` (here: `cargo run -p
+//! approov-examples --bin warp-hello`). Without a key it makes a development
+//! secret and prints a token and a curl line (delete the line marked
+//! "Development only" for production). Variables: `Config` below and
+//! `VerifierBuilder::from_env`; bad ones exit 2 naming what to fix.
 
 use std::convert::Infallible;
 use std::io::{self, IsTerminal as _, Write as _};
@@ -59,6 +58,75 @@ use tracing_subscriber::EnvFilter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Reply};
+
+/// The API and what each route needs. `var` reads the environment
+/// (`APPROOV_BASE64_SECRET` or a key file or JWKS, `APPROOV_TOKEN_HEADER`...).
+fn api(var: impl Fn(&str) -> Option<String>, config: &Config) -> Result<Routes, String> {
+    let mut builder = VerifierBuilder::from_vars(&var).map_err(|e| e.to_string())?;
+    if var("APPROOV_TOKEN_CACHE_SIZE").is_none() {
+        // An app sends the same token until it fetches the next: remember
+        // the verified tokens of 10 000 devices (about 10 MiB at most).
+        builder = builder.cache_verified_tokens(10_000);
+    }
+    let verifier = builder.build().map_err(|e| e.to_string())?;
+    // Key files (APPROOV_BASE64_SECRET_FILE, APPROOV_JWKS_FILE, ...) are read
+    // again on SIGHUP and every KEY_RELOAD_SECONDS: rotation without restart.
+    verifier
+        .watch_key_files(config.key_reload)
+        .map_err(|e| format!("cannot start the key reload thread: {e}"))?;
+    // /message-signing: signed even when the token has no `ipk`; a
+    // `Content-Digest`, when sent, must match the body.
+    let signing = MessageSigning::builder()
+        .policy(SignaturePolicy::Always)
+        .body_read_timeout(config.body_read_timeout)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let binding = TokenBinding::new(["Authorization"]).map_err(|e| e.to_string())?;
+    let approov = Approov::new(verifier);
+    let bound = approov.clone().token_binding(binding);
+    let signed = approov.clone().message_signing(signing);
+    // Path first, then the token, then the method: unknown paths stay 404
+    // and a wrong method is 401 without a token, 405 with one.
+    let hello_route = warp::path::end()
+        .and(approov.claims())
+        .and(warp::get())
+        .map(hello);
+    let token_binding = warp::path!("token-binding")
+        .and(bound.claims())
+        .and(warp::get())
+        .map(hello);
+    // `signed_claims` takes the body, checks it against the signed
+    // Content-Digest and hands it on; the body can be taken only once, so
+    // one route serves both methods.
+    let message_signing = warp::path!("message-signing")
+        .and(signed.signed_claims())
+        .and(warp::get().or(warp::post()).unify())
+        .map(|claims: ApproovClaims, _body: Bytes| hello(claims));
+    let health = warp::path!("health")
+        .and(warp::get())
+        .map(|| warp::reply::json(&json!({ "status": "ok" })));
+    // Without `recover`, warp would answer our rejections with 500.
+    Ok(hello_route
+        .or(token_binding)
+        .or(message_signing)
+        .or(health)
+        .recover(approov_warp::recover)
+        .map(Reply::into_response)
+        .boxed())
+}
+
+/// Runs only for requests with a genuine Approov token.
+fn hello(_claims: ApproovClaims) -> warp::reply::Json {
+    // `_claims.did()`, `.ip()`... identify the device, e.g. for rate limits.
+    warp::reply::json(&json!({ "message": "Hello, World!" }))
+}
+
+// ---------------------------------------------------------------------------
+// Serving: start-up, production limits, metrics and configuration. Nothing
+// below is Approov-specific.
+
+/// Routes of one type, to hand over and serve.
+type Routes = BoxedFilter<(Response,)>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -92,35 +160,11 @@ fn config_error(message: &str) -> ExitCode {
 async fn start(config: Config) -> Result<(TcpListener, Routes), String> {
     let listener = bind(config.listen_addr, "LISTEN_ADDR").await?;
     let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
-
     // Development only: with no key variable set, a random secret, printed
     // on stderr with a ready token and curl line. Delete this line for
     // production: a missing secret then stops start-up, naming the variable.
     let var = approov_core::dev::secret_unless_configured(env_var, local_addr);
-
-    // APPROOV_BASE64_SECRET (or a key file, JWKS, ...), APPROOV_TOKEN_HEADER...
-    let mut builder = VerifierBuilder::from_vars(&var).map_err(|e| e.to_string())?;
-    if var("APPROOV_TOKEN_CACHE_SIZE").is_none() {
-        // An app sends the same token until it fetches the next: remember
-        // the verified tokens of 10 000 devices (about 10 MiB at most).
-        builder = builder.cache_verified_tokens(10_000);
-    }
-    let verifier = builder.build().map_err(|e| e.to_string())?;
-    // Key files (APPROOV_BASE64_SECRET_FILE, APPROOV_JWKS_FILE, ...) are read
-    // again on SIGHUP and every KEY_RELOAD_SECONDS: rotation without restart.
-    verifier
-        .watch_key_files(config.key_reload)
-        .map_err(|e| format!("cannot start the key reload thread: {e}"))?;
-    // Every request to /message-signing must be signed, whether or not its
-    // token has `ipk` (the default policy asks only tokens that have one);
-    // a `Content-Digest`, when sent, must match the body.
-    let signing = MessageSigning::builder()
-        .policy(SignaturePolicy::Always)
-        .body_read_timeout(config.body_read_timeout)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let binding = TokenBinding::new(["Authorization"]).map_err(|e| e.to_string())?;
-    let routes = routes(Approov::new(verifier), binding, signing);
+    let routes = api(var, &config)?;
 
     // METRICS_ADDR: `GET /metrics` on a listener of its own, same limits.
     let metrics = match config.metrics_addr {
@@ -139,43 +183,6 @@ async fn start(config: Config) -> Result<(TcpListener, Routes), String> {
         let _ = writeln!(io::stdout(), "metrics on {addr}");
     }
     Ok((listener, routes))
-}
-
-/// Routes of one type, to hand over and serve.
-type Routes = BoxedFilter<(Response,)>;
-
-/// The API's routes.
-fn routes(approov: Approov, binding: TokenBinding, signing: MessageSigning) -> Routes {
-    let bound = approov.clone().token_binding(binding);
-    let signed = approov.clone().message_signing(signing);
-    // Path first, then the token, then the method: unknown paths stay 404
-    // and a wrong method is 401 without a token, 405 with one.
-    let hello_route = warp::path::end()
-        .and(approov.claims())
-        .and(warp::get())
-        .map(hello);
-    let token_binding = warp::path!("token-binding")
-        .and(bound.claims())
-        .and(warp::get())
-        .map(hello);
-    // `signed_claims` takes the body, checks it against the signed
-    // Content-Digest and hands it on; the body can be taken only once, so
-    // one route serves both methods.
-    let message_signing = warp::path!("message-signing")
-        .and(signed.signed_claims())
-        .and(warp::get().or(warp::post()).unify())
-        .map(|claims: ApproovClaims, _body: Bytes| hello(claims));
-    let health = warp::path!("health")
-        .and(warp::get())
-        .map(|| warp::reply::json(&json!({ "status": "ok" })));
-    // Without `recover`, warp would answer our rejections with 500.
-    hello_route
-        .or(token_binding)
-        .or(message_signing)
-        .or(health)
-        .recover(approov_warp::recover)
-        .map(Reply::into_response)
-        .boxed()
 }
 
 /// `GET /metrics`: approov-core's counters (requests by outcome, rejections
@@ -269,12 +276,6 @@ async fn accept_failed(e: io::Error) {
     }
     tracing::warn!(error = %e, "accept failed; retrying in 1 s");
     tokio::time::sleep(Duration::from_secs(1)).await;
-}
-
-/// Runs only for requests with a genuine Approov token.
-fn hello(_claims: ApproovClaims) -> warp::reply::Json {
-    // `_claims.did()`, `.ip()`... identify the device, e.g. for rate limits.
-    warp::reply::json(&json!({ "message": "Hello, World!" }))
 }
 
 /// The server's settings beside the verifier's, from the environment;
