@@ -56,7 +56,7 @@ pub(crate) enum WhenUnavailable {
 }
 
 /// `REDIS_URL` (or `redis_url` in the routes file) and its settings, read
-/// by [`crate::config`].
+/// by `config/redis.rs`.
 #[derive(Clone)]
 pub(crate) struct RedisConfig {
     pub(crate) client: redis::Client,

@@ -1,7 +1,7 @@
 //! The Prometheus recorder behind `METRICS_ADDR`: the proxy's series and
 //! those of [`approov_core::metrics`], rendered in the text format by the
 //! handle it returns. The server serves the page
-//! ([`crate::server::metrics`]).
+//! (`server/metrics.rs`).
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
