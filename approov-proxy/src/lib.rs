@@ -2,11 +2,41 @@
 //!
 //! # The library
 //!
-//! The binary is a few lines over this library: [`Settings`] and
-//! [`ProxyConfig`] read and check the environment, [`Proxy::router`] builds
-//! the axum application, [`serve::serve`] runs it with the connection
-//! limits and the graceful shutdown. Embed these to run the proxy inside
-//! a program of your own.
+//! The binary is a few lines over this library: [`Config::from_env`] reads
+//! and checks the whole environment, [`Server::start`] binds and announces
+//! the listeners, [`Server::serve`] serves until SIGTERM. To run the proxy
+//! inside a program of your own, take the pieces: [`Proxy::new`] and
+//! [`Proxy::router`] (or [`Proxy::service`]) build the application,
+//! [`serve`] runs it with the connection limits and the graceful shutdown.
+//! The route types ([`Route`], [`Upstream`], [`ApiKey`], [`KeyPlacement`],
+//! [`AllowedMethods`], [`ForwardedClientHeaders`]) show what was
+//! configured; [`metrics`] names the series.
+//!
+//! # Layout
+//!
+//! - `config/`: the one [`Config`], read from the environment and the
+//!   routes file, with the parsing helpers and the forward-auth, Redis and
+//!   serving settings.
+//! - `route/`: the routes, their methods, and the table that finds a
+//!   path's route as sent and as upstreams read it.
+//! - `proxy/`: forwarding to an upstream and its rules: hop-by-hop and
+//!   client credential headers, the key and its query placement, path
+//!   checks, body stall timeouts, the proxy's own replies, the client.
+//! - `forward_auth/`: the endpoint answering nginx, Traefik and Envoy.
+//! - `limit/`: the per-device rate limit, in process and shared through
+//!   Redis with its connection pool.
+//! - `server/`: the application and its dispatch, the listeners, workers,
+//!   connection limits, CPU affinity, the metrics listener and start-up.
+//! - `telemetry/`: the request log line, the metrics and their recorder.
+//! - `error.rs` (the errors), `core_http.rs` (the token check's HTTP
+//!   helpers, imported in this one place).
+//!
+//! One proxied request: the listener (`server`) accepts it on a worker;
+//! the dispatch (`server/app.rs`) answers `/health` and the forward-auth
+//! endpoint, else finds the route (`route`) and refuses a method or path
+//! it never forwards; `Gate::check` checks the token; the route's rate
+//! limit (`limit`) may answer `429`; `proxy` forwards it with the key and
+//! streams back the reply, and `telemetry` writes its log line.
 //!
 //! # Why each dependency
 //! - `approov-core` (with `jwks-url` and `watch-key-files`): the token
@@ -45,47 +75,27 @@
 //!   and pins each worker thread to one of them (`WORKER_CPU_AFFINITY`),
 //!   without unsafe code of our own.
 
-mod affinity;
-mod app;
-mod auth;
-mod auth_config;
-mod client;
 mod config;
-mod connection;
-mod credentials;
+mod core_http;
 mod error;
-mod exporter;
-mod file;
-mod forward;
-mod hop;
-mod key;
+mod forward_auth;
 mod limit;
-mod log;
-mod methods;
-pub mod metrics;
-mod path;
-mod query;
-mod reply;
+mod proxy;
 mod route;
-pub mod serve;
-mod shared_limit;
-mod stall;
-mod start;
+mod server;
+mod telemetry;
 
-pub use affinity::CpuAffinity;
-pub use app::{Proxy, ProxyService};
 pub use config::{
-    DEFAULT_CLIENT_BODY_TIMEOUT, DEFAULT_UPSTREAM_BODY_TIMEOUT, DEFAULT_UPSTREAM_TIMEOUT,
-    ProxyConfig,
+    Config, CpuAffinity, DEFAULT_CLIENT_BODY_TIMEOUT, DEFAULT_LISTEN_ADDR,
+    DEFAULT_UPSTREAM_BODY_TIMEOUT, DEFAULT_UPSTREAM_TIMEOUT, ServeLimits,
 };
-pub use credentials::ForwardedClientHeaders;
-pub use error::ProxyConfigError;
-pub use exporter::start as serve_metrics;
-pub use key::{ApiKey, KeyPlacement};
-pub use log::TARGET as LOG_TARGET;
-pub use methods::AllowedMethods;
-pub use route::{Route, Upstream};
-pub use start::{
-    CONFIG_ERROR_EXIT, DEFAULT_LISTEN_ADDR, LogFormat, ServeLimits, Settings, StartError, announce,
-    init_logging, listen, verifier_from_vars, watch_keys,
-};
+pub use error::{CONFIG_ERROR_EXIT, ProxyConfigError, StartError};
+pub use proxy::{ApiKey, ForwardedClientHeaders, KeyPlacement, Upstream};
+pub use route::{AllowedMethods, Route};
+pub use server::app::{Proxy, ProxyService};
+pub use server::listen::{announce, listen, watch_keys};
+pub use server::metrics::start as serve_metrics;
+pub use server::start::Server;
+pub use server::{Drained, serve, shutdown_signal};
+pub use telemetry::log::{LogFormat, TARGET as LOG_TARGET, init_logging};
+pub use telemetry::metrics;

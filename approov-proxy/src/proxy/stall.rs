@@ -14,7 +14,7 @@ use axum::body::{Body, Bytes};
 use http_body_util::BodyExt as _;
 use tower_http::timeout::{TimeoutBody, TimeoutError};
 
-use super::log::TARGET;
+use crate::telemetry::log::TARGET;
 
 /// The client's request body, ending in an error if it pauses longer than
 /// `limit`. The upstream request then fails and [`is_stall`] recognises

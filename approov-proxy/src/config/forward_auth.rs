@@ -6,8 +6,8 @@ use std::num::NonZeroU32;
 use approov_core::signing::{MessageSigning, SignaturePolicy};
 use http::HeaderName;
 
-use super::ProxyConfigError;
-use super::config::HEALTH_PATH;
+use crate::error::ProxyConfigError;
+use crate::route::HEALTH_PATH;
 
 /// At most this many claims are copied into response headers.
 const MAX_RESPONSE_CLAIMS: usize = 16;

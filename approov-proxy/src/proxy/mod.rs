@@ -1,30 +1,65 @@
-//! Forwarding one request that passed the Approov check: rate limit, build
-//! the upstream request (key in; token, hop-by-hop, method-override and
-//! client credential headers out), send it with a deadline on the response
-//! head, stream the answer back; both bodies may pause only so long
-//! (`stall`).
+//! Forwarding one request that passed the Approov check and its route's
+//! rate limit: build the upstream request (key in; token, hop-by-hop,
+//! method-override and client credential headers out), send it with a
+//! deadline on the response head, stream the answer back; both bodies may
+//! pause only so long (`stall`). The rules live beside it: [`hop`] and
+//! [`credentials`] (the headers never forwarded, and those a route lets
+//! through), [`key`] and [`query`] (where the key goes), [`path`] (the
+//! paths forwarded, and how upstreams read them), [`reply`] (the proxy's
+//! own answers) and [`client`] (the pooled upstream client).
+
+pub(crate) mod client;
+pub(crate) mod credentials;
+pub(crate) mod hop;
+pub(crate) mod key;
+pub(crate) mod path;
+pub(crate) mod query;
+pub(crate) mod reply;
+pub(crate) mod stall;
+mod upstream;
 
 use std::error::Error;
+use std::sync::Arc;
+use std::time::Duration;
 
-use approov_core::ApproovOutcome;
 use axum::extract::Request;
 use axum::response::Response;
 use http::Version;
 use http::header::{self, HeaderName};
 
-use super::client::UpstreamClient;
-use super::limit::DeviceLimiter;
-use super::log::{DeviceHash, RequestInfo, TARGET};
-use super::methods::METHOD_OVERRIDE_HEADERS;
-use super::path::PathProblem;
-use super::{Route, hop, reply, stall};
+pub use credentials::ForwardedClientHeaders;
+pub use key::{ApiKey, KeyPlacement};
+pub use upstream::Upstream;
 
-/// A route and its rate limiter.
-pub(crate) struct RouteState {
-    pub(crate) route: Route,
-    pub(crate) limiter: Option<DeviceLimiter>,
-    /// The limit shared through Redis (`REDIS_URL`), for limited routes.
-    pub(crate) shared: Option<std::sync::Arc<crate::shared_limit::SharedLimit>>,
+use crate::telemetry::log::TARGET;
+use crate::telemetry::metrics;
+use client::UpstreamClient;
+use hop::METHOD_OVERRIDE_HEADERS;
+use path::PathProblem;
+
+/// How one route forwards: to which upstream, with which key, and within
+/// which timeouts.
+#[derive(Debug, Clone)]
+pub(crate) struct Forwarding {
+    /// The route's name, in logs and metrics.
+    pub(crate) name: Arc<str>,
+    pub(crate) upstream: Upstream,
+    pub(crate) key: ApiKey,
+    /// How long the upstream may take to send its response head.
+    pub(crate) timeout: Duration,
+    pub(crate) client_headers: ForwardedClientHeaders,
+    pub(crate) client_body_timeout: Duration,
+    pub(crate) upstream_body_timeout: Duration,
+}
+
+/// The rest of `path` after `prefix` (empty or starting with `/`), or
+/// `None` when the path is not under it; prefixes match whole segments.
+pub(crate) fn strip_prefix<'a>(prefix: &str, path: &'a str) -> Option<&'a str> {
+    if prefix == "/" {
+        return Some(path);
+    }
+    let rest = path.strip_prefix(prefix)?;
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
 }
 
 /// What every forward needs besides the route.
@@ -34,42 +69,16 @@ pub(crate) struct Upstreams<'a> {
     pub(crate) token_header: &'a HeaderName,
 }
 
-/// Forwards `request` on `state`'s route, which the gate let through with
-/// `outcome`, and notes what happened for the log line.
+/// Sends `request`, under the route `prefix`, to `route`'s upstream and
+/// returns its answer, or the proxy's own when the upstream fails.
 pub(crate) async fn forward(
-    state: &RouteState,
+    route: &Forwarding,
+    prefix: &str,
     up: Upstreams<'_>,
-    outcome: ApproovOutcome,
     request: Request,
 ) -> Response {
-    let (approov, device) = match &outcome {
-        ApproovOutcome::Verified(claims) => ("verified", claims.did().map(DeviceHash::of)),
-        ApproovOutcome::Rejected(_) => ("report_only_rejected", None),
-        ApproovOutcome::SkippedPreflight => ("preflight", None),
-        _ => ("-", None),
-    };
-    let mut response = send(state, up, device, request).await;
-    response.extensions_mut().insert(RequestInfo {
-        route: Some(state.route.name.clone()),
-        device,
-        approov: Some(approov),
-        refused: None,
-    });
-    response
-}
-
-async fn send(
-    state: &RouteState,
-    up: Upstreams<'_>,
-    device: Option<DeviceHash>,
-    request: Request,
-) -> Response {
-    let route = &state.route;
-    if let Some(refusal) = crate::shared_limit::check(state, device).await {
-        return refusal;
-    }
     let (parts, body) = request.into_parts();
-    let Some(rest) = route.strip(parts.uri.path()) else {
+    let Some(rest) = strip_prefix(prefix, parts.uri.path()) else {
         return reply::not_found();
     };
     let query = route.key.query(parts.uri.query());
@@ -103,7 +112,7 @@ async fn send(
     *upstream.version_mut() = Version::HTTP_11;
     *upstream.headers_mut() = headers;
 
-    let sent = crate::metrics::on().then(std::time::Instant::now);
+    let sent = metrics::on().then(std::time::Instant::now);
     match tokio::time::timeout(route.timeout, up.client.request(upstream)).await {
         Err(_elapsed) => {
             tracing::warn!(
@@ -127,7 +136,7 @@ async fn send(
         }
         Ok(Ok(response)) => {
             if let Some(sent) = sent {
-                crate::metrics::upstream(&route.name, sent.elapsed());
+                metrics::upstream(&route.name, sent.elapsed());
             }
             let (mut parts, body) = response.into_parts();
             hop::remove_hop_by_hop(&mut parts.headers);

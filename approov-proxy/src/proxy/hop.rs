@@ -58,6 +58,16 @@ pub(crate) fn remove_where(headers: &mut HeaderMap, also: impl Fn(&HeaderName) -
     }
 }
 
+/// Headers asking the upstream to treat the request as another method
+/// (Rails, Spring's `HiddenHttpMethodFilter`, Google APIs honour some of
+/// them): forwarding them would get round the allow-list, so they are
+/// always removed.
+pub(crate) const METHOD_OVERRIDE_HEADERS: [&str; 3] = [
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+];
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

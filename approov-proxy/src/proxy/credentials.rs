@@ -10,8 +10,8 @@ use std::fmt;
 
 use http::header::HeaderName;
 
-use super::methods::METHOD_OVERRIDE_HEADERS;
-use super::{ProxyConfigError, hop};
+use super::hop::{self, METHOD_OVERRIDE_HEADERS};
+use crate::error::ProxyConfigError;
 
 /// Client headers removed unless the route lets them through.
 /// (`Proxy-Authorization` is hop-by-hop: always removed, see `hop`.)
@@ -161,7 +161,7 @@ mod tests {
         let mut headers = client_headers();
         let none = ForwardedClientHeaders::default();
         assert_eq!(none.to_string(), "none");
-        crate::hop::remove_where(&mut headers, |n| none.holds_back(n));
+        hop::remove_where(&mut headers, |n| none.holds_back(n));
         assert_eq!(left(&headers), ["x-other"]);
     }
 
@@ -172,7 +172,7 @@ mod tests {
                 .unwrap();
         assert_eq!(pass.to_string(), "cookie, authorization");
         let mut headers = client_headers();
-        crate::hop::remove_where(&mut headers, |n| pass.holds_back(n));
+        hop::remove_where(&mut headers, |n| pass.holds_back(n));
         assert_eq!(left(&headers), ["authorization", "cookie", "x-other"]);
         assert_eq!(headers.get_all("cookie").iter().count(), 2);
     }

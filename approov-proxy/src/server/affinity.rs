@@ -16,41 +16,7 @@
 
 use std::fmt;
 
-/// `WORKER_CPU_AFFINITY`: whether worker threads are pinned to CPUs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum CpuAffinity {
-    /// Each worker on a CPU of its own when there are exactly as many
-    /// workers as CPUs the process may run on (the default with the
-    /// default `WORKER_THREADS`); otherwise none is pinned.
-    #[default]
-    Auto,
-    /// The kernel places the workers.
-    Off,
-}
-
-impl CpuAffinity {
-    /// Reads `auto` or `off` (any case, spaces around ignored).
-    pub fn parse(value: &str) -> Option<Self> {
-        let value = value.trim();
-        if value.eq_ignore_ascii_case("auto") {
-            Some(Self::Auto)
-        } else if value.eq_ignore_ascii_case("off") {
-            Some(Self::Off)
-        } else {
-            None
-        }
-    }
-}
-
-impl fmt::Display for CpuAffinity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Auto => "auto",
-            Self::Off => "off",
-        })
-    }
-}
+use crate::config::CpuAffinity;
 
 /// A CPU a worker is pinned to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

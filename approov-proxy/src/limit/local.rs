@@ -1,5 +1,5 @@
-//! Per-device rate limiting with `governor` (GCRA), keyed by the token's
-//! device id, so one compromised device cannot drain the upstream quota.
+//! The in-process per-device limiter: `governor`'s GCRA, keyed by the
+//! token's device id.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -9,13 +9,7 @@ use governor::clock::{Clock as _, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-use super::log::DeviceHash;
-
-/// Whose budget a request draws on: a device (by the hash of its `did`), or
-/// the one budget shared by every request without a device id (tokens
-/// without `did`, and bad tokens let through in report-only mode), so that
-/// leaving out `did` is not a way around the limit.
-pub(crate) type DeviceKey = Option<DeviceHash>;
+use super::DeviceKey;
 
 /// Forgotten devices are swept every this many checks: cheap, and no
 /// background task to manage.
@@ -48,15 +42,10 @@ impl DeviceLimiter {
     }
 }
 
-/// `Retry-After` in whole seconds, rounded up and at least 1.
-pub(crate) fn retry_after_seconds(wait: Duration) -> u64 {
-    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    seconds.max(1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::log::DeviceHash;
 
     #[test]
     fn each_device_has_its_own_budget_and_anonymous_ones_share_one() {
@@ -75,13 +64,5 @@ mod tests {
         assert!(limiter.check(None).is_ok());
         assert!(limiter.check(None).is_ok());
         assert!(limiter.check(None).is_err());
-    }
-
-    #[test]
-    fn retry_after_rounds_up() {
-        assert_eq!(retry_after_seconds(Duration::ZERO), 1);
-        assert_eq!(retry_after_seconds(Duration::from_millis(1)), 1);
-        assert_eq!(retry_after_seconds(Duration::from_millis(29_001)), 30);
-        assert_eq!(retry_after_seconds(Duration::from_secs(30)), 30);
     }
 }

@@ -1,7 +1,8 @@
 //! `METRICS_ADDR`: the proxy's series and those of [`approov_core::metrics`]
 //! in Prometheus text format at `GET /metrics`, on a listener of their own.
 //!
-//! The recorder is `metrics-exporter-prometheus`'s; the endpoint is a tiny
+//! The recorder is `metrics-exporter-prometheus`'s
+//! ([`crate::telemetry::exporter`]); the endpoint is a tiny
 //! hyper server on its own thread and its own single-threaded tokio
 //! runtime, so a scrape never waits behind API traffic. The exporter's own
 //! listener is not used: it cannot say which port it bound, and the tests
@@ -17,12 +18,15 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioTimer;
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::Semaphore;
 
-use crate::ServeLimits;
-use crate::connection::{self, RequestCap};
-use crate::start::{self, StartError};
+use super::connection::{self, RequestCap};
+use super::listen;
+use crate::config::ServeLimits;
+use crate::error::StartError;
+use crate::telemetry::exporter;
+use crate::telemetry::log::TARGET;
 
 /// The path Prometheus scrapes.
 const PATH: &str = "/metrics";
@@ -44,19 +48,9 @@ pub fn start(addr: SocketAddr, limits: &ServeLimits) -> Result<SocketAddr, Start
         addr,
         source,
     };
-    let listener = start::bind("METRICS_ADDR", addr)?;
+    let listener = listen::bind("METRICS_ADDR", addr)?;
     let local_addr = listener.local_addr().map_err(bind_error)?;
-    let handle = PrometheusBuilder::new()
-        .set_buckets_for_metric(
-            Matcher::Full(crate::metrics::UPSTREAM_SECONDS.to_owned()),
-            crate::metrics::UPSTREAM_BUCKETS,
-        )
-        .map_err(|e| StartError::MetricsRecorder(e.to_string()))?
-        .install_recorder()
-        .map_err(|e| StartError::MetricsRecorder(e.to_string()))?;
-    approov_core::metrics::describe();
-    crate::metrics::describe();
-    crate::metrics::enable();
+    let handle = exporter::install()?;
     let spawn_error = |source| StartError::Spawn {
         what: "the metrics thread",
         source,
@@ -69,8 +63,8 @@ pub fn start(addr: SocketAddr, limits: &ServeLimits) -> Result<SocketAddr, Start
         .name("metrics".to_owned())
         .spawn(move || runtime.block_on(serve(listener, handle, limits)))
         .map_err(spawn_error)?;
-    start::announce("metrics", local_addr);
-    tracing::info!(%local_addr, "serving metrics at {PATH}");
+    listen::announce("metrics", local_addr);
+    tracing::info!(target: TARGET, %local_addr, "serving metrics at {PATH}");
     Ok(local_addr)
 }
 
@@ -78,7 +72,7 @@ async fn serve(listener: TcpListener, handle: PrometheusHandle, limits: ServeLim
     let listener = match tokio::net::TcpListener::from_std(listener) {
         Ok(listener) => listener,
         Err(e) => {
-            tracing::error!(error = %e, "the metrics listener failed");
+            tracing::error!(target: TARGET, error = %e, "the metrics listener failed");
             return;
         }
     };
@@ -95,7 +89,7 @@ async fn serve(listener: TcpListener, handle: PrometheusHandle, limits: ServeLim
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(e) => {
-                crate::serve::accept_failed(e).await;
+                super::accept_failed(e).await;
                 continue;
             }
         };

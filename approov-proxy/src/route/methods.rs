@@ -8,7 +8,7 @@ use std::fmt;
 
 use http::{HeaderValue, Method};
 
-use super::ProxyConfigError;
+use crate::error::ProxyConfigError;
 
 /// The methods a route may be configured to forward, in `Allow` order.
 const KNOWN: [Method; 7] = [
@@ -130,16 +130,6 @@ fn list(methods: &[Method]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
-
-/// Headers asking the upstream to treat the request as another method
-/// (Rails, Spring's `HiddenHttpMethodFilter`, Google APIs honour some of
-/// them): forwarding them would get round the allow-list, so they are
-/// always removed.
-pub(crate) const METHOD_OVERRIDE_HEADERS: [&str; 3] = [
-    "x-http-method-override",
-    "x-http-method",
-    "x-method-override",
-];
 
 #[cfg(test)]
 mod tests {

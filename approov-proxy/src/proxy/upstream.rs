@@ -1,13 +1,10 @@
-//! Routes: a path prefix, the upstream it leads to, and that upstream's key.
-
-use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::time::Duration;
+//! The upstream a route forwards to: its base URL, and the `Host` header
+//! and request URI made from it.
 
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderValue, Uri};
 
-use super::{AllowedMethods, ApiKey, ForwardedClientHeaders, ProxyConfigError};
+use crate::error::ProxyConfigError;
 
 /// An upstream base URL: `http(s)://host[:port][/base-path]`. No
 /// credentials, query or fragment (keys belong in the route's key).
@@ -126,131 +123,10 @@ impl std::fmt::Display for Upstream {
     }
 }
 
-/// One route: requests under `prefix` go to `upstream` with `key`.
-#[derive(Debug, Clone)]
-pub struct Route {
-    pub(crate) name: Arc<str>,
-    pub(crate) prefix: String,
-    pub(crate) upstream: Upstream,
-    pub(crate) key: ApiKey,
-    pub(crate) timeout: Duration,
-    pub(crate) rate_limit: Option<NonZeroU32>,
-    pub(crate) methods: AllowedMethods,
-    pub(crate) client_headers: ForwardedClientHeaders,
-    pub(crate) client_body_timeout: Duration,
-    pub(crate) upstream_body_timeout: Duration,
-}
-
-impl Route {
-    /// The route's name, used in logs.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The path prefix, `/` or `/segment[/segment...]` without a trailing `/`.
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
-    /// The upstream base URL.
-    pub fn upstream(&self) -> &Upstream {
-        &self.upstream
-    }
-
-    /// The API key and its placement.
-    pub fn key(&self) -> &ApiKey {
-        &self.key
-    }
-
-    /// How long the upstream may take to answer (connect, send, response head).
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
-    /// The longest pause allowed between two pieces of a client's request
-    /// body (else `408`, or the connection is dropped once the response
-    /// has started).
-    pub fn client_body_timeout(&self) -> Duration {
-        self.client_body_timeout
-    }
-
-    /// The longest pause allowed between two pieces of the upstream's
-    /// response body (else the client's response is cut short).
-    pub fn upstream_body_timeout(&self) -> Duration {
-        self.upstream_body_timeout
-    }
-
-    /// Requests per minute allowed to one device on this route, if limited.
-    pub fn rate_limit_per_minute(&self) -> Option<NonZeroU32> {
-        self.rate_limit
-    }
-
-    /// The methods forwarded; others get `405`.
-    pub fn allowed_methods(&self) -> &AllowedMethods {
-        &self.methods
-    }
-
-    /// The client credential headers forwarded (none by default).
-    pub fn forwarded_client_headers(&self) -> &ForwardedClientHeaders {
-        &self.client_headers
-    }
-
-    /// The rest of `path` after this route's prefix (empty or starting with
-    /// `/`), or `None` when the path is not under the prefix. Prefixes match
-    /// whole segments: `/nasa` matches `/nasa` and `/nasa/x`, not `/nasax`.
-    pub(crate) fn strip<'a>(&self, path: &'a str) -> Option<&'a str> {
-        if self.prefix == "/" {
-            return Some(path);
-        }
-        let rest = path.strip_prefix(self.prefix.as_str())?;
-        (rest.is_empty() || rest.starts_with('/')).then_some(rest)
-    }
-}
-
-/// Checks and normalises a route prefix: starts with `/`, no trailing `/`
-/// (except the root), no query, fragment, empty or dot segment. Nor `;`
-/// or `\`: routes are chosen on the path as upstreams read it too, where
-/// `;` starts a parameter and `\` may be a separator, so such a prefix
-/// could never be reached.
-pub(crate) fn normalise_prefix(prefix: &str, setting: &str) -> Result<String, ProxyConfigError> {
-    let prefix = prefix.trim();
-    let trimmed = prefix.trim_end_matches('/');
-    let bad = !prefix.starts_with('/')
-        || prefix.contains(['?', '#', '%', ' ', ';', '\\'])
-        || trimmed
-            .split('/')
-            .skip(1)
-            .any(|s| s.is_empty() || s == "." || s == "..");
-    if bad {
-        return Err(ProxyConfigError::invalid(
-            setting,
-            "a prefix is / or /segment[/segment...], e.g. /nasa (no query, \
-             percent-escapes, ';', '\\', empty or dot segments)",
-        ));
-    }
-    Ok(if trimmed.is_empty() { "/" } else { trimmed }.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::KeyPlacement;
-
-    fn route(prefix: &str, upstream: &str) -> Route {
-        Route {
-            name: prefix.into(),
-            prefix: normalise_prefix(prefix, "p").unwrap(),
-            upstream: Upstream::parse(upstream, "u").unwrap(),
-            key: ApiKey::new("k", KeyPlacement::query("api_key", "q").unwrap(), "k").unwrap(),
-            timeout: Duration::from_secs(1),
-            rate_limit: None,
-            methods: AllowedMethods::default(),
-            client_headers: ForwardedClientHeaders::default(),
-            client_body_timeout: Duration::from_secs(1),
-            upstream_body_timeout: Duration::from_secs(1),
-        }
-    }
 
     #[test]
     fn upstream_urls() {
@@ -313,23 +189,6 @@ mod tests {
                 "{bad:?}: {err}"
             );
             assert!(!err.contains("hunter2"), "{bad:?}: {err}");
-        }
-    }
-
-    #[test]
-    fn prefixes_match_whole_segments() {
-        let r = route("/nasa/", "https://api.nasa.gov");
-        assert_eq!(r.prefix(), "/nasa");
-        assert_eq!(r.strip("/nasa"), Some(""));
-        assert_eq!(r.strip("/nasa/planetary/apod"), Some("/planetary/apod"));
-        assert_eq!(r.strip("/nasax"), None);
-        assert_eq!(r.strip("/other"), None);
-        let root = route("/", "https://api.nasa.gov");
-        assert_eq!(root.strip("/anything"), Some("/anything"));
-        for bad in [
-            "", "nasa", "/a//b", "/a/../b", "/a?x", "/%2e", "/./a", "/a;b", "/a\\b",
-        ] {
-            assert!(normalise_prefix(bad, "prefix").is_err(), "{bad:?}");
         }
     }
 }

@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use approov_core::signing::MessageParts;
 use approov_core::{ApproovClaims, ApproovOutcome, Decision, Gate, Verifier};
-use approov_tower::HttpHeaders;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -21,10 +20,12 @@ use axum::response::Response;
 use axum::routing::any;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
-use super::auth_config::{AuthConfig, Gateway};
-use super::limit::{DeviceKey, DeviceLimiter};
-use super::log::{DeviceHash, RequestInfo};
-use super::shared_limit::{SharedLimit, check_limit};
+use crate::config::forward_auth::{AuthConfig, Gateway};
+use crate::core_http::{HttpHeaders, unauthorized};
+use crate::limit::local::DeviceLimiter;
+use crate::limit::shared::SharedLimit;
+use crate::limit::{DeviceKey, check_limit};
+use crate::telemetry::log::{DeviceHash, RequestInfo, TARGET};
 
 /// The route name of the endpoint in logs and metrics.
 const ROUTE: &str = "auth";
@@ -85,7 +86,7 @@ impl AuthEndpoint {
         let c = &self.config;
         let claims: Vec<&str> = c.claims.iter().map(|(name, _)| name.as_str()).collect();
         tracing::info!(
-            target: super::log::TARGET,
+            target: TARGET,
             endpoint = %c.endpoint,
             gateway = ?c.gateway,
             response_claims = %claims.join(","),
@@ -160,7 +161,7 @@ async fn check(State(shared): State<Arc<Shared>>, request: Request) -> Response 
             // A gateway that passes no usable target is misconfigured, or
             // the request is not from the gateway: deny, in the one answer
             // every gateway understands as "deny".
-            let response = approov_tower::response::unauthorized().map(Body::from);
+            let response = unauthorized().map(Body::from);
             return noted(response, &shared, None, None, Some(unreadable.reason()));
         }
     };
@@ -173,7 +174,7 @@ async fn check(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     match shared.gate.check_message(&parts, None) {
         Decision::Forward(outcome) => allowed(&shared, outcome).await,
         Decision::Reject(_) | Decision::RefuseBody(_) => {
-            let response = approov_tower::response::unauthorized().map(Body::from);
+            let response = unauthorized().map(Body::from);
             noted(response, &shared, None, Some("rejected"), None)
         }
     }

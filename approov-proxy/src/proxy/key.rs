@@ -6,7 +6,8 @@ use approov_core::Secret;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use zeroize::Zeroizing;
 
-use super::{ProxyConfigError, hop, query};
+use super::{hop, query};
+use crate::error::ProxyConfigError;
 
 /// Where the upstream API expects its key.
 #[derive(Debug, Clone, PartialEq, Eq)]

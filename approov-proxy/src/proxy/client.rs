@@ -10,7 +10,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use super::ProxyConfigError;
+use crate::error::ProxyConfigError;
 
 /// Streams request bodies up and response bodies down.
 pub(crate) type UpstreamClient = Client<HttpsConnector<HttpConnector>, Body>;

@@ -1,29 +1,18 @@
-//! Start-up: every setting besides the routes, read and checked before the
-//! listener is bound. The proxy has no development mode: it guards real
-//! keys, so a missing Approov key is a configuration error.
+//! The serving settings: the listener's address and limits, the workers,
+//! key reloads, `METRICS_ADDR` and `LOG_FORMAT`.
 
-use std::io::{self, Write as _};
-use std::net::{SocketAddr, TcpListener};
+use std::fmt;
+use std::net::SocketAddr;
 use std::num::NonZeroUsize;
-use std::process::ExitCode;
 use std::time::Duration;
 
-use approov_core::{ConfigError, Verifier, VerifierBuilder};
-
-use crate::{CpuAffinity, ProxyConfigError};
-
-/// The exit code for bad configuration (the convention of command-line
-/// tools for usage errors).
-pub const CONFIG_ERROR_EXIT: u8 = 2;
+use super::env::{number, parse_addr};
+use crate::error::StartError;
+use crate::telemetry::log::LogFormat;
 
 /// Where the proxy listens when `LISTEN_ADDR` is unset: loopback only, so
 /// it is not reachable from the network by accident.
 pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:8080";
-
-const CACHE_VAR: &str = "APPROOV_TOKEN_CACHE_SIZE";
-/// Tokens of 10 000 devices: about 10 MiB at most. An app sends the same
-/// token until it fetches the next, so most checks are cache hits.
-const DEFAULT_CACHE_SIZE: &str = "10000";
 
 /// hyper's own default, and what slow mobile networks need at most.
 const DEFAULT_HEADER_READ_SECONDS: u64 = 30;
@@ -53,91 +42,6 @@ const MAX_MAX_CONNECTIONS: usize = 1_000_000;
 const MAX_MAX_REQUESTS: usize = 1_000_000;
 /// More threads than any machine has cores.
 const MAX_WORKERS: usize = 1024;
-
-/// Why the proxy could not start. Every message names the setting to fix
-/// and never contains a key or the Approov secret.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StartError {
-    /// The Approov configuration (secret, token header, binding, leeway) is unusable.
-    #[error("{0}")]
-    Approov(#[from] ConfigError),
-    /// The routes, keys or limits are unusable.
-    #[error("{0}")]
-    Proxy(#[from] ProxyConfigError),
-    /// An address setting is not an `<ip>:<port>`.
-    #[error(
-        "{name} is not usable: {value:?} is not <ip>:<port>; use e.g. 127.0.0.1:8080, \
-         0.0.0.0:8080 or [::1]:8080 (port 0 picks a free port)"
-    )]
-    Addr {
-        /// The variable.
-        name: &'static str,
-        /// The value given.
-        value: String,
-    },
-    /// A number setting is not a whole number in its range.
-    #[error("{name} is not usable: {value:?} is not {expected}")]
-    Limit {
-        /// The variable.
-        name: &'static str,
-        /// The value given.
-        value: String,
-        /// What it must be.
-        expected: String,
-    },
-    /// `LOG_FORMAT` is neither `text` nor `json`.
-    #[error("LOG_FORMAT is not usable: {0:?} is neither text nor json")]
-    LogFormat(String),
-    /// `WORKER_CPU_AFFINITY` is neither `auto` nor `off`.
-    #[error("WORKER_CPU_AFFINITY is not usable: {0:?} is neither auto nor off")]
-    CpuAffinity(String),
-    /// A listener could not be bound (port in use, permission denied...).
-    #[error(
-        "cannot listen on {addr} ({name}): {source}; stop whatever uses it or set {name} \
-         to another address (port 0 picks a free port)"
-    )]
-    Bind {
-        /// The variable.
-        name: &'static str,
-        /// The address asked for.
-        addr: SocketAddr,
-        /// The operating system's error.
-        #[source]
-        source: io::Error,
-    },
-    /// A thread or runtime of the proxy could not be started.
-    #[error("cannot start {what}: {source}")]
-    Spawn {
-        /// What could not be started.
-        what: &'static str,
-        /// The operating system's error.
-        #[source]
-        source: io::Error,
-    },
-    /// The Prometheus recorder could not be installed.
-    #[error("cannot export metrics (METRICS_ADDR): {0}")]
-    MetricsRecorder(String),
-}
-
-impl StartError {
-    /// Prints `approov-proxy: <message>` on stderr and returns exit code 2.
-    pub fn exit(self) -> ExitCode {
-        let _ = writeln!(io::stderr(), "approov-proxy: {self}");
-        ExitCode::from(CONFIG_ERROR_EXIT)
-    }
-}
-
-/// How log lines are written (`LOG_FORMAT`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum LogFormat {
-    /// One human-readable line per event (the default).
-    #[default]
-    Text,
-    /// One JSON object per line, for log collectors.
-    Json,
-}
 
 /// The listener's limits (see the [crate docs](crate) for the variables).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,34 +92,69 @@ impl Default for ServeLimits {
     }
 }
 
+/// `WORKER_CPU_AFFINITY`: whether worker threads are pinned to CPUs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CpuAffinity {
+    /// Each worker on a CPU of its own when there are exactly as many
+    /// workers as CPUs the process may run on (the default with the
+    /// default `WORKER_THREADS`); otherwise none is pinned.
+    #[default]
+    Auto,
+    /// The kernel places the workers.
+    Off,
+}
+
+impl CpuAffinity {
+    /// Reads `auto` or `off` (any case, spaces around ignored).
+    pub fn parse(value: &str) -> Option<Self> {
+        let value = value.trim();
+        if value.eq_ignore_ascii_case("auto") {
+            Some(Self::Auto)
+        } else if value.eq_ignore_ascii_case("off") {
+            Some(Self::Off)
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for CpuAffinity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Auto => "auto",
+            Self::Off => "off",
+        })
+    }
+}
+
 /// One worker per CPU the process may use, as nginx's `worker_processes
 /// auto`.
 fn default_workers() -> NonZeroUsize {
     std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
 }
 
-/// Every setting besides the routes, checked.
+/// The serving settings, checked.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Settings {
+pub(crate) struct Settings {
     /// `LISTEN_ADDR`.
-    pub listen_addr: SocketAddr,
+    pub(crate) listen_addr: SocketAddr,
     /// The listener's limits.
-    pub limits: ServeLimits,
+    pub(crate) limits: ServeLimits,
     /// How often key files are read again (`KEY_RELOAD_SECONDS`, 1 to 3600,
     /// default 10); SIGHUP reads them at once.
-    pub key_reload: Duration,
+    pub(crate) key_reload: Duration,
     /// Where `GET /metrics` is served (`METRICS_ADDR`), if anywhere.
-    pub metrics_addr: Option<SocketAddr>,
+    pub(crate) metrics_addr: Option<SocketAddr>,
     /// `LOG_FORMAT`.
-    pub log_format: LogFormat,
+    pub(crate) log_format: LogFormat,
 }
 
 impl Settings {
     /// Reads the settings through `var`. A blank `METRICS_ADDR` is off;
     /// any other blank value is refused, as it is more likely a mistake
     /// than a wish for the default.
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, StartError> {
+    pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, StartError> {
         let seconds = |name: &'static str, default: u64| {
             number(
                 &var,
@@ -281,120 +220,6 @@ impl Settings {
             log_format,
         })
     }
-}
-
-fn number<N: std::str::FromStr + PartialOrd + Copy>(
-    var: impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: N,
-    range: std::ops::RangeInclusive<N>,
-    expected: &str,
-) -> Result<N, StartError> {
-    let Some(value) = var(name) else {
-        return Ok(default);
-    };
-    value
-        .trim()
-        .parse()
-        .ok()
-        .filter(|n| range.contains(n))
-        .ok_or_else(|| StartError::Limit {
-            name,
-            value,
-            expected: format!("a whole number of {expected}"),
-        })
-}
-
-fn parse_addr(name: &'static str, value: String) -> Result<SocketAddr, StartError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| StartError::Addr { name, value })
-}
-
-/// The verifier from the Approov variables ([`VerifierBuilder::from_vars`]),
-/// remembering verified tokens unless `APPROOV_TOKEN_CACHE_SIZE` says
-/// otherwise (unset means 10000 here).
-pub fn verifier_from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Verifier, StartError> {
-    Ok(VerifierBuilder::from_vars(|name| match var(name) {
-        None if name == CACHE_VAR => Some(DEFAULT_CACHE_SIZE.to_owned()),
-        value => value,
-    })?
-    .build()?)
-}
-
-/// Binds `LISTEN_ADDR`; returns the listener and its real address (the
-/// port chosen when port 0 was asked).
-pub fn listen(settings: &Settings) -> Result<(tokio::net::TcpListener, SocketAddr), StartError> {
-    let addr = settings.listen_addr;
-    let bind_error = |source| StartError::Bind {
-        name: "LISTEN_ADDR",
-        addr,
-        source,
-    };
-    let listener = bind("LISTEN_ADDR", addr)?;
-    let local_addr = listener.local_addr().map_err(bind_error)?;
-    let listener = tokio::net::TcpListener::from_std(listener).map_err(bind_error)?;
-    Ok((listener, local_addr))
-}
-
-/// Binds `addr`, non-blocking as tokio expects a std listener to be.
-pub(crate) fn bind(name: &'static str, addr: SocketAddr) -> Result<TcpListener, StartError> {
-    let bind_error = |source| StartError::Bind { name, addr, source };
-    let listener = TcpListener::bind(addr).map_err(bind_error)?;
-    listener.set_nonblocking(true).map_err(bind_error)?;
-    Ok(listener)
-}
-
-/// Prints `<what> on <ip>:<port>` on stdout and flushes it: scripts and
-/// tests wait for this line to learn the port when port 0 was asked.
-pub fn announce(what: &str, addr: SocketAddr) {
-    let mut out = io::stdout().lock();
-    let _ = writeln!(out, "{what} on {addr}");
-    let _ = out.flush();
-}
-
-/// Installs the log subscriber on stderr (stdout carries only the
-/// `listening on` line), filtered by `RUST_LOG` (default `info`).
-///
-/// Lines are written by a thread of their own through a buffer
-/// (`tracing-appender`), so a worker never waits on the terminal or a
-/// pipe for the line of each request; the buffer is written out whenever
-/// the queue of lines is empty, and at exit when the returned guard is
-/// dropped. A full queue (100 000 lines) slows the workers down rather
-/// than dropping lines. Keep the guard until the process ends.
-#[must_use = "dropping the guard stops the log thread"]
-pub fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
-    use std::io::IsTerminal as _;
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .buffered_lines_limit(100_000)
-        .thread_name("approov-proxy-log")
-        .finish(io::BufWriter::new(io::stderr()));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer);
-    // A second call (tests, embedding) keeps the first subscriber.
-    let _ = match format {
-        LogFormat::Text => builder.with_ansi(io::stderr().is_terminal()).try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-    };
-    guard
-}
-
-/// When the verifier has key files: reads them again on SIGHUP and every
-/// `every`, on a thread of its own ([`Verifier::watch_key_files`]). Each
-/// reload swaps the keys atomically and logs what happened; a file that
-/// does not parse keeps the keys in use.
-pub fn watch_keys(verifier: &Verifier, every: Duration) -> Result<(), StartError> {
-    verifier
-        .watch_key_files(every)
-        .map_err(|source| StartError::Spawn {
-            what: "the key reload thread",
-            source,
-        })
 }
 
 #[cfg(test)]

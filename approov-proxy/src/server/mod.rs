@@ -1,7 +1,19 @@
-//! The serving loop: an acceptor handing connections to worker threads,
-//! HTTP/1.1 on hyper with the request-head, idle and send timeouts, the
-//! connection cap and the cap on requests per connection, and a graceful shutdown that lets the requests in
-//! flight finish, up to the drain timeout.
+//! Serving: the application ([`app`]: `/health`, the forward-auth
+//! endpoint, the dispatch of every other request to its route), the
+//! listeners ([`listen`], [`metrics`] for `METRICS_ADDR`), the start-up of
+//! the binary ([`start`]), and here the serving loop: an acceptor handing
+//! connections to worker threads ([`affinity`] pins them), HTTP/1.1 on
+//! hyper with the request-head, idle and send timeouts, the connection cap
+//! and the cap on requests per connection ([`connection`]), and a
+//! graceful shutdown that lets the requests in flight finish, up to the
+//! drain timeout.
+
+pub(crate) mod affinity;
+pub(crate) mod app;
+pub(crate) mod connection;
+pub(crate) mod listen;
+pub(crate) mod metrics;
+pub(crate) mod start;
 
 use std::future::Future;
 use std::io;
@@ -23,10 +35,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tower::Service;
 
-use crate::ServeLimits;
-use crate::affinity::{self, Cpu};
-use crate::connection::{self, RequestCap};
-use crate::log::TARGET;
+use crate::config::ServeLimits;
+use crate::telemetry::log::TARGET;
+use affinity::Cpu;
+use connection::RequestCap;
 
 /// How a [`serve`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,12 +67,12 @@ struct Accepted {
 /// The calling task only accepts. Each connection is handed to one of
 /// `limits.workers` threads, in turn, each running a single-threaded tokio
 /// runtime with its own service from `make_app` (an axum `Router` or a
-/// [`ProxyService`](crate::ProxyService), each with its own upstream
+/// [`ProxyService`](app::ProxyService), each with its own upstream
 /// connection pool): a request, its upstream call and its answer
 /// all run on one thread, as in nginx's workers, with no wake-up crossing
 /// threads. With as many workers as CPUs the process may run on, each is
 /// pinned to a CPU of its own unless `limits.cpu_affinity` is
-/// [`CpuAffinity::Off`](crate::CpuAffinity::Off). The rate limiters and the
+/// [`CpuAffinity::Off`](crate::config::CpuAffinity::Off). The rate limiters and the
 /// token cache are shared by all.
 pub async fn serve<S>(
     listener: TcpListener,

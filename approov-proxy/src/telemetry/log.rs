@@ -71,7 +71,7 @@ where
     Fut: Future<Output = Response>,
 {
     let logging = tracing::enabled!(target: TARGET, tracing::Level::INFO);
-    if !logging && !crate::metrics::on() {
+    if !logging && !super::metrics::on() {
         // Nothing to write or count: no copies of the method and path.
         return handle(request).await;
     }
@@ -86,7 +86,7 @@ where
         .cloned()
         .unwrap_or_default();
     let status = response.status().as_u16();
-    crate::metrics::request(info.route.as_deref().unwrap_or("-"), status);
+    super::metrics::request(info.route.as_deref().unwrap_or("-"), status);
     if !logging {
         return response;
     }
@@ -104,6 +104,47 @@ where
         "request"
     );
     response
+}
+
+/// How log lines are written (`LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum LogFormat {
+    /// One human-readable line per event (the default).
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Installs the log subscriber on stderr (stdout carries only the
+/// `listening on` line), filtered by `RUST_LOG` (default `info`).
+///
+/// Lines are written by a thread of their own through a buffer
+/// (`tracing-appender`), so a worker never waits on the terminal or a
+/// pipe for the line of each request; the buffer is written out whenever
+/// the queue of lines is empty, and at exit when the returned guard is
+/// dropped. A full queue (100 000 lines) slows the workers down rather
+/// than dropping lines. Keep the guard until the process ends.
+#[must_use = "dropping the guard stops the log thread"]
+pub fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+    use std::io::{self, IsTerminal as _};
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(100_000)
+        .thread_name("approov-proxy-log")
+        .finish(io::BufWriter::new(io::stderr()));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
+    // A second call (tests, embedding) keeps the first subscriber.
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(io::stderr().is_terminal()).try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    guard
 }
 
 #[cfg(test)]

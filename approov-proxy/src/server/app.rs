@@ -11,8 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use approov_core::{Decision, Gate, Verifier};
-use approov_tower::HttpHeaders;
+use approov_core::{ApproovOutcome, Decision, Gate, Verifier};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
@@ -21,35 +20,37 @@ use http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use tokio::net::TcpListener;
 use tower::ServiceExt as _;
 
-use super::auth::AuthEndpoint;
-use super::client::{UpstreamClient, upstream_client};
-use super::config::HEALTH_PATH;
-use super::forward::{self, RouteState, Upstreams};
-use super::limit::DeviceLimiter;
-use super::log::{self, RequestInfo, TARGET};
-use super::shared_limit::SharedLimit;
-use super::start::{self, StartError};
-use super::{KeyPlacement, ProxyConfig, ProxyConfigError, path, reply};
+use super::listen;
+use crate::config::Config;
+use crate::core_http::{HttpHeaders, unauthorized};
+use crate::error::{ProxyConfigError, StartError};
+use crate::forward_auth::AuthEndpoint;
+use crate::limit::RouteLimit;
+use crate::limit::shared::SharedLimit;
+use crate::proxy::client::{UpstreamClient, upstream_client};
+use crate::proxy::{self, KeyPlacement, Upstreams, path, reply};
+use crate::route::HEALTH_PATH;
+use crate::route::table::{RouteState, route_of};
+use crate::telemetry::log::{self, DeviceHash, RequestInfo, TARGET};
 
 /// The proxy, ready to serve: routes, their rate limiters, the upstream
 /// client. Turn it into an axum [`Router`] with [`Proxy::router`].
 ///
 /// ```
-/// use approov_proxy::{Proxy, ProxyConfig};
+/// use approov_proxy::{Config, Proxy};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let vars = [
+///     ("APPROOV_BASE64_SECRET", "dGVzdC1zZWNyZXQtZm9yLWFwcHJvb3YtZXhhbXBsZXM="),
 ///     ("UPSTREAM_URL", "https://api.nasa.gov"),
 ///     ("API_KEY", "DEMO_KEY"),
 ///     ("API_KEY_QUERY_PARAM", "api_key"),
 /// ];
 /// let var = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
-/// let proxy = Proxy::new(ProxyConfig::from_vars(var)?)?;
-/// let verifier = approov_core::Verifier::builder()
-///     .secret_base64("dGVzdC1zZWNyZXQtZm9yLWFwcHJvb3YtZXhhbXBsZXM=")
-///     .build()?;
-/// let app: axum::Router = proxy.router(verifier);
+/// let config = Config::from_vars(var)?;
+/// let proxy = Proxy::new(&config)?;
+/// let app: axum::Router = proxy.router(config.verifier()?);
 /// # drop(app);
 /// # Ok(())
 /// # }
@@ -85,16 +86,22 @@ struct Shared {
 }
 
 impl Proxy {
-    /// Builds the upstream client and the rate limiters.
-    pub fn new(config: ProxyConfig) -> Result<Self, ProxyConfigError> {
-        let shared_limit = config.redis.map(|redis| Arc::new(SharedLimit::new(redis)));
+    /// Builds the upstream client and the rate limiters of `config`'s
+    /// routes and forward-auth endpoint.
+    pub fn new(config: &Config) -> Result<Self, ProxyConfigError> {
+        let config = &config.proxy;
+        let shared_limit = config
+            .redis
+            .clone()
+            .map(|redis| Arc::new(SharedLimit::new(redis)));
         let mut routes: Vec<RouteState> = config
             .routes
-            .into_iter()
+            .iter()
             .map(|route| RouteState {
-                limiter: route.rate_limit.map(DeviceLimiter::per_minute),
-                shared: route.rate_limit.and(shared_limit.clone()),
-                route,
+                limit: route.rate_limit.map(|n| {
+                    RouteLimit::new(route.forwarding.name.clone(), n, shared_limit.clone())
+                }),
+                route: route.clone(),
             })
             .collect();
         routes.sort_by_key(|s| std::cmp::Reverse(s.route.prefix.len()));
@@ -103,7 +110,7 @@ impl Proxy {
             client: upstream_client()?,
             report_only: config.report_only,
             shared_limit,
-            auth: config.auth.map(AuthEndpoint::new),
+            auth: config.forward_auth.clone().map(AuthEndpoint::new),
         })
     }
 
@@ -115,7 +122,11 @@ impl Proxy {
         let Some(shared) = &self.shared_limit else {
             return;
         };
-        if !self.routes.iter().any(|s| s.shared.is_some()) {
+        if !self
+            .routes
+            .iter()
+            .any(|s| s.limit.as_ref().is_some_and(RouteLimit::is_shared))
+        {
             tracing::warn!(
                 target: TARGET,
                 "REDIS_URL is set but no route has a rate limit: Redis is not used"
@@ -134,28 +145,29 @@ impl Proxy {
     pub fn log_routes(&self) {
         for state in self.routes.iter() {
             let r = &state.route;
-            let placement = match r.key.placement() {
+            let f = &r.forwarding;
+            let placement = match f.key.placement() {
                 KeyPlacement::Query(name) => format!("query parameter {name}"),
                 KeyPlacement::Header(name) => format!("header {name}"),
             };
             tracing::info!(
                 target: TARGET,
-                route = &*r.name,
+                route = &*f.name,
                 prefix = %r.prefix,
-                upstream = %r.upstream,
+                upstream = %f.upstream,
                 key = %placement,
-                timeout_seconds = r.timeout.as_secs(),
-                client_body_timeout_seconds = r.client_body_timeout.as_secs(),
-                upstream_body_timeout_seconds = r.upstream_body_timeout.as_secs(),
+                timeout_seconds = f.timeout.as_secs(),
+                client_body_timeout_seconds = f.client_body_timeout.as_secs(),
+                upstream_body_timeout_seconds = f.upstream_body_timeout.as_secs(),
                 methods = %r.methods,
-                forward_client_headers = %r.client_headers,
+                forward_client_headers = %f.client_headers,
                 rate_limit_per_device_per_minute = r.rate_limit.map(|n| n.get()),
                 "route"
             );
-            if !r.upstream.is_https() && !r.upstream.is_loopback() {
+            if !f.upstream.is_https() && !f.upstream.is_loopback() {
                 tracing::warn!(
                     target: TARGET,
-                    route = &*r.name,
+                    route = &*f.name,
                     "the upstream is plain http: its API key crosses the network unencrypted"
                 );
             }
@@ -215,7 +227,7 @@ impl Proxy {
 
     /// With `AUTH_LISTEN_ADDR`: binds it and returns the listener and its
     /// real address (the port chosen when port 0 was asked), for
-    /// [`serve::serve`](crate::serve::serve) with [`Proxy::auth_service`].
+    /// [`serve`](crate::serve) with [`Proxy::auth_service`].
     /// `None` without it. Call it inside the tokio runtime.
     pub fn listen_auth(&self) -> Result<Option<(TcpListener, SocketAddr)>, StartError> {
         let Some(addr) = self.auth_listen_addr() else {
@@ -223,7 +235,7 @@ impl Proxy {
         };
         let name = "AUTH_LISTEN_ADDR";
         let bind_error = |source| StartError::Bind { name, addr, source };
-        let listener = start::bind(name, addr)?;
+        let listener = listen::bind(name, addr)?;
         let local_addr = listener.local_addr().map_err(bind_error)?;
         let listener = TcpListener::from_std(listener).map_err(bind_error)?;
         Ok(Some((listener, local_addr)))
@@ -357,12 +369,16 @@ async fn dispatch(shared: &Shared, request: Request) -> Response {
     let route = &state.route;
     if !route.methods.allows(request.method()) {
         let response = reply::method_not_allowed(route.methods.allow_header());
-        return refused(response, route.name.clone(), "method_not_allowed");
+        return refused(
+            response,
+            route.forwarding.name.clone(),
+            "method_not_allowed",
+        );
     }
     if let Err(problem) = path::check(target) {
         return refused(
             reply::bad_path(problem),
-            route.name.clone(),
+            route.forwarding.name.clone(),
             problem.reason(),
         );
     }
@@ -381,17 +397,11 @@ async fn dispatch(shared: &Shared, request: Request) -> Response {
         .gate
         .check(request.method().as_str(), &HttpHeaders(request.headers()));
     match decision {
-        Decision::Forward(outcome) => {
-            let up = Upstreams {
-                client: &shared.client,
-                token_header: &shared.token_header,
-            };
-            forward::forward(state, up, outcome, request).await
-        }
+        Decision::Forward(outcome) => forward(shared, state, outcome, request).await,
         Decision::Reject(_) | Decision::RefuseBody(_) => {
-            let mut response = approov_tower::response::unauthorized().map(Body::from);
+            let mut response = unauthorized().map(Body::from);
             response.extensions_mut().insert(RequestInfo {
-                route: Some(route.name.clone()),
+                route: Some(route.forwarding.name.clone()),
                 device: None,
                 approov: Some("rejected"),
                 refused: None,
@@ -401,9 +411,43 @@ async fn dispatch(shared: &Shared, request: Request) -> Response {
     }
 }
 
-/// The index of the route for `path`: the first match, the longest prefix.
-fn route_of(routes: &[RouteState], path: &str) -> Option<usize> {
-    routes.iter().position(|s| s.route.strip(path).is_some())
+/// Forwards `request` on `state`'s route, which the gate let through with
+/// `outcome`, unless the device is over the route's rate limit, and notes
+/// what happened for the log line.
+async fn forward(
+    shared: &Shared,
+    state: &RouteState,
+    outcome: ApproovOutcome,
+    request: Request,
+) -> Response {
+    let (approov, device) = match &outcome {
+        ApproovOutcome::Verified(claims) => ("verified", claims.did().map(DeviceHash::of)),
+        ApproovOutcome::Rejected(_) => ("report_only_rejected", None),
+        ApproovOutcome::SkippedPreflight => ("preflight", None),
+        _ => ("-", None),
+    };
+    let route = &state.route;
+    let refusal = match &state.limit {
+        Some(limit) => limit.check(device).await,
+        None => None,
+    };
+    let mut response = match refusal {
+        Some(refusal) => refusal,
+        None => {
+            let up = Upstreams {
+                client: &shared.client,
+                token_header: &shared.token_header,
+            };
+            proxy::forward(&route.forwarding, &route.prefix, up, request).await
+        }
+    };
+    response.extensions_mut().insert(RequestInfo {
+        route: Some(route.forwarding.name.clone()),
+        device,
+        approov: Some(approov),
+        refused: None,
+    });
+    response
 }
 
 /// `400`: the path selects another route once read as an upstream reads
@@ -412,7 +456,7 @@ fn ambiguous(state: &RouteState) -> Response {
     let problem = path::PathProblem::AmbiguousRoute;
     refused(
         reply::bad_path(problem),
-        state.route.name.clone(),
+        state.route.forwarding.name.clone(),
         problem.reason(),
     )
 }
