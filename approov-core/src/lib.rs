@@ -127,11 +127,6 @@
 #![deny(missing_docs, unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod algorithm;
-mod binding;
-mod body;
-mod cache;
-mod claims;
 mod clock;
 #[cfg(feature = "dev")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dev")))]
@@ -139,38 +134,29 @@ pub mod dev;
 mod error;
 mod gate;
 mod headers;
-#[cfg(feature = "jwks-url")]
-#[cfg_attr(docsrs, doc(cfg(feature = "jwks-url")))]
-pub mod jwks_url;
-mod jws;
 mod keys;
 pub mod metrics;
-mod options;
-mod reload;
-mod secret;
-pub mod signing;
-mod verifier;
-#[cfg(feature = "watch-key-files")]
-mod watch;
-
 #[cfg(feature = "mint")]
 pub mod mint;
+pub mod signing;
+mod token;
 
-pub use algorithm::Algorithm;
-pub use binding::{TokenBinding, binding_hash};
-pub use body::{BodyCheck, BodyProblem};
-pub use claims::{ApproovClaims, ClaimsError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{
     AlgorithmProblem, ClaimProblem, ConfigError, HeaderProblem, Rejection, RejectionKind,
     SchemeProblem, TokenPart,
 };
 pub use gate::{
-    ApproovOutcome, Decision, Gate, HeadDecision, is_cors_preflight, log_rejection, response,
+    ApproovOutcome, BodyCheck, BodyProblem, Decision, Gate, HeadDecision, is_cors_preflight,
+    log_rejection, response,
 };
 pub use headers::RequestHeaders;
+pub use keys::algorithm::Algorithm;
 #[cfg(feature = "jwks-url")]
-pub use jwks_url::{JwksStatus, JwksUrl};
-pub use reload::{KEY_FILE_SETTLE, KeysReloaded};
-pub use secret::{MIN_HMAC_SECRET_LEN, Secret};
-pub use verifier::{DEFAULT_MAX_TOKEN_LEN, DEFAULT_TOKEN_HEADER, Verifier, VerifierBuilder};
+pub use keys::jwks_url::{self, JwksStatus, JwksUrl};
+pub use keys::secret::{MIN_HMAC_SECRET_LEN, Secret};
+pub use keys::store::{KEY_FILE_SETTLE, KeysReloaded};
+pub use token::binding::{TokenBinding, binding_hash};
+pub use token::builder::VerifierBuilder;
+pub use token::claims::{ApproovClaims, ClaimsError};
+pub use token::verifier::{DEFAULT_MAX_TOKEN_LEN, DEFAULT_TOKEN_HEADER, Verifier};
