@@ -196,7 +196,7 @@ impl Verifier {
     /// in between starts the wait over. So a file caught half-written (a
     /// writer that writes in place) is not put in use, where the next read
     /// finds it whole. [`watch_key_files`](Self::watch_key_files) reloads
-    /// this way with a settle time of [`KEY_FILE_SETTLE`] (or its interval
+    /// this way with a settle time of [`KEY_FILE_SETTLE`](crate::KEY_FILE_SETTLE) (or its interval
     /// when shorter).
     ///
     /// The first sight of new content is logged (target `approov`, file
@@ -228,7 +228,7 @@ impl Verifier {
     }
 
     /// How many verified tokens the cache holds now; 0 without a cache
-    /// ([`VerifierBuilder::cache_verified_tokens`]). For metrics and tests.
+    /// ([`VerifierBuilder::cache_verified_tokens`](crate::VerifierBuilder::cache_verified_tokens)). For metrics and tests.
     pub fn cached_tokens(&self) -> usize {
         self.inner.cache.as_ref().map_or(0, |c| c.len())
     }
@@ -259,7 +259,7 @@ impl Verifier {
     /// applies token binding when the verifier has one.
     ///
     /// The token header must appear exactly once, be non-empty and contain
-    /// only visible ASCII; with a [token scheme](VerifierBuilder::token_scheme)
+    /// only visible ASCII; with a [token scheme](crate::VerifierBuilder::token_scheme)
     /// it must be `<scheme> <token>`, one space apart.
     pub fn verify_request<H: RequestHeaders + ?Sized>(
         &self,
@@ -346,11 +346,11 @@ impl Verifier {
     }
 
     /// A verifier with the same keys and rules expecting the token after
-    /// `scheme` in its header (see [`VerifierBuilder::token_scheme`]), or
+    /// `scheme` in its header (see [`VerifierBuilder::token_scheme`](crate::VerifierBuilder::token_scheme)), or
     /// the bare token with `None`. Fails when `scheme` is empty or not an
     /// RFC 9110 token.
     ///
-    /// Unlike [`VerifierBuilder::build`], the derived verifiers do not
+    /// Unlike [`VerifierBuilder::build`](crate::VerifierBuilder::build), the derived verifiers do not
     /// refuse a token binding over the token header itself (the
     /// `with_token_binding` and `with_token_header` options are set one at
     /// a time, in any order); such a verifier fails closed, refusing every
