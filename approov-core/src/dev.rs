@@ -1,11 +1,12 @@
-//! Development mode for a server: when no key is configured, a random
-//! secret, printed with a ready token and a `curl` line, so the server can
-//! be called the minute it starts. Enabled by the `dev` feature.
-//!
-//! It is one line in a server's start-up, after binding the listener (the
-//! `curl` line names the real port) and before building the verifier,
-//! and the line to delete for production: without it, a missing secret
-//! stops start-up with a message naming `APPROOV_BASE64_SECRET`.
+//! Start-up code for development servers, not part of verification:
+//! nothing on the token path calls it, and only the example servers use
+//! it (feature `dev`). With no key configured,
+//! [`secret_unless_configured`] makes a random secret and prints the
+//! [`banner`]: the secret, a ready token and a `curl` line, so the server
+//! can be called the minute it starts. It is one line in a server's
+//! start-up, after binding the listener (the `curl` line names the real
+//! port), and the line to delete for production: without it, a missing
+//! secret stops start-up, naming `APPROOV_BASE64_SECRET`.
 //!
 //! ```no_run
 //! use approov_core::VerifierBuilder;
@@ -27,8 +28,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use zeroize::Zeroizing;
 
+use crate::error::ConfigError;
 use crate::mint::{TokenBuilder, generate_secret_base64};
-use crate::{ConfigError, Verifier, VerifierBuilder};
+use crate::token::builder::VerifierBuilder;
+use crate::token::verifier::Verifier;
 
 /// The variables that configure keys (see [`VerifierBuilder::from_env`]):
 /// with none of them set, [`secret_unless_configured`] makes a secret.

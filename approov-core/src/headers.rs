@@ -1,5 +1,7 @@
 //! How the core reads a request's headers without knowing any HTTP crate.
 
+use crate::error::ConfigError;
+
 /// Read access to a request's headers, implemented by each framework adapter
 /// (actix-web is on `http` 0.2, the others on `http` 1; the core needs
 /// neither).
@@ -61,4 +63,21 @@ pub(crate) fn single<'a, H: RequestHeaders + ?Sized>(
         return Err(());
     }
     Ok(first)
+}
+
+/// A header name must be an RFC 9110 token, or no request could match it.
+pub(crate) fn check_header_name(name: &str, source: &str) -> Result<(), ConfigError> {
+    if !name.is_empty() && name.bytes().all(is_tchar) {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(
+            source,
+            format!("{name:?} is not a valid HTTP header name"),
+        ))
+    }
+}
+
+/// An RFC 9110 `tchar`, a byte of a header name or an authentication scheme.
+pub(crate) fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }

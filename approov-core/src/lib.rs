@@ -52,6 +52,32 @@
 //!   verified are remembered by their exact bytes, so a repeat skips the
 //!   signature check and parsing; every other rule is applied on each call.
 //!
+//! # Layout
+//! - `token/`: the token path: the [`Verifier`] and its [`VerifierBuilder`]
+//!   (and `from_env`), the token scheme, the JWS signature check, the
+//!   typed claims, token binding and the verified-token cache.
+//! - `keys/`: the keys: the key set, [`Algorithm`]s, the [`Secret`], the
+//!   store that swaps a new set in whole, and the one seam for keys from
+//!   outside, with its sources: the JWKS URL fetcher (feature `jwks-url`)
+//!   and the key files' watcher (feature `watch-key-files`).
+//! - `gate/`: the per-request decision the adapters share: the [`Gate`]'s
+//!   two steps (head, then body when a `Content-Digest` needs it), the
+//!   [`Decision`]s and the default [`response`].
+//! - [`signing`]: HTTP message signatures (RFC 9421) and `Content-Digest`.
+//! - At the top: errors, the [`Clock`], [`RequestHeaders`], [`mod@metrics`],
+//!   and the optional [`mint`](#features), `dev` and `http` modules.
+//!
+//! A token's path: the adapter hands the request's headers to
+//! [`Gate::check`], which calls [`Verifier::verify_request`]; that reads
+//! the token header, checks the signature against the current key set
+//! (`jws`, `keys`), then the claims, consulting the cache first when one
+//! is configured, then the binding.
+//!
+//! The token path does no network or file I/O and never waits on it. The
+//! JWKS fetcher and the key-file watcher run on threads of their own and
+//! only swap a new key set in (`arc-swap`); a request reads whichever set
+//! is current, and at most wakes a fetcher without waiting for it.
+//!
 //! HTTP message signatures (RFC 9421, the token's `ipk`) and
 //! `Content-Digest` are checked by [`Gate::check_message`] when a
 //! [`signing::MessageSigning`] is configured: see [`signing`].
@@ -67,6 +93,10 @@
 //!   [`dev::secret_unless_configured`]: with no key variable set, a random
 //!   secret, printed with a ready token and `curl` line. One line in a
 //!   server's start-up, the one to delete for production.
+//! - `http`: the `http` module, for servers on `http` 1 without an adapter
+//!   crate: `http::HttpHeaders`, the [`RequestHeaders`] view of an
+//!   `http::HeaderMap`, and `http::unauthorized()`, the default 401 as an
+//!   `http::Response`.
 //! - `watch-key-files`: [`Verifier::watch_key_files`] reads the key files
 //!   again on SIGHUP and on an interval, on a thread of its own, and takes
 //!   a changed file once it has settled ([`KEY_FILE_SETTLE`]).
@@ -106,6 +136,9 @@
 //!   services already use, so any exporter (Prometheus, StatsD, ...) can
 //!   take them; with no recorder installed each count is a thread-local
 //!   and an atomic load.
+//! - `http`, `bytes` (feature `http` only): the types of the `http`
+//!   module, the `http` 1 crate tower, axum, hyper and tonic share, and
+//!   the body of its 401; both already in any server on `http` 1.
 //! - `reqwest` (feature `jwks-url` only): the HTTPS client that fetches a
 //!   JWKS URL: widely used and maintained, rustls with `ring` (already our
 //!   cryptography) and the webpki roots, no OpenSSL; 0.12, whose rustls
@@ -127,11 +160,6 @@
 #![deny(missing_docs, unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod algorithm;
-mod binding;
-mod body;
-mod cache;
-mod claims;
 mod clock;
 #[cfg(feature = "dev")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dev")))]
@@ -139,38 +167,32 @@ pub mod dev;
 mod error;
 mod gate;
 mod headers;
-#[cfg(feature = "jwks-url")]
-#[cfg_attr(docsrs, doc(cfg(feature = "jwks-url")))]
-pub mod jwks_url;
-mod jws;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 mod keys;
 pub mod metrics;
-mod options;
-mod reload;
-mod secret;
-pub mod signing;
-mod verifier;
-#[cfg(feature = "watch-key-files")]
-mod watch;
-
 #[cfg(feature = "mint")]
 pub mod mint;
+pub mod signing;
+mod token;
 
-pub use algorithm::Algorithm;
-pub use binding::{TokenBinding, binding_hash};
-pub use body::{BodyCheck, BodyProblem};
-pub use claims::{ApproovClaims, ClaimsError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{
     AlgorithmProblem, ClaimProblem, ConfigError, HeaderProblem, Rejection, RejectionKind,
     SchemeProblem, TokenPart,
 };
 pub use gate::{
-    ApproovOutcome, Decision, Gate, HeadDecision, is_cors_preflight, log_rejection, response,
+    ApproovOutcome, BodyCheck, BodyProblem, Decision, Gate, HeadDecision, is_cors_preflight,
+    log_rejection, response,
 };
 pub use headers::RequestHeaders;
+pub use keys::algorithm::Algorithm;
 #[cfg(feature = "jwks-url")]
-pub use jwks_url::{JwksStatus, JwksUrl};
-pub use reload::{KEY_FILE_SETTLE, KeysReloaded};
-pub use secret::{MIN_HMAC_SECRET_LEN, Secret};
-pub use verifier::{DEFAULT_MAX_TOKEN_LEN, DEFAULT_TOKEN_HEADER, Verifier, VerifierBuilder};
+pub use keys::jwks_url::{self, JwksStatus, JwksUrl};
+pub use keys::secret::{MIN_HMAC_SECRET_LEN, Secret};
+pub use keys::store::{KEY_FILE_SETTLE, KeysReloaded};
+pub use token::binding::{TokenBinding, binding_hash};
+pub use token::builder::VerifierBuilder;
+pub use token::claims::{ApproovClaims, ClaimsError};
+pub use token::verifier::{DEFAULT_MAX_TOKEN_LEN, DEFAULT_TOKEN_HEADER, Verifier};

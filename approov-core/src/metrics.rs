@@ -29,7 +29,8 @@
 
 use ::metrics::{Key, Label, Level, Metadata};
 
-use crate::{ApproovOutcome, BodyProblem, RejectionKind};
+use crate::error::RejectionKind;
+use crate::gate::{ApproovOutcome, BodyProblem};
 
 /// `approov_requests_total{outcome}`: requests by the gate's decision.
 pub const REQUESTS: &str = "approov_requests_total";

@@ -28,7 +28,9 @@ use std::fmt;
 use std::time::SystemTime;
 
 use crate::clock::unix_seconds;
-use crate::{Algorithm, ConfigError, Secret};
+use crate::error::ConfigError;
+use crate::keys::algorithm::Algorithm;
+use crate::keys::secret::Secret;
 
 pub use crate::signing::sign::{InstallKey, MessageKey, RequestSigner, SignedRequest};
 
@@ -176,7 +178,7 @@ impl SigningKey {
             }
             KeyKind::Rsa(pair, _) => {
                 use signature::KeyPair as _;
-                let (n, e) = crate::keys::pkcs1_n_e(pair.public_key().as_ref()).ok()?;
+                let (n, e) = crate::keys::set::pkcs1_n_e(pair.public_key().as_ref()).ok()?;
                 json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode(n), "e": URL_SAFE_NO_PAD.encode(e)})
             }
         };
@@ -279,7 +281,7 @@ impl TokenBuilder {
         I: IntoIterator<Item = V>,
         V: AsRef<[u8]>,
     {
-        self.claim("pay", crate::binding_hash(values))
+        self.claim("pay", crate::token::binding::binding_hash(values))
     }
 
     /// Sets any claim, of any JSON type (wrong types included, for tests).

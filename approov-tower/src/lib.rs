@@ -364,7 +364,6 @@ mod body;
 #[cfg(feature = "axum")]
 mod extract;
 mod future;
-mod headers;
 mod layer;
 pub mod mode;
 mod request_body;
@@ -373,6 +372,11 @@ mod service;
 mod signed;
 mod signed_future;
 
+/// The [`RequestHeaders`](approov_core::RequestHeaders) view of an
+/// [`http::HeaderMap`] the layer reads every request through; public for
+/// handlers that verify by hand. It is the core's
+/// [`approov_core::http::HttpHeaders`].
+pub use approov_core::http::HttpHeaders;
 pub use approov_core::{
     ApproovClaims, ApproovOutcome, Rejection, RejectionKind, TokenBinding, Verifier,
 };
@@ -381,7 +385,6 @@ pub use body::ApproovBody;
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use extract::{Approov, NoClaims};
 pub use future::ResponseFuture;
-pub use headers::HttpHeaders;
 pub use layer::ApproovLayer;
 pub use request_body::ApproovRequestBody;
 pub use service::ApproovService;

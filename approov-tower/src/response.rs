@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use approov_core::{ApproovOutcome, BodyProblem, Decision, Rejection, response as defaults};
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 
@@ -18,7 +18,8 @@ const GRPC_CONTENT_TYPE: &str = "application/grpc";
 
 /// The default rejection: `401 Unauthorized`, `content-type:
 /// application/json`, `www-authenticate: Approov`, body `{}` — what the
-/// official Approov backends send.
+/// official Approov backends send (the core's
+/// [`approov_core::http::unauthorized`]).
 ///
 /// Handy as a starting point for [`ApproovLayer::rejection_response`](crate::ApproovLayer::rejection_response):
 ///
@@ -29,13 +30,7 @@ const GRPC_CONTENT_TYPE: &str = "application/grpc";
 /// assert_eq!(response.body().as_ref(), b"{}");
 /// ```
 pub fn unauthorized() -> Response<Bytes> {
-    let mut response =
-        json_status(StatusCode::from_u16(defaults::STATUS).unwrap_or(StatusCode::UNAUTHORIZED));
-    response.headers_mut().insert(
-        WWW_AUTHENTICATE,
-        HeaderValue::from_static(defaults::WWW_AUTHENTICATE),
-    );
-    response
+    approov_core::http::unauthorized()
 }
 
 /// The default rejection of a gRPC request: a trailers-only response (HTTP
@@ -238,6 +233,7 @@ impl fmt::Debug for Responder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header::WWW_AUTHENTICATE;
 
     #[test]
     fn grpc_is_detected_by_content_type_prefix() {

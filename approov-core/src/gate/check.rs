@@ -1,68 +1,17 @@
-//! The per-request decision every adapter makes, in one place, so the
-//! adapters only translate it into their framework's types.
-//!
-//! A request is checked in two steps. [`Gate::check_head`] looks at what
-//! arrived first (method, target, headers) and decides, or asks for the
-//! body with a [`BodyCheck`] when a `Content-Digest` must be compared with
-//! it. The body is therefore never read for a request whose token, binding
-//! or signatures fail, and is read under a length limit and a deadline the
-//! core sets. The adapters only move the bytes and build the responses.
+//! The [`Gate`]: a verifier plus the per-route policy, and the first step
+//! of a request's check, on its head.
 
 use std::time::Duration;
 
-use crate::body::{BodyCheck, BodyProblem};
+use super::body::BodyCheck;
+use super::decision::{ApproovOutcome, Decision, forward, refused};
+use crate::error::Rejection;
+use crate::headers::RequestHeaders;
 use crate::signing::{
     BodyNeeds, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_LEN, MessageParts, MessageSigning,
 };
-use crate::{ApproovClaims, Rejection, RequestHeaders, Verifier};
-
-/// The rejection response every adapter sends by default: the official
-/// Approov backends answer 401 with `{}` and never say why.
-pub mod response {
-    /// `401 Unauthorized`.
-    pub const STATUS: u16 = 401;
-    /// The `Content-Type` of the rejection body.
-    pub const CONTENT_TYPE: &str = "application/json";
-    /// The rejection body.
-    pub const BODY: &str = "{}";
-    /// The `WWW-Authenticate` challenge RFC 9110 asks every 401 to carry.
-    pub const WWW_AUTHENTICATE: &str = "Approov";
-    /// gRPC status UNAUTHENTICATED, sent as a trailers-only response to
-    /// requests whose `content-type` starts with `application/grpc`.
-    pub const GRPC_STATUS_UNAUTHENTICATED: &str = "16";
-}
-
-/// What happened to a request's token, stored in the request's extensions by
-/// every adapter so handlers can look (in report-only mode, especially).
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum ApproovOutcome {
-    /// The token verified; the same claims are also in the extensions.
-    Verified(ApproovClaims),
-    /// Report-only mode: the token was rejected for this reason, and the
-    /// request was let through anyway.
-    Rejected(Rejection),
-    /// A CORS preflight, which carries no token, was let through unchecked.
-    SkippedPreflight,
-}
-
-/// What an adapter must do with a request.
-///
-/// Deliberately exhaustive: an adapter must handle every decision, so a new
-/// one is a breaking change rather than a silently forwarded request.
-#[derive(Debug)]
-pub enum Decision {
-    /// Call the inner service; put the outcome (and, when verified, the
-    /// claims) in the request's extensions.
-    Forward(ApproovOutcome),
-    /// Answer with the rejection response and do not call the inner service.
-    Reject(Rejection),
-    /// The body could not be checked: answer [`BodyProblem::status`] with
-    /// `{}` (not the rejection response: the token is not the problem) and
-    /// do not call the inner service. Only the message-signing steps give
-    /// it; [`Gate::check`] never does.
-    RefuseBody(BodyProblem),
-}
+use crate::token::claims::ApproovClaims;
+use crate::token::verifier::Verifier;
 
 /// The outcome of [`Gate::check_head`], the first step.
 #[derive(Debug)]
@@ -290,24 +239,6 @@ impl Gate {
     }
 }
 
-/// A request let through with this outcome, counted.
-pub(crate) fn forward(outcome: ApproovOutcome) -> Decision {
-    crate::metrics::forwarded(&outcome);
-    Decision::Forward(outcome)
-}
-
-/// A rejection, logged and counted, and what it means in report-only mode
-/// or not.
-pub(crate) fn refused(rejection: Rejection, report_only: bool) -> Decision {
-    log_rejection(&rejection, report_only);
-    crate::metrics::rejected(rejection.kind(), report_only);
-    if report_only {
-        Decision::Forward(ApproovOutcome::Rejected(rejection))
-    } else {
-        Decision::Reject(rejection)
-    }
-}
-
 /// The body length a request announces: the largest of its
 /// `Content-Length` values that parse (a value that does not is the
 /// server's to refuse; the read counts the bytes anyway).
@@ -326,14 +257,4 @@ fn declared_len<H: RequestHeaders + ?Sized>(headers: &H) -> Option<u64> {
 pub fn is_cors_preflight<H: RequestHeaders + ?Sized>(method: &str, headers: &H) -> bool {
     let has = |name| headers.header_values(name).next().is_some();
     method == "OPTIONS" && has("origin") && has("access-control-request-method")
-}
-
-/// Logs one rejection: its stable kind and its description, never the token.
-pub fn log_rejection(rejection: &Rejection, report_only: bool) {
-    tracing::warn!(
-        target: "approov",
-        kind = rejection.kind().as_str(),
-        report_only,
-        "Approov token rejected: {rejection}"
-    );
 }

@@ -48,6 +48,7 @@
 //! Errors and logs name the URL without its user information, query or
 //! fragment, which may hold credentials.
 
+use std::any::Any;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -57,9 +58,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ring::digest;
 use tokio::sync::Notify;
 
-use crate::keys::{KeySet, public_keys_from_jwks_lenient};
-use crate::reload::{KeyFile, KeyStore};
-use crate::{Clock, ConfigError, Rejection, Verifier, VerifierBuilder};
+use super::set::{KeySet, public_keys_from_jwks_lenient};
+use super::source::{KeySource, StartKeySource};
+use super::store::{KeyFile, KeyStore};
+use crate::clock::Clock;
+use crate::error::{AlgorithmProblem, ConfigError, Rejection};
+use crate::token::builder::VerifierBuilder;
+use crate::token::verifier::Verifier;
 
 /// Default for [`JwksUrl::timeout`].
 pub const DEFAULT_JWKS_TIMEOUT: Duration = Duration::from_secs(10);
@@ -202,9 +207,8 @@ impl VerifierBuilder {
     /// background: see [`JwksUrl`] for the options and the
     /// [`jwks_url`](crate::jwks_url) module for the rules.
     /// `APPROOV_JWKS_URL` sets it.
-    pub fn jwks_url(mut self, url: impl Into<JwksUrl>) -> Self {
-        self.jwks = Some(url.into());
-        self
+    pub fn jwks_url(self, url: impl Into<JwksUrl>) -> Self {
+        self.key_source(Box::new(url.into()))
     }
 }
 
@@ -225,7 +229,8 @@ impl Verifier {
     /// How the fetches of the JWKS URL went; `None` without a JWKS URL.
     /// For health checks, metrics and tests.
     pub fn jwks_status(&self) -> Option<JwksStatus> {
-        let shared = &self.key_store().jwks.as_ref()?.shared;
+        let source: &dyn Any = &**self.key_source()?;
+        let shared = &source.downcast_ref::<Handle>()?.shared;
         Some(JwksStatus {
             fetched: shared.fetched.load(Ordering::Acquire),
             failed: shared.failed.load(Ordering::Acquire),
@@ -234,7 +239,7 @@ impl Verifier {
     }
 }
 
-/// The verifier's side of the fetcher: dropping it (with the key store)
+/// The verifier's side of the fetcher, its [`KeySource`]: dropping it (with the last verifier)
 /// stops the thread.
 pub(crate) struct Handle {
     shared: Arc<Shared>,
@@ -271,27 +276,27 @@ impl Shared {
     }
 }
 
-impl Handle {
+impl KeySource for Handle {
     /// On every verification: wakes the fetcher when a refresh is due.
     #[inline]
-    pub(crate) fn tick(&self, clock: &dyn Clock) {
-        if millis(clock.now()) >= self.shared.refresh_at.load(Ordering::Relaxed) {
+    fn tick(&self, now: SystemTime) {
+        if millis(now) >= self.shared.refresh_at.load(Ordering::Relaxed) {
             self.shared.wake();
         }
     }
 
     /// On a rejection: a token no key matched asks for a fetch.
-    pub(crate) fn rejected(&self, rejection: &Rejection, clock: &dyn Clock) {
+    fn rejected(&self, rejection: &Rejection, now: SystemTime) {
         let unknown = matches!(
             rejection,
-            Rejection::UnknownKey | Rejection::Algorithm(crate::AlgorithmProblem::NotConfigured(_))
+            Rejection::UnknownKey | Rejection::Algorithm(AlgorithmProblem::NotConfigured(_))
         );
         if !unknown {
             return;
         }
         let s = &*self.shared;
         s.kid_wanted.store(true, Ordering::Release);
-        if millis(clock.now()) >= s.kid_fetch_after.load(Ordering::Acquire) {
+        if millis(now) >= s.kid_fetch_after.load(Ordering::Acquire) {
             s.wake();
         }
     }
@@ -306,14 +311,25 @@ fn add(at: u64, d: Duration) -> u64 {
     at.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+impl StartKeySource for JwksUrl {
+    fn start(
+        self: Box<Self>,
+        fixed: KeySet,
+        files: Vec<KeyFile>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(Arc<KeyStore>, Arc<dyn KeySource>), ConfigError> {
+        start(*self, fixed, files, clock)
+    }
+}
+
 /// Checks the URL, builds the key store, starts the fetcher and waits for
 /// its first fetch.
-pub(crate) fn start(
+fn start(
     config: JwksUrl,
     fixed: KeySet,
     files: Vec<KeyFile>,
     clock: Arc<dyn Clock>,
-) -> Result<Arc<KeyStore>, ConfigError> {
+) -> Result<(Arc<KeyStore>, Arc<dyn KeySource>), ConfigError> {
     let url = check_url(&config.url, &config.source)?;
     let shown = redact(&url);
     if config.refresh_min > config.refresh_max {
@@ -339,10 +355,10 @@ pub(crate) fn start(
         failed: AtomicU64::new(0),
         failing_for: AtomicU64::new(0),
     });
-    let handle = Handle {
+    let handle: Arc<dyn KeySource> = Arc::new(Handle {
         shared: Arc::clone(&shared),
-    };
-    let store = Arc::new(KeyStore::with_jwks(fixed, files, handle)?);
+    });
+    let store = Arc::new(KeyStore::read(fixed, files)?);
     let (first_tx, first_rx) = mpsc::sync_channel(1);
     let fetcher = Fetcher {
         url,
@@ -369,14 +385,14 @@ pub(crate) fn start(
         .recv_timeout(config.timeout + Duration::from_secs(5))
         .unwrap_or_else(|_| Err("no answer within the timeout".to_owned()));
     match first {
-        Ok(()) => Ok(store),
+        Ok(()) => Ok((store, handle)),
         Err(problem) if config.start_without_keys => {
             tracing::error!(
                 target: "approov",
                 url = %shown,
                 "the first JWKS fetch failed; starting without its keys, as configured: {problem}"
             );
-            Ok(store)
+            Ok((store, handle))
         }
         Err(problem) => Err(ConfigError::invalid(
             &config.source,
@@ -600,7 +616,7 @@ impl Fetcher {
             tracing::warn!(target: "approov", url = %self.shown, "JWKS key skipped: {problem}");
         }
         let count = keys.len();
-        store.set_url_keys(KeySet {
+        store.set_source_keys(KeySet {
             hmac: Vec::new(),
             public: keys,
         });

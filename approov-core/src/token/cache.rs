@@ -26,7 +26,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use zeroize::Zeroizing;
 
-use crate::ApproovClaims;
+use super::claims::ApproovClaims;
 
 /// Enough shards that worker threads rarely wait on one another.
 const SHARDS: usize = 16;

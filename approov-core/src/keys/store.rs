@@ -10,7 +10,7 @@
 //! A key file must be a regular file, or a symlink to one (how Kubernetes
 //! mounts secrets): it is opened without blocking and anything else (a
 //! FIFO, a device, a directory) is a failed read, so a reload never waits
-//! on a file. The watcher ([`Verifier::reload_keys_settled`]) takes a
+//! on a file. The watcher ([`Verifier::reload_keys_settled`](crate::Verifier::reload_keys_settled)) takes a
 //! changed file only once it reads the same across a settle time, so a
 //! file caught half-written is not put in use; writing key files by an
 //! atomic rename avoids half-written files altogether.
@@ -24,8 +24,10 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use ring::digest;
 
-use crate::keys::{HmacKey, KeySet, PublicKey, public_keys_from_jwks};
-use crate::{Algorithm, ConfigError, Secret, Verifier};
+use super::algorithm::Algorithm;
+use super::secret::Secret;
+use super::set::{HmacKey, KeySet, PublicKey, public_keys_from_jwks};
+use crate::error::ConfigError;
 
 /// One key set, as the hot path reads it.
 pub(crate) struct Loaded {
@@ -101,56 +103,15 @@ pub enum KeysReloaded {
     /// At least one file changed and every file parsed: the new key set is
     /// in use, and the verified-token cache was emptied.
     Reloaded,
-    /// From [`Verifier::reload_keys_settled`]: a file changed but has not
+    /// From [`Verifier::reload_keys_settled`](crate::Verifier::reload_keys_settled): a file changed but has not
     /// yet read the same across the settle time (it may be half-written).
     /// Nothing was swapped; call again once the settle time has passed.
     Settling,
 }
 
-impl Verifier {
-    /// Like [`reload_keys`](Self::reload_keys), but a changed file is taken
-    /// only once it has read the same twice, at least `settle` apart: the
-    /// first call that sees new content remembers its digest and answers
-    /// [`KeysReloaded::Settling`]; a later call, `settle` or more after,
-    /// that reads the same content swaps it in. Content that changed again
-    /// in between starts the wait over. So a file caught half-written (a
-    /// writer that writes in place) is not put in use, where the next read
-    /// finds it whole. [`watch_key_files`](Self::watch_key_files) reloads
-    /// this way with a settle time of [`KEY_FILE_SETTLE`] (or its interval
-    /// when shorter).
-    ///
-    /// The first sight of new content is logged (target `approov`, file
-    /// names only); the reload itself is logged and counted as with
-    /// `reload_keys`. A file that cannot be read is an error at once.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use approov_core::{KeysReloaded, Verifier};
-    ///
-    /// let dir = std::env::temp_dir().join(format!("approov-settle-doc-{}", std::process::id()));
-    /// std::fs::create_dir_all(&dir)?;
-    /// let file = dir.join("secret");
-    /// std::fs::write(&file, "b2xkIHNlY3JldCBvZiBhdCBsZWFzdCB0aGlydHktdHdvIGJ5dGVzIGxvbmcu\n")?;
-    /// let verifier = Verifier::builder().secret_base64_file(&file).build()?;
-    /// std::fs::write(&file, "bmV3IHNlY3JldCBvZiBhdCBsZWFzdCB0aGlydHktdHdvIGJ5dGVzIGxvbmcu\n")?;
-    /// // No settle time, to show the rule: two reads that agree.
-    /// assert_eq!(verifier.reload_keys_settled(Duration::ZERO)?, KeysReloaded::Settling);
-    /// assert_eq!(verifier.reload_keys_settled(Duration::ZERO)?, KeysReloaded::Reloaded);
-    /// # std::fs::remove_dir_all(&dir)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    /// As [`reload_keys`](Self::reload_keys): a file that cannot be read or
-    /// parsed (the keys in use stay).
-    pub fn reload_keys_settled(&self, settle: Duration) -> Result<KeysReloaded, ConfigError> {
-        self.key_store().reload_and_log(Some(settle))
-    }
-}
-
-/// The settle time of [`Verifier::watch_key_files`]: a changed key file is
+/// The settle time of [`Verifier::watch_key_files`](crate::Verifier::watch_key_files): a changed key file is
 /// taken once it reads the same this long after it was first seen
-/// changed ([`Verifier::reload_keys_settled`]).
+/// changed ([`Verifier::reload_keys_settled`](crate::Verifier::reload_keys_settled)).
 pub const KEY_FILE_SETTLE: Duration = Duration::from_secs(1);
 
 /// The keys of a verifier and of every verifier derived from it.
@@ -164,9 +125,6 @@ pub(crate) struct KeyStore {
     /// The last reload error, as logged: the same error again (a broken
     /// file checked every few seconds) is not logged again.
     last_error: Mutex<Option<String>>,
-    /// The JWKS URL's fetcher, when there is one.
-    #[cfg(feature = "jwks-url")]
-    pub(crate) jwks: Option<crate::jwks_url::Handle>,
 }
 
 struct Parts {
@@ -176,8 +134,9 @@ struct Parts {
     digests: Vec<digest::Digest>,
     /// The keys of the files at their last load.
     file_keys: KeySet,
-    /// The keys of the JWKS URL's last good document (none without one).
-    url_keys: KeySet,
+    /// The keys of the outside source's last good document (none without
+    /// one).
+    source_keys: KeySet,
     /// Content that differs from the last load, seen by a settled reload
     /// and not yet taken: its digests, and when it was first read.
     pending: Option<(Vec<digest::Digest>, Instant)>,
@@ -193,20 +152,10 @@ impl KeyStore {
         Ok(store)
     }
 
-    /// Like [`KeyStore::new`] for a store whose JWKS URL adds keys later:
-    /// it may start empty.
-    #[cfg(feature = "jwks-url")]
-    pub(crate) fn with_jwks(
-        fixed: KeySet,
-        files: Vec<KeyFile>,
-        jwks: crate::jwks_url::Handle,
-    ) -> Result<Self, ConfigError> {
-        let mut store = Self::read(fixed, files)?;
-        store.jwks = Some(jwks);
-        Ok(store)
-    }
-
-    fn read(fixed: KeySet, files: Vec<KeyFile>) -> Result<Self, ConfigError> {
+    /// Like [`KeyStore::new`] for a store an outside source
+    /// ([`KeySource`](super::source::KeySource)) adds keys to later: it may
+    /// start empty.
+    pub(crate) fn read(fixed: KeySet, files: Vec<KeyFile>) -> Result<Self, ConfigError> {
         let texts = read_all(&files)?;
         let file_keys = build(&files, &texts)?;
         let keys = compose(&fixed, &file_keys, &KeySet::default());
@@ -220,22 +169,20 @@ impl KeyStore {
             parts: Mutex::new(Parts {
                 digests: texts.iter().map(|t| sha256(t)).collect(),
                 file_keys,
-                url_keys: KeySet::default(),
+                source_keys: KeySet::default(),
                 pending: None,
             }),
             last_error: Mutex::new(None),
             files,
-            #[cfg(feature = "jwks-url")]
-            jwks: None,
         })
     }
 
-    /// Replaces the JWKS URL's keys and swaps in the new set.
-    #[cfg(feature = "jwks-url")]
-    pub(crate) fn set_url_keys(&self, url_keys: KeySet) {
+    /// Replaces the outside source's keys and swaps in the new set.
+    #[cfg_attr(not(feature = "jwks-url"), allow(dead_code))]
+    pub(crate) fn set_source_keys(&self, source_keys: KeySet) {
         let mut parts = self.parts.lock().unwrap_or_else(|e| e.into_inner());
-        let keys = compose(&self.fixed, &parts.file_keys, &url_keys);
-        parts.url_keys = url_keys;
+        let keys = compose(&self.fixed, &parts.file_keys, &source_keys);
+        parts.source_keys = source_keys;
         self.swap(keys);
     }
 
@@ -314,7 +261,7 @@ impl KeyStore {
             }
         }
         let file_keys = build(&self.files, &texts)?;
-        let keys = compose(&self.fixed, &file_keys, &parts.url_keys);
+        let keys = compose(&self.fixed, &file_keys, &parts.source_keys);
         if keys.is_empty() {
             return Err(ConfigError::NoKeys);
         }
@@ -434,11 +381,11 @@ fn build(files: &[KeyFile], texts: &[zeroize::Zeroizing<String>]) -> Result<KeyS
     Ok(keys)
 }
 
-/// The whole set: the fixed keys, the files' and the JWKS URL's.
-fn compose(fixed: &KeySet, file_keys: &KeySet, url_keys: &KeySet) -> KeySet {
+/// The whole set: the fixed keys, the files' and the outside source's.
+fn compose(fixed: &KeySet, file_keys: &KeySet, source_keys: &KeySet) -> KeySet {
     let mut keys = fixed.clone();
     keys.extend_from(file_keys);
-    keys.extend_from(url_keys);
+    keys.extend_from(source_keys);
     keys
 }
 

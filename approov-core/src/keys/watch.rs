@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::{KEY_FILE_SETTLE, KeysReloaded, Verifier};
+use super::store::{KEY_FILE_SETTLE, KeysReloaded};
+use crate::token::verifier::Verifier;
 
 impl Verifier {
     /// When the verifier has [key files](Self::key_files) (a secret file, a

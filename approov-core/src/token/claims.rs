@@ -10,7 +10,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::{ClaimProblem, Rejection, TokenPart};
+use crate::error::{ClaimProblem, Rejection, TokenPart};
 
 /// The claims of a verified Approov token.
 ///

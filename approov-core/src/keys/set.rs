@@ -10,7 +10,9 @@ use serde::Deserialize;
 use spki::ObjectIdentifier;
 use std::fmt;
 
-use crate::{Algorithm, ConfigError, Rejection, Secret};
+use super::algorithm::Algorithm;
+use super::secret::Secret;
+use crate::error::{ConfigError, Rejection};
 
 const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const OID_RSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");

@@ -5,8 +5,9 @@ use base64::engine::general_purpose::STANDARD;
 use ring::digest;
 use subtle::ConstantTimeEq as _;
 
-use crate::headers::single;
-use crate::{ApproovClaims, ConfigError, HeaderProblem, Rejection, RequestHeaders};
+use super::claims::ApproovClaims;
+use crate::error::{ConfigError, HeaderProblem, Rejection};
+use crate::headers::{RequestHeaders, check_header_name, single};
 
 /// Binds a token to the values of one or more request headers.
 ///
@@ -54,7 +55,7 @@ impl TokenBinding {
         let mut names = Vec::new();
         for name in headers {
             let name = name.as_ref().trim();
-            crate::verifier::check_header_name(name, source)?;
+            check_header_name(name, source)?;
             names.push(name.into());
         }
         if names.is_empty() {

@@ -19,10 +19,10 @@
 use base64_simd::{AsOut as _, URL_SAFE_NO_PAD};
 use serde::Deserialize;
 
-use crate::algorithm::TokenAlg;
-use crate::claims::StrictStr;
-use crate::keys::KeySet;
-use crate::{Algorithm, AlgorithmProblem, ApproovClaims, Rejection, TokenPart};
+use super::claims::{ApproovClaims, StrictStr};
+use crate::error::{AlgorithmProblem, Rejection, TokenPart};
+use crate::keys::algorithm::{Algorithm, TokenAlg};
+use crate::keys::set::KeySet;
 
 /// Any header we accept fits here.
 const HEADER_BUF: usize = 512;

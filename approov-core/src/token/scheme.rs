@@ -2,9 +2,13 @@
 //! `Authorization`-style header, `Authorization: Bearer <token>`, as sent
 //! by gateways set up from Approov's Google Cloud quickstart.
 //!
-//! A child module of `verifier` (declared there), so that the options it
-//! adds to [`Verifier`] and [`VerifierBuilder`] live here rather than in
-//! the verifier's own file.
+//! The options live with the others: [`Verifier::token_scheme`],
+//! [`Verifier::with_token_scheme`] and [`VerifierBuilder::token_scheme`]
+//! (`APPROOV_TOKEN_SCHEME`).
+//!
+//! [`Verifier::token_scheme`]: crate::Verifier::token_scheme
+//! [`Verifier::with_token_scheme`]: crate::Verifier::with_token_scheme
+//! [`VerifierBuilder::token_scheme`]: crate::VerifierBuilder::token_scheme
 //!
 //! # The accepted form
 //! RFC 9110 §11.4 writes `credentials = auth-scheme [ 1*SP token68 ]`. This
@@ -24,8 +28,9 @@
 //! that, and a single accepted spelling of a header leaves nothing for a
 //! proxy in front of the server to read differently.
 
-use super::{Verifier, VerifierBuilder};
-use crate::{ConfigError, Rejection, SchemeProblem, TokenBinding};
+use super::binding::TokenBinding;
+use crate::error::{ConfigError, Rejection, SchemeProblem};
+use crate::headers::is_tchar;
 
 /// A configured authentication scheme, checked to be an RFC 9110 token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,13 +89,8 @@ impl Scheme {
     }
 }
 
-/// An RFC 9110 `tchar`.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
 /// The token in `value`, after the scheme when one is configured.
-pub(super) fn token<'v>(scheme: Option<&Scheme>, value: &'v [u8]) -> Result<&'v [u8], Rejection> {
+pub(crate) fn token<'v>(scheme: Option<&Scheme>, value: &'v [u8]) -> Result<&'v [u8], Rejection> {
     match scheme {
         Some(scheme) => scheme.token(value),
         None => Ok(value),
@@ -101,7 +101,7 @@ pub(super) fn token<'v>(scheme: Option<&Scheme>, value: &'v [u8]) -> Result<&'v 
 /// would have to hash the token that holds it, so no token could ever
 /// match (with a scheme, `Authorization: Bearer <token>` bound to
 /// `Authorization` is exactly that).
-pub(super) fn check_binding(
+pub(crate) fn check_binding(
     token_header: &str,
     binding: Option<&TokenBinding>,
     source: &str,
@@ -123,124 +123,6 @@ pub(super) fn check_binding(
         ));
     }
     Ok(())
-}
-
-/// `APPROOV_TOKEN_SCHEME`, read by [`VerifierBuilder::from_vars`] after the
-/// other variables.
-pub(super) fn from_vars(
-    mut b: VerifierBuilder,
-    var: &impl Fn(&str) -> Option<String>,
-) -> Result<VerifierBuilder, ConfigError> {
-    const VAR: &str = "APPROOV_TOKEN_SCHEME";
-    if let Some(scheme) = var(VAR) {
-        if var("APPROOV_TOKEN_HEADER").is_none() {
-            return Err(ConfigError::invalid(
-                VAR,
-                "it is set but APPROOV_TOKEN_HEADER is not, and Approov SDKs send the bare \
-                 token in Approov-Token: set APPROOV_TOKEN_HEADER=Authorization too, or unset \
-                 APPROOV_TOKEN_SCHEME",
-            ));
-        }
-        b.token_scheme = Some(Scheme::new(scheme.trim(), VAR)?);
-    }
-    if let Some(header) = &b.token_header {
-        check_binding(
-            header,
-            b.binding.as_ref(),
-            "APPROOV_TOKEN_BINDING_HEADER (with APPROOV_TOKEN_HEADER)",
-        )?;
-    }
-    Ok(b)
-}
-
-impl Verifier {
-    /// The authentication scheme the token comes after in its header
-    /// (`Bearer` for `Authorization: Bearer <token>`), if one is
-    /// configured; `None` when the header holds the bare token.
-    pub fn token_scheme(&self) -> Option<&str> {
-        self.inner.token_scheme.as_ref().map(Scheme::as_str)
-    }
-
-    /// A verifier with the same keys and rules expecting the token after
-    /// `scheme` in its header (see [`VerifierBuilder::token_scheme`]), or
-    /// the bare token with `None`. Fails when `scheme` is empty or not an
-    /// RFC 9110 token.
-    ///
-    /// Unlike [`VerifierBuilder::build`], the derived verifiers do not
-    /// refuse a token binding over the token header itself (the
-    /// `with_token_binding` and `with_token_header` options are set one at
-    /// a time, in any order); such a verifier fails closed, refusing every
-    /// request (`binding` or `binding_missing`), since no `pay` can hash
-    /// the very token that holds it.
-    ///
-    /// ```
-    /// use approov_core::{RejectionKind, Verifier};
-    ///
-    /// let verifier = Verifier::builder()
-    ///     .secret_base64("TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/AA==")
-    ///     .build()?
-    ///     .with_token_header("Authorization")?
-    ///     .with_token_scheme(Some("Bearer"))?;
-    /// assert_eq!(verifier.token_scheme(), Some("Bearer"));
-    /// let basic = [("Authorization", "Basic dXNlcjpwYXNz")];
-    /// assert_eq!(verifier.verify_request(&basic).unwrap_err().kind(), RejectionKind::Scheme);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn with_token_scheme(&self, scheme: Option<&str>) -> Result<Self, ConfigError> {
-        let scheme = scheme.map(|s| Scheme::new(s, "token_scheme")).transpose()?;
-        let mut inner = super::Inner::clone(&self.inner);
-        inner.token_scheme = scheme;
-        Ok(Self {
-            inner: std::sync::Arc::new(inner),
-        })
-    }
-}
-
-impl VerifierBuilder {
-    /// Expects the token after the authentication scheme `scheme` in the
-    /// token header, as in `Authorization: Bearer <token>`: set
-    /// [`token_header`](Self::token_header) to `Authorization` too. Unset
-    /// by default (the header holds the bare token, as Approov SDKs send
-    /// it in `Approov-Token`). From the environment:
-    /// `APPROOV_TOKEN_HEADER=Authorization` with `APPROOV_TOKEN_SCHEME=Bearer`.
-    ///
-    /// The scheme is compared ASCII case-insensitively and must be followed
-    /// by exactly one space and one token; anything else is refused (see
-    /// [`RejectionKind::Scheme`](crate::RejectionKind::Scheme) and
-    /// [`RejectionKind::Missing`](crate::RejectionKind::Missing)).
-    /// [`build`](Self::build) fails when `scheme` is empty or not an RFC
-    /// 9110 token, and when the token is also bound to its own header
-    /// (token binding over `Authorization` while the token is read from
-    /// `Authorization`: `pay` would have to hash the token holding it, so
-    /// nothing could pass). With message signing, the token header is
-    /// among the components a signature must cover by default, so
-    /// signatures must cover `authorization`.
-    ///
-    /// ```
-    /// use approov_core::{RejectionKind, Verifier};
-    ///
-    /// let verifier = Verifier::builder()
-    ///     .secret_base64("TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/AA==")
-    ///     .token_header("Authorization")
-    ///     .token_scheme("Bearer")
-    ///     .build()?;
-    /// let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjE5OTk5OTk5OTksImRpZCI6IkV4YW1wbGVBcHByb292VG9rZW5ESUQ9PSJ9.1dR3xFNCWonw3Cdm3UbZRIlfL-IWy_ncnF3aA_hdDps";
-    /// let bearer = format!("bearer {token}");
-    /// let claims = verifier.verify_request(&[("Authorization", bearer.as_str())])?;
-    /// assert_eq!(claims.did(), Some("ExampleApproovTokenDID=="));
-    ///
-    /// let two_spaces = format!("Bearer  {token}");
-    /// let err = verifier.verify_request(&[("Authorization", two_spaces.as_str())]).unwrap_err();
-    /// assert_eq!(err.kind(), RejectionKind::Scheme);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn token_scheme(mut self, scheme: impl AsRef<str>) -> Self {
-        match Scheme::new(scheme.as_ref(), "token_scheme") {
-            Ok(scheme) => self.token_scheme = Some(scheme),
-            Err(e) => self.errors.push(e),
-        }
-        self
-    }
 }
 
 #[cfg(test)]

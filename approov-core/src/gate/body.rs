@@ -5,90 +5,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::gate::{Decision, forward, refused};
+use super::decision::{ApproovOutcome, BodyProblem, Decision, forward, refused};
+use crate::error::Rejection;
 use crate::signing::{BodyNeeds, DigestProblem};
-use crate::{ApproovOutcome, Rejection};
-
-/// Why a body that had to be read could not be: the request is refused
-/// with [`status`](Self::status) and `{}`, without calling the inner
-/// service, in report-only mode too (nothing can be handed on of a body
-/// that was not kept). Logged by the core (target `approov`) with its
-/// [`kind`](Self::kind).
-///
-/// ```
-/// use approov_core::BodyProblem;
-/// use std::time::Duration;
-///
-/// assert_eq!(BodyProblem::TooLarge { limit: 1024 }.status(), 413);
-/// assert_eq!(BodyProblem::Unreadable.status(), 400);
-/// let slow = BodyProblem::TimedOut { after: Duration::from_secs(30) };
-/// assert_eq!((slow.status(), slow.kind()), (408, "body_timeout"));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum BodyProblem {
-    /// The body is longer than the limit: its `Content-Length` said so, or
-    /// it passed the limit while being read. `413 Payload Too Large`.
-    TooLarge {
-        /// The limit, in bytes.
-        limit: usize,
-    },
-    /// Reading the body failed: the client broke off or sent a malformed
-    /// chunked encoding. `400 Bad Request`: the fault is the client's.
-    Unreadable,
-    /// The body was not read in full within the deadline. `408 Request
-    /// Timeout`.
-    TimedOut {
-        /// The deadline.
-        after: Duration,
-    },
-}
-
-impl BodyProblem {
-    /// The HTTP status to answer with: 413, 400 or 408.
-    pub const fn status(self) -> u16 {
-        match self {
-            Self::TooLarge { .. } => 413,
-            Self::Unreadable => 400,
-            Self::TimedOut { .. } => 408,
-        }
-    }
-
-    /// The stable name logged with it: `body_too_large`, `body_unreadable`
-    /// or `body_timeout`.
-    pub const fn kind(self) -> &'static str {
-        match self {
-            Self::TooLarge { .. } => "body_too_large",
-            Self::Unreadable => "body_unreadable",
-            Self::TimedOut { .. } => "body_timeout",
-        }
-    }
-
-    /// Logs it, once, where every rejection is logged.
-    pub(crate) fn log(self) -> Self {
-        tracing::warn!(
-            target: "approov",
-            kind = self.kind(),
-            status = self.status(),
-            "request body refused: {self}"
-        );
-        self
-    }
-}
-
-impl fmt::Display for BodyProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::TooLarge { limit } => write!(f, "it is longer than the {limit}-byte limit"),
-            Self::Unreadable => f.write_str("it could not be read"),
-            Self::TimedOut { after } => {
-                write!(f, "it was not read within {} ms", after.as_millis())
-            }
-        }
-    }
-}
-
-impl std::error::Error for BodyProblem {}
 
 /// The body step of a request the head step let through: read the whole
 /// body, at most [`max_len`](Self::max_len) bytes within

@@ -1,0 +1,72 @@
+//! The request headers and the default rejection in `http` 1 types
+//! (feature `http`), for servers that check requests without an adapter
+//! crate: tower, axum, hyper and tonic are on `http` 1 (actix-web, on
+//! `http` 0.2, has its own adapter).
+
+use ::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use ::http::{HeaderMap, HeaderValue, Response, StatusCode};
+use bytes::Bytes;
+
+use crate::gate::response as defaults;
+use crate::headers::RequestHeaders;
+
+/// A borrowed [`http::HeaderMap`] seen as
+/// [`RequestHeaders`], so
+/// [`Verifier::verify_request`](crate::Verifier::verify_request) and
+/// [`Gate::check`](crate::Gate::check) can read it. (The orphan rule
+/// keeps the impl off `HeaderMap` itself.)
+///
+/// ```
+/// use approov_core::http::HttpHeaders;
+/// use approov_core::{RejectionKind, Verifier};
+/// use http::HeaderMap;
+///
+/// let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build()?;
+/// let mut headers = HeaderMap::new();
+/// headers.append("approov-token", "a".parse()?);
+/// headers.append("Approov-Token", "b".parse()?);
+/// let rejection = verifier.verify_request(&HttpHeaders(&headers)).unwrap_err();
+/// assert_eq!(rejection.kind(), RejectionKind::Multiple);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct HttpHeaders<'a>(pub &'a HeaderMap);
+
+impl RequestHeaders for HttpHeaders<'_> {
+    fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        // `get_all` matches names case-insensitively and yields every value in
+        // order; a name that is not a valid header name simply matches nothing.
+        self.0
+            .get_all(name)
+            .into_iter()
+            .map(|value| value.as_bytes())
+    }
+}
+
+/// The default rejection: `401 Unauthorized`, `content-type:
+/// application/json`, `www-authenticate: Approov`, body `{}` (the
+/// [`response`](crate::response) defaults, what the official Approov
+/// backends send).
+///
+/// ```
+/// let response = approov_core::http::unauthorized();
+/// assert_eq!(response.status(), 401);
+/// assert_eq!(response.headers()["content-type"], "application/json");
+/// assert_eq!(response.headers()["www-authenticate"], "Approov");
+/// assert_eq!(response.body().as_ref(), b"{}");
+/// ```
+pub fn unauthorized() -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from_static(defaults::BODY.as_bytes()));
+    *response.status_mut() =
+        StatusCode::from_u16(defaults::STATUS).unwrap_or(StatusCode::UNAUTHORIZED);
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(defaults::CONTENT_TYPE),
+    );
+    headers.insert(
+        WWW_AUTHENTICATE,
+        HeaderValue::from_static(defaults::WWW_AUTHENTICATE),
+    );
+    response
+}
