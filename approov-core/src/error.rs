@@ -158,7 +158,7 @@ pub enum AlgorithmProblem {
     Unsupported,
     /// `alg` is known but no configured key uses it (e.g. HS512 when only an
     /// HS256 secret is configured, or HS256 when only public keys are).
-    NotConfigured(crate::Algorithm),
+    NotConfigured(crate::keys::algorithm::Algorithm),
 }
 
 impl fmt::Display for AlgorithmProblem {
@@ -449,5 +449,22 @@ impl ConfigError {
             source_name: source_name.into(),
             problem: problem.into(),
         }
+    }
+}
+
+// Here rather than beside `Algorithm`, so that the key types do not import
+// the errors that name them.
+impl std::str::FromStr for crate::keys::algorithm::Algorithm {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::from_name(s).ok_or_else(|| {
+            ConfigError::invalid(
+                "algorithm",
+                format!(
+                    "{s:?} is not one of HS256, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384"
+                ),
+            )
+        })
     }
 }

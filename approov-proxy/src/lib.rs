@@ -28,8 +28,7 @@
 //! - `server/`: the application and its dispatch, the listeners, workers,
 //!   connection limits, CPU affinity, the metrics listener and start-up.
 //! - `telemetry/`: the request log line, the metrics and their recorder.
-//! - `error.rs` (the errors), `core_http.rs` (the token check's HTTP
-//!   helpers, imported in this one place).
+//! - `error.rs`: the errors.
 //!
 //! One proxied request: the listener (`server`) accepts it on a worker;
 //! the dispatch (`server/app.rs`) answers `/health` and the forward-auth
@@ -39,9 +38,10 @@
 //! streams back the reply, and `telemetry` writes its log line.
 //!
 //! # Why each dependency
-//! - `approov-core` (with `jwks-url` and `watch-key-files`): the token
-//!   check, key files re-read on SIGHUP and on a timer, and JWKS URLs; `approov-tower`: only its `HeaderMap` view and its `401`,
-//!   so the proxy answers exactly as the tower layer does.
+//! - `approov-core` (with `http`, `jwks-url` and `watch-key-files`): the
+//!   token check, its `HeaderMap` view and the `401` every adapter
+//!   answers, key files re-read on SIGHUP and on a timer, and JWKS URLs.
+//!   No adapter crate: the proxy calls the core's `Gate` directly.
 //! - `axum`, `hyper`, `hyper-util`, `http`, `http-body-util`, `tower`:
 //!   the server, the routing of `/health` and the pooled upstream client.
 //! - `hyper-rustls`, `rustls` (ring provider), `webpki-roots` through
@@ -76,7 +76,6 @@
 //!   without unsafe code of our own.
 
 mod config;
-mod core_http;
 mod error;
 mod forward_auth;
 mod limit;

@@ -95,7 +95,7 @@ impl BodyCheck {
         let body = match body {
             Ok(body) => body,
             Err(problem) => {
-                crate::metrics::body_refused(problem, !self.counted);
+                crate::metrics::body_refused(problem.refusal(), !self.counted);
                 return Decision::RefuseBody(problem.log());
             }
         };

@@ -42,7 +42,11 @@ pub enum Decision {
 
 /// A request let through with this outcome, counted.
 pub(crate) fn forward(outcome: ApproovOutcome) -> Decision {
-    metrics::forwarded(&outcome);
+    metrics::forwarded(match outcome {
+        ApproovOutcome::Verified(_) => metrics::Passed::Accepted,
+        ApproovOutcome::Rejected(_) => metrics::Passed::ReportOnly,
+        ApproovOutcome::SkippedPreflight => metrics::Passed::PreflightSkipped,
+    });
     Decision::Forward(outcome)
 }
 
@@ -120,6 +124,15 @@ impl BodyProblem {
             Self::TooLarge { .. } => "body_too_large",
             Self::Unreadable => "body_unreadable",
             Self::TimedOut { .. } => "body_timeout",
+        }
+    }
+
+    /// What the body-refusal counter calls it.
+    pub(crate) const fn refusal(self) -> metrics::Refusal {
+        match self {
+            Self::TooLarge { .. } => metrics::Refusal::TooLarge,
+            Self::Unreadable => metrics::Refusal::Unreadable,
+            Self::TimedOut { .. } => metrics::Refusal::TimedOut,
         }
     }
 

@@ -103,18 +103,3 @@ impl fmt::Display for Algorithm {
         f.write_str(self.as_str())
     }
 }
-
-impl std::str::FromStr for Algorithm {
-    type Err = crate::error::ConfigError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::from_name(s).ok_or_else(|| {
-            crate::error::ConfigError::invalid(
-                "algorithm",
-                format!(
-                    "{s:?} is not one of HS256, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384"
-                ),
-            )
-        })
-    }
-}

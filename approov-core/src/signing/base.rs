@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sfv::{Dictionary, List, ListSerializer, Parser, Version};
 
-use crate::RequestHeaders;
+use crate::headers::RequestHeaders;
 
 use super::component::structured_type;
 use super::component::{Component, Derived, FieldForm, IdentifierProblem, StructuredType};

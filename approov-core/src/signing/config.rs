@@ -4,7 +4,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{Clock, ConfigError, Secret, SystemClock};
+use crate::clock::Clock;
+use crate::clock::SystemClock;
+use crate::error::ConfigError;
+use crate::keys::secret::Secret;
 
 use super::keys::AccountKeys;
 use super::origin::Origin;

@@ -7,7 +7,8 @@ use ring::digest;
 use sfv::{BareItem, ListEntry};
 use subtle::ConstantTimeEq as _;
 
-use crate::{Rejection, RequestHeaders};
+use crate::error::Rejection;
+use crate::headers::RequestHeaders;
 
 use super::fields::{FieldError, dictionary};
 use super::problem::DigestProblem;

@@ -6,7 +6,7 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use sfv::{BareItem, Dictionary, Item, ListEntry, ListSerializer, Parameters, Parser, Version};
 
-use crate::RequestHeaders;
+use crate::headers::RequestHeaders;
 
 use super::problem::SignatureProblem;
 

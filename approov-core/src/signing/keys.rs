@@ -8,7 +8,7 @@ use std::fmt;
 
 use super::fields::decode_base64;
 use super::problem::KeyProblem;
-use crate::Secret;
+use crate::keys::secret::Secret;
 
 const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::RequestHeaders;
+use crate::headers::RequestHeaders;
 
 /// The parts of a request that RFC 9421 derived components are computed
 /// from, borrowed from the framework's request. Build it with

@@ -3,8 +3,8 @@
 //! server sees another origin than the app signed, hence the configured
 //! public origin and the (opt-in) forwarded headers.
 
-use crate::ConfigError;
-use crate::RequestHeaders;
+use crate::error::ConfigError;
+use crate::headers::RequestHeaders;
 
 use super::message::MessageParts;
 

@@ -13,7 +13,9 @@ use std::fmt;
 use std::time::SystemTime;
 
 use crate::clock::unix_seconds;
-use crate::{ConfigError, Rejection, Secret};
+use crate::error::ConfigError;
+use crate::error::Rejection;
+use crate::keys::secret::Secret;
 
 use super::base::{self, BaseError};
 use super::digest::{CONTENT_DIGEST, DigestAlgorithm, content_digest};

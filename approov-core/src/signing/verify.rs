@@ -5,7 +5,9 @@
 use sfv::{BareItem, Dictionary};
 
 use crate::clock::unix_seconds;
-use crate::{ApproovClaims, Rejection, RequestHeaders};
+use crate::error::Rejection;
+use crate::headers::RequestHeaders;
+use crate::token::claims::ApproovClaims;
 
 use super::base::{self, BaseError};
 use super::component::Component;

@@ -21,11 +21,11 @@ use axum::routing::any;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use crate::config::forward_auth::{AuthConfig, Gateway};
-use crate::core_http::{HttpHeaders, unauthorized};
 use crate::limit::local::DeviceLimiter;
 use crate::limit::shared::SharedLimit;
 use crate::limit::{DeviceKey, check_limit};
 use crate::telemetry::log::{DeviceHash, RequestInfo, TARGET};
+use approov_core::http::{HttpHeaders, unauthorized};
 
 /// The route name of the endpoint in logs and metrics.
 const ROUTE: &str = "auth";

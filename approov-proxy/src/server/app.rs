@@ -22,7 +22,6 @@ use tower::ServiceExt as _;
 
 use super::listen;
 use crate::config::Config;
-use crate::core_http::{HttpHeaders, unauthorized};
 use crate::error::{ProxyConfigError, StartError};
 use crate::forward_auth::AuthEndpoint;
 use crate::limit::RouteLimit;
@@ -32,6 +31,7 @@ use crate::proxy::{self, KeyPlacement, Upstreams, path, reply};
 use crate::route::HEALTH_PATH;
 use crate::route::table::{RouteState, route_of};
 use crate::telemetry::log::{self, DeviceHash, RequestInfo, TARGET};
+use approov_core::http::{HttpHeaders, unauthorized};
 
 /// The proxy, ready to serve: routes, their rate limiters, the upstream
 /// client. Turn it into an axum [`Router`] with [`Proxy::router`].
