@@ -15,7 +15,7 @@ use crate::response::Respond;
 use crate::service::ApproovService;
 
 /// Middleware that checks the Approov token of every request and answers
-/// 401 (see [`default_rejection_response`](crate::default_rejection_response))
+/// 401 (see [`unauthorized`](crate::unauthorized))
 /// to any request without a genuine one.
 ///
 /// Wrap a whole [`App`](actix_web::App), a [`web::scope`](actix_web::web::scope)
@@ -24,7 +24,7 @@ use crate::service::ApproovService;
 /// Requests that pass get [`ApproovClaims`](approov_core::ApproovClaims)
 /// (when verified) and [`ApproovOutcome`](approov_core::ApproovOutcome)
 /// (always) in their extensions; read them with the [`Approov`](crate::Approov)
-/// and [`Outcome`](crate::Outcome) extractors.
+/// extractor and `web::ReqData<ApproovOutcome>`.
 ///
 /// The verification itself, CORS preflight detection, report-only mode and
 /// the log line of each rejection are [`approov_core::Gate`]'s: this type
@@ -146,7 +146,7 @@ impl ApproovMiddleware {
     }
 
     /// Answers rejections with `respond(&rejection)` instead of
-    /// [`default_rejection_response`](crate::default_rejection_response).
+    /// [`unauthorized`](crate::unauthorized).
     ///
     /// The rejection is for the server's own use (metrics, a log line, a
     /// header in tests); telling the client why its token was refused helps
@@ -154,12 +154,12 @@ impl ApproovMiddleware {
     ///
     /// ```
     /// use actix_web::HttpResponse;
-    /// use approov_actix::{ApproovMiddleware, default_rejection_response};
+    /// use approov_actix::{ApproovMiddleware, unauthorized};
     /// # let verifier = approov_core::Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build().unwrap();
     ///
     /// // The default response plus a header, e.g. for a client team's debug build:
     /// let approov = ApproovMiddleware::new(verifier.clone()).rejection_response(|rejection| {
-    ///     let mut response = default_rejection_response();
+    ///     let mut response = unauthorized();
     ///     response.headers_mut().insert(
     ///         "x-approov-rejection".parse().unwrap(),
     ///         rejection.kind().as_str().parse().unwrap(),

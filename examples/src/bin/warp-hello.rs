@@ -42,7 +42,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use approov_core::{TokenBinding, VerifierBuilder};
-use approov_warp::{Approov, ApproovClaims, MessageSigning, SignaturePolicy};
+use approov_warp::{ApproovClaims, ApproovFilter, MessageSigning, SignaturePolicy};
 use bytes::Bytes;
 use hyper::header::{CONNECTION, HeaderValue};
 use hyper::server::conn::http1;
@@ -82,7 +82,7 @@ fn api(var: impl Fn(&str) -> Option<String>, config: &Config) -> Result<Routes, 
         .build()
         .map_err(|e| e.to_string())?;
     let binding = TokenBinding::new(["Authorization"]).map_err(|e| e.to_string())?;
-    let approov = Approov::new(verifier);
+    let approov = ApproovFilter::new(verifier);
     let bound = approov.clone().token_binding(binding);
     let signed = approov.clone().message_signing(signing);
     // Path first, then the token, then the method: unknown paths stay 404

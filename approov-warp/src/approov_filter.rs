@@ -11,7 +11,7 @@ use crate::rejection::Responder;
 
 /// Approov protection for warp routes: a [`Verifier`] plus the options every
 /// approov-rs adapter shares. Build it once, then take filters from it with
-/// [`filter`](Self::filter), [`claims`](Self::claims) or
+/// [`outcome`](Self::outcome), [`claims`](Self::claims) or
 /// [`protect`](Self::protect).
 ///
 /// `Clone` is cheap (the verifier and the custom response are shared), so
@@ -19,10 +19,10 @@ use crate::rejection::Responder;
 ///
 /// ```
 /// use approov_core::{TokenBinding, Verifier};
-/// use approov_warp::Approov;
+/// use approov_warp::ApproovFilter;
 ///
 /// let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build()?;
-/// let approov = Approov::new(verifier);
+/// let approov = ApproovFilter::new(verifier);
 /// let bound = approov.clone().token_binding(TokenBinding::new(["Authorization"])?);
 /// # let _ = bound;
 /// # Ok::<(), approov_core::ConfigError>(())
@@ -30,14 +30,14 @@ use crate::rejection::Responder;
 ///
 /// Defaults: enforcing, CORS preflights let through, the verifier's own
 /// token header and binding, no message signing, and the
-/// [`default_response`](crate::default_response).
+/// [`unauthorized`](crate::unauthorized).
 #[derive(Clone)]
-pub struct Approov {
+pub struct ApproovFilter {
     pub(crate) gate: Gate,
     pub(crate) responder: Option<Responder>,
 }
 
-impl Approov {
+impl ApproovFilter {
     /// Enforcing protection with `verifier`'s token header and binding.
     pub fn new(verifier: Verifier) -> Self {
         Self {
@@ -60,7 +60,7 @@ impl Approov {
     /// within [`body_read_timeout`](approov_core::signing::MessageSigningBuilder::body_read_timeout)),
     /// check the digest against it and hand it on; a body over the limit
     /// is answered 413, an unreadable one 400, a too slow one 408.
-    /// [`filter`](Self::filter), [`claims`](Self::claims) and
+    /// [`outcome`](Self::outcome), [`claims`](Self::claims) and
     /// [`protect`](Self::protect) check the signatures of bodiless
     /// requests. See the [crate docs](crate#message-signing).
     pub fn message_signing(mut self, signing: MessageSigning) -> Self {
@@ -74,11 +74,11 @@ impl Approov {
     ///
     /// ```
     /// use approov_core::Verifier;
-    /// use approov_warp::Approov;
+    /// use approov_warp::ApproovFilter;
     /// use warp::http::{Response, StatusCode};
     ///
     /// let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build()?;
-    /// let approov = Approov::new(verifier).rejection_response(|_rejection| {
+    /// let approov = ApproovFilter::new(verifier).rejection_response(|_rejection| {
     ///     Response::builder()
     ///         .status(StatusCode::UNAUTHORIZED)
     ///         .header("content-type", "application/problem+json")
@@ -103,9 +103,9 @@ impl Approov {
     }
 }
 
-impl fmt::Debug for Approov {
+impl fmt::Debug for ApproovFilter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Approov")
+        f.debug_struct("ApproovFilter")
             .field("gate", &self.gate)
             .field("custom_response", &self.responder.is_some())
             .finish()
