@@ -373,8 +373,17 @@ mod service;
 mod signed;
 mod signed_future;
 
+// The core types a user of this crate names, so that one dependency line
+// is enough: `approov_tower::Verifier::from_env()`.
+/// The whole core crate, for what is not re-exported above.
+pub use approov_core;
+#[cfg(feature = "dev")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dev")))]
+pub use approov_core::dev;
+pub use approov_core::signing::{MessageSigning, MessageSigningBuilder, SignaturePolicy};
 pub use approov_core::{
-    ApproovClaims, ApproovOutcome, Rejection, RejectionKind, TokenBinding, Verifier,
+    ApproovClaims, ApproovOutcome, ConfigError, Gate, Rejection, RejectionKind, TokenBinding,
+    Verifier, VerifierBuilder, metrics,
 };
 pub use body::ApproovBody;
 #[cfg(feature = "axum")]
@@ -384,5 +393,6 @@ pub use future::ResponseFuture;
 pub use headers::HttpHeaders;
 pub use layer::ApproovLayer;
 pub use request_body::ApproovRequestBody;
+pub use response::unauthorized;
 pub use service::ApproovService;
 pub use signed_future::SignedResponseFuture;
