@@ -1,5 +1,5 @@
-//! Extractors for handlers: the verified claims, and the outcome of the
-//! check (report-only mode, preflights).
+//! The extractor for handlers: the verified claims. (The outcome of the
+//! check, for report-only mode, is `web::ReqData<ApproovOutcome>`.)
 
 use std::fmt;
 use std::future::{Ready, ready};
@@ -10,11 +10,11 @@ use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError};
 use approov_core::{ApproovClaims, ApproovOutcome, Rejection};
 
-use crate::response::default_rejection_response;
+use crate::response::unauthorized;
 
 /// The claims of the request's verified Approov token, as an extractor.
 ///
-/// Extraction fails with [`Unverified`] (the default 401 response) unless
+/// Extraction fails with [`NoClaims`] (the default 401 response) unless
 /// the [`ApproovMiddleware`](crate::ApproovMiddleware) closest to the route
 /// verified the token. That covers report-only mode, where a rejected
 /// request still reaches the handler: asking for `Approov` refuses it, while
@@ -55,84 +55,32 @@ impl Deref for Approov {
 }
 
 impl FromRequest for Approov {
-    type Error = Unverified;
-    type Future = Ready<Result<Self, Unverified>>;
+    type Error = NoClaims;
+    type Future = Ready<Result<Self, NoClaims>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         // The outcome, not the claims extension, is authoritative: it is
         // always written by the innermost middleware.
         let result = match req.extensions().get::<ApproovOutcome>() {
             Some(ApproovOutcome::Verified(claims)) => Ok(Self(claims.clone())),
-            Some(ApproovOutcome::Rejected(rejection)) => Err(Unverified {
+            Some(ApproovOutcome::Rejected(rejection)) => Err(NoClaims {
                 reason: Some(rejection.clone()),
             }),
-            _ => Err(Unverified { reason: None }),
+            _ => Err(NoClaims { reason: None }),
         };
         ready(result)
     }
 }
 
-/// What the [`ApproovMiddleware`](crate::ApproovMiddleware) closest to the
-/// route decided, as an extractor: verified, rejected but let through
-/// (report-only mode), or a skipped CORS preflight.
-///
-/// Extraction fails with [`Unverified`] (401) on a route the middleware
-/// does not wrap; `Option<Outcome>` gives `None` there instead. Other
-/// middleware can read the same value with
-/// `req.extensions().get::<ApproovOutcome>()`, and handlers can also use
-/// `web::ReqData<ApproovOutcome>` (which answers 500 when it is absent).
-///
-/// ```
-/// use actix_web::HttpResponse;
-/// use approov_actix::Outcome;
-/// use approov_core::ApproovOutcome;
-///
-/// async fn rollout(Outcome(outcome): Outcome) -> HttpResponse {
-///     match outcome {
-///         ApproovOutcome::Verified(_) => HttpResponse::Ok().body("verified"),
-///         ApproovOutcome::Rejected(why) => HttpResponse::Ok().body(why.kind().as_str()),
-///         _ => HttpResponse::Ok().body("not checked"),
-///     }
-/// }
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outcome(pub ApproovOutcome);
-
-impl Outcome {
-    /// The outcome.
-    pub fn into_inner(self) -> ApproovOutcome {
-        self.0
-    }
-}
-
-impl Deref for Outcome {
-    type Target = ApproovOutcome;
-
-    fn deref(&self) -> &ApproovOutcome {
-        &self.0
-    }
-}
-
-impl FromRequest for Outcome {
-    type Error = Unverified;
-    type Future = Ready<Result<Self, Unverified>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let outcome = req.extensions().get::<ApproovOutcome>().cloned();
-        ready(outcome.map(Self).ok_or(Unverified { reason: None }))
-    }
-}
-
 /// The request has no verified Approov token: the error of the [`Approov`]
-/// and [`Outcome`] extractors. Its response is
-/// [`default_rejection_response`](crate::default_rejection_response) (401,
+/// extractor. Its response is [`unauthorized`](crate::unauthorized) (401,
 /// `{}`), whatever the middleware's own rejection response is.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Unverified {
+pub struct NoClaims {
     reason: Option<Rejection>,
 }
 
-impl Unverified {
+impl NoClaims {
     /// Why the token was rejected, when the middleware let the request
     /// through in report-only mode; `None` when no middleware checked it
     /// (a route it does not wrap, or a skipped CORS preflight).
@@ -141,7 +89,7 @@ impl Unverified {
     }
 }
 
-impl fmt::Display for Unverified {
+impl fmt::Display for NoClaims {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.reason {
             Some(rejection) => write!(f, "no verified Approov token: {rejection}"),
@@ -150,14 +98,14 @@ impl fmt::Display for Unverified {
     }
 }
 
-impl std::error::Error for Unverified {}
+impl std::error::Error for NoClaims {}
 
-impl ResponseError for Unverified {
+impl ResponseError for NoClaims {
     fn status_code(&self) -> StatusCode {
         StatusCode::UNAUTHORIZED
     }
 
     fn error_response(&self) -> HttpResponse {
-        default_rejection_response()
+        unauthorized()
     }
 }

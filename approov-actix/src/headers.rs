@@ -14,14 +14,14 @@ use approov_core::RequestHeaders;
 ///
 /// ```
 /// use actix_web::test::TestRequest;
-/// use approov_actix::ActixHeaders;
+/// use approov_actix::HttpHeaders;
 /// use approov_core::{RejectionKind, RequestHeaders, Verifier};
 ///
 /// let req = TestRequest::default()
 ///     .append_header(("Approov-Token", "a.b.c"))
 ///     .append_header(("approov-token", "d.e.f"))
 ///     .to_http_request();
-/// let headers = ActixHeaders(req.headers());
+/// let headers = HttpHeaders(req.headers());
 /// assert_eq!(headers.header_values("APPROOV-TOKEN").count(), 2);
 ///
 /// let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build().unwrap();
@@ -29,9 +29,9 @@ use approov_core::RequestHeaders;
 /// assert_eq!(rejection.kind(), RejectionKind::Multiple);
 /// ```
 #[derive(Debug, Clone, Copy)]
-pub struct ActixHeaders<'a>(pub &'a HeaderMap);
+pub struct HttpHeaders<'a>(pub &'a HeaderMap);
 
-impl RequestHeaders for ActixHeaders<'_> {
+impl RequestHeaders for HttpHeaders<'_> {
     fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         // `get_all` yields nothing for a name that is not a valid header
         // name, which no request can carry anyway.

@@ -55,11 +55,11 @@
 //!   rejection through `tracing` (target `approov`, with the reason's kind
 //!   and never the token).
 //! - A request that is let through carries
-//!   [`ApproovOutcome`](approov_core::ApproovOutcome) in its extensions, and
-//!   [`ApproovClaims`](approov_core::ApproovClaims) when verified. Handlers
-//!   read them with the [`Approov`] and [`Outcome`] extractors (or
-//!   `Option<…>` of them, or `web::ReqData`).
-//! - A rejection answers [`default_rejection_response`]: 401,
+//!   [`ApproovOutcome`] in its extensions, and
+//!   [`ApproovClaims`] when verified. Handlers
+//!   read them with the [`Approov`] extractor (or `Option<Approov>`) and
+//!   `web::ReqData<ApproovOutcome>`.
+//! - A rejection answers [`unauthorized`]: 401,
 //!   `content-type: application/json`, `www-authenticate: Approov` and `{}`,
 //!   as the official Approov backends do. The reason is never sent.
 //!
@@ -276,6 +276,7 @@
 //! `SEND_TIMEOUT_SECONDS`, `MAX_CONNECTIONS` and
 //! `MAX_REQUESTS_PER_CONNECTION`.
 #![deny(missing_docs, unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod extract;
 mod headers;
@@ -284,8 +285,20 @@ mod response;
 mod service;
 mod signing;
 
-pub use extract::{Approov, Outcome, Unverified};
-pub use headers::ActixHeaders;
+// The core types a user of this crate names, so that one dependency line
+// is enough: `approov_actix::Verifier::from_env()`.
+/// The whole core crate, for what is not re-exported here.
+pub use approov_core;
+#[cfg(feature = "dev")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dev")))]
+pub use approov_core::dev;
+pub use approov_core::signing::{MessageSigning, MessageSigningBuilder, SignaturePolicy};
+pub use approov_core::{
+    ApproovClaims, ApproovOutcome, ConfigError, Gate, Rejection, RejectionKind, TokenBinding,
+    Verifier, VerifierBuilder, metrics,
+};
+pub use extract::{Approov, NoClaims};
+pub use headers::HttpHeaders;
 pub use middleware::ApproovMiddleware;
-pub use response::default_rejection_response;
+pub use response::unauthorized;
 pub use service::{ApproovService, ResponseFuture};

@@ -15,7 +15,7 @@ use crate::response::Respond;
 use crate::service::ApproovService;
 
 /// Middleware that checks the Approov token of every request and answers
-/// 401 (see [`default_rejection_response`](crate::default_rejection_response))
+/// 401 (see [`unauthorized`](crate::unauthorized))
 /// to any request without a genuine one.
 ///
 /// Wrap a whole [`App`](actix_web::App), a [`web::scope`](actix_web::web::scope)
@@ -24,7 +24,7 @@ use crate::service::ApproovService;
 /// Requests that pass get [`ApproovClaims`](approov_core::ApproovClaims)
 /// (when verified) and [`ApproovOutcome`](approov_core::ApproovOutcome)
 /// (always) in their extensions; read them with the [`Approov`](crate::Approov)
-/// and [`Outcome`](crate::Outcome) extractors.
+/// extractor and `web::ReqData<ApproovOutcome>`.
 ///
 /// The verification itself, CORS preflight detection, report-only mode and
 /// the log line of each rejection are [`approov_core::Gate`]'s: this type
@@ -84,7 +84,66 @@ impl ApproovMiddleware {
         }
     }
 
-    approov_core::gate_options!();
+    /// Binds tokens to these request headers on the routes this
+    /// configuration protects: [`Gate::token_binding`](approov_core::Gate::token_binding).
+    pub fn token_binding(self, binding: approov_core::TokenBinding) -> Self {
+        self.map_gate(|gate| gate.token_binding(binding))
+    }
+
+    /// Checks tokens without token binding, even if the verifier has one:
+    /// [`Gate::without_token_binding`](approov_core::Gate::without_token_binding).
+    pub fn without_token_binding(self) -> Self {
+        self.map_gate(approov_core::Gate::without_token_binding)
+    }
+
+    /// Reads the token from header `name`:
+    /// [`Gate::token_header`](approov_core::Gate::token_header).
+    pub fn token_header(mut self, name: &str) -> Result<Self, approov_core::ConfigError> {
+        self.gate = self.gate.token_header(name)?;
+        Ok(self)
+    }
+
+    /// Expects the token after the authentication scheme `scheme`, as in
+    /// `Authorization: Bearer <token>`:
+    /// [`Gate::token_scheme`](approov_core::Gate::token_scheme).
+    pub fn token_scheme(mut self, scheme: &str) -> Result<Self, approov_core::ConfigError> {
+        self.gate = self.gate.token_scheme(scheme)?;
+        Ok(self)
+    }
+
+    /// Reads the bare token, even if the verifier expects a scheme:
+    /// [`Gate::without_token_scheme`](approov_core::Gate::without_token_scheme).
+    pub fn without_token_scheme(self) -> Self {
+        self.map_gate(approov_core::Gate::without_token_scheme)
+    }
+
+    /// Report-only mode, off by default:
+    /// [`Gate::report_only`](approov_core::Gate::report_only).
+    pub fn report_only(self, yes: bool) -> Self {
+        self.map_gate(|gate| gate.report_only(yes))
+    }
+
+    /// Lets CORS preflights through without a token, on by default:
+    /// [`Gate::skip_cors_preflight`](approov_core::Gate::skip_cors_preflight).
+    pub fn skip_cors_preflight(self, yes: bool) -> Self {
+        self.map_gate(|gate| gate.skip_cors_preflight(yes))
+    }
+
+    /// The gate: verifier, report-only, preflight and message-signing
+    /// settings.
+    pub fn gate(&self) -> &approov_core::Gate {
+        &self.gate
+    }
+
+    /// The verifier, with this configuration's token header and binding.
+    pub fn verifier(&self) -> &approov_core::Verifier {
+        self.gate.verifier()
+    }
+
+    fn map_gate(mut self, f: impl FnOnce(approov_core::Gate) -> approov_core::Gate) -> Self {
+        self.gate = f(self.gate);
+        self
+    }
 
     /// Also checks HTTP message signatures (RFC 9421) and `Content-Digest`
     /// (RFC 9530) on the routes this instance wraps, as configured by
@@ -146,7 +205,7 @@ impl ApproovMiddleware {
     }
 
     /// Answers rejections with `respond(&rejection)` instead of
-    /// [`default_rejection_response`](crate::default_rejection_response).
+    /// [`unauthorized`](crate::unauthorized).
     ///
     /// The rejection is for the server's own use (metrics, a log line, a
     /// header in tests); telling the client why its token was refused helps
@@ -154,12 +213,12 @@ impl ApproovMiddleware {
     ///
     /// ```
     /// use actix_web::HttpResponse;
-    /// use approov_actix::{ApproovMiddleware, default_rejection_response};
+    /// use approov_actix::{ApproovMiddleware, unauthorized};
     /// # let verifier = approov_core::Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build().unwrap();
     ///
     /// // The default response plus a header, e.g. for a client team's debug build:
     /// let approov = ApproovMiddleware::new(verifier.clone()).rejection_response(|rejection| {
-    ///     let mut response = default_rejection_response();
+    ///     let mut response = unauthorized();
     ///     response.headers_mut().insert(
     ///         "x-approov-rejection".parse().unwrap(),
     ///         rejection.kind().as_str().parse().unwrap(),

@@ -20,12 +20,12 @@ pub(crate) type Respond = Arc<dyn Fn(&Rejection) -> HttpResponse + Send + Sync>;
 /// to keep the defaults and add to them.
 ///
 /// ```
-/// let response = approov_actix::default_rejection_response();
+/// let response = approov_actix::unauthorized();
 /// assert_eq!(response.status(), 401);
 /// assert_eq!(response.headers().get("www-authenticate").unwrap(), "Approov");
 /// assert_eq!(response.headers().get("content-type").unwrap(), "application/json");
 /// ```
-pub fn default_rejection_response() -> HttpResponse {
+pub fn unauthorized() -> HttpResponse {
     let status = StatusCode::from_u16(response::STATUS).unwrap_or(StatusCode::UNAUTHORIZED);
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, response::CONTENT_TYPE))
@@ -38,7 +38,7 @@ pub fn default_rejection_response() -> HttpResponse {
 pub(crate) fn rejection_response(respond: Option<&Respond>, rejection: &Rejection) -> HttpResponse {
     match respond {
         Some(respond) => respond(rejection),
-        None => default_rejection_response(),
+        None => unauthorized(),
     }
 }
 

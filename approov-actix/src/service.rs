@@ -15,7 +15,7 @@ use actix_web::{HttpMessage as _, HttpResponse};
 use approov_core::{ApproovClaims, ApproovOutcome, Decision, Gate, HeadDecision};
 use pin_project_lite::pin_project;
 
-use crate::headers::ActixHeaders;
+use crate::headers::HttpHeaders;
 use crate::response::{Respond, body_problem_response, rejection_response};
 use crate::signing;
 
@@ -62,7 +62,7 @@ where
         if self.gate.signing().is_none() {
             let decision = self
                 .gate
-                .check(req.method().as_str(), &ActixHeaders(req.headers()));
+                .check(req.method().as_str(), &HttpHeaders(req.headers()));
             return decided(&*self.service, respond, req, decision);
         }
         let check = match signing::check_head(&self.gate, &req) {

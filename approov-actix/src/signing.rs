@@ -8,11 +8,11 @@ use actix_web::rt::time::timeout;
 use approov_core::signing::MessageParts;
 use approov_core::{BodyCheck, BodyProblem, Decision, Gate, HeadDecision};
 
-use crate::headers::ActixHeaders;
+use crate::headers::HttpHeaders;
 
 /// Runs [`Gate::check_head`] on the head of `req`; the body is untouched.
 pub(crate) fn check_head(gate: &Gate, req: &ServiceRequest) -> HeadDecision {
-    let headers = ActixHeaders(req.headers());
+    let headers = HttpHeaders(req.headers());
     let uri = req.uri();
     // Only what the connection itself says: the request line's absolute
     // form (or HTTP/2 pseudo-headers), and whether the listener is TLS.

@@ -70,3 +70,32 @@ pub fn unauthorized() -> Response<Bytes> {
     );
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn yields_every_value_in_order_case_insensitively() {
+        let mut map = HeaderMap::new();
+        map.append("approov-token", HeaderValue::from_static("a"));
+        map.append("Approov-Token", HeaderValue::from_static("b"));
+        map.append("x-other", HeaderValue::from_static("c"));
+        let headers = HttpHeaders(&map);
+        let values: Vec<&[u8]> = headers.header_values("APPROOV-TOKEN").collect();
+        assert_eq!(values, [b"a".as_slice(), b"b".as_slice()]);
+        assert_eq!(headers.header_values("missing").count(), 0);
+    }
+
+    #[test]
+    fn invalid_names_and_raw_bytes_do_not_panic() {
+        let mut map = HeaderMap::new();
+        let raw = HeaderValue::from_bytes(b"\xff\x80tok").expect("obs-text is a valid value");
+        map.append("approov-token", raw);
+        let headers = HttpHeaders(&map);
+        assert_eq!(headers.header_values("bad name\n").count(), 0);
+        let values: Vec<&[u8]> = headers.header_values("approov-token").collect();
+        assert_eq!(values, [b"\xff\x80tok".as_slice()]);
+    }
+}

@@ -86,7 +86,66 @@ impl<M> ApproovLayer<M> {
         }
     }
 
-    approov_core::gate_options!();
+    /// Binds tokens to these request headers on the routes this
+    /// configuration protects: [`Gate::token_binding`](approov_core::Gate::token_binding).
+    pub fn token_binding(self, binding: approov_core::TokenBinding) -> Self {
+        self.map_gate(|gate| gate.token_binding(binding))
+    }
+
+    /// Checks tokens without token binding, even if the verifier has one:
+    /// [`Gate::without_token_binding`](approov_core::Gate::without_token_binding).
+    pub fn without_token_binding(self) -> Self {
+        self.map_gate(approov_core::Gate::without_token_binding)
+    }
+
+    /// Reads the token from header `name`:
+    /// [`Gate::token_header`](approov_core::Gate::token_header).
+    pub fn token_header(mut self, name: &str) -> Result<Self, approov_core::ConfigError> {
+        self.gate = self.gate.token_header(name)?;
+        Ok(self)
+    }
+
+    /// Expects the token after the authentication scheme `scheme`, as in
+    /// `Authorization: Bearer <token>`:
+    /// [`Gate::token_scheme`](approov_core::Gate::token_scheme).
+    pub fn token_scheme(mut self, scheme: &str) -> Result<Self, approov_core::ConfigError> {
+        self.gate = self.gate.token_scheme(scheme)?;
+        Ok(self)
+    }
+
+    /// Reads the bare token, even if the verifier expects a scheme:
+    /// [`Gate::without_token_scheme`](approov_core::Gate::without_token_scheme).
+    pub fn without_token_scheme(self) -> Self {
+        self.map_gate(approov_core::Gate::without_token_scheme)
+    }
+
+    /// Report-only mode, off by default:
+    /// [`Gate::report_only`](approov_core::Gate::report_only).
+    pub fn report_only(self, yes: bool) -> Self {
+        self.map_gate(|gate| gate.report_only(yes))
+    }
+
+    /// Lets CORS preflights through without a token, on by default:
+    /// [`Gate::skip_cors_preflight`](approov_core::Gate::skip_cors_preflight).
+    pub fn skip_cors_preflight(self, yes: bool) -> Self {
+        self.map_gate(|gate| gate.skip_cors_preflight(yes))
+    }
+
+    /// The gate: verifier, report-only, preflight and message-signing
+    /// settings.
+    pub fn gate(&self) -> &approov_core::Gate {
+        &self.gate
+    }
+
+    /// The verifier, with this configuration's token header and binding.
+    pub fn verifier(&self) -> &approov_core::Verifier {
+        self.gate.verifier()
+    }
+
+    fn map_gate(mut self, f: impl FnOnce(approov_core::Gate) -> approov_core::Gate) -> Self {
+        self.gate = f(self.gate);
+        self
+    }
 
     /// Answers rejected requests with `f(&rejection)` instead of the
     /// default. The body may be anything that converts into [`Bytes`]:

@@ -73,7 +73,7 @@
 //! signatures (RFC 9421: the `install` signature made with the key whose
 //! public half is the token's `ipk`, and `account` signatures) and its
 //! `Content-Digest` (RFC 9530), as configured by a
-//! [`MessageSigning`](approov_core::signing::MessageSigning) (see
+//! [`MessageSigning`] (see
 //! [`approov_core::signing`] for what is checked):
 //!
 //! ```
@@ -377,8 +377,17 @@ mod signed_future;
 /// handlers that verify by hand. It is the core's
 /// [`approov_core::http::HttpHeaders`].
 pub use approov_core::http::HttpHeaders;
+// The core types a user of this crate names, so that one dependency line
+// is enough: `approov_tower::Verifier::from_env()`.
+/// The whole core crate, for what is not re-exported here.
+pub use approov_core;
+#[cfg(feature = "dev")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dev")))]
+pub use approov_core::dev;
+pub use approov_core::signing::{MessageSigning, MessageSigningBuilder, SignaturePolicy};
 pub use approov_core::{
-    ApproovClaims, ApproovOutcome, Rejection, RejectionKind, TokenBinding, Verifier,
+    ApproovClaims, ApproovOutcome, ConfigError, Gate, Rejection, RejectionKind, TokenBinding,
+    Verifier, VerifierBuilder, metrics,
 };
 pub use body::ApproovBody;
 #[cfg(feature = "axum")]
@@ -387,5 +396,6 @@ pub use extract::{Approov, NoClaims};
 pub use future::ResponseFuture;
 pub use layer::ApproovLayer;
 pub use request_body::ApproovRequestBody;
+pub use response::unauthorized;
 pub use service::ApproovService;
 pub use signed_future::SignedResponseFuture;

@@ -12,7 +12,7 @@ use approov_core::mint::generate_secret_base64;
 use approov_core::mint::{InstallKey, RequestSigner, SignedRequest, TokenBuilder};
 use approov_core::signing::MessageSigning;
 use approov_core::{Gate, Verifier};
-use approov_warp::{Approov, ApproovClaims};
+use approov_warp::{ApproovClaims, ApproovFilter};
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use tower_service::Service;
@@ -94,7 +94,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| gate.check("GET", black_box(&as_pairs)))
     });
 
-    let approov = Approov::new(verifier);
+    let approov = ApproovFilter::new(verifier);
     let mut bare = warp::service(warp::path!("hello").map(|| "ok"));
     let mut protected = warp::service(
         warp::path!("hello")
@@ -132,7 +132,7 @@ fn bench_signing(c: &mut Criterion) {
         .build()
         .expect("valid secret");
     let signing = MessageSigning::builder().build().expect("defaults");
-    let approov = Approov::new(verifier).message_signing(signing);
+    let approov = ApproovFilter::new(verifier).message_signing(signing);
     let key = InstallKey::generate().expect("key");
     let token = TokenBuilder::approov_example()
         .claim("ipk", key.ipk())

@@ -12,8 +12,8 @@ use warp::http::header::CONTENT_TYPE;
 use warp::http::{HeaderValue, StatusCode};
 use warp::reply::{Reply, Response};
 
-/// Why [`Approov::signed`](crate::Approov::signed) (or
-/// [`signed_claims`](crate::Approov::signed_claims)) could not hand the
+/// Why [`ApproovFilter::signed`](crate::ApproovFilter::signed) (or
+/// [`signed_claims`](crate::ApproovFilter::signed_claims)) could not hand the
 /// request body on: a [`warp::reject::Reject`] wrapping the core's
 /// [`BodyProblem`], which [`crate::recover`] answers with
 /// [`BodyRejection::response`].

@@ -7,16 +7,16 @@ use approov_core::{ApproovClaims, ApproovOutcome, Decision, Gate};
 use warp::Filter;
 use warp::http::{HeaderMap, Method};
 
-use crate::headers::Headers;
 use crate::message::{Target, target};
-use crate::rejection::{ApproovRejection, Responder};
-use crate::{Approov, BodyRejection};
+use crate::rejection::{NoClaims, Responder};
+use crate::{ApproovFilter, BodyRejection};
+use approov_core::http::HttpHeaders;
 
-impl Approov {
+impl ApproovFilter {
     /// Checks the request's Approov token and extracts the
     /// [`ApproovOutcome`].
     ///
-    /// Enforcing mode: a refused token rejects with an [`ApproovRejection`]
+    /// Enforcing mode: a refused token rejects with an [`NoClaims`]
     /// (answer it with [`recover`](crate::recover)); the outcome is then
     /// `Verified` or, for a CORS preflight, `SkippedPreflight`. Report-only
     /// mode: never rejects, and a refused token shows as `Rejected`.
@@ -26,14 +26,14 @@ impl Approov {
     /// which this filter leaves to the handler: a request with a
     /// `Content-Digest` header is refused (`digest_invalid`). Take the
     /// body with [`signed`](Self::signed) on routes that receive one.
-    pub fn filter(
+    pub fn outcome(
         &self,
     ) -> impl Filter<Extract = (ApproovOutcome,), Error = warp::Rejection> + Clone + use<> {
         gate_filter(self.gate.clone(), self.responder.clone())
     }
 
     /// Extracts the verified [`ApproovClaims`], rejecting with an
-    /// [`ApproovRejection`] otherwise, **even in report-only mode** (a
+    /// [`NoClaims`] otherwise, **even in report-only mode** (a
     /// handler that asks for claims cannot run without them; such
     /// rejections are logged as enforced).
     ///
@@ -55,9 +55,9 @@ impl Approov {
 
     /// Protects everything chained after it, extracting nothing:
     /// `approov.protect().and(routes)`. The same checks as
-    /// [`filter`](Self::filter), with the outcome dropped.
+    /// [`outcome`](Self::outcome), with the outcome dropped.
     pub fn protect(&self) -> impl Filter<Extract = (), Error = warp::Rejection> + Clone + use<> {
-        self.filter().map(|_| ()).untuple_one()
+        self.outcome().map(|_| ()).untuple_one()
     }
 }
 
@@ -104,7 +104,7 @@ fn gate_filter(
                     Err(warp::reject::not_found())
                 } else {
                     forward_or_reject(
-                        gate.check(method.as_str(), &Headers(&headers)),
+                        gate.check(method.as_str(), &HttpHeaders(&headers)),
                         responder.as_ref(),
                     )
                 })
@@ -116,7 +116,7 @@ fn gate_filter(
             .and(warp::header::headers_cloned())
             .and(target())
             .and_then(move |method: Method, map: HeaderMap, target: Target| {
-                let headers = Headers(&map);
+                let headers = HttpHeaders(&map);
                 let parts = target.parts(method.as_str(), &headers);
                 ready(forward_or_reject(
                     gate.check_message(&parts, None),
@@ -129,14 +129,14 @@ fn gate_filter(
 }
 
 /// The decision in warp's terms, for every filter: the outcome, or one of
-/// our named rejections ([`ApproovRejection`], [`BodyRejection`]).
+/// our named rejections ([`NoClaims`], [`BodyRejection`]).
 pub(crate) fn forward_or_reject(
     decision: Decision,
     responder: Option<&Responder>,
 ) -> Result<ApproovOutcome, warp::Rejection> {
     match decision {
         Decision::Forward(outcome) => Ok(outcome),
-        Decision::Reject(rejection) => Err(warp::reject::custom(ApproovRejection::new(
+        Decision::Reject(rejection) => Err(warp::reject::custom(NoClaims::new(
             rejection,
             responder.cloned(),
         ))),

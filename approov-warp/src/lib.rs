@@ -8,14 +8,14 @@
 //!
 //! ```
 //! use approov_core::mint::{TokenBuilder, generate_secret_base64};
-//! use approov_warp::{Approov, ApproovClaims, Verifier};
+//! use approov_warp::{ApproovFilter, ApproovClaims, Verifier};
 //! use warp::Filter;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // At start-up (usually `Verifier::from_env()`, reading APPROOV_BASE64_SECRET):
 //! let secret = generate_secret_base64();
-//! let approov = Approov::new(Verifier::builder().secret_base64(&secret).build()?);
+//! let approov = ApproovFilter::new(Verifier::builder().secret_base64(&secret).build()?);
 //!
 //! let hello = warp::path!("hello").and(approov.protect()).map(|| "Hello, World!");
 //! let device = warp::path!("device")
@@ -43,17 +43,17 @@
 //! ```
 //!
 //! # The pieces
-//! - [`Approov`]: the configuration (verifier, token binding, token header,
+//! - [`ApproovFilter`]: the configuration (verifier, token binding, token header,
 //!   report-only mode, CORS preflight handling, custom rejection response,
 //!   message signing).
-//! - [`Approov::filter`] extracts the [`ApproovOutcome`];
-//!   [`Approov::claims`] extracts the verified [`ApproovClaims`];
-//!   [`Approov::protect`] extracts nothing, to guard a chain:
+//! - [`ApproovFilter::outcome`] extracts the [`ApproovOutcome`];
+//!   [`ApproovFilter::claims`] extracts the verified [`ApproovClaims`];
+//!   [`ApproovFilter::protect`] extracts nothing, to guard a chain:
 //!   `approov.protect().and(routes)`.
-//! - [`Approov::signed`] / [`Approov::signed_claims`]: the same, for
+//! - [`ApproovFilter::signed`] / [`ApproovFilter::signed_claims`]: the same, for
 //!   routes that receive a body, extracting the body's bytes too (see
 //!   [Message signing](#message-signing)).
-//! - [`ApproovRejection`]: the named rejection, with the core [`Rejection`]
+//! - [`NoClaims`]: the named rejection, with the core [`Rejection`]
 //!   (the reason, for logs) and the response to send; [`BodyRejection`]:
 //!   the core's [`BodyProblem`], a body too long (413), unreadable (400) or
 //!   too slow (408).
@@ -65,21 +65,21 @@
 //! [`Gate::check_message`](approov_core::Gate::check_message) for the
 //! filters that leave the body alone, and
 //! [`Gate::check_head`](approov_core::Gate::check_head) then the body step
-//! for [`Approov::signed`]. The core does the verification, the token
+//! for [`ApproovFilter::signed`]. The core does the verification, the token
 //! binding, the preflight detection, the report-only decision, the body
 //! limit and deadline, and the logging (one `tracing` event per rejection
 //! or refused body, target `approov`, never the token); this crate only
 //! moves the body's bytes and turns the decision into warp's terms.
 //!
 //! # Message signing
-//! With [`Approov::message_signing`], requests are also checked for HTTP
+//! With [`ApproovFilter::message_signing`], requests are also checked for HTTP
 //! message signatures (RFC 9421) and `Content-Digest` (RFC 9530): an app
 //! whose Approov token carries `ipk` signs every request with its
 //! installation key, so a stolen token is useless without the device (see
 //! [`approov_core::signing`] for what is checked and the options).
 //!
 //! In warp the body can be taken only once, so routes that receive one use
-//! [`Approov::signed`] or [`Approov::signed_claims`]. They check the token
+//! [`ApproovFilter::signed`] or [`ApproovFilter::signed_claims`]. They check the token
 //! and the signatures first, from the request's head, so a refused request
 //! is answered `401` without its body being read. Only then do they read
 //! the body (up to [`MessageSigning`]'s `max_body_len`, 1 MiB by default,
@@ -88,21 +88,21 @@
 //! is answered `413`, a body that cannot be read `400` and one not read in
 //! time `408` (a [`BodyRejection`], which [`recover`] answers), before the
 //! handler runs. As they hand the body on as bytes, they read every body
-//! under that limit and deadline, digested or not. [`Approov::filter`],
-//! [`claims`](Approov::claims) and [`protect`](Approov::protect) check the
+//! under that limit and deadline, digested or not. [`ApproovFilter::outcome`],
+//! [`claims`](ApproovFilter::claims) and [`protect`](ApproovFilter::protect) check the
 //! signatures of requests without a body; they refuse a `Content-Digest`
 //! they cannot check.
 //!
 //! ```
 //! use approov_core::mint::{InstallKey, RequestSigner, TokenBuilder, generate_secret_base64};
-//! use approov_warp::{Approov, ApproovClaims, MessageSigning, SignaturePolicy, Verifier};
+//! use approov_warp::{ApproovFilter, ApproovClaims, MessageSigning, SignaturePolicy, Verifier};
 //! use bytes::Bytes;
 //! use warp::Filter;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let secret = generate_secret_base64();
-//! let approov = Approov::new(Verifier::builder().secret_base64(&secret).build()?)
+//! let approov = ApproovFilter::new(Verifier::builder().secret_base64(&secret).build()?)
 //!     // Every request must be signed; by default only those whose token has `ipk`.
 //!     .message_signing(MessageSigning::builder().policy(SignaturePolicy::Always).build()?);
 //!
@@ -152,7 +152,7 @@
 //!
 //! ```
 //! use approov_core::{ApproovClaims, Verifier, mint::TokenBuilder};
-//! use approov_warp::Approov;
+//! use approov_warp::ApproovFilter;
 //! use warp::Filter;
 //!
 //! #[derive(serde::Deserialize)]
@@ -167,7 +167,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let secret = approov_core::mint::generate_secret_base64();
-//! let approov = Approov::new(Verifier::builder().secret_base64(&secret).build()?);
+//! let approov = ApproovFilter::new(Verifier::builder().secret_base64(&secret).build()?);
 //! let route = warp::path("tier").and(approov.claims()).map(tier);
 //! let token = TokenBuilder::approov_example().claim("tier", "gold").sign_hs256_base64(&secret)?;
 //! let response = warp::test::request().path("/tier").header("Approov-Token", token).reply(&route).await;
@@ -193,7 +193,7 @@
 //! # Why each dependency
 //! - `approov-core`: the verification itself, shared by every adapter.
 //! - `warp`: the framework (default features off; nothing else is needed).
-//! - `bytes`: the body handed to handlers by [`Approov::signed`].
+//! - `bytes`: the body handed to handlers by [`ApproovFilter::signed`].
 //! - `http-body`, `http-body-util`, `futures-util`: reading that body under
 //!   a limit with `http_body_util::Limited` instead of by hand.
 //! - `tokio` (feature `time`): the deadline on that read. warp depends on
@@ -216,7 +216,7 @@
 //! use std::sync::atomic::{AtomicUsize, Ordering};
 //! use std::{io, sync::Arc, time::Duration};
 //!
-//! use approov_warp::{Approov, ApproovClaims, Verifier};
+//! use approov_warp::{ApproovFilter, ApproovClaims, Verifier};
 //! use hyper::header::{CONNECTION, HeaderValue};
 //! use hyper::server::conn::http1;
 //! use hyper::service::{Service as _, service_fn};
@@ -227,7 +227,7 @@
 //! use warp::Filter;
 //!
 //! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
-//! let approov = Approov::new(Verifier::from_env()?);
+//! let approov = ApproovFilter::new(Verifier::from_env()?);
 //! let routes = warp::path::end()
 //!     .and(approov.claims())
 //!     .map(hello)
@@ -296,22 +296,30 @@
 //! `SEND_TIMEOUT_SECONDS`, `MAX_CONNECTIONS` and
 //! `MAX_REQUESTS_PER_CONNECTION`.
 #![deny(missing_docs, unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod approov;
+mod approov_filter;
 mod body;
 mod filters;
-mod headers;
 mod message;
 mod recover;
 mod rejection;
 mod signed;
 
-pub use approov::Approov;
+// The core types a user of this crate names, so that one dependency line
+// is enough: `approov_warp::Verifier::from_env()`.
+/// The whole core crate, for what is not re-exported here.
+pub use approov_core;
+#[cfg(feature = "dev")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dev")))]
+pub use approov_core::dev;
+pub use approov_core::http::HttpHeaders;
 pub use approov_core::signing::{MessageSigning, MessageSigningBuilder, SignaturePolicy};
 pub use approov_core::{
-    ApproovClaims, ApproovOutcome, BodyProblem, ConfigError, Rejection, RejectionKind,
-    TokenBinding, Verifier,
+    ApproovClaims, ApproovOutcome, BodyProblem, ConfigError, Gate, Rejection, RejectionKind,
+    TokenBinding, Verifier, VerifierBuilder, metrics,
 };
+pub use approov_filter::ApproovFilter;
 pub use body::BodyRejection;
 pub use recover::recover;
-pub use rejection::{ApproovRejection, default_response};
+pub use rejection::{NoClaims, unauthorized};

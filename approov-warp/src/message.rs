@@ -7,7 +7,7 @@ use warp::host::Authority;
 use warp::http::header::HOST;
 use warp::path::FullPath;
 
-use crate::headers::Headers;
+use approov_core::http::HttpHeaders;
 
 /// The request target as received (`/path?query`, not decoded) and the
 /// authority of the target URI, if it has one.
@@ -61,8 +61,8 @@ impl Target {
     pub(crate) fn parts<'a>(
         &'a self,
         method: &'a str,
-        headers: &'a Headers<'a>,
-    ) -> MessageParts<'a, Headers<'a>> {
+        headers: &'a HttpHeaders<'a>,
+    ) -> MessageParts<'a, HttpHeaders<'a>> {
         let authority = self
             .authority
             .as_ref()
@@ -98,7 +98,7 @@ mod tests {
     #[tokio::test]
     async fn the_authority_is_given_only_without_a_host_header() {
         let map = HeaderMap::new();
-        let headers = Headers(&map);
+        let headers = HttpHeaders(&map);
         let t = target_of("http://api.example.com/a", None).await;
         let parts = t.parts("GET", &headers);
         assert_eq!(parts.authority(), Some("api.example.com"));
@@ -106,7 +106,7 @@ mod tests {
 
         let mut map = HeaderMap::new();
         map.insert(HOST, "api.example.com".parse().expect("valid"));
-        let headers = Headers(&map);
+        let headers = HttpHeaders(&map);
         let t = target_of("/a", Some("api.example.com")).await;
         assert_eq!(t.parts("GET", &headers).authority(), None);
     }

@@ -2,9 +2,9 @@
 
 use warp::reply::Response;
 
-use crate::{ApproovRejection, BodyRejection};
+use crate::{BodyRejection, NoClaims};
 
-/// Answers an [`ApproovRejection`] with its response (by default 401,
+/// Answers an [`NoClaims`] with its response (by default 401,
 /// `content-type: application/json`, `www-authenticate: Approov`, body `{}`),
 /// a [`BodyRejection`] with its 413, 400 or 408 (`{}` too), and passes every
 /// other rejection on unchanged, for warp's own handling (404, 405, ...) or
@@ -16,7 +16,7 @@ use crate::{ApproovRejection, BodyRejection};
 ///
 /// ```
 /// use warp::Filter;
-/// # let approov = approov_warp::Approov::new(
+/// # let approov = approov_warp::ApproovFilter::new(
 /// #     approov_core::Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build().unwrap());
 /// let routes = approov.protect().and(warp::path("hello")).map(|| "hello");
 /// let app = routes.recover(approov_warp::recover);
@@ -27,7 +27,7 @@ use crate::{ApproovRejection, BodyRejection};
 /// every rejection; if one of them is ours the client gets our 401, ahead of
 /// the 404 or 405 of the routes that did not match.
 pub async fn recover(err: warp::Rejection) -> Result<Response, warp::Rejection> {
-    if let Some(approov) = err.find::<ApproovRejection>() {
+    if let Some(approov) = err.find::<NoClaims>() {
         return Ok(approov.response());
     }
     match err.find::<BodyRejection>() {

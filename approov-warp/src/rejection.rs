@@ -12,8 +12,8 @@ use warp::reply::{Reply, Response};
 /// A user-supplied rejection response, shared by every request.
 pub(crate) type Responder = Arc<dyn Fn(&Rejection) -> Response + Send + Sync>;
 
-/// Why [`Approov::filter`](crate::Approov::filter) (or
-/// [`claims`](crate::Approov::claims), [`protect`](crate::Approov::protect))
+/// Why [`ApproovFilter::outcome`](crate::ApproovFilter::outcome) (or
+/// [`claims`](crate::ApproovFilter::claims), [`protect`](crate::ApproovFilter::protect))
 /// rejected a request: a [`warp::reject::Reject`] carrying the core
 /// [`Rejection`] and the custom response, if one was configured.
 ///
@@ -21,10 +21,10 @@ pub(crate) type Responder = Arc<dyn Fn(&Rejection) -> Response + Send + Sync>;
 /// own recover function:
 ///
 /// ```
-/// use approov_warp::ApproovRejection;
+/// use approov_warp::NoClaims;
 ///
 /// async fn handle(err: warp::Rejection) -> Result<warp::reply::Response, warp::Rejection> {
-///     if let Some(approov) = err.find::<ApproovRejection>() {
+///     if let Some(approov) = err.find::<NoClaims>() {
 ///         // e.g. count approov.kind().as_str() in your metrics here
 ///         return Ok(approov.response());
 ///     }
@@ -34,12 +34,12 @@ pub(crate) type Responder = Arc<dyn Fn(&Rejection) -> Response + Send + Sync>;
 ///
 /// Its `Debug` and `Display` output name the reason, never the token.
 #[derive(Clone)]
-pub struct ApproovRejection {
+pub struct NoClaims {
     rejection: Rejection,
     responder: Option<Responder>,
 }
 
-impl ApproovRejection {
+impl NoClaims {
     pub(crate) fn new(rejection: Rejection, responder: Option<Responder>) -> Self {
         Self {
             rejection,
@@ -64,44 +64,44 @@ impl ApproovRejection {
     }
 
     /// The response to send: the custom one given to
-    /// [`Approov::rejection_response`](crate::Approov::rejection_response), or
-    /// else [`default_response`].
+    /// [`ApproovFilter::rejection_response`](crate::ApproovFilter::rejection_response), or
+    /// else [`unauthorized`].
     pub fn response(&self) -> Response {
         match &self.responder {
             Some(respond) => respond(&self.rejection),
-            None => default_response(),
+            None => unauthorized(),
         }
     }
 }
 
-impl fmt::Debug for ApproovRejection {
+impl fmt::Debug for NoClaims {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApproovRejection")
+        f.debug_struct("NoClaims")
             .field("rejection", &self.rejection)
             .field("custom_response", &self.responder.is_some())
             .finish()
     }
 }
 
-impl fmt::Display for ApproovRejection {
+impl fmt::Display for NoClaims {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.rejection, f)
     }
 }
 
-impl std::error::Error for ApproovRejection {
+impl std::error::Error for NoClaims {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.rejection)
     }
 }
 
-impl warp::reject::Reject for ApproovRejection {}
+impl warp::reject::Reject for NoClaims {}
 
 /// The response the official Approov backends send for any rejection, which
 /// never says why: `401 Unauthorized`, `content-type: application/json`,
 /// `www-authenticate: Approov` and the body `{}` (the constants in
 /// [`approov_core::response`]).
-pub fn default_response() -> Response {
+pub fn unauthorized() -> Response {
     let mut res = response::BODY.into_response();
     *res.status_mut() = StatusCode::UNAUTHORIZED;
     let headers = res.headers_mut();
@@ -123,15 +123,15 @@ mod tests {
     #[test]
     fn default_status_is_the_core_constant() {
         assert_eq!(StatusCode::UNAUTHORIZED.as_u16(), response::STATUS);
-        assert_eq!(default_response().status().as_u16(), response::STATUS);
+        assert_eq!(unauthorized().status().as_u16(), response::STATUS);
     }
 
     #[test]
     fn debug_and_display_name_the_reason_only() {
-        let r = ApproovRejection::new(Rejection::Expired, None);
+        let r = NoClaims::new(Rejection::Expired, None);
         assert_eq!(
             format!("{r:?}"),
-            "ApproovRejection { rejection: Expired, custom_response: false }"
+            "NoClaims { rejection: Expired, custom_response: false }"
         );
         assert_eq!(r.to_string(), Rejection::Expired.to_string());
         assert_eq!(r.kind(), RejectionKind::Expired);

@@ -11,15 +11,15 @@ use futures_util::Stream;
 use warp::Filter;
 use warp::http::{HeaderMap, Method};
 
-use crate::Approov;
+use crate::ApproovFilter;
 use crate::body::read;
 use crate::filters::forward_or_reject;
-use crate::headers::Headers;
 use crate::message::{Target, target};
 use crate::rejection::Responder;
+use approov_core::http::HttpHeaders;
 
-impl Approov {
-    /// Like [`filter`](Self::filter), for routes that receive a body:
+impl ApproovFilter {
+    /// Like [`outcome`](Self::outcome), for routes that receive a body:
     /// checks the token, the message signatures and `Content-Digest`, and
     /// extracts the [`ApproovOutcome`] with the body's exact bytes, for the
     /// handler.
@@ -40,7 +40,7 @@ impl Approov {
     /// Because this filter hands the body on as [`Bytes`], it reads every
     /// body under that limit and deadline, digested or not, and without
     /// message signing configured too (it is then
-    /// [`filter`](Self::filter) plus the body). The other approov-rs
+    /// [`outcome`](Self::outcome) plus the body). The other approov-rs
     /// adapters stream on the bodies that need no check; here, take a body
     /// that may be larger with `filter()` and `warp::body::*`, on a route
     /// whose requests carry no `Content-Digest`.
@@ -112,7 +112,7 @@ where
     S: Stream<Item = Result<B, warp::Error>> + Send,
     B: Buf + Send,
 {
-    let headers = Headers(map);
+    let headers = HttpHeaders(map);
     let head = match gate.signing() {
         None => HeadDecision::Decided(gate.check(method.as_str(), &headers)),
         Some(_) => gate.check_head(&target.parts(method.as_str(), &headers)),

@@ -4,15 +4,16 @@
 mod common;
 
 use approov_core::{RejectionKind, TokenBinding, Verifier};
-use approov_warp::Approov;
+use approov_warp::ApproovFilter;
 use common::*;
 use warp::Filter;
 use warp::http::StatusCode;
 
 const AUTH: &str = "Bearer myauth_token";
 
-fn bound() -> Approov {
-    Approov::new(verifier()).token_binding(TokenBinding::new(["Authorization"]).expect("binding"))
+fn bound() -> ApproovFilter {
+    ApproovFilter::new(verifier())
+        .token_binding(TokenBinding::new(["Authorization"]).expect("binding"))
 }
 
 fn bound_token(auth: &str) -> String {
@@ -43,7 +44,7 @@ async fn token_without_pay() {
 
 #[tokio::test]
 async fn failover_tolerant_binding_accepts_a_token_without_pay() {
-    let tolerant = Approov::new(verifier()).token_binding(
+    let tolerant = ApproovFilter::new(verifier()).token_binding(
         TokenBinding::new(["Authorization"])
             .expect("binding")
             .failover_tolerant(true),
@@ -75,7 +76,7 @@ async fn bound_header_missing_repeated_or_empty() {
 
 #[tokio::test]
 async fn binding_to_several_headers_in_order() {
-    let approov = Approov::new(verifier())
+    let approov = ApproovFilter::new(verifier())
         .token_binding(TokenBinding::new(["Authorization", "X-Device-Id"]).expect("binding"));
     let token = sign(&claims().pay_for([AUTH, "device-1"]));
     let good = Req::get("/")
@@ -93,7 +94,7 @@ async fn binding_to_several_headers_in_order() {
 
 #[tokio::test]
 async fn one_route_bound_and_another_not() {
-    let approov = Approov::new(verifier());
+    let approov = ApproovFilter::new(verifier());
     let bound = approov
         .clone()
         .token_binding(TokenBinding::new(["Authorization"]).expect("binding"));
@@ -141,7 +142,7 @@ async fn without_token_binding_drops_the_verifiers_binding() {
         .build()
         .expect("verifier");
     let req = Req::get("/").token(&token());
-    let strict = Approov::new(verifier);
+    let strict = ApproovFilter::new(verifier);
     assert_rejected(&strict, &req, RejectionKind::BindingMissing).await;
     let relaxed = strict.clone().without_token_binding();
     assert!(relaxed.verifier().token_binding().is_none());

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use approov_core::Verifier;
 use approov_core::mint::TokenBuilder;
-use approov_warp::Approov;
+use approov_warp::ApproovFilter;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
@@ -48,7 +48,7 @@ async fn one_event_per_refused_request_without_the_token() {
     let _guard =
         tracing::subscriber::set_default(tracing_subscriber::registry().with(events.clone()));
 
-    let approov = Approov::new(
+    let approov = ApproovFilter::new(
         Verifier::builder()
             .secret_base64(SECRET)
             .build()
@@ -123,7 +123,7 @@ async fn one_event_per_refused_signed_request_and_per_refused_body() {
         .max_body_len(16)
         .build()
         .expect("signing");
-    let approov = Approov::new(
+    let approov = ApproovFilter::new(
         Verifier::builder()
             .secret_base64(SECRET)
             .build()

@@ -5,13 +5,13 @@
 mod common;
 
 use approov_core::{ApproovClaims, ApproovOutcome, RejectionKind};
-use approov_warp::Approov;
+use approov_warp::ApproovFilter;
 use common::*;
 use warp::Filter;
 use warp::http::{Response, StatusCode};
 
-fn approov() -> Approov {
-    Approov::new(verifier())
+fn approov() -> ApproovFilter {
+    ApproovFilter::new(verifier())
 }
 
 fn preflight() -> Req {
@@ -74,7 +74,7 @@ async fn claims_require_a_verified_token_even_in_report_only_mode() {
         .filter(&approov.claims())
         .await
         .expect_err("refused");
-    let ours = err.find::<approov_warp::ApproovRejection>().expect("ours");
+    let ours = err.find::<approov_warp::NoClaims>().expect("ours");
     assert_eq!(ours.kind(), RejectionKind::Malformed);
 }
 
@@ -105,7 +105,7 @@ async fn claims_reach_the_handler() {
 async fn the_outcome_carries_the_claims() {
     let outcome = warp::test::request()
         .header("approov-token", token())
-        .filter(&approov().filter())
+        .filter(&approov().outcome())
         .await
         .expect("verified");
     let ApproovOutcome::Verified(claims) = outcome else {

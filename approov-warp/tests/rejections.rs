@@ -6,11 +6,11 @@ mod common;
 use std::time::Duration;
 
 use approov_core::RejectionKind;
-use approov_warp::Approov;
+use approov_warp::ApproovFilter;
 use common::*;
 
-fn approov() -> Approov {
-    Approov::new(verifier())
+fn approov() -> ApproovFilter {
+    ApproovFilter::new(verifier())
 }
 
 #[tokio::test]
@@ -51,7 +51,7 @@ async fn a_bearer_prefix_makes_the_token_malformed() {
 #[tokio::test]
 async fn expired_once_the_clock_passes_exp() {
     let (verifier, clock) = verifier_with_clock();
-    let approov = Approov::new(verifier);
+    let approov = ApproovFilter::new(verifier);
     let req = Req::get("/").token(&token());
     assert_accepted(&approov, &req).await;
     clock.advance(Duration::from_secs(301));
@@ -194,7 +194,7 @@ async fn oversized_token() {
     .await;
 
     let padded = sign(&claims().claim("padding", "x".repeat(400)));
-    let strict = Approov::new(
+    let strict = ApproovFilter::new(
         approov_core::Verifier::builder()
             .secret_base64(SECRET)
             .clock(approov_core::ManualClock::at_unix(NOW))
@@ -243,13 +243,13 @@ async fn non_utf8_and_obs_text_bytes_are_refused_never_a_5xx() {
 #[tokio::test]
 async fn the_kind_comes_from_the_filter_itself() {
     // Without any response mapping: the rejection warp sees is ours.
-    let filter = approov().filter();
+    let filter = approov().outcome();
     let err = warp::test::request()
         .header("approov-token", "garbage")
         .filter(&filter)
         .await
         .expect_err("garbage is refused");
-    let ours = err.find::<approov_warp::ApproovRejection>().expect("ours");
+    let ours = err.find::<approov_warp::NoClaims>().expect("ours");
     assert_eq!(ours.kind(), RejectionKind::Malformed);
     assert_eq!(ours.rejection().kind(), RejectionKind::Malformed);
     assert!(!ours.has_custom_response());

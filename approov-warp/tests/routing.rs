@@ -5,13 +5,13 @@
 mod common;
 
 use approov_core::RejectionKind;
-use approov_warp::{Approov, ApproovRejection};
+use approov_warp::{ApproovFilter, NoClaims};
 use common::*;
 use warp::Filter;
 use warp::http::StatusCode;
 
-fn approov() -> Approov {
-    Approov::new(verifier())
+fn approov() -> ApproovFilter {
+    ApproovFilter::new(verifier())
 }
 
 #[tokio::test]
@@ -142,7 +142,7 @@ async fn our_rejection_is_found_in_a_combined_rejection() {
         .filter(&routes)
         .await
         .expect_err("refused");
-    let ours = err.find::<ApproovRejection>().expect("ours");
+    let ours = err.find::<NoClaims>().expect("ours");
     assert_eq!(ours.kind(), RejectionKind::Malformed);
 }
 

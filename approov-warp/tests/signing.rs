@@ -1,4 +1,4 @@
-//! HTTP message signatures through `Approov::signed_claims` / `signed`: the
+//! HTTP message signatures through `ApproovFilter::signed_claims` / `signed`: the
 //! conformance list of issue #4, each refusal with its status and kind, the
 //! handler never called for a refused request, and report-only mode letting
 //! it through marked: valid install signatures in both encodings; another
@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use approov_core::mint::{InstallKey, RequestSigner};
 use approov_core::signing::{DigestAlgorithm, MessageSigning, SignaturePolicy, content_digest};
 use approov_core::{ManualClock, RejectionKind, Secret, Verifier};
-use approov_warp::Approov;
+use approov_warp::ApproovFilter;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::signing::*;
@@ -279,7 +279,7 @@ async fn the_signing_clock_moves_with_the_verifier_clock() {
         .clock(clock.clone())
         .build()
         .unwrap();
-    let approov = Approov::new(verifier).message_signing(signing);
+    let approov = ApproovFilter::new(verifier).message_signing(signing);
     let key = InstallKey::generate().unwrap();
     let req = req_of(&signed_post(&key));
     assert_passes(&approov, &req, BODY).await;
@@ -366,7 +366,7 @@ async fn a_malformed_digest_is_refused() {
 
 // --- Account signatures -----------------------------------------------------
 
-fn account_approov() -> Approov {
+fn account_approov() -> ApproovFilter {
     approov_with(MessageSigning::builder().account_secret_base64("msk-1", ACCOUNT_SECRET))
 }
 
@@ -435,7 +435,7 @@ async fn the_published_key_pair_and_good_ipk_token_sign_and_verify_end_to_end() 
         .clock(clock)
         .build()
         .unwrap();
-    let approov = Approov::new(verifier).message_signing(signing);
+    let approov = ApproovFilter::new(verifier).message_signing(signing);
 
     let signed = RequestSigner::new("POST", "http://api.example.com/message-signing")
         .unwrap()

@@ -9,7 +9,7 @@ mod common;
 use approov_core::mint::InstallKey;
 use approov_core::signing::{DEFAULT_MAX_BODY_LEN, MessageSigning};
 use approov_core::{ApproovOutcome, RejectionKind};
-use approov_warp::{Approov, ApproovRejection, BodyProblem, BodyRejection};
+use approov_warp::{ApproovFilter, BodyProblem, BodyRejection, NoClaims};
 use bytes::Bytes;
 use common::signing::*;
 use common::*;
@@ -18,7 +18,7 @@ use warp::http::StatusCode;
 
 const LIMIT: usize = 1024;
 
-fn limited() -> Approov {
+fn limited() -> ApproovFilter {
     approov_with(MessageSigning::builder().max_body_len(LIMIT))
 }
 
@@ -188,7 +188,7 @@ async fn the_body_rejections_are_named_for_custom_recover_functions() {
         .expect_err("refused");
     assert!(err.find::<BodyRejection>().is_none());
     assert_eq!(
-        err.find::<ApproovRejection>().map(ApproovRejection::kind),
+        err.find::<NoClaims>().map(NoClaims::kind),
         Some(RejectionKind::Missing)
     );
 }
@@ -197,7 +197,7 @@ async fn the_body_rejections_are_named_for_custom_recover_functions() {
 
 #[tokio::test]
 async fn without_message_signing_signed_is_the_token_check_plus_the_body() {
-    let approov = Approov::new(verifier());
+    let approov = ApproovFilter::new(verifier());
     let (app, calls) = signed_app(&approov);
     let body = pattern(3000);
     let res = send(

@@ -10,7 +10,7 @@ mod common;
 use approov_core::RejectionKind;
 use approov_core::mint::InstallKey;
 use approov_core::signing::MessageSigning;
-use approov_warp::{Approov, ApproovClaims};
+use approov_warp::{ApproovClaims, ApproovFilter};
 use bytes::Bytes;
 use common::signing::*;
 use common::*;
@@ -91,7 +91,7 @@ async fn claims_gives_the_claims_of_a_signed_request() {
 #[tokio::test]
 async fn the_signing_policy_off_checks_nothing_more() {
     let key = InstallKey::generate().unwrap();
-    let off = Approov::new(verifier()).message_signing(MessageSigning::off());
+    let off = ApproovFilter::new(verifier()).message_signing(MessageSigning::off());
     assert_accepted(&off, &Req::get("/").token(&token_for(&key))).await;
     let (app, _) = signed_app(&off);
     let req = req_of(&post(&token_for(&key)).finish().unwrap()).body(&b"tampered"[..]);
@@ -102,7 +102,7 @@ async fn the_signing_policy_off_checks_nothing_more() {
 
 /// GET /item (claims), POST /item (signed_claims), POST /raw (warp's own
 /// body filter, unprotected) and GET /health, joined in the given order.
-fn app_in_order(approov: &Approov, order: [usize; 4]) -> App {
+fn app_in_order(approov: &ApproovFilter, order: [usize; 4]) -> App {
     let get_item = warp::path!("item")
         .and(warp::get())
         .and(approov.claims())

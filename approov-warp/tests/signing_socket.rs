@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use approov_core::mint::{InstallKey, SignedRequest};
 use approov_core::signing::MessageSigning;
-use approov_warp::{Approov, ApproovClaims, ApproovOutcome};
+use approov_warp::{ApproovClaims, ApproovFilter, ApproovOutcome};
 use bytes::Bytes;
 use common::signing::*;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -123,7 +123,7 @@ impl Server {
     }
 
     /// `approov.signed()` in front of a handler echoing the body.
-    async fn signed(approov: &Approov) -> Self {
+    async fn signed(approov: &ApproovFilter) -> Self {
         let routes = warp::path!("shapes")
             .and(warp::post())
             .and(approov.signed())

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use approov_core::mint::TokenBuilder;
 use approov_core::{TokenBinding, Verifier};
-use approov_warp::{Approov, ApproovClaims};
+use approov_warp::{ApproovClaims, ApproovFilter};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use warp::Filter;
@@ -41,7 +41,7 @@ fn body(response: &str) -> &str {
 
 #[tokio::test]
 async fn over_a_real_socket() {
-    let approov = Approov::new(
+    let approov = ApproovFilter::new(
         Verifier::builder()
             .secret_base64(SECRET)
             .build()

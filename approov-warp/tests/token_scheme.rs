@@ -6,7 +6,7 @@
 mod common;
 
 use approov_core::{RejectionKind, Verifier};
-use approov_warp::Approov;
+use approov_warp::ApproovFilter;
 use common::*;
 
 fn bearer_verifier() -> Verifier {
@@ -17,7 +17,7 @@ fn bearer_verifier() -> Verifier {
         .unwrap()
 }
 
-async fn assert_cases(approov: &Approov) {
+async fn assert_cases(approov: &ApproovFilter) {
     let token = token();
     let auth = |value: &str| Req::get("/").header("Authorization", value);
     assert_accepted(approov, &auth(&format!("Bearer {token}"))).await;
@@ -36,19 +36,23 @@ async fn assert_cases(approov: &Approov) {
 
 #[tokio::test]
 async fn a_verifier_with_a_scheme_reads_bearer_tokens() {
-    assert_cases(&Approov::new(bearer_verifier())).await;
+    assert_cases(&ApproovFilter::new(bearer_verifier())).await;
 }
 
 #[tokio::test]
 async fn the_filter_options_set_the_scheme() {
-    let approov = Approov::new(verifier())
+    let approov = ApproovFilter::new(verifier())
         .token_header("Authorization")
         .unwrap()
         .token_scheme("Bearer")
         .unwrap();
     assert_eq!(approov.verifier().token_scheme(), Some("Bearer"));
     assert_cases(&approov).await;
-    assert!(Approov::new(verifier()).token_scheme("Bear er").is_err());
+    assert!(
+        ApproovFilter::new(verifier())
+            .token_scheme("Bear er")
+            .is_err()
+    );
     let bare = approov.without_token_scheme();
     assert_eq!(bare.verifier().token_scheme(), None);
     assert_accepted(&bare, &Req::get("/").header("Authorization", &token())).await;

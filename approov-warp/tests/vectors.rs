@@ -4,7 +4,7 @@
 mod common;
 
 use approov_core::{RejectionKind, TokenBinding, Verifier};
-use approov_warp::Approov;
+use approov_warp::ApproovFilter;
 use common::*;
 use serde_json::Value;
 use warp::http::StatusCode;
@@ -54,7 +54,7 @@ fn binding_of(detail: &Value) -> TokenBinding {
 #[tokio::test]
 async fn good_full_is_accepted_and_its_claims_reach_the_handler() {
     let (token, verifier, _) = vector("good_full");
-    let approov = Approov::new(verifier);
+    let approov = ApproovFilter::new(verifier);
     assert_accepted(&approov, &Req::get("/").token(&token)).await;
 
     use warp::Filter as _;
@@ -75,7 +75,7 @@ async fn good_full_is_accepted_and_its_claims_reach_the_handler() {
 async fn good_min_and_fractional_exp_are_accepted() {
     for name in ["good_min", "fractional_exp"] {
         let (token, verifier, _) = vector(name);
-        assert_accepted(&Approov::new(verifier), &Req::get("/").token(&token)).await;
+        assert_accepted(&ApproovFilter::new(verifier), &Req::get("/").token(&token)).await;
     }
 }
 
@@ -83,7 +83,12 @@ async fn good_min_and_fractional_exp_are_accepted() {
 async fn bad_signature() {
     let (token, verifier, _) = vector("bad_signature");
     let req = Req::get("/").token(&token);
-    assert_rejected(&Approov::new(verifier), &req, RejectionKind::Signature).await;
+    assert_rejected(
+        &ApproovFilter::new(verifier),
+        &req,
+        RejectionKind::Signature,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -91,7 +96,7 @@ async fn expired() {
     for name in ["expired", "expired_fractional"] {
         let (token, verifier, _) = vector(name);
         let req = Req::get("/").token(&token);
-        assert_rejected(&Approov::new(verifier), &req, RejectionKind::Expired).await;
+        assert_rejected(&ApproovFilter::new(verifier), &req, RejectionKind::Expired).await;
     }
 }
 
@@ -99,16 +104,21 @@ async fn expired() {
 async fn no_exp_and_no_alg() {
     let (token, verifier, _) = vector("no_exp");
     let req = Req::get("/").token(&token);
-    assert_rejected(&Approov::new(verifier), &req, RejectionKind::Claim).await;
+    assert_rejected(&ApproovFilter::new(verifier), &req, RejectionKind::Claim).await;
     let (token, verifier, _) = vector("no_alg_enc_header");
     let req = Req::get("/").token(&token);
-    assert_rejected(&Approov::new(verifier), &req, RejectionKind::Algorithm).await;
+    assert_rejected(
+        &ApproovFilter::new(verifier),
+        &req,
+        RejectionKind::Algorithm,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn good_full_with_binding_and_its_headers() {
     let (token, verifier, detail) = vector("good_full_with_binding");
-    let approov = Approov::new(verifier).token_binding(binding_of(&detail));
+    let approov = ApproovFilter::new(verifier).token_binding(binding_of(&detail));
     let req = with_detail_headers(Req::get("/").token(&token), &detail);
     assert_accepted(&approov, &req).await;
 
@@ -129,7 +139,7 @@ async fn good_full_with_binding_and_its_headers() {
 async fn wrong_binding_is_refused_only_where_bound() {
     let (token, verifier, detail) = vector("wrong_binding");
     let req = with_detail_headers(Req::get("/").token(&token), &detail);
-    let approov = Approov::new(verifier);
+    let approov = ApproovFilter::new(verifier);
     assert_accepted(&approov, &req).await;
     let bound = approov.token_binding(binding_of(&detail));
     assert_rejected(&bound, &req, RejectionKind::Binding).await;

@@ -5,7 +5,7 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{App, HttpResponse, test, web};
-use approov_actix::{ApproovMiddleware, Outcome};
+use approov_actix::{ApproovMiddleware, ApproovOutcome};
 use approov_conformance::{
     Answer, CUSTOM_BODY, CUSTOM_STATUS, Case, HELLO_BODY, OUTCOME_HEADER, REASON_HEADER, Route,
     all_requests, binding, check, message_signing, outcome_name, verifier,
@@ -25,9 +25,9 @@ async fn hello_with_body(body: web::Bytes) -> HttpResponse {
     hello().await
 }
 
-async fn echo(outcome: Option<Outcome>) -> HttpResponse {
+async fn echo(outcome: Option<web::ReqData<ApproovOutcome>>) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header((OUTCOME_HEADER, outcome_name(outcome.as_ref().map(|o| &o.0))))
+        .insert_header((OUTCOME_HEADER, outcome_name(outcome.as_deref())))
         .body(HELLO_BODY)
 }
 

@@ -6,7 +6,7 @@ use approov_conformance::{
     all_requests, binding, check, message_signing, outcome_name, verifier,
 };
 use approov_core::ApproovOutcome;
-use approov_warp::Approov;
+use approov_warp::ApproovFilter;
 use http_body_util::BodyExt as _;
 use std::convert::Infallible;
 use tower_service::Service as _;
@@ -17,21 +17,23 @@ use warp::reply::Reply;
 
 type Route_ = BoxedFilter<(warp::reply::Response,)>;
 
-fn approov(route: Route) -> Approov {
+fn approov(route: Route) -> ApproovFilter {
     let v = verifier();
     match route {
-        Route::Plain => Approov::new(v),
-        Route::Bound => Approov::new(v).token_binding(binding()),
-        Route::ReportOnly => Approov::new(v).report_only(true),
-        Route::BoundReportOnly => Approov::new(v).token_binding(binding()).report_only(true),
-        Route::Custom => Approov::new(v).rejection_response(|r| {
+        Route::Plain => ApproovFilter::new(v),
+        Route::Bound => ApproovFilter::new(v).token_binding(binding()),
+        Route::ReportOnly => ApproovFilter::new(v).report_only(true),
+        Route::BoundReportOnly => ApproovFilter::new(v)
+            .token_binding(binding())
+            .report_only(true),
+        Route::Custom => ApproovFilter::new(v).rejection_response(|r| {
             Response::builder()
                 .status(CUSTOM_STATUS)
                 .header(REASON_HEADER, r.kind().as_str())
                 .body(CUSTOM_BODY.to_owned())
                 .expect("static response")
         }),
-        Route::NoPreflightSkip => Approov::new(v).skip_cors_preflight(false),
+        Route::NoPreflightSkip => ApproovFilter::new(v).skip_cors_preflight(false),
         Route::Health | Route::MessageSigning | Route::MessageSigningAccount => {
             unreachable!("configured in `route`")
         }
@@ -62,7 +64,7 @@ fn route(route: Route) -> Route_ {
     match route {
         Route::Health => base.map(|| "ok".into_response()).boxed(),
         Route::ReportOnly | Route::BoundReportOnly => base
-            .and(approov(route).filter())
+            .and(approov(route).outcome())
             .map(|outcome: ApproovOutcome| {
                 warp::reply::with_header(HELLO_BODY, OUTCOME_HEADER, outcome_name(Some(&outcome)))
                     .into_response()
@@ -74,7 +76,7 @@ fn route(route: Route) -> Route_ {
                 .and(warp::get().or(warp::post()).unify())
                 .and(warp::method())
                 .and(
-                    Approov::new(verifier())
+                    ApproovFilter::new(verifier())
                         .message_signing(signing)
                         .signed_claims(),
                 )

@@ -7,8 +7,9 @@ pub mod signed;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::web;
 use actix_web::{HttpResponse, test};
-use approov_actix::{ApproovMiddleware, Outcome, default_rejection_response};
+use approov_actix::{ApproovMiddleware, unauthorized};
 use approov_core::mint::TokenBuilder;
 use approov_core::{ApproovOutcome, ManualClock, RejectionKind, Verifier};
 
@@ -62,7 +63,7 @@ pub fn token() -> String {
 /// header naming the reason's kind, so tests can tell reasons apart.
 pub fn with_reason(middleware: ApproovMiddleware) -> ApproovMiddleware {
     middleware.rejection_response(|rejection| {
-        let mut response = default_rejection_response();
+        let mut response = unauthorized();
         response.headers_mut().insert(
             HeaderName::from_static(REASON),
             HeaderValue::from_static(rejection.kind().as_str()),
@@ -73,8 +74,8 @@ pub fn with_reason(middleware: ApproovMiddleware) -> ApproovMiddleware {
 
 /// A handler that names the outcome in its body: `verified <did>`,
 /// `rejected <kind>`, `preflight`, or `unchecked`.
-pub async fn echo_outcome(outcome: Option<Outcome>) -> HttpResponse {
-    let body = match outcome.map(Outcome::into_inner) {
+pub async fn echo_outcome(outcome: Option<web::ReqData<ApproovOutcome>>) -> HttpResponse {
+    let body = match outcome.map(web::ReqData::into_inner) {
         Some(ApproovOutcome::Verified(claims)) => {
             format!("verified {}", claims.did().unwrap_or("-"))
         }

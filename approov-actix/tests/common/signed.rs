@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, HttpResponse, web};
-use approov_actix::{ApproovMiddleware, Outcome};
+use approov_actix::ApproovMiddleware;
 use approov_core::ApproovOutcome;
 use approov_core::mint::{InstallKey, RequestSigner, SignedRequest};
 use approov_core::signing::MessageSigningBuilder;
@@ -94,12 +94,12 @@ impl Calls {
 /// Answers 200 with the body it received, and the outcome in
 /// [`OUTCOME`]: `verified`, `rejected <kind>`, `preflight` or `unchecked`.
 pub async fn echo_body(
-    outcome: Option<Outcome>,
+    outcome: Option<web::ReqData<ApproovOutcome>>,
     body: web::Bytes,
     calls: web::Data<Calls>,
 ) -> HttpResponse {
     calls.0.fetch_add(1, Ordering::SeqCst);
-    let outcome = match outcome.map(Outcome::into_inner) {
+    let outcome = match outcome.map(web::ReqData::into_inner) {
         Some(ApproovOutcome::Verified(_)) => "verified".to_owned(),
         Some(ApproovOutcome::Rejected(rejection)) => format!("rejected {}", rejection.kind()),
         Some(ApproovOutcome::SkippedPreflight) => "preflight".to_owned(),

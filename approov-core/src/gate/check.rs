@@ -62,16 +62,20 @@ impl Gate {
         }
     }
 
-    /// Report-only mode: log rejections and let the requests through,
-    /// marked with [`ApproovOutcome::Rejected`]. Off by default.
+    /// Report-only mode: rejections are logged and the request goes on,
+    /// carrying [`ApproovOutcome::Rejected`]. For rolling Approov out
+    /// without turning away users of older app versions. Off by default.
+    /// A body that cannot be checked (413, 400, 408) is refused even so:
+    /// it cannot be handed on intact.
     pub fn report_only(mut self, yes: bool) -> Self {
         self.report_only = yes;
         self
     }
 
-    /// Let CORS preflights (`OPTIONS` with `Origin` and
+    /// Lets CORS preflights (`OPTIONS` with `Origin` and
     /// `Access-Control-Request-Method`, see [`is_cors_preflight`]) through
-    /// without a token, as browsers never send one. On by default.
+    /// without a token, as browsers never send one; they carry
+    /// [`ApproovOutcome::SkippedPreflight`]. On by default.
     pub fn skip_cors_preflight(mut self, yes: bool) -> Self {
         self.skip_preflight = yes;
         self

@@ -14,7 +14,7 @@
 //! - `decision`: what an adapter does with the request (or why its body
 //!   could not be checked), counted and logged.
 //! - `response`: the default rejection response's parts.
-//! - `options`: the builder options every adapter shares (a macro).
+//! - `options`: the options every adapter offers, as methods of the [`Gate`].
 
 mod body;
 mod check;

@@ -8,7 +8,7 @@ use std::convert::Infallible;
 
 use approov_core::mint::TokenBuilder;
 use approov_core::{ApproovOutcome, ManualClock, RejectionKind, Verifier};
-use approov_warp::Approov;
+use approov_warp::ApproovFilter;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, StreamBody};
@@ -203,7 +203,7 @@ pub async fn send(app: &App, req: &Req) -> Res {
 
 /// `approov.protect()` in front of a handler answering `ok`, with the
 /// default rejection response.
-pub fn protected(approov: &Approov) -> App {
+pub fn protected(approov: &ApproovFilter) -> App {
     boxed(
         approov
             .protect()
@@ -214,7 +214,7 @@ pub fn protected(approov: &Approov) -> App {
 
 /// Like [`protected`], but rejections answer 401 with their kind in the
 /// [`REASON`] header.
-pub fn echoing(approov: &Approov) -> App {
+pub fn echoing(approov: &ApproovFilter) -> App {
     protected(&approov.clone().rejection_response(|rejection| {
         Response::builder()
             .status(StatusCode::UNAUTHORIZED)
@@ -235,12 +235,12 @@ pub fn outcome_name(outcome: &ApproovOutcome) -> String {
 }
 
 /// Report-only mode, answering 200 with [`outcome_name`].
-pub fn reporting(approov: &Approov) -> App {
+pub fn reporting(approov: &ApproovFilter) -> App {
     boxed(
         approov
             .clone()
             .report_only(true)
-            .filter()
+            .outcome()
             .map(|outcome: ApproovOutcome| outcome_name(&outcome))
             .recover(approov_warp::recover),
     )
@@ -249,7 +249,7 @@ pub fn reporting(approov: &Approov) -> App {
 /// Asserts that `approov` refuses `req` for `kind`: the default 401, the
 /// custom response with the kind, and report-only mode letting it through
 /// marked with the kind.
-pub async fn assert_rejected(approov: &Approov, req: &Req, kind: RejectionKind) {
+pub async fn assert_rejected(approov: &ApproovFilter, req: &Req, kind: RejectionKind) {
     send(&protected(approov), req)
         .await
         .assert_default_rejection();
@@ -264,7 +264,7 @@ pub async fn assert_rejected(approov: &Approov, req: &Req, kind: RejectionKind) 
 }
 
 /// Asserts that `approov` accepts `req`.
-pub async fn assert_accepted(approov: &Approov, req: &Req) {
+pub async fn assert_accepted(approov: &ApproovFilter, req: &Req) {
     let res = send(&protected(approov), req).await;
     assert_eq!(res.status, StatusCode::OK, "{res:?}");
     assert_eq!(res.body, "ok");

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use approov_core::RejectionKind;
 use approov_core::mint::{InstallKey, RequestSigner, SignedRequest};
 use approov_core::signing::{MessageSigning, MessageSigningBuilder};
-use approov_warp::{Approov, ApproovClaims, ApproovOutcome};
+use approov_warp::{ApproovClaims, ApproovFilter, ApproovOutcome};
 use bytes::Bytes;
 use warp::Filter;
 use warp::http::{Response, StatusCode};
@@ -30,13 +30,13 @@ pub const DID: &str = "x-did";
 
 /// [`verifier_with_clock`] with message signing as `builder` says, on the
 /// same clock.
-pub fn approov_with(builder: MessageSigningBuilder) -> Approov {
+pub fn approov_with(builder: MessageSigningBuilder) -> ApproovFilter {
     let (verifier, clock) = verifier_with_clock();
-    Approov::new(verifier).message_signing(builder.clock(clock).build().unwrap())
+    ApproovFilter::new(verifier).message_signing(builder.clock(clock).build().unwrap())
 }
 
 /// Message signing with every default.
-pub fn signing_approov() -> Approov {
+pub fn signing_approov() -> ApproovFilter {
     approov_with(MessageSigning::builder())
 }
 
@@ -106,7 +106,7 @@ pub fn echo(claims: &ApproovClaims, body: Bytes) -> Response<Bytes> {
 }
 
 /// `approov.signed_claims()` in front of [`echo`], counting its calls.
-pub fn signed_app(approov: &Approov) -> (App, Calls) {
+pub fn signed_app(approov: &ApproovFilter) -> (App, Calls) {
     let calls = Calls::default();
     let counted = calls.clone();
     let app = boxed(
@@ -122,7 +122,7 @@ pub fn signed_app(approov: &Approov) -> (App, Calls) {
 }
 
 /// Like [`signed_app`], with the rejection kind in the [`REASON`] header.
-pub fn signed_echoing(approov: &Approov) -> (App, Calls) {
+pub fn signed_echoing(approov: &ApproovFilter) -> (App, Calls) {
     signed_app(&approov.clone().rejection_response(|rejection| {
         Response::builder()
             .status(StatusCode::UNAUTHORIZED)
@@ -134,7 +134,7 @@ pub fn signed_echoing(approov: &Approov) -> (App, Calls) {
 
 /// `approov.signed()` in report-only mode, answering [`outcome_name`] and
 /// the body's length.
-pub fn signed_reporting(approov: &Approov) -> App {
+pub fn signed_reporting(approov: &ApproovFilter) -> App {
     boxed(
         approov
             .clone()
@@ -150,7 +150,7 @@ pub fn signed_reporting(approov: &Approov) -> App {
 /// Asserts that `req` is refused for `kind` through [`signed_app`] (the
 /// default 401, handler not called), [`signed_echoing`] (the kind) and
 /// [`signed_reporting`] (let through, marked with the kind).
-pub async fn assert_refused(approov: &Approov, req: &Req, kind: RejectionKind) {
+pub async fn assert_refused(approov: &ApproovFilter, req: &Req, kind: RejectionKind) {
     let (app, calls) = signed_app(approov);
     send(&app, req).await.assert_default_rejection();
     assert_eq!(calls.count(), 0, "the handler ran for {req:?}");
@@ -171,7 +171,7 @@ pub async fn assert_refused(approov: &Approov, req: &Req, kind: RejectionKind) {
 
 /// Asserts that `req` passes: the handler runs once and gets `body`
 /// exactly, and report-only mode says `verified`.
-pub async fn assert_passes(approov: &Approov, req: &Req, body: &[u8]) -> Res {
+pub async fn assert_passes(approov: &ApproovFilter, req: &Req, body: &[u8]) -> Res {
     let (app, calls) = signed_app(approov);
     let res = send(&app, req).await;
     assert_eq!(res.status, StatusCode::OK, "{res:?}");

@@ -16,8 +16,7 @@
 //! ```toml
 //! [dependencies]
 //! actix-web = { version = "4", default-features = false, features = ["macros"] }
-//! approov-actix = "0.1"
-//! approov-core = { version = "0.1", features = ["dev", "jwks-url", "watch-key-files"] }
+//! approov-actix = { version = "0.1", features = ["dev", "jwks-url", "watch-key-files"] }
 //! metrics-exporter-prometheus = { version = "0.18", default-features = false }
 //! serde_json = "1"
 //! socket2 = { version = "0.6", features = ["all"] }
@@ -42,9 +41,9 @@ use std::time::Duration;
 use actix_web::dev::{Extensions, Server, Service as _};
 use actix_web::http::ConnectionType;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use approov_actix::{Approov, ApproovMiddleware};
-use approov_core::signing::{MessageSigning, SignaturePolicy};
-use approov_core::{TokenBinding, VerifierBuilder};
+use approov_actix::{
+    Approov, ApproovMiddleware, MessageSigning, SignaturePolicy, TokenBinding, VerifierBuilder,
+};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
 use tracing_subscriber::EnvFilter;
@@ -155,7 +154,7 @@ fn start() -> Result<Server, String> {
     // Development only: with no key variable set, a random secret, printed
     // on stderr with a ready token and curl line. Delete this line for
     // production: a missing secret then stops start-up, naming the variable.
-    let var = approov_core::dev::secret_unless_configured(env_var, local_addr);
+    let var = approov_actix::dev::secret_unless_configured(env_var, local_addr);
     let api = api(var, &config)?;
 
     // actix-web caps connections per worker thread: share the cap out
@@ -208,7 +207,7 @@ fn start() -> Result<Server, String> {
             let handle = PrometheusBuilder::new()
                 .install_recorder()
                 .map_err(|e| format!("cannot export metrics (METRICS_ADDR): {e}"))?;
-            approov_core::metrics::describe();
+            approov_actix::metrics::describe();
             let server = HttpServer::new(move || {
                 App::new()
                     .app_data(web::Data::new(handle.clone()))

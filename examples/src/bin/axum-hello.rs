@@ -13,8 +13,7 @@
 //!
 //! ```toml
 //! [dependencies]
-//! approov-core = { version = "0.1", features = ["dev", "jwks-url", "watch-key-files"] }
-//! approov-tower = { version = "0.1", features = ["axum"] }
+//! approov-tower = { version = "0.1", features = ["axum", "dev", "jwks-url", "watch-key-files"] }
 //! axum = { version = "0.8", default-features = false, features = ["http1", "json", "tokio"] }
 //! hyper = { version = "1", features = ["http1", "server"] }
 //! hyper-util = { version = "0.1", features = ["service", "tokio"] }
@@ -40,9 +39,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use approov_core::signing::{MessageSigning, SignaturePolicy};
-use approov_core::{TokenBinding, VerifierBuilder};
-use approov_tower::{Approov, ApproovLayer};
+use approov_tower::{
+    Approov, ApproovLayer, MessageSigning, SignaturePolicy, TokenBinding, VerifierBuilder,
+};
 use axum::http::header::CONTENT_TYPE;
 use axum::{Json, Router, routing::get};
 use hyper::header::{CONNECTION, HeaderValue};
@@ -142,7 +141,7 @@ async fn start() -> Result<(TcpListener, Router, Config), String> {
     // Development only: with no key variable set, a random secret, printed
     // on stderr with a ready token and curl line. Delete this line for
     // production: a missing secret then stops start-up, naming the variable.
-    let var = approov_core::dev::secret_unless_configured(env_var, local_addr);
+    let var = approov_tower::dev::secret_unless_configured(env_var, local_addr);
     let app = api(var, &config)?;
 
     // METRICS_ADDR: `GET /metrics` on a listener of its own, same limits.
@@ -170,7 +169,7 @@ fn metrics_app() -> Result<Router, String> {
     let handle = PrometheusBuilder::new()
         .install_recorder()
         .map_err(|e| format!("cannot export metrics (METRICS_ADDR): {e}"))?;
-    approov_core::metrics::describe();
+    approov_tower::metrics::describe();
     let scrape = move || async move {
         handle.run_upkeep();
         let format = "text/plain; version=0.0.4; charset=utf-8";

@@ -13,8 +13,7 @@
 //!
 //! ```toml
 //! [dependencies]
-//! approov-core = { version = "0.1", features = ["dev", "jwks-url", "watch-key-files"] }
-//! approov-warp = "0.1"
+//! approov-warp = { version = "0.1", features = ["dev", "jwks-url", "watch-key-files"] }
 //! bytes = "1"
 //! hyper = { version = "1", features = ["http1", "server"] }
 //! hyper-util = { version = "0.1", features = ["service", "tokio"] }
@@ -41,8 +40,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use approov_core::{TokenBinding, VerifierBuilder};
-use approov_warp::{Approov, ApproovClaims, MessageSigning, SignaturePolicy};
+use approov_warp::{
+    ApproovClaims, ApproovFilter, MessageSigning, SignaturePolicy, TokenBinding, VerifierBuilder,
+};
 use bytes::Bytes;
 use hyper::header::{CONNECTION, HeaderValue};
 use hyper::server::conn::http1;
@@ -82,7 +82,7 @@ fn api(var: impl Fn(&str) -> Option<String>, config: &Config) -> Result<Routes, 
         .build()
         .map_err(|e| e.to_string())?;
     let binding = TokenBinding::new(["Authorization"]).map_err(|e| e.to_string())?;
-    let approov = Approov::new(verifier);
+    let approov = ApproovFilter::new(verifier);
     let bound = approov.clone().token_binding(binding);
     let signed = approov.clone().message_signing(signing);
     // Path first, then the token, then the method: unknown paths stay 404
@@ -163,7 +163,7 @@ async fn start(config: Config) -> Result<(TcpListener, Routes), String> {
     // Development only: with no key variable set, a random secret, printed
     // on stderr with a ready token and curl line. Delete this line for
     // production: a missing secret then stops start-up, naming the variable.
-    let var = approov_core::dev::secret_unless_configured(env_var, local_addr);
+    let var = approov_warp::dev::secret_unless_configured(env_var, local_addr);
     let routes = api(var, &config)?;
 
     // METRICS_ADDR: `GET /metrics` on a listener of its own, same limits.
@@ -191,7 +191,7 @@ fn metrics_route() -> Result<Routes, String> {
     let handle = PrometheusBuilder::new()
         .install_recorder()
         .map_err(|e| format!("cannot export metrics (METRICS_ADDR): {e}"))?;
-    approov_core::metrics::describe();
+    approov_warp::metrics::describe();
     Ok(warp::path!("metrics")
         .and(warp::get())
         .map(move || {

@@ -11,7 +11,7 @@ use crate::rejection::Responder;
 
 /// Approov protection for warp routes: a [`Verifier`] plus the options every
 /// approov-rs adapter shares. Build it once, then take filters from it with
-/// [`filter`](Self::filter), [`claims`](Self::claims) or
+/// [`outcome`](Self::outcome), [`claims`](Self::claims) or
 /// [`protect`](Self::protect).
 ///
 /// `Clone` is cheap (the verifier and the custom response are shared), so
@@ -19,10 +19,10 @@ use crate::rejection::Responder;
 ///
 /// ```
 /// use approov_core::{TokenBinding, Verifier};
-/// use approov_warp::Approov;
+/// use approov_warp::ApproovFilter;
 ///
 /// let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build()?;
-/// let approov = Approov::new(verifier);
+/// let approov = ApproovFilter::new(verifier);
 /// let bound = approov.clone().token_binding(TokenBinding::new(["Authorization"])?);
 /// # let _ = bound;
 /// # Ok::<(), approov_core::ConfigError>(())
@@ -30,14 +30,14 @@ use crate::rejection::Responder;
 ///
 /// Defaults: enforcing, CORS preflights let through, the verifier's own
 /// token header and binding, no message signing, and the
-/// [`default_response`](crate::default_response).
+/// [`unauthorized`](crate::unauthorized).
 #[derive(Clone)]
-pub struct Approov {
+pub struct ApproovFilter {
     pub(crate) gate: Gate,
     pub(crate) responder: Option<Responder>,
 }
 
-impl Approov {
+impl ApproovFilter {
     /// Enforcing protection with `verifier`'s token header and binding.
     pub fn new(verifier: Verifier) -> Self {
         Self {
@@ -46,7 +46,66 @@ impl Approov {
         }
     }
 
-    approov_core::gate_options!();
+    /// Binds tokens to these request headers on the routes this
+    /// configuration protects: [`Gate::token_binding`](approov_core::Gate::token_binding).
+    pub fn token_binding(self, binding: approov_core::TokenBinding) -> Self {
+        self.map_gate(|gate| gate.token_binding(binding))
+    }
+
+    /// Checks tokens without token binding, even if the verifier has one:
+    /// [`Gate::without_token_binding`](approov_core::Gate::without_token_binding).
+    pub fn without_token_binding(self) -> Self {
+        self.map_gate(approov_core::Gate::without_token_binding)
+    }
+
+    /// Reads the token from header `name`:
+    /// [`Gate::token_header`](approov_core::Gate::token_header).
+    pub fn token_header(mut self, name: &str) -> Result<Self, approov_core::ConfigError> {
+        self.gate = self.gate.token_header(name)?;
+        Ok(self)
+    }
+
+    /// Expects the token after the authentication scheme `scheme`, as in
+    /// `Authorization: Bearer <token>`:
+    /// [`Gate::token_scheme`](approov_core::Gate::token_scheme).
+    pub fn token_scheme(mut self, scheme: &str) -> Result<Self, approov_core::ConfigError> {
+        self.gate = self.gate.token_scheme(scheme)?;
+        Ok(self)
+    }
+
+    /// Reads the bare token, even if the verifier expects a scheme:
+    /// [`Gate::without_token_scheme`](approov_core::Gate::without_token_scheme).
+    pub fn without_token_scheme(self) -> Self {
+        self.map_gate(approov_core::Gate::without_token_scheme)
+    }
+
+    /// Report-only mode, off by default:
+    /// [`Gate::report_only`](approov_core::Gate::report_only).
+    pub fn report_only(self, yes: bool) -> Self {
+        self.map_gate(|gate| gate.report_only(yes))
+    }
+
+    /// Lets CORS preflights through without a token, on by default:
+    /// [`Gate::skip_cors_preflight`](approov_core::Gate::skip_cors_preflight).
+    pub fn skip_cors_preflight(self, yes: bool) -> Self {
+        self.map_gate(|gate| gate.skip_cors_preflight(yes))
+    }
+
+    /// The gate: verifier, report-only, preflight and message-signing
+    /// settings.
+    pub fn gate(&self) -> &approov_core::Gate {
+        &self.gate
+    }
+
+    /// The verifier, with this configuration's token header and binding.
+    pub fn verifier(&self) -> &approov_core::Verifier {
+        self.gate.verifier()
+    }
+
+    fn map_gate(mut self, f: impl FnOnce(approov_core::Gate) -> approov_core::Gate) -> Self {
+        self.gate = f(self.gate);
+        self
+    }
 
     /// Checks HTTP message signatures (RFC 9421) and `Content-Digest`
     /// (RFC 9530) on the routes using this configuration, as
@@ -60,7 +119,7 @@ impl Approov {
     /// within [`body_read_timeout`](approov_core::signing::MessageSigningBuilder::body_read_timeout)),
     /// check the digest against it and hand it on; a body over the limit
     /// is answered 413, an unreadable one 400, a too slow one 408.
-    /// [`filter`](Self::filter), [`claims`](Self::claims) and
+    /// [`outcome`](Self::outcome), [`claims`](Self::claims) and
     /// [`protect`](Self::protect) check the signatures of bodiless
     /// requests. See the [crate docs](crate#message-signing).
     pub fn message_signing(mut self, signing: MessageSigning) -> Self {
@@ -74,11 +133,11 @@ impl Approov {
     ///
     /// ```
     /// use approov_core::Verifier;
-    /// use approov_warp::Approov;
+    /// use approov_warp::ApproovFilter;
     /// use warp::http::{Response, StatusCode};
     ///
     /// let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build()?;
-    /// let approov = Approov::new(verifier).rejection_response(|_rejection| {
+    /// let approov = ApproovFilter::new(verifier).rejection_response(|_rejection| {
     ///     Response::builder()
     ///         .status(StatusCode::UNAUTHORIZED)
     ///         .header("content-type", "application/problem+json")
@@ -103,9 +162,9 @@ impl Approov {
     }
 }
 
-impl fmt::Debug for Approov {
+impl fmt::Debug for ApproovFilter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Approov")
+        f.debug_struct("ApproovFilter")
             .field("gate", &self.gate)
             .field("custom_response", &self.responder.is_some())
             .finish()
