@@ -4,10 +4,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use approov_core::{Rejection, RejectionKind, response};
-use warp::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
-use warp::http::{HeaderValue, StatusCode};
-use warp::reply::{Reply, Response};
+use approov_core::{Rejection, RejectionKind};
+use warp::reply::Response;
 
 /// A user-supplied rejection response, shared by every request.
 pub(crate) type Responder = Arc<dyn Fn(&Rejection) -> Response + Send + Sync>;
@@ -102,23 +100,15 @@ impl warp::reject::Reject for NoClaims {}
 /// `www-authenticate: Approov` and the body `{}` (the constants in
 /// [`approov_core::response`]).
 pub fn unauthorized() -> Response {
-    let mut res = response::BODY.into_response();
-    *res.status_mut() = StatusCode::UNAUTHORIZED;
-    let headers = res.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(response::CONTENT_TYPE),
-    );
-    headers.insert(
-        WWW_AUTHENTICATE,
-        HeaderValue::from_static(response::WWW_AUTHENTICATE),
-    );
-    res
+    let (head, body) = approov_core::http::unauthorized().into_parts();
+    Response::from_parts(head, body.into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approov_core::response;
+    use warp::http::StatusCode;
 
     #[test]
     fn default_status_is_the_core_constant() {
