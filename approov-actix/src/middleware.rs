@@ -220,7 +220,7 @@ impl ApproovMiddleware {
     /// let approov = ApproovMiddleware::new(verifier.clone()).rejection_response(|rejection| {
     ///     let mut response = unauthorized();
     ///     response.headers_mut().insert(
-    ///         "x-approov-rejection".parse().unwrap(),
+    ///         "x-approov-reason".parse().unwrap(),
     ///         rejection.kind().as_str().parse().unwrap(),
     ///     );
     ///     response

@@ -1,5 +1,6 @@
 //! Options and placement: token binding per route, report-only mode, CORS
-//! preflights, custom responses, and what handlers can read.
+//! preflights, custom responses, the token scheme options, and what
+//! handlers can read.
 
 mod common;
 
@@ -36,7 +37,7 @@ async fn binding_matching_the_authorization_header_passes() {
     let token = sign(&claims().pay_for([AUTH]));
     through_bound(get(&token).insert_header(("Authorization", AUTH)))
         .await
-        .assert_ok("verified device-1");
+        .assert_ok("verified ExampleApproovTokenDID==");
 }
 
 #[actix_web::test]
@@ -93,7 +94,7 @@ async fn binding_over_several_headers_hashes_them_in_order() {
         .insert_header(("X-Device-Id", "dev-7"));
     send(&app, req.to_request())
         .await
-        .assert_ok("verified device-1");
+        .assert_ok("verified ExampleApproovTokenDID==");
     let swapped = sign(&claims().pay_for(["dev-7", AUTH]));
     let req = get(&swapped)
         .insert_header(("Authorization", AUTH))
@@ -139,10 +140,10 @@ async fn binding_applies_per_scope_and_per_resource() {
     for uri in ["/open/x", "/resource-open"] {
         send(&app, at(uri, &unbound_token))
             .await
-            .assert_ok("verified device-1");
+            .assert_ok("verified ExampleApproovTokenDID==");
         send(&app, at(uri, &bound_token))
             .await
-            .assert_ok("verified device-1");
+            .assert_ok("verified ExampleApproovTokenDID==");
     }
     for uri in ["/bound/x", "/resource-bound"] {
         send(&app, at(uri, &unbound_token))
@@ -150,7 +151,7 @@ async fn binding_applies_per_scope_and_per_resource() {
             .assert_rejected(RejectionKind::BindingMissing);
         send(&app, at(uri, &bound_token))
             .await
-            .assert_ok("verified device-1");
+            .assert_ok("verified ExampleApproovTokenDID==");
     }
     let health = TestRequest::get().uri("/health").to_request();
     send(&app, health).await.assert_ok("unchecked");
@@ -172,7 +173,7 @@ async fn an_app_wide_middleware_and_a_bound_resource_both_apply() {
     let unbound_token = token();
     send(&app, get(&unbound_token).uri("/other").to_request())
         .await
-        .assert_ok("verified device-1");
+        .assert_ok("verified ExampleApproovTokenDID==");
     let req = get(&unbound_token)
         .uri("/bound")
         .insert_header(("Authorization", AUTH));
@@ -207,7 +208,7 @@ async fn without_token_binding_drops_the_verifiers_binding() {
         .assert_rejected(RejectionKind::BindingMissing);
     send(&app, get(&token).uri("/relaxed").to_request())
         .await
-        .assert_ok("verified device-1");
+        .assert_ok("verified ExampleApproovTokenDID==");
 }
 
 #[actix_web::test]
@@ -231,7 +232,7 @@ async fn the_token_header_can_be_renamed() {
     let req = TestRequest::get().insert_header(("x-approov", token()));
     send(&app, req.to_request())
         .await
-        .assert_ok("verified device-1");
+        .assert_ok("verified ExampleApproovTokenDID==");
     send(&app, get(&token()).to_request())
         .await
         .assert_rejected(RejectionKind::Missing);
@@ -254,13 +255,13 @@ async fn report_only_lets_rejected_requests_through_marked() {
     send(&app, get(&expired).to_request())
         .await
         .assert_ok("rejected expired");
-    let forged = claims().sign_hs256_base64(OTHER_SECRET).expect("sign");
+    let forged = claims().sign_hs256_base64(WRONG_SECRET).expect("sign");
     send(&app, get(&forged).to_request())
         .await
         .assert_ok("rejected signature");
     send(&app, get(&token()).to_request())
         .await
-        .assert_ok("verified device-1");
+        .assert_ok("verified ExampleApproovTokenDID==");
 }
 
 async fn needs_claims(Approov(claims): Approov) -> HttpResponse {
@@ -295,10 +296,10 @@ async fn asking_for_claims_of_a_rejected_token_in_report_only_mode_is_a_401() {
         .assert_ok("no claims");
     send(&app, get(&token()).uri("/needs").to_request())
         .await
-        .assert_ok("claims device-1");
+        .assert_ok("claims ExampleApproovTokenDID==");
     send(&app, get(&token()).uri("/maybe").to_request())
         .await
-        .assert_ok("claims device-1");
+        .assert_ok("claims ExampleApproovTokenDID==");
 }
 
 #[actix_web::test]
@@ -412,7 +413,7 @@ async fn cors_preflights_pass_without_a_token_unless_disabled() {
         .to_request();
     send(&strict, with_token)
         .await
-        .assert_ok("verified device-1");
+        .assert_ok("verified ExampleApproovTokenDID==");
 }
 
 #[actix_web::test]
@@ -435,7 +436,7 @@ async fn a_custom_rejection_response_replaces_the_default() {
     assert_eq!(reply.header("www-authenticate"), "");
     send(&app, get(&token()).to_request())
         .await
-        .assert_ok("verified device-1");
+        .assert_ok("verified ExampleApproovTokenDID==");
 }
 
 #[actix_web::test]
@@ -463,9 +464,9 @@ async fn claims_and_outcome_reach_the_handler_through_every_door() {
     let token = sign(&claims().pay_for([AUTH]).claim("tier", "gold"));
     let req = get(&token).insert_header(("Authorization", AUTH));
     let pay = approov_core::binding_hash([AUTH]);
-    send(&app, req.to_request())
-        .await
-        .assert_ok(&format!("device-1 1.2.3.4 {pay} \"gold\" true"));
+    send(&app, req.to_request()).await.assert_ok(&format!(
+        "ExampleApproovTokenDID== 1.2.3.4 {pay} \"gold\" true"
+    ));
 }
 
 #[test]
@@ -484,4 +485,31 @@ async fn the_middleware_is_clone_and_debug_without_secrets() {
     assert!(debug.contains("custom"), "{debug}");
     assert!(!debug.contains(SECRET), "{debug}");
     assert!(middleware.gate().is_report_only());
+}
+
+#[actix_web::test]
+async fn the_token_scheme_options_check_their_input_and_turn_off() {
+    let middleware = ApproovMiddleware::new(verifier())
+        .token_header("Authorization")
+        .and_then(|m| m.token_scheme("Bearer"))
+        .expect("valid options");
+    assert_eq!(middleware.verifier().token_scheme(), Some("Bearer"));
+    assert!(
+        ApproovMiddleware::new(verifier())
+            .token_scheme("Bear er")
+            .is_err()
+    );
+    assert!(ApproovMiddleware::new(verifier()).token_scheme("").is_err());
+    let bare = middleware.without_token_scheme();
+    assert_eq!(bare.verifier().token_scheme(), None);
+    let app = test::init_service(
+        App::new()
+            .wrap(with_reason(bare))
+            .default_service(web::to(echo_outcome)),
+    )
+    .await;
+    let req = TestRequest::get().insert_header(("Authorization", token()));
+    send(&app, req.to_request())
+        .await
+        .assert_ok(&format!("verified {DID}"));
 }

@@ -58,7 +58,11 @@ fn assert_empty_json(reply: &Reply, status: u16) {
         "{reply:?}"
     );
     assert_eq!(reply.body, "{}", "{reply:?}");
-    assert_eq!(reply.header(REASON), "", "not a rejection: {reply:?}");
+    assert_eq!(
+        reply.header(REASON_HEADER),
+        "",
+        "not a rejection: {reply:?}"
+    );
 }
 
 /// `req` with its payload replaced by `chunks` streamed one by one, as a
@@ -164,7 +168,7 @@ async fn json_and_payload_extractors_work_after_buffering() {
     let res = test::call_service(&app, to_test(&req).to_request()).await;
     assert_eq!(res.status(), 401);
     assert_eq!(
-        res.headers().get(REASON).expect("reason"),
+        res.headers().get(REASON_HEADER).expect("reason"),
         RejectionKind::DigestMismatch.as_str()
     );
 }

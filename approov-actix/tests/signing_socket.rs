@@ -271,7 +271,7 @@ async fn over_a_socket_signed_bodies_pass_and_oversized_ones_get_413() {
                 );
                 if want_status == 401 {
                     assert!(
-                        raw.has(&format!("{REASON}: {want_reason}")),
+                        raw.has(&format!("{REASON_HEADER}: {want_reason}")),
                         "{name}: {}",
                         raw.head
                     );
@@ -311,7 +311,7 @@ fn assert_body_refused(name: &str, raw: &Raw, status: u16) {
         raw.head
     );
     assert!(!raw.has("www-authenticate"), "{name}: {}", raw.head);
-    assert!(!raw.has(REASON), "{name}: {}", raw.head);
+    assert!(!raw.has(REASON_HEADER), "{name}: {}", raw.head);
 }
 
 #[actix_web::test]
@@ -358,7 +358,7 @@ async fn a_refused_request_is_answered_before_its_announced_body_arrives() {
     for (name, (raw, elapsed), reason) in results {
         assert_eq!(raw.status, 401, "{name}: {}", raw.head);
         assert!(
-            raw.has(&format!("{REASON}: {reason}")),
+            raw.has(&format!("{REASON_HEADER}: {reason}")),
             "{name}: {}",
             raw.head
         );

@@ -106,7 +106,7 @@ async fn over_a_socket_tokens_are_checked_and_bad_bytes_get_401() {
                 "{name}: {head}"
             );
             assert!(
-                head.contains(&format!("\r\n{REASON}: {want_reason}")),
+                head.contains(&format!("\r\n{REASON_HEADER}: {want_reason}")),
                 "{name}: {head}"
             );
         }

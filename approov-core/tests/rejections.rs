@@ -656,6 +656,22 @@ fn expired_when_exp_is_in_the_past() {
 }
 
 #[test]
+fn a_token_expires_when_the_clock_passes_exp() {
+    // One verifier, its clock moved by hand: accepted until `exp`, refused
+    // from then on.
+    let clock = ManualClock::at_unix(NOW);
+    let v = builder_with_clock(&clock).build().expect("verifier");
+    let token = valid_token();
+    assert_accepted(&v, &token);
+    clock.advance(std::time::Duration::from_secs(299));
+    assert_accepted(&v, &token);
+    clock.advance(std::time::Duration::from_secs(1));
+    assert_eq!(rejection(&v, &token), Rejection::Expired);
+    clock.advance(std::time::Duration::from_secs(1));
+    assert_eq!(rejection(&v, &token), Rejection::Expired);
+}
+
+#[test]
 fn expired_when_exp_is_exactly_now() {
     // RFC 7519 §4.1.4: the token must not be accepted "on or after" exp.
     let token = token(&format!(r#"{{"exp":{NOW}}}"#));

@@ -67,10 +67,10 @@ fn unauthorized() -> (StatusCode, Option<String>, String) {
 
 #[tokio::test]
 async fn verified_claims_are_extracted() {
-    let app = app(Some(ApproovLayer::new(verifier())));
+    let app = app(Some(ApproovLayer::new(strict_verifier())));
     for uri in ["/required", "/optional"] {
         assert_eq!(
-            get(&app, uri, Some(valid_token())).await,
+            get(&app, uri, Some(strict_token())).await,
             (StatusCode::OK, None, DID.to_owned())
         );
     }
@@ -78,8 +78,8 @@ async fn verified_claims_are_extracted() {
 
 #[tokio::test]
 async fn report_only_rejection_gives_401_to_required_and_none_to_optional() {
-    let app = app(Some(ApproovLayer::new(verifier()).report_only(true)));
-    let expired = sign(claims().exp((NOW - 1) as f64));
+    let app = app(Some(ApproovLayer::new(strict_verifier()).report_only(true)));
+    let expired = sign(&strict_claims().exp((NOW - 1) as f64));
     assert_eq!(
         get(&app, "/required", Some(expired.clone())).await,
         unauthorized()
@@ -94,14 +94,14 @@ async fn report_only_rejection_gives_401_to_required_and_none_to_optional() {
         (StatusCode::OK, None, "none".to_owned())
     );
     assert_eq!(
-        get(&app, "/required", Some(valid_token())).await,
+        get(&app, "/required", Some(strict_token())).await,
         (StatusCode::OK, None, DID.to_owned())
     );
 }
 
 #[tokio::test]
 async fn preflight_has_no_claims() {
-    let app = app(Some(ApproovLayer::new(verifier())));
+    let app = app(Some(ApproovLayer::new(strict_verifier())));
     let preflight = Request::options("/required")
         .header("Origin", "https://app.example")
         .header("Access-Control-Request-Method", "GET")
@@ -116,11 +116,11 @@ async fn preflight_has_no_claims() {
 async fn without_a_layer_the_extractor_fails_closed_with_401() {
     let app = app(None);
     assert_eq!(
-        get(&app, "/required", Some(valid_token())).await,
+        get(&app, "/required", Some(strict_token())).await,
         unauthorized()
     );
     assert_eq!(
-        get(&app, "/optional", Some(valid_token())).await,
+        get(&app, "/optional", Some(strict_token())).await,
         (StatusCode::OK, None, "none".to_owned())
     );
 }

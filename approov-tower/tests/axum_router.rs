@@ -64,7 +64,7 @@ async fn assert_rejected(
 
     let (response, _) = send(app_echo, request(uri, &case.headers)).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{}", case.kind);
-    assert_eq!(response.headers()[KIND_HEADER], case.kind);
+    assert_eq!(response.headers()[REASON_HEADER], case.kind);
 
     // Report-only: the handler runs, sees why, and gets no claims.
     let (response, body) = send(app_report, request(uri, &case.headers)).await;
@@ -74,7 +74,7 @@ async fn assert_rejected(
 
 #[tokio::test]
 async fn whole_router_rejects_every_kind_with_401_and_the_right_reason() {
-    let layer = ApproovLayer::new(verifier());
+    let layer = ApproovLayer::new(strict_verifier());
     let default = whole_router(layer.clone());
     let echo = whole_router(layer.clone().rejection_response(echo_kind));
     let report = whole_router(layer.report_only(true));
@@ -85,7 +85,7 @@ async fn whole_router_rejects_every_kind_with_401_and_the_right_reason() {
 
 #[tokio::test]
 async fn whole_router_with_binding_rejects_binding_kinds() {
-    let layer = ApproovLayer::new(verifier()).token_binding(authorization_binding());
+    let layer = ApproovLayer::new(strict_verifier()).token_binding(authorization_binding());
     let default = whole_router(layer.clone());
     let echo = whole_router(layer.clone().rejection_response(echo_kind));
     let report = whole_router(layer.report_only(true));
@@ -96,10 +96,10 @@ async fn whole_router_with_binding_rejects_binding_kinds() {
 
 #[tokio::test]
 async fn verified_claims_reach_the_handler() {
-    let app = whole_router(ApproovLayer::new(verifier()));
+    let app = whole_router(ApproovLayer::new(strict_verifier()));
     let (response, body) = send(
         &app,
-        request("/", &[("Approov-Token", valid_token().into())]),
+        request("/", &[("Approov-Token", strict_token().into())]),
     )
     .await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -108,10 +108,10 @@ async fn verified_claims_reach_the_handler() {
 
 #[tokio::test]
 async fn report_only_forwards_valid_tokens_as_verified() {
-    let app = whole_router(ApproovLayer::new(verifier()).report_only(true));
+    let app = whole_router(ApproovLayer::new(strict_verifier()).report_only(true));
     let (response, body) = send(
         &app,
-        request("/", &[("Approov-Token", valid_token().into())]),
+        request("/", &[("Approov-Token", strict_token().into())]),
     )
     .await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -130,7 +130,7 @@ fn per_route(layer: ApproovLayer) -> Router {
 
 #[tokio::test]
 async fn route_layer_binds_one_route_and_not_the_other() {
-    let layer = ApproovLayer::new(verifier());
+    let layer = ApproovLayer::new(strict_verifier());
     let default = per_route(layer.clone());
     let echo = per_route(layer.clone().rejection_response(echo_kind));
     let report = per_route(layer.report_only(true));
@@ -144,7 +144,7 @@ async fn route_layer_binds_one_route_and_not_the_other() {
 
     // An unbound token passes the plain route and fails the bound one.
     let plain_token = [
-        ("Approov-Token", valid_token().into_bytes()),
+        ("Approov-Token", strict_token().into_bytes()),
         ("Authorization", AUTH.into()),
     ];
     let (response, body) = send(&default, request("/plain", &plain_token)).await;
@@ -156,7 +156,7 @@ async fn route_layer_binds_one_route_and_not_the_other() {
         )
     );
     let (response, _) = send(&echo, request("/bound", &plain_token)).await;
-    assert_eq!(response.headers()[KIND_HEADER], "binding_missing");
+    assert_eq!(response.headers()[REASON_HEADER], "binding_missing");
 
     // A bound token with the right session passes both.
     let bound = [
@@ -181,7 +181,7 @@ async fn route_layer_binds_one_route_and_not_the_other() {
 async fn router_route_layer_leaves_unknown_paths_404() {
     let app = Router::new()
         .route("/", get(echo))
-        .route_layer(ApproovLayer::new(verifier()));
+        .route_layer(ApproovLayer::new(strict_verifier()));
     let (response, _) = send(&app, request("/nowhere", &[])).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let (response, body) = send(&app, request("/", &[])).await;
@@ -190,15 +190,15 @@ async fn router_route_layer_leaves_unknown_paths_404() {
 
 #[tokio::test]
 async fn an_inner_layer_that_does_not_verify_removes_outer_claims() {
-    let inner = ApproovLayer::new(verifier())
+    let inner = ApproovLayer::new(strict_verifier())
         .token_binding(authorization_binding())
         .report_only(true);
     let app = Router::new()
         .route("/", get(echo).route_layer(inner))
-        .layer(ApproovLayer::new(verifier()));
+        .layer(ApproovLayer::new(strict_verifier()));
     let (response, body) = send(
         &app,
-        request("/", &[("Approov-Token", valid_token().into())]),
+        request("/", &[("Approov-Token", strict_token().into())]),
     )
     .await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -215,7 +215,7 @@ fn preflight() -> Request<Body> {
 
 #[tokio::test]
 async fn cors_preflight_is_skipped_by_default() {
-    let app = whole_router(ApproovLayer::new(verifier()));
+    let app = whole_router(ApproovLayer::new(strict_verifier()));
     let (response, body) = send(&app, preflight()).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(body, "preflight claims=none");
@@ -229,39 +229,39 @@ async fn cors_preflight_is_skipped_by_default() {
 #[tokio::test]
 async fn cors_preflight_is_checked_when_asked() {
     let app = whole_router(
-        ApproovLayer::new(verifier())
+        ApproovLayer::new(strict_verifier())
             .skip_cors_preflight(false)
             .rejection_response(echo_kind),
     );
     let (response, _) = send(&app, preflight()).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(response.headers()[KIND_HEADER], "missing");
+    assert_eq!(response.headers()[REASON_HEADER], "missing");
 }
 
 #[tokio::test]
 async fn custom_rejection_response_is_used() {
     let app = whole_router(
-        ApproovLayer::new(verifier()).rejection_response(|rejection| {
+        ApproovLayer::new(strict_verifier()).rejection_response(|rejection| {
             Response::builder()
                 .status(StatusCode::FORBIDDEN)
                 .header("content-type", "text/plain")
-                .header(KIND_HEADER, rejection.kind().as_str())
+                .header(REASON_HEADER, rejection.kind().as_str())
                 .body("go away")
                 .unwrap()
         }),
     );
-    let expired = sign(claims().exp((NOW - 5) as f64));
+    let expired = sign(&strict_claims().exp((NOW - 5) as f64));
     let (response, body) = send(&app, request("/", &[("Approov-Token", expired.into())])).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(response.headers()["content-type"], "text/plain");
-    assert_eq!(response.headers()[KIND_HEADER], "expired");
+    assert_eq!(response.headers()[REASON_HEADER], "expired");
     assert_eq!(body, "go away");
 }
 
 #[tokio::test]
 async fn repeated_token_header_is_401_multiple() {
-    let app = whole_router(ApproovLayer::new(verifier()).rejection_response(echo_kind));
-    let token = valid_token().into_bytes();
+    let app = whole_router(ApproovLayer::new(strict_verifier()).rejection_response(echo_kind));
+    let token = strict_token().into_bytes();
     let (response, _) = send(
         &app,
         request(
@@ -271,25 +271,28 @@ async fn repeated_token_header_is_401_multiple() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(response.headers()[KIND_HEADER], "multiple");
+    assert_eq!(response.headers()[REASON_HEADER], "multiple");
 }
 
 #[tokio::test]
 async fn obs_text_token_is_401_malformed_never_5xx() {
-    let app = whole_router(ApproovLayer::new(verifier()).rejection_response(echo_kind));
-    let mut value = valid_token().into_bytes();
+    let app = whole_router(ApproovLayer::new(strict_verifier()).rejection_response(echo_kind));
+    let mut value = strict_token().into_bytes();
     value.push(0xE9); // Latin-1 'é': obs-text, not UTF-8.
     let (response, _) = send(&app, request("/", &[("Approov-Token", value)])).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(response.headers()[KIND_HEADER], "malformed");
+    assert_eq!(response.headers()[REASON_HEADER], "malformed");
 }
 
 #[tokio::test]
 async fn grpc_requests_get_a_trailers_only_unauthenticated() {
-    let app = whole_router(ApproovLayer::new(verifier()));
+    let app = whole_router(ApproovLayer::new(strict_verifier()));
     let mut grpc = request(
         "/",
-        &[("Approov-Token", sign(claims().exp((NOW - 5) as f64)).into())],
+        &[(
+            "Approov-Token",
+            sign(&strict_claims().exp((NOW - 5) as f64)).into(),
+        )],
     );
     grpc.headers_mut()
         .insert("content-type", "application/grpc+proto".parse().unwrap());
@@ -308,26 +311,26 @@ async fn grpc_requests_get_a_trailers_only_unauthenticated() {
 #[tokio::test]
 async fn token_header_can_be_renamed() {
     let app = whole_router(
-        ApproovLayer::new(verifier())
+        ApproovLayer::new(strict_verifier())
             .token_header("X-Approov")
             .unwrap()
             .rejection_response(echo_kind),
     );
-    let (response, body) = send(&app, request("/", &[("x-approov", valid_token().into())])).await;
+    let (response, body) = send(&app, request("/", &[("x-approov", strict_token().into())])).await;
     assert_eq!(
         (response.status(), body),
         (StatusCode::OK, format!("verified:{DID} claims={DID}"))
     );
     let (response, _) = send(
         &app,
-        request("/", &[("Approov-Token", valid_token().into())]),
+        request("/", &[("Approov-Token", strict_token().into())]),
     )
     .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(response.headers()[KIND_HEADER], "missing");
+    assert_eq!(response.headers()[REASON_HEADER], "missing");
 
     assert!(
-        ApproovLayer::new(verifier())
+        ApproovLayer::new(strict_verifier())
             .token_header("bad header")
             .is_err()
     );
@@ -335,19 +338,19 @@ async fn token_header_can_be_renamed() {
 
 #[tokio::test]
 async fn without_token_binding_drops_the_verifiers_binding() {
-    let bound = verifier().with_token_binding(Some(authorization_binding()));
+    let bound = strict_verifier().with_token_binding(Some(authorization_binding()));
     let strict = whole_router(ApproovLayer::new(bound.clone()).rejection_response(echo_kind));
     let (response, _) = send(
         &strict,
-        request("/", &[("Approov-Token", valid_token().into())]),
+        request("/", &[("Approov-Token", strict_token().into())]),
     )
     .await;
-    assert_eq!(response.headers()[KIND_HEADER], "binding_missing");
+    assert_eq!(response.headers()[REASON_HEADER], "binding_missing");
 
     let relaxed = whole_router(ApproovLayer::new(bound).without_token_binding());
     let (response, body) = send(
         &relaxed,
-        request("/", &[("Approov-Token", valid_token().into())]),
+        request("/", &[("Approov-Token", strict_token().into())]),
     )
     .await;
     assert_eq!(

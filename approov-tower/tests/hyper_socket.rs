@@ -75,7 +75,7 @@ async fn send(addr: SocketAddr, headers: &[(&'static str, Vec<u8>)]) -> Reply {
     };
     let (status, kind, challenge) = (
         response.status(),
-        header(KIND_HEADER),
+        header(REASON_HEADER),
         header("www-authenticate"),
     );
     let body = response.into_body().collect().await.unwrap().to_bytes();
@@ -96,7 +96,7 @@ async fn bounded<F: std::future::Future<Output = ()>>(test: F) {
 #[tokio::test]
 async fn every_rejection_over_a_socket() {
     bounded(async {
-        let layer = ApproovLayer::new(verifier()).token_binding(authorization_binding());
+        let layer = ApproovLayer::new(strict_verifier()).token_binding(authorization_binding());
         let default = serve(layer.clone()).await;
         let echo = serve(layer.rejection_response(echo_kind)).await;
         for case in binding_cases().into_iter().chain(unbound_cases()) {
@@ -120,7 +120,7 @@ async fn verified_and_report_only_over_a_socket() {
             ("Approov-Token", bound_token().into_bytes()),
             ("Authorization", AUTH.into()),
         ];
-        let layer = ApproovLayer::new(verifier()).token_binding(authorization_binding());
+        let layer = ApproovLayer::new(strict_verifier()).token_binding(authorization_binding());
 
         let enforcing = serve(layer.clone()).await;
         let reply = send(enforcing, &bound).await;

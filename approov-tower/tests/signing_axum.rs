@@ -22,7 +22,7 @@ use axum::extract::State;
 use axum::routing::any;
 use axum::{Extension, Router};
 use common::signing::*;
-use common::{KIND_HEADER, describe, echo_kind};
+use common::{REASON_HEADER, describe, echo_kind};
 use http::{Request, StatusCode};
 use tower::ServiceExt;
 
@@ -98,7 +98,7 @@ async fn send(app: &App, request: Request<Body>) -> Reply {
     };
     let (status, kind, content_type) = (
         response.status(),
-        header(KIND_HEADER),
+        header(REASON_HEADER),
         header("content-type"),
     );
     let body = axum::body::to_bytes(response.into_body(), 1 << 20)
@@ -241,7 +241,7 @@ async fn a_signature_over_another_method_uri_token_or_body_is_rejected() {
     let mut signed = signed_post(&key);
     let other = token_claims(&key)
         .claim("did", "AnotherDID==")
-        .sign_hs256_base64(S1)
+        .sign_hs256_base64(SECRET)
         .unwrap();
     signed.set_header("Approov-Token", &other);
     assert_rejected(&send_signed(&app, &signed).await, "signature_invalid");
@@ -358,7 +358,7 @@ async fn an_ipk_that_is_not_a_p256_key_is_rejected() {
     for ipk in [p384_ipk(), "not base64!".to_owned()] {
         let token = token_claims(&key)
             .claim("ipk", ipk.as_str())
-            .sign_hs256_base64(S1)
+            .sign_hs256_base64(SECRET)
             .unwrap();
         let signed = signer("POST", PATH, &token)
             .body(BODY)
@@ -379,7 +379,7 @@ async fn the_token_is_still_checked_first() {
     let mut signed = signed_post(&key);
     let expired = token_claims(&key)
         .exp((common::NOW - 1) as f64)
-        .sign_hs256_base64(S1)
+        .sign_hs256_base64(SECRET)
         .unwrap();
     signed.set_header("Approov-Token", &expired);
     assert_rejected(&send_signed(&app, &signed).await, "expired");
@@ -430,7 +430,7 @@ async fn account_signatures_valid_and_wrong() {
     let secret = Secret::from_base64(ACCOUNT_SECRET, "test").unwrap();
     let token = token_claims(&key)
         .claim("mskid", MSKID)
-        .sign_hs256_base64(S1)
+        .sign_hs256_base64(SECRET)
         .unwrap();
     let request = || signer("POST", PATH, &token).body(BODY).sign_install(&key);
 

@@ -21,7 +21,7 @@ use approov_tower::ApproovRequestBody;
 use approov_tower::mode::MessageSigned;
 use bytes::Bytes;
 use common::signing::*;
-use common::{KIND_HEADER, describe, echo_kind};
+use common::{REASON_HEADER, describe, echo_kind};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -87,7 +87,7 @@ where
     let status = response.status();
     let kind = response
         .headers()
-        .get(KIND_HEADER)
+        .get(REASON_HEADER)
         .map(|v| v.to_str().unwrap().to_owned());
     let body = response.into_body().collect().await.unwrap().to_bytes();
     Reply {

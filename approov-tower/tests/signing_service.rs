@@ -14,7 +14,7 @@ use approov_core::{ApproovClaims, ApproovOutcome};
 use approov_tower::{ApproovBody, ApproovRequestBody};
 use bytes::Bytes;
 use common::signing::*;
-use common::{KIND_HEADER, echo_kind};
+use common::{REASON_HEADER, echo_kind};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body::Body as _;
 use http_body_util::{BodyExt, Full};
@@ -111,7 +111,7 @@ async fn a_streamed_body_without_a_covered_digest_is_refused_unread() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(response.headers()[KIND_HEADER], "signature_invalid");
+    assert_eq!(response.headers()[REASON_HEADER], "signature_invalid");
     assert_eq!(reads.load(Ordering::SeqCst), 0, "refused before reading");
 }
 
@@ -252,7 +252,7 @@ async fn a_custom_rejection_response_is_used_for_signature_rejections() {
         .layer(service_fn(inspect::<Full<Bytes>>));
     let response = service.oneshot(to_http(&signed)).await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(response.headers()[KIND_HEADER], "signature_invalid");
+    assert_eq!(response.headers()[REASON_HEADER], "signature_invalid");
     assert_eq!(text(response.into_body()).await, "rejected");
 }
 
@@ -299,7 +299,7 @@ async fn debug_names_the_mode_and_hides_the_secrets() {
     let text = format!("{service:?}");
     assert!(text.contains("ApproovService"), "{text}");
     assert!(text.contains("MessageSigning"), "{text}");
-    assert!(!text.contains(S1), "{text}");
+    assert!(!text.contains(SECRET), "{text}");
     assert!(!text.contains(ACCOUNT_SECRET), "{text}");
 
     let mut service = service;

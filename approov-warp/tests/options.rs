@@ -1,6 +1,6 @@
 //! The shared adapter options through warp: report-only mode, CORS
-//! preflights, a custom rejection response, another token header, and the
-//! claims reaching the handler.
+//! preflights, a custom rejection response, another token header and
+//! scheme, and the claims reaching the handler.
 
 mod common;
 
@@ -155,14 +155,14 @@ async fn custom_rejection_response() {
         Response::builder()
             .status(StatusCode::FORBIDDEN)
             .header("content-type", "text/plain")
-            .header(REASON, rejection.kind().as_str())
+            .header(REASON_HEADER, rejection.kind().as_str())
             .body(String::from("go away"))
             .expect("valid response")
     });
     let res = send(&protected(&approov), &Req::get("/").token("garbage")).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert_eq!(res.header("content-type"), Some("text/plain"));
-    assert_eq!(res.header(REASON), Some("malformed"));
+    assert_eq!(res.header(REASON_HEADER), Some("malformed"));
     assert_eq!(res.header("www-authenticate"), None);
     assert_eq!(res.body, "go away");
     // Accepted requests are untouched by it.
@@ -210,4 +210,22 @@ fn debug_shows_the_configuration_without_secrets() {
     assert!(debug.contains("custom_response: true"), "{debug}");
     assert!(!debug.contains(SECRET), "{debug}");
     assert!(!debug.contains(&SECRET[..16]), "{debug}");
+}
+
+#[tokio::test]
+async fn the_token_scheme_options_check_their_input_and_turn_off() {
+    let approov = ApproovFilter::new(verifier())
+        .token_header("Authorization")
+        .and_then(|a| a.token_scheme("Bearer"))
+        .expect("valid options");
+    assert_eq!(approov.verifier().token_scheme(), Some("Bearer"));
+    assert!(
+        ApproovFilter::new(verifier())
+            .token_scheme("Bear er")
+            .is_err()
+    );
+    assert!(ApproovFilter::new(verifier()).token_scheme("").is_err());
+    let bare = approov.without_token_scheme();
+    assert_eq!(bare.verifier().token_scheme(), None);
+    assert_accepted(&bare, &Req::get("/").header("Authorization", &token())).await;
 }

@@ -1,6 +1,7 @@
-//! How our rejection meets warp's routing: `recover` is needed (warp alone
-//! answers 500), it leaves other rejections alone, and our 401 wins over the
-//! 404/405 of routes joined with `or`.
+//! How our rejection meets warp's routing: the filter rejects with our own
+//! type, `recover` is needed (warp alone answers 500), it leaves other
+//! rejections alone, and our 401 wins over the 404/405 of routes joined
+//! with `or`.
 
 mod common;
 
@@ -185,4 +186,31 @@ async fn the_rejection_response_uses_the_routes_own_configuration() {
         (res.status, res.body.as_str()),
         (StatusCode::UNAUTHORIZED, "custom")
     );
+}
+
+#[tokio::test]
+async fn the_kind_comes_from_the_filter_itself() {
+    // Without any response mapping: the rejection warp sees is ours.
+    let filter = approov().outcome();
+    let err = warp::test::request()
+        .header("approov-token", "garbage")
+        .filter(&filter)
+        .await
+        .expect_err("garbage is refused");
+    let ours = err.find::<NoClaims>().expect("ours");
+    assert_eq!(ours.kind(), RejectionKind::Malformed);
+    assert_eq!(ours.rejection().kind(), RejectionKind::Malformed);
+    assert!(!ours.has_custom_response());
+    // Never any part of the token in what gets logged.
+    let expired = sign(&claims().claim("exp", (NOW - 1) as f64));
+    let err = warp::test::request()
+        .header("approov-token", &expired)
+        .filter(&filter)
+        .await
+        .expect_err("expired");
+    let debug = format!("{err:?}");
+    assert!(debug.contains("Expired"), "{debug}");
+    for segment in expired.split('.') {
+        assert!(!debug.contains(segment), "{debug}");
+    }
 }

@@ -39,7 +39,7 @@ async fn a_valid_install_signature_passes_as_a_byte_sequence() {
     let signed = signed_post(&key);
     assert!(signed.header("Signature").unwrap().starts_with("install=:"));
     let res = assert_passes(&signing_approov(), &req_of(&signed), BODY).await;
-    assert_eq!(res.header(DID), Some("ExampleApproovTokenDID=="));
+    assert_eq!(res.header(DID_HEADER), Some(DID));
 }
 
 #[tokio::test]
@@ -450,7 +450,7 @@ async fn the_published_key_pair_and_good_ipk_token_sign_and_verify_end_to_end() 
         example["content_digest"].as_str()
     );
     let res = assert_passes(&approov, &req_of(&signed), body).await;
-    assert_eq!(res.header(DID), Some("ExampleApproovTokenDID=="));
+    assert_eq!(res.header(DID_HEADER), Some(DID));
 
     let tampered = req_of(&signed).body(&b"My test message body!"[..]);
     assert_refused(&approov, &tampered, RejectionKind::DigestMismatch).await;

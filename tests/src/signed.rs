@@ -83,9 +83,9 @@ fn to_case(
     }
 }
 
-/// Header names must be `'static` in [`Case`]; the few built here are
+/// Names must be `'static` in [`Case`]; the few built at run time are
 /// leaked once per table, which is fine for tests.
-fn leak(name: String) -> &'static str {
+pub(crate) fn leak(name: String) -> &'static str {
     Box::leak(name.into_boxed_str())
 }
 

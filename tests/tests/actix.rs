@@ -7,8 +7,9 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{App, HttpResponse, test, web};
 use approov_actix::{ApproovMiddleware, ApproovOutcome};
 use approov_conformance::{
-    Answer, CUSTOM_BODY, CUSTOM_STATUS, Case, HELLO_BODY, OUTCOME_HEADER, REASON_HEADER, Route,
-    all_requests, binding, check, message_signing, outcome_name, verifier,
+    Answer, BEARER_HEADER, BEARER_SCHEME, CUSTOM_BODY, CUSTOM_STATUS, Case, HELLO_BODY,
+    OUTCOME_HEADER, REASON_HEADER, Route, all_requests, binding, check, message_signing,
+    outcome_name, pair_binding, verifier,
 };
 
 async fn hello() -> HttpResponse {
@@ -31,9 +32,23 @@ async fn echo(outcome: Option<web::ReqData<ApproovOutcome>>) -> HttpResponse {
         .body(HELLO_BODY)
 }
 
+/// The bearer routes set the scheme through the middleware's own options.
+fn bearer(v: approov_core::Verifier) -> ApproovMiddleware {
+    ApproovMiddleware::new(v)
+        .token_header(BEARER_HEADER)
+        .and_then(|m| m.token_scheme(BEARER_SCHEME))
+        .expect("bearer options")
+}
+
 fn middleware(route: Route) -> ApproovMiddleware {
     let v = verifier();
     match route {
+        Route::Bearer => bearer(v),
+        Route::BearerReportOnly => bearer(v).report_only(true),
+        Route::BoundPair => ApproovMiddleware::new(v).token_binding(pair_binding()),
+        Route::BoundPairReportOnly => ApproovMiddleware::new(v)
+            .token_binding(pair_binding())
+            .report_only(true),
         Route::Plain => ApproovMiddleware::new(v),
         Route::Bound => ApproovMiddleware::new(v).token_binding(binding()),
         Route::ReportOnly => ApproovMiddleware::new(v).report_only(true),
@@ -62,7 +77,7 @@ fn configure(cfg: &mut web::ServiceConfig) {
         }
         let resource = web::resource(route.path()).wrap(middleware(route));
         let resource = match route {
-            Route::ReportOnly | Route::BoundReportOnly => resource
+            r if r.is_report_only() => resource
                 .route(web::get().to(echo))
                 .route(web::method(Method::OPTIONS).to(echo)),
             Route::MessageSigning | Route::MessageSigningAccount => resource

@@ -1,7 +1,10 @@
 //! The conformance table run against `approov_core::Gate` itself: the
 //! reference every adapter must agree with.
 
-use approov_conformance::{Case, Expect, Route, cases, message_signing};
+use approov_conformance::{
+    BEARER_HEADER, BEARER_SCHEME, Case, Expect, Route, all_requests, cases, message_signing,
+    pair_binding,
+};
 use approov_core::signing::MessageParts;
 use approov_core::{ApproovOutcome, Decision, Gate, HeadDecision, TokenBinding, Verifier};
 
@@ -15,6 +18,13 @@ fn gate(route: Route) -> Option<Gate> {
             TokenBinding::new([approov_conformance::BINDING_HEADER]).expect("binding"),
         ))
     };
+    let pair = || verifier.with_token_binding(Some(pair_binding()));
+    let bearer = || {
+        verifier
+            .with_token_header(BEARER_HEADER)
+            .and_then(|v| v.with_token_scheme(Some(BEARER_SCHEME)))
+            .expect("bearer verifier")
+    };
     Some(match route {
         Route::Health => return None,
         Route::Plain | Route::Custom => Gate::new(verifier),
@@ -24,6 +34,10 @@ fn gate(route: Route) -> Option<Gate> {
         Route::NoPreflightSkip => Gate::new(verifier).skip_cors_preflight(false),
         Route::MessageSigning => Gate::new(verifier).message_signing(message_signing(false)),
         Route::MessageSigningAccount => Gate::new(verifier).message_signing(message_signing(true)),
+        Route::Bearer => Gate::new(bearer()),
+        Route::BearerReportOnly => Gate::new(bearer()).report_only(true),
+        Route::BoundPair => Gate::new(pair()),
+        Route::BoundPairReportOnly => Gate::new(pair()).report_only(true),
     })
 }
 
@@ -100,9 +114,10 @@ fn names_are_unique_and_every_route_and_kind_is_covered() {
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), all.len(), "duplicate case names");
+    let sent = all_requests();
     for route in Route::ALL {
         assert!(
-            all.iter().any(|c| c.route == route),
+            sent.iter().any(|c| c.route == route),
             "no case for {route:?}"
         );
     }
@@ -121,6 +136,7 @@ fn names_are_unique_and_every_route_and_kind_is_covered() {
         "binding_missing",
         "binding",
         "signature_limit",
+        "scheme",
     ] {
         assert!(
             all.iter().any(|c| c.expect == Expect::Reject(kind)),

@@ -2,8 +2,9 @@
 //! in-process.
 
 use approov_conformance::{
-    Answer, CUSTOM_BODY, CUSTOM_STATUS, Case, HELLO_BODY, OUTCOME_HEADER, REASON_HEADER, Route,
-    all_requests, binding, check, message_signing, outcome_name, verifier,
+    Answer, BEARER_HEADER, BEARER_SCHEME, CUSTOM_BODY, CUSTOM_STATUS, Case, HELLO_BODY,
+    OUTCOME_HEADER, REASON_HEADER, Route, all_requests, binding, check, message_signing,
+    outcome_name, pair_binding, verifier,
 };
 use approov_core::ApproovOutcome;
 use approov_tower::ApproovLayer;
@@ -31,9 +32,23 @@ async fn echo(outcome: Option<axum::Extension<ApproovOutcome>>) -> Response {
     ([(OUTCOME_HEADER, name)], HELLO_BODY).into_response()
 }
 
+/// The bearer routes set the scheme through the layer's own options.
+fn bearer(v: approov_core::Verifier) -> ApproovLayer {
+    ApproovLayer::new(v)
+        .token_header(BEARER_HEADER)
+        .and_then(|layer| layer.token_scheme(BEARER_SCHEME))
+        .expect("bearer options")
+}
+
 fn protected(route: Route, handler: MethodRouter) -> Router {
     let v = verifier();
     let layer = match route {
+        Route::Bearer => bearer(v),
+        Route::BearerReportOnly => bearer(v).report_only(true),
+        Route::BoundPair => ApproovLayer::new(v).token_binding(pair_binding()),
+        Route::BoundPairReportOnly => ApproovLayer::new(v)
+            .token_binding(pair_binding())
+            .report_only(true),
         Route::Plain => ApproovLayer::new(v),
         Route::Bound => ApproovLayer::new(v).token_binding(binding()),
         Route::ReportOnly => ApproovLayer::new(v).report_only(true),
@@ -69,7 +84,7 @@ fn app() -> Router {
             Route::MessageSigning | Route::MessageSigningAccount => {
                 get(hello).post(hello_with_body)
             }
-            Route::ReportOnly | Route::BoundReportOnly => get(echo).options(echo),
+            r if r.is_report_only() => get(echo).options(echo),
             _ => get(hello).options(hello),
         };
         app = app.merge(protected(route, handler));

@@ -2,8 +2,9 @@
 //! `warp::service` (which, unlike `warp::test`, keeps repeated headers).
 
 use approov_conformance::{
-    Answer, CUSTOM_BODY, CUSTOM_STATUS, Case, HELLO_BODY, OUTCOME_HEADER, REASON_HEADER, Route,
-    all_requests, binding, check, message_signing, outcome_name, verifier,
+    Answer, BEARER_HEADER, BEARER_SCHEME, CUSTOM_BODY, CUSTOM_STATUS, Case, HELLO_BODY,
+    OUTCOME_HEADER, REASON_HEADER, Route, all_requests, binding, check, message_signing,
+    outcome_name, pair_binding, verifier,
 };
 use approov_core::ApproovOutcome;
 use approov_warp::ApproovFilter;
@@ -17,9 +18,23 @@ use warp::reply::Reply;
 
 type Route_ = BoxedFilter<(warp::reply::Response,)>;
 
+/// The bearer routes set the scheme through the filter's own options.
+fn bearer(v: approov_core::Verifier) -> ApproovFilter {
+    ApproovFilter::new(v)
+        .token_header(BEARER_HEADER)
+        .and_then(|a| a.token_scheme(BEARER_SCHEME))
+        .expect("bearer options")
+}
+
 fn approov(route: Route) -> ApproovFilter {
     let v = verifier();
     match route {
+        Route::Bearer => bearer(v),
+        Route::BearerReportOnly => bearer(v).report_only(true),
+        Route::BoundPair => ApproovFilter::new(v).token_binding(pair_binding()),
+        Route::BoundPairReportOnly => ApproovFilter::new(v)
+            .token_binding(pair_binding())
+            .report_only(true),
         Route::Plain => ApproovFilter::new(v),
         Route::Bound => ApproovFilter::new(v).token_binding(binding()),
         Route::ReportOnly => ApproovFilter::new(v).report_only(true),
@@ -51,6 +66,10 @@ fn path(route: Route) -> BoxedFilter<()> {
         Route::NoPreflightSkip => warp::path!("no-preflight-skip").boxed(),
         Route::MessageSigning => warp::path!("message-signing").boxed(),
         Route::MessageSigningAccount => warp::path!("message-signing" / "account").boxed(),
+        Route::Bearer => warp::path!("bearer").boxed(),
+        Route::BearerReportOnly => warp::path!("bearer" / "report-only").boxed(),
+        Route::BoundPair => warp::path!("token-binding" / "pair").boxed(),
+        Route::BoundPairReportOnly => warp::path!("token-binding" / "pair" / "report-only").boxed(),
     }
 }
 
@@ -63,7 +82,7 @@ fn route(route: Route) -> Route_ {
     let base = path(route).and(methods);
     match route {
         Route::Health => base.map(|| "ok".into_response()).boxed(),
-        Route::ReportOnly | Route::BoundReportOnly => base
+        r if r.is_report_only() => base
             .and(approov(route).outcome())
             .map(|outcome: ApproovOutcome| {
                 warp::reply::with_header(HELLO_BODY, OUTCOME_HEADER, outcome_name(Some(&outcome)))

@@ -1,5 +1,6 @@
-//! Shared helpers: a verifier on a stopped clock, token minting, apps whose
-//! rejection response names the reason, and assertions on replies.
+//! The shared fixtures (`approov_conformance::fixtures`: secret, stopped
+//! clock, tokens, verifiers), and what the middleware's tests add: apps
+//! whose rejection response names the reason, and assertions on replies.
 #![allow(dead_code)]
 
 pub mod signed;
@@ -10,54 +11,8 @@ use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::web;
 use actix_web::{HttpResponse, test};
 use approov_actix::{ApproovMiddleware, unauthorized};
-use approov_core::mint::TokenBuilder;
-use approov_core::{ApproovOutcome, ManualClock, RejectionKind, Verifier};
-
-/// The account secret of these tests (base64).
-pub const SECRET: &str = "dGVzdCBzZWNyZXQgZm9yIGFwcHJvb3YtYWN0aXggdGVzdHMgb25seQ==";
-/// Another secret, for forged tokens.
-pub const OTHER_SECRET: &str = "YW5vdGhlciBzZWNyZXQsIG5vdCB0aGUgc2VydmVyJ3M=";
-/// The instant the verifiers' clock is stopped at.
-pub const NOW: u64 = 1_800_000_000;
-/// The header the reason-echoing rejection response carries.
-pub const REASON: &str = "x-approov-rejection";
-
-/// A clock stopped at [`NOW`].
-pub fn clock() -> ManualClock {
-    ManualClock::at_unix(NOW)
-}
-
-/// A verifier for [`SECRET`] reading time from `clock`.
-pub fn verifier_with(clock: ManualClock) -> Verifier {
-    Verifier::builder()
-        .secret_base64(SECRET)
-        .clock(clock)
-        .build()
-        .expect("test verifier")
-}
-
-/// A verifier for [`SECRET`] at [`NOW`].
-pub fn verifier() -> Verifier {
-    verifier_with(clock())
-}
-
-/// Valid claims: expiring five minutes after [`NOW`], with `did` and `ip`.
-pub fn claims() -> TokenBuilder {
-    TokenBuilder::new()
-        .exp((NOW + 300) as f64)
-        .claim("did", "device-1")
-        .claim("ip", "1.2.3.4")
-}
-
-/// Signs with [`SECRET`].
-pub fn sign(builder: &TokenBuilder) -> String {
-    builder.sign_hs256_base64(SECRET).expect("sign")
-}
-
-/// A valid token.
-pub fn token() -> String {
-    sign(&claims())
-}
+pub use approov_conformance::fixtures::*;
+use approov_core::{ApproovOutcome, RejectionKind};
 
 /// The middleware, answering rejections with the default response plus a
 /// header naming the reason's kind, so tests can tell reasons apart.
@@ -65,7 +20,7 @@ pub fn with_reason(middleware: ApproovMiddleware) -> ApproovMiddleware {
     middleware.rejection_response(|rejection| {
         let mut response = unauthorized();
         response.headers_mut().insert(
-            HeaderName::from_static(REASON),
+            HeaderName::from_static(REASON_HEADER),
             HeaderValue::from_static(rejection.kind().as_str()),
         );
         response
@@ -118,7 +73,7 @@ impl Reply {
     /// the reason header naming `kind`.
     pub fn assert_rejected(&self, kind: RejectionKind) {
         self.assert_default_401();
-        assert_eq!(self.header(REASON), kind.as_str(), "{self:?}");
+        assert_eq!(self.header(REASON_HEADER), kind.as_str(), "{self:?}");
     }
 
     /// Asserts the default rejection response exactly.

@@ -12,7 +12,7 @@ use approov_core::ApproovOutcome;
 use approov_core::mint::{InstallKey, RequestSigner, SignedRequest};
 use approov_core::signing::MessageSigningBuilder;
 
-use super::{NOW, Reply, claims, clock, send, sign, verifier_with, with_reason};
+use super::{NOW, Reply, claims, clock, send, sign, verifier_with_clock, with_reason};
 
 /// [`NOW`] as a signature's `created`.
 pub const CREATED: i64 = NOW as i64;
@@ -37,7 +37,7 @@ pub fn signed_middleware(builder: MessageSigningBuilder) -> ApproovMiddleware {
         .clock(clock.clone())
         .build()
         .expect("message signing");
-    with_reason(ApproovMiddleware::new(verifier_with(clock)).message_signing(signing))
+    with_reason(ApproovMiddleware::new(verifier_with_clock(&clock)).message_signing(signing))
 }
 
 /// A valid token carrying `key`'s public key as `ipk`.

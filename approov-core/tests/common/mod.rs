@@ -4,7 +4,11 @@
 //!
 //! Tokens are signed here with `ring` and encoded with `base64`, both
 //! already dependencies of approov-core, so these tests need no `mint`
-//! feature and sign bytes the verifier never produced itself.
+//! feature and sign bytes the verifier never produced itself. That is also
+//! why this crate does not use the workspace's shared fixtures
+//! (`approov_conformance::fixtures`): as a dev-dependency it would turn on
+//! `mint` for every test build of the core, and the core's tests without
+//! features would test nothing different. [`NOW`] is the same instant.
 
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]

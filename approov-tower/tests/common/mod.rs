@@ -1,34 +1,30 @@
-//! Shared fixtures: a verifier on a manual clock, tokens, and one request
-//! per rejection kind, so every adapter test walks the same table.
+//! The shared fixtures (`approov_conformance::fixtures`), and what the
+//! layer's tests add: a stricter verifier that reaches every rejection kind,
+//! one request per kind, and responses that name the kind.
 #![allow(dead_code)]
 
 pub mod signing;
 
+pub use approov_conformance::fixtures::*;
 use approov_core::mint::TokenBuilder;
-use approov_core::{ApproovOutcome, ManualClock, Rejection, TokenBinding, Verifier};
+use approov_core::{ApproovOutcome, Rejection, TokenBinding, Verifier};
 use http::{HeaderName, HeaderValue, Response, StatusCode};
 
-/// The verifier's clock reads this (Unix seconds); tokens are made around it.
-pub const NOW: u64 = 1_700_000_000;
-pub const SECRET: &str = "YXBwcm9vdi10b3dlci10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5YWJjZGVmZ2hpag==";
-pub const OTHER_SECRET: &str = "b3RoZXItc2VjcmV0LW5vdC10aGUtcmlnaHQtb25lLTAxMjM0NTY3ODk=";
 pub const KID: &str = "k1";
 pub const ISSUER: &str = "approov-tower-tests";
 pub const AUDIENCE: &str = "api.example";
-pub const DID: &str = "ExampleApproovTokenDID==";
 pub const AUTH: &str = "Bearer user-session";
-/// The header a custom rejection response echoes the rejection kind in.
-pub const KIND_HEADER: &str = "x-approov-rejection";
 
-/// Keys bound to a `kid` (so `unknown_key` is reachable), an issuer and an
-/// audience (so `issuer`/`audience` are), a short maximum length.
-pub fn verifier() -> Verifier {
+/// [`SECRET`] bound to a `kid` (so `unknown_key` is reachable), an issuer
+/// and an audience (so `issuer`/`audience` are), a short maximum length;
+/// the clock stopped at [`NOW`].
+pub fn strict_verifier() -> Verifier {
     Verifier::builder()
         .secret_base64_with_kid(KID, SECRET)
         .issuer(ISSUER)
         .audience(AUDIENCE)
         .max_token_len(1024)
-        .clock(ManualClock::at_unix(NOW))
+        .clock(clock())
         .build()
         .expect("test verifier")
 }
@@ -37,27 +33,22 @@ pub fn authorization_binding() -> TokenBinding {
     TokenBinding::new(["Authorization"]).expect("binding")
 }
 
-/// Claims every check accepts, before any binding.
-pub fn claims() -> TokenBuilder {
-    TokenBuilder::new()
+/// Claims [`strict_verifier`] accepts, before any binding.
+pub fn strict_claims() -> TokenBuilder {
+    claims()
         .kid(KID)
-        .exp((NOW + 300) as f64)
-        .claim("did", DID)
         .claim("iss", ISSUER)
         .claim("aud", AUDIENCE)
 }
 
-pub fn sign(builder: TokenBuilder) -> String {
-    builder.sign_hs256_base64(SECRET).expect("sign")
+/// A token [`strict_verifier`] accepts.
+pub fn strict_token() -> String {
+    sign(&strict_claims())
 }
 
-pub fn valid_token() -> String {
-    sign(claims())
-}
-
-/// A valid token bound to [`AUTH`].
+/// A token [`strict_verifier`] accepts, bound to [`AUTH`].
 pub fn bound_token() -> String {
-    sign(claims().pay_for([AUTH]))
+    sign(&strict_claims().pay_for([AUTH]))
 }
 
 /// One rejected request: its name, the expected kind, and its headers as
@@ -71,53 +62,78 @@ fn case(kind: &'static str, headers: Vec<(&'static str, Vec<u8>)>) -> Case {
     Case { kind, headers }
 }
 
-fn token(value: impl Into<Vec<u8>>) -> (&'static str, Vec<u8>) {
+fn token_header(value: impl Into<Vec<u8>>) -> (&'static str, Vec<u8>) {
     ("Approov-Token", value.into())
 }
 
-/// Every rejection kind reachable without token binding.
+/// Every rejection kind [`strict_verifier`] reaches without token binding.
 pub fn unbound_cases() -> Vec<Case> {
     vec![
         case("missing", vec![]),
-        case("missing", vec![token("")]),
-        case("multiple", vec![token(valid_token()), token(valid_token())]),
-        case("too_long", vec![token("a".repeat(2000))]),
-        case("malformed", vec![token("not-a-jwt")]),
+        case("missing", vec![token_header("")]),
+        case(
+            "multiple",
+            vec![token_header(strict_token()), token_header(strict_token())],
+        ),
+        case("too_long", vec![token_header("a".repeat(2000))]),
+        case("malformed", vec![token_header("not-a-jwt")]),
         // obs-text: legal on the wire, never a valid token, never a 5xx.
-        case("malformed", vec![token(b"\xff\xfe\x80abc".to_vec())]),
+        case("malformed", vec![token_header(b"\xff\xfe\x80abc".to_vec())]),
         case(
             "algorithm",
-            vec![token(sign(claims().header("alg", "HS512")))],
+            vec![token_header(sign(&strict_claims().header("alg", "HS512")))],
         ),
         case(
             "algorithm",
-            vec![token(claims().header("alg", "none").unsigned())],
+            vec![token_header(
+                strict_claims().header("alg", "none").unsigned(),
+            )],
         ),
         case(
             "crit",
-            vec![token(sign(claims().header("crit", vec!["exp"])))],
+            vec![token_header(sign(
+                &strict_claims().header("crit", vec!["exp"]),
+            ))],
         ),
-        case("unknown_key", vec![token(sign(claims().kid("k2")))]),
+        case(
+            "unknown_key",
+            vec![token_header(sign(&strict_claims().kid("k2")))],
+        ),
         case(
             "signature",
-            vec![token(
-                claims().sign_hs256_base64(OTHER_SECRET).expect("sign"),
+            vec![token_header(
+                strict_claims()
+                    .sign_hs256_base64(WRONG_SECRET)
+                    .expect("sign"),
             )],
         ),
-        case("expired", vec![token(sign(claims().exp((NOW - 1) as f64)))]),
+        case(
+            "expired",
+            vec![token_header(sign(&strict_claims().exp((NOW - 1) as f64)))],
+        ),
         case(
             "not_yet_valid",
-            vec![token(sign(claims().claim("nbf", NOW + 60)))],
+            vec![token_header(sign(&strict_claims().claim("nbf", NOW + 60)))],
         ),
-        case("claim", vec![token(sign(claims().claim("did", 42)))]),
-        case("claim", vec![token(sign(claims().without_claim("exp")))]),
+        case(
+            "claim",
+            vec![token_header(sign(&strict_claims().claim("did", 42)))],
+        ),
+        case(
+            "claim",
+            vec![token_header(sign(&strict_claims().without_claim("exp")))],
+        ),
         case(
             "issuer",
-            vec![token(sign(claims().claim("iss", "someone-else")))],
+            vec![token_header(sign(
+                &strict_claims().claim("iss", "someone-else"),
+            ))],
         ),
         case(
             "audience",
-            vec![token(sign(claims().claim("aud", "other.example")))],
+            vec![token_header(sign(
+                &strict_claims().claim("aud", "other.example"),
+            ))],
         ),
     ]
 }
@@ -127,13 +143,13 @@ pub fn binding_cases() -> Vec<Case> {
     vec![
         case(
             "binding_missing",
-            vec![token(valid_token()), ("Authorization", AUTH.into())],
+            vec![token_header(strict_token()), ("Authorization", AUTH.into())],
         ),
-        case("binding_header", vec![token(bound_token())]),
+        case("binding_header", vec![token_header(bound_token())]),
         case(
             "binding_header",
             vec![
-                token(bound_token()),
+                token_header(bound_token()),
                 ("Authorization", AUTH.into()),
                 ("Authorization", AUTH.into()),
             ],
@@ -141,7 +157,7 @@ pub fn binding_cases() -> Vec<Case> {
         case(
             "binding",
             vec![
-                token(bound_token()),
+                token_header(bound_token()),
                 ("Authorization", b"Bearer someone-else".to_vec()),
             ],
         ),
@@ -157,7 +173,7 @@ pub fn echo_kind(rejection: &Rejection) -> Response<String> {
     let mut response = Response::new(String::from("rejected"));
     *response.status_mut() = StatusCode::UNAUTHORIZED;
     response.headers_mut().insert(
-        HeaderName::from_static(KIND_HEADER),
+        HeaderName::from_static(REASON_HEADER),
         HeaderValue::from_static(rejection.kind().as_str()),
     );
     response

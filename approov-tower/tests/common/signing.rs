@@ -24,10 +24,9 @@ use http_body::{Body, Frame, SizeHint};
 use serde_json::Value;
 
 use super::NOW;
-
-/// Secret S1 of the published vectors: the `good_ipk` token is signed with it.
-pub const S1: &str =
-    "TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/TEST+SECRET/AA==";
+/// [`SECRET`] is `S1` of the published vectors: the `good_ipk` token is
+/// signed with it.
+pub use super::{SECRET, clock};
 /// An account message-signing secret, configured under `mskid` [`MSKID`].
 pub const ACCOUNT_SECRET: &str = "YWNjb3VudC1tZXNzYWdlLXNpZ25pbmctc2VjcmV0LTAx";
 pub const MSKID: &str = "msk-1";
@@ -42,17 +41,9 @@ pub fn created() -> i64 {
     NOW as i64
 }
 
-pub fn clock() -> ManualClock {
-    ManualClock::at_unix(NOW)
-}
-
-/// S1, on the shared manual clock.
+/// [`SECRET`], on the shared manual clock.
 pub fn signing_verifier(clock: &ManualClock) -> Verifier {
-    Verifier::builder()
-        .secret_base64(S1)
-        .clock(clock.clone())
-        .build()
-        .expect("signing verifier")
+    super::verifier_with_clock(clock)
 }
 
 /// A message-signing layer configured by `builder`, verifier and signing
@@ -74,17 +65,17 @@ pub fn token_claims(key: &InstallKey) -> TokenBuilder {
         .claim("ipk", key.ipk())
 }
 
-/// An S1 token carrying `key`'s public half as `ipk`.
+/// A token signed with [`SECRET`] carrying `key`'s public half as `ipk`.
 pub fn token_for(key: &InstallKey) -> String {
-    token_claims(key).sign_hs256_base64(S1).expect("sign")
+    token_claims(key).sign_hs256_base64(SECRET).expect("sign")
 }
 
-/// An S1 token without `ipk`.
+/// A token signed with [`SECRET`] without `ipk`.
 pub fn token_without_ipk() -> String {
     TokenBuilder::new()
         .exp((NOW + 300) as f64)
         .claim("did", SIGNING_DID)
-        .sign_hs256_base64(S1)
+        .sign_hs256_base64(SECRET)
         .expect("sign")
 }
 
@@ -141,7 +132,7 @@ pub fn published_key() -> InstallKey {
     InstallKey::from_sec1_der(&STANDARD.decode(sec1).expect("base64")).expect("P-256 key")
 }
 
-/// The published `good_ipk` token (S1), whose `ipk` is [`published_key`].
+/// The published `good_ipk` token (signed with [`SECRET`]), whose `ipk` is [`published_key`].
 pub fn good_ipk_token() -> String {
     vectors()["tokens"]
         .as_array()

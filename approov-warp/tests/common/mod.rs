@@ -1,13 +1,14 @@
-//! Shared helpers: a fixed secret and clock, a request type that can repeat
-//! headers, carry raw bytes and send its body in chunks (or fail while
-//! sending it), and the three apps every rejection case is run through
-//! (default response, reason-echoing response, report-only).
+//! The shared fixtures (`approov_conformance::fixtures`: secret, stopped
+//! clock, tokens, verifiers), and what the filters' tests add: a request
+//! type that can repeat headers, carry raw bytes and send its body in chunks
+//! (or fail while sending it), and the three apps every rejection case is
+//! run through (default response, reason-echoing response, report-only).
 #![allow(dead_code, clippy::unwrap_used)] // each test file uses a subset
 
 use std::convert::Infallible;
 
-use approov_core::mint::TokenBuilder;
-use approov_core::{ApproovOutcome, ManualClock, RejectionKind, Verifier};
+pub use approov_conformance::fixtures::*;
+use approov_core::{ApproovOutcome, RejectionKind};
 use approov_warp::ApproovFilter;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
@@ -18,51 +19,6 @@ use warp::http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCo
 use warp::{Filter, Reply};
 
 pub mod signing;
-
-/// The fixed "now" of every test verifier.
-pub const NOW: u64 = 1_800_000_000;
-/// A test secret (64 bytes, standard base64).
-pub const SECRET: &str =
-    "dGVzdC1zZWNyZXQtZm9yLWFwcHJvb3Ytd2FycC10ZXN0cy0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFi";
-/// Another secret, for tokens that must not verify.
-pub const OTHER_SECRET: &str =
-    "b3RoZXItc2VjcmV0LWZvci1hcHByb292LXdhcnAtdGVzdHMtMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlh";
-/// The header the echo app puts the rejection kind in.
-pub const REASON: &str = "x-approov-reason";
-
-/// A verifier on [`SECRET`] whose clock reads [`NOW`] until moved.
-pub fn verifier_with_clock() -> (Verifier, ManualClock) {
-    let clock = ManualClock::at_unix(NOW);
-    let verifier = Verifier::builder()
-        .secret_base64(SECRET)
-        .clock(clock.clone())
-        .build()
-        .unwrap();
-    (verifier, clock)
-}
-
-/// A verifier on [`SECRET`] at [`NOW`].
-pub fn verifier() -> Verifier {
-    verifier_with_clock().0
-}
-
-/// Valid claims at [`NOW`]: five minutes left, Approov's example `ip`/`did`.
-pub fn claims() -> TokenBuilder {
-    TokenBuilder::new()
-        .exp((NOW + 300) as f64)
-        .claim("ip", "1.2.3.4")
-        .claim("did", "ExampleApproovTokenDID==")
-}
-
-/// Signs with [`SECRET`].
-pub fn sign(builder: &TokenBuilder) -> String {
-    builder.sign_hs256_base64(SECRET).unwrap()
-}
-
-/// A valid token at [`NOW`].
-pub fn token() -> String {
-    sign(&claims())
-}
 
 /// One piece of a request body as the server receives it.
 #[derive(Clone, Debug)]
@@ -213,12 +169,12 @@ pub fn protected(approov: &ApproovFilter) -> App {
 }
 
 /// Like [`protected`], but rejections answer 401 with their kind in the
-/// [`REASON`] header.
+/// [`REASON_HEADER`] header.
 pub fn echoing(approov: &ApproovFilter) -> App {
     protected(&approov.clone().rejection_response(|rejection| {
         Response::builder()
             .status(StatusCode::UNAUTHORIZED)
-            .header(REASON, rejection.kind().as_str())
+            .header(REASON_HEADER, rejection.kind().as_str())
             .body(String::new())
             .unwrap()
     }))
@@ -256,7 +212,7 @@ pub async fn assert_rejected(approov: &ApproovFilter, req: &Req, kind: Rejection
 
     let echoed = send(&echoing(approov), req).await;
     assert_eq!(echoed.status, StatusCode::UNAUTHORIZED, "{echoed:?}");
-    assert_eq!(echoed.header(REASON), Some(kind.as_str()), "{req:?}");
+    assert_eq!(echoed.header(REASON_HEADER), Some(kind.as_str()), "{req:?}");
 
     let reported = send(&reporting(approov), req).await;
     assert_eq!(reported.status, StatusCode::OK);

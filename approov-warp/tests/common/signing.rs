@@ -26,13 +26,14 @@ pub const BODY: &[u8] = br#"{"shape":"circle"}"#;
 /// An account message-signing secret (base64), for `mskid` "msk-1".
 pub const ACCOUNT_SECRET: &str = "YWNjb3VudC1tZXNzYWdlLXNpZ25pbmctc2VjcmV0LTAx";
 /// The response header that carries the handler's view of the claims.
-pub const DID: &str = "x-did";
+pub const DID_HEADER: &str = "x-did";
 
 /// [`verifier_with_clock`] with message signing as `builder` says, on the
-/// same clock.
+/// same stopped clock.
 pub fn approov_with(builder: MessageSigningBuilder) -> ApproovFilter {
-    let (verifier, clock) = verifier_with_clock();
-    ApproovFilter::new(verifier).message_signing(builder.clock(clock).build().unwrap())
+    let clock = clock();
+    ApproovFilter::new(verifier_with_clock(&clock))
+        .message_signing(builder.clock(clock).build().unwrap())
 }
 
 /// Message signing with every default.
@@ -100,7 +101,7 @@ impl Calls {
 /// The handler: echoes the body it was given, with the device id.
 pub fn echo(claims: &ApproovClaims, body: Bytes) -> Response<Bytes> {
     Response::builder()
-        .header(DID, claims.did().unwrap_or_default())
+        .header(DID_HEADER, claims.did().unwrap_or_default())
         .body(body)
         .unwrap()
 }
@@ -121,12 +122,12 @@ pub fn signed_app(approov: &ApproovFilter) -> (App, Calls) {
     (app, calls)
 }
 
-/// Like [`signed_app`], with the rejection kind in the [`REASON`] header.
+/// Like [`signed_app`], with the rejection kind in the [`REASON_HEADER`] header.
 pub fn signed_echoing(approov: &ApproovFilter) -> (App, Calls) {
     signed_app(&approov.clone().rejection_response(|rejection| {
         Response::builder()
             .status(StatusCode::UNAUTHORIZED)
-            .header(REASON, rejection.kind().as_str())
+            .header(REASON_HEADER, rejection.kind().as_str())
             .body(String::new())
             .unwrap()
     }))
@@ -158,7 +159,7 @@ pub async fn assert_refused(approov: &ApproovFilter, req: &Req, kind: RejectionK
     let (app, calls) = signed_echoing(approov);
     let echoed = send(&app, req).await;
     assert_eq!(echoed.status, StatusCode::UNAUTHORIZED, "{echoed:?}");
-    assert_eq!(echoed.header(REASON), Some(kind.as_str()), "{req:?}");
+    assert_eq!(echoed.header(REASON_HEADER), Some(kind.as_str()), "{req:?}");
     assert_eq!(calls.count(), 0);
 
     let reported = send(&signed_reporting(approov), req).await;
