@@ -44,7 +44,7 @@ pub(crate) fn jwks_url_from_env(
         let _ = url;
         Err(ConfigError::invalid(
             var,
-            "this build cannot fetch a JWKS: enable approov-core's `jwks-url` feature",
+            "this build cannot fetch a JWKS: enable the `jwks-url` feature of your approov adapter crate (or of approov-core)",
         ))
     }
 }
