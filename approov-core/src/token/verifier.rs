@@ -135,6 +135,10 @@ impl Verifier {
         Ok(claims)
     }
 
+    // `inline` (here and on `check_claims`): the token path spans several
+    // modules, and so codegen units; the hint keeps it whole in the
+    // caller's (scripts/bench-core-ab.sh, BENCHMARKS.md).
+    #[inline]
     fn verify_uncached(&self, keys: &Loaded, token: &[u8]) -> Result<ApproovClaims, Rejection> {
         let claims = jws::verify(&keys.keys, keys.algorithms, token);
         if let (Err(rejection), Some(source)) = (&claims, &self.inner.source) {
@@ -233,6 +237,7 @@ impl Verifier {
         self.inner.cache.as_ref().map_or(0, |c| c.len())
     }
 
+    #[inline]
     fn check_claims(&self, claims: &ApproovClaims) -> Result<(), Rejection> {
         let i = &*self.inner;
         let now = unix_seconds(i.clock.now());
