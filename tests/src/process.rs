@@ -11,8 +11,8 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// A fixed test secret (standard base64 of 32 bytes).
-pub const SECRET: &str = "dGVzdC1zZWNyZXQtZm9yLWFwcHJvb3YtZXhhbXBsZXM=";
+/// The servers' secret: the fixtures' one (S1 of the published vectors).
+pub use crate::fixtures::SECRET;
 
 /// Upper bound for a process to start or finish; generous because other
 /// builds may share the machine. Nothing waits this long when things work.
