@@ -9,6 +9,7 @@ use std::fmt;
 use crate::signing::{
     ComponentName, DigestProblem, KeyProblem, SignatureLabel, SignatureLimit, SignatureProblem,
 };
+use crate::token::sdk_status::SdkStatus;
 
 /// A stable, machine-readable name for a [`Rejection`], for logs and metrics.
 ///
@@ -80,6 +81,17 @@ pub enum RejectionKind {
     /// exactly one space and one token. (The scheme alone, with no token,
     /// is `missing`.)
     Scheme,
+    /// `sdk_status`: in place of a token, the request carries a token fetch
+    /// status of the Approov SDK (`NO_NETWORK`, `MITM_DETECTED`, …): the
+    /// app could not get a token. See [`SdkStatus`] for which values count;
+    /// the status (or `other`) is logged and counted with it.
+    SdkStatus,
+    /// `keys_unavailable`: the verifier has no usable key at all (a JWKS
+    /// URL not fetched yet, started with
+    /// `JwksUrl::start_without_keys`, feature `jwks-url`),
+    /// so the token cannot be judged. Answered `503 Service Unavailable`
+    /// with `Retry-After` ([`Rejection::status`]), not 401.
+    KeysUnavailable,
 }
 
 impl RejectionKind {
@@ -111,6 +123,8 @@ impl RejectionKind {
             Self::DigestMismatch => "digest_mismatch",
             Self::DigestInvalid => "digest_invalid",
             Self::Scheme => "scheme",
+            Self::SdkStatus => "sdk_status",
+            Self::KeysUnavailable => "keys_unavailable",
         }
     }
 }
@@ -362,6 +376,18 @@ pub enum Rejection {
     /// ([`VerifierBuilder::token_scheme`](crate::VerifierBuilder::token_scheme)).
     #[error("the Approov token header does not hold the configured scheme and a token: {0}")]
     Scheme(SchemeProblem),
+    /// The request carries the Approov SDK's token fetch status instead of
+    /// a token: the app could not get one (see [`SdkStatus`]). Only a
+    /// known status name is kept; any other value is [`SdkStatus::Other`].
+    #[error("the request carries the Approov SDK's token fetch status {0} instead of a token")]
+    SdkStatus(SdkStatus),
+    /// The verifier has no usable key at all (a JWKS URL whose first fetch
+    /// failed, started with
+    /// `JwksUrl::start_without_keys`, feature `jwks-url`):
+    /// the token cannot be judged until keys arrive. Answered
+    /// [`Rejection::status`] 503 with [`Rejection::retry_after`], not 401.
+    #[error("no Approov key is available yet to check the token")]
+    KeysUnavailable,
 }
 
 impl Rejection {
@@ -393,6 +419,58 @@ impl Rejection {
             Self::DigestMismatch => RejectionKind::DigestMismatch,
             Self::DigestInvalid(_) => RejectionKind::DigestInvalid,
             Self::Scheme(_) => RejectionKind::Scheme,
+            Self::SdkStatus(_) => RejectionKind::SdkStatus,
+            Self::KeysUnavailable => RejectionKind::KeysUnavailable,
+        }
+    }
+
+    /// The status the SDK sent in place of a token, for
+    /// [`Rejection::SdkStatus`].
+    pub const fn sdk_status(&self) -> Option<SdkStatus> {
+        match self {
+            Self::SdkStatus(status) => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the default response:
+    /// [`response::STATUS`](crate::response::STATUS) (401), or
+    /// [`response::UNAVAILABLE_STATUS`](crate::response::UNAVAILABLE_STATUS)
+    /// (503) for [`Rejection::KeysUnavailable`], a request that could not
+    /// be judged rather than one refused. Every adapter answers with it.
+    ///
+    /// ```
+    /// use approov_core::Rejection;
+    ///
+    /// assert_eq!(Rejection::Expired.status(), 401);
+    /// assert_eq!(Rejection::KeysUnavailable.status(), 503);
+    /// assert_eq!(Rejection::KeysUnavailable.retry_after(), Some("10"));
+    /// assert_eq!(Rejection::KeysUnavailable.grpc_status(), "14");
+    /// ```
+    pub const fn status(&self) -> u16 {
+        match self {
+            Self::KeysUnavailable => crate::response::UNAVAILABLE_STATUS,
+            _ => crate::response::STATUS,
+        }
+    }
+
+    /// The `Retry-After` header of the default response, in seconds
+    /// ([`response::RETRY_AFTER`](crate::response::RETRY_AFTER)); only a
+    /// 503 ([`status`](Self::status)) has one.
+    pub const fn retry_after(&self) -> Option<&'static str> {
+        match self {
+            Self::KeysUnavailable => Some(crate::response::RETRY_AFTER),
+            _ => None,
+        }
+    }
+
+    /// The `grpc-status` of the default response to a gRPC request:
+    /// UNAUTHENTICATED (`16`), or UNAVAILABLE (`14`) with a 503
+    /// [`status`](Self::status), which gRPC clients retry.
+    pub const fn grpc_status(&self) -> &'static str {
+        match self {
+            Self::KeysUnavailable => crate::response::GRPC_STATUS_UNAVAILABLE,
+            _ => crate::response::GRPC_STATUS_UNAUTHENTICATED,
         }
     }
 

@@ -3,10 +3,11 @@
 //! crate: tower, axum, hyper and tonic are on `http` 1 (actix-web, on
 //! `http` 0.2, has its own adapter).
 
-use ::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use ::http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use ::http::{HeaderMap, HeaderValue, Response, StatusCode};
 use bytes::Bytes;
 
+use crate::error::Rejection;
 use crate::gate::response as defaults;
 use crate::headers::RequestHeaders;
 
@@ -69,6 +70,52 @@ pub fn unauthorized() -> Response<Bytes> {
         HeaderValue::from_static(defaults::WWW_AUTHENTICATE),
     );
     response
+}
+
+/// The answer to a request that could not be judged because the verifier
+/// has no usable key at all ([`Rejection::KeysUnavailable`]):
+/// `503 Service Unavailable`, `content-type: application/json`,
+/// `retry-after: 10` ([`response::RETRY_AFTER`](crate::response::RETRY_AFTER)),
+/// body `{}`, and no `WWW-Authenticate`.
+///
+/// ```
+/// let response = approov_core::http::service_unavailable();
+/// assert_eq!(response.status(), 503);
+/// assert_eq!(response.headers()["retry-after"], "10");
+/// assert!(!response.headers().contains_key("www-authenticate"));
+/// assert_eq!(response.body().as_ref(), b"{}");
+/// ```
+pub fn service_unavailable() -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from_static(defaults::BODY.as_bytes()));
+    *response.status_mut() = StatusCode::from_u16(defaults::UNAVAILABLE_STATUS)
+        .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(defaults::CONTENT_TYPE),
+    );
+    headers.insert(RETRY_AFTER, HeaderValue::from_static(defaults::RETRY_AFTER));
+    response
+}
+
+/// The default response to `rejection`, by its
+/// [`status`](Rejection::status): [`unauthorized`] (401), or
+/// [`service_unavailable`] (503) when no key was there to judge the token.
+///
+/// ```
+/// use approov_core::Rejection;
+///
+/// let refused = approov_core::http::rejection_response(&Rejection::Expired);
+/// assert_eq!(refused.status(), 401);
+/// let unjudged = approov_core::http::rejection_response(&Rejection::KeysUnavailable);
+/// assert_eq!(unjudged.status(), 503);
+/// ```
+pub fn rejection_response(rejection: &Rejection) -> Response<Bytes> {
+    if rejection.status() == defaults::UNAVAILABLE_STATUS {
+        service_unavailable()
+    } else {
+        unauthorized()
+    }
 }
 
 #[cfg(test)]

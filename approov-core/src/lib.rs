@@ -195,4 +195,5 @@ pub use keys::store::{KEY_FILE_SETTLE, KeysReloaded};
 pub use token::binding::{TokenBinding, binding_hash};
 pub use token::builder::VerifierBuilder;
 pub use token::claims::{ApproovClaims, ClaimsError};
+pub use token::sdk_status::SdkStatus;
 pub use token::verifier::{DEFAULT_MAX_TOKEN_LEN, DEFAULT_TOKEN_HEADER, Verifier};

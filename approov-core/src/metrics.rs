@@ -5,13 +5,14 @@
 //! Prometheus, `metrics-exporter-prometheus`); with none, recording costs a
 //! thread-local and an atomic load per counter, and nothing is allocated.
 //! Every label value is a fixed string of this crate (a [`RejectionKind`],
-//! a [`BodyProblem`](crate::BodyProblem::kind) kind, `true`/`false`): never a
-//! token, a claim, a header or a path.
+//! a [`BodyProblem`](crate::BodyProblem::kind) kind, an [`SdkStatus`] name,
+//! `true`/`false`): never a token, a claim, a header or a path.
 //!
 //! | counter | labels | counts |
 //! |---|---|---|
 //! | [`REQUESTS`] | `outcome` | every request the [`Gate`](crate::Gate) decides, once: `accepted`, `rejected`, `report_only` (rejected, let through in report-only mode), `preflight_skipped`, `body_refused` (the body a `Content-Digest` needed could not be read) |
 //! | [`REJECTIONS`] | `kind`, `report_only` | every rejection, by [`RejectionKind::as_str`], and whether it was let through (`"true"`) or answered 401 (`"false"`) |
+//! | [`SDK_STATUSES`] | `status`, `report_only` | every `sdk_status` rejection (also in [`REJECTIONS`]), by the status the Approov SDK sent in place of a token: one of [`SdkStatus::KNOWN`] (`NO_NETWORK`, `POOR_NETWORK`, `MITM_DETECTED`, …) or `other`; app-side network trouble apart from attacks |
 //! | [`BODY_REFUSALS`] | `kind` | every body refused: `body_too_large`, `body_unreadable`, `body_timeout` |
 //! | [`TOKEN_CACHE`] | `result` | lookups in the verified-token cache: `hit`, `miss` |
 //! | [`JWKS_FETCHES`] | `result` | JWKS fetches: `ok`, `error` |
@@ -30,11 +31,15 @@
 use ::metrics::{Key, Label, Level, Metadata};
 
 use crate::error::RejectionKind;
+use crate::token::sdk_status::SdkStatus;
 
 /// `approov_requests_total{outcome}`: requests by the gate's decision.
 pub const REQUESTS: &str = "approov_requests_total";
 /// `approov_rejections_total{kind, report_only}`: rejections by kind.
 pub const REJECTIONS: &str = "approov_rejections_total";
+/// `approov_sdk_statuses_total{status, report_only}`: the Approov SDK's
+/// token fetch statuses sent in place of a token, by [`SdkStatus::as_str`].
+pub const SDK_STATUSES: &str = "approov_sdk_statuses_total";
 /// `approov_body_refusals_total{kind}`: bodies refused, by problem.
 pub const BODY_REFUSALS: &str = "approov_body_refusals_total";
 /// `approov_token_cache_total{result}`: verified-token cache hits and misses.
@@ -54,6 +59,7 @@ pub const KEY_RELOADS: &str = "approov_key_reloads_total";
 pub fn describe() {
     describe_requests();
     describe_rejections();
+    describe_sdk_statuses();
     describe_body_refusals();
     describe_token_cache();
     describe_jwks_fetches();
@@ -82,6 +88,19 @@ pub fn describe_rejections() {
     ::metrics::describe_counter!(
         REJECTIONS,
         "Approov rejections by kind; report_only=\"true\" ones were let through"
+    );
+}
+
+/// The help text of [`SDK_STATUSES`].
+///
+/// ```
+/// approov_core::metrics::describe_sdk_statuses();
+/// ```
+pub fn describe_sdk_statuses() {
+    ::metrics::describe_counter!(
+        SDK_STATUSES,
+        "Approov SDK token fetch statuses sent in place of a token (rejected as sdk_status), \
+         by status: the SDK's name (NO_NETWORK, MITM_DETECTED, ...) or other"
     );
 }
 
@@ -187,6 +206,12 @@ pub(crate) fn rejected(kind: RejectionKind, report_only: bool) {
     increment_both(rejection_key(kind, report_only), request);
 }
 
+/// An `sdk_status` rejection's status, counted in [`SDK_STATUSES`] (the
+/// rejection itself is counted by [`rejected`]).
+pub(crate) fn sdk_status(status: SdkStatus, report_only: bool) {
+    increment(sdk_status_key(status, report_only));
+}
+
 /// Why a body was refused, as [`BODY_REFUSALS`] names it.
 pub(crate) enum Refusal {
     /// `body_too_large`
@@ -283,6 +308,46 @@ fn rejection_key(kind: RejectionKind, report_only: bool) -> &'static Key {
         DigestMismatch,
         DigestInvalid,
         Scheme,
+        SdkStatus,
+        KeysUnavailable,
+    )
+}
+
+/// One static key per SDK status and report-only flag; exhaustive, like
+/// [`rejection_key`].
+fn sdk_status_key(status: SdkStatus, report_only: bool) -> &'static Key {
+    macro_rules! keys {
+        ($($status:ident),+ $(,)?) => {
+            match status {
+                $(SdkStatus::$status => {
+                    const STATUS: &str = SdkStatus::$status.as_str();
+                    if report_only {
+                        key!(SDK_STATUSES, "status" => STATUS, "report_only" => "true")
+                    } else {
+                        key!(SDK_STATUSES, "status" => STATUS, "report_only" => "false")
+                    }
+                })+
+            }
+        };
+    }
+    keys!(
+        Success,
+        NoNetwork,
+        PoorNetwork,
+        MitmDetected,
+        NoApproovService,
+        BadUrl,
+        UnknownUrl,
+        UnprotectedUrl,
+        NoNetworkPermission,
+        MissingLibDependency,
+        InternalError,
+        Rejected,
+        Disabled,
+        UnknownKey,
+        BadKey,
+        BadPayload,
+        Other,
     )
 }
 
@@ -296,6 +361,22 @@ mod tests {
         assert_eq!(key.name(), REJECTIONS);
         let labels: Vec<_> = key.labels().map(|l| (l.key(), l.value())).collect();
         assert_eq!(labels, [("kind", "not_yet_valid"), ("report_only", "true")]);
+    }
+
+    #[test]
+    fn sdk_status_keys_carry_the_status_and_flag() {
+        for status in SdkStatus::KNOWN.into_iter().chain([SdkStatus::Other]) {
+            let key = sdk_status_key(status, false);
+            assert_eq!(key.name(), SDK_STATUSES);
+            let labels: Vec<_> = key.labels().map(|l| (l.key(), l.value())).collect();
+            assert_eq!(
+                labels,
+                [("status", status.as_str()), ("report_only", "false")]
+            );
+        }
+        let key = sdk_status_key(SdkStatus::Other, true);
+        let labels: Vec<_> = key.labels().map(|l| l.value()).collect();
+        assert_eq!(labels, ["other", "true"]);
     }
 
     #[test]

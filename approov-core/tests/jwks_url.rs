@@ -450,14 +450,119 @@ fn start_without_keys_refuses_tokens_until_a_fetch_succeeds() {
         .unwrap();
     assert_eq!(status(&verifier).failed, 1);
     let good = token(&a, "a");
-    assert_eq!(kind(&verifier, &good), Some(RejectionKind::Algorithm));
+    assert_eq!(kind(&verifier, &good), Some(RejectionKind::KeysUnavailable));
     server.serve(StatusCode::OK, &jwks(&[jwk(&a, "a")]), None);
     clock.advance(Duration::from_secs(10));
-    assert_eq!(kind(&verifier, &good), Some(RejectionKind::Algorithm));
+    assert_eq!(kind(&verifier, &good), Some(RejectionKind::KeysUnavailable));
     wait_until("the fetch a token asked for", || {
         status(&verifier).fetched == 1
     });
     assert!(verifier.verify(&good).is_ok());
+}
+
+/// A loopback URL on a port nothing listens on: every fetch is refused.
+fn refused_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}/jwks.json")
+}
+
+#[test]
+fn no_key_at_all_is_keys_unavailable_answered_503() {
+    let clock = ManualClock::at_unix(NOW);
+    let verifier = builder(&clock)
+        .jwks_url(
+            JwksUrl::new(refused_url())
+                .timeout(Duration::from_millis(500))
+                .start_without_keys(true),
+        )
+        .build()
+        .unwrap();
+    assert_eq!(status(&verifier).fetched, 0);
+    // Whatever the token's algorithm: no key could judge it.
+    let es256 = token(&key(), "a");
+    let hs256 = TokenBuilder::new()
+        .exp(EXP)
+        .sign_hs256_base64(
+            "YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==",
+        )
+        .unwrap();
+    for token in [&es256, &hs256] {
+        let rejection = verifier.verify(token).unwrap_err();
+        assert_eq!(rejection, approov_core::Rejection::KeysUnavailable);
+        assert_eq!(rejection.kind().as_str(), "keys_unavailable");
+        assert_eq!(
+            (
+                rejection.status(),
+                rejection.retry_after(),
+                rejection.grpc_status()
+            ),
+            (503, Some("10"), "14")
+        );
+    }
+    // What needs no key is judged as ever: no token, not a token, an
+    // SDK status, `alg: none`.
+    let none: [(&str, &str); 0] = [];
+    assert_eq!(
+        verifier.verify_request(&none).unwrap_err().kind(),
+        RejectionKind::Missing
+    );
+    assert_eq!(kind(&verifier, "garbage"), Some(RejectionKind::Malformed));
+    assert_eq!(
+        kind(&verifier, "NO_NETWORK"),
+        Some(RejectionKind::SdkStatus)
+    );
+    let unsigned = TokenBuilder::new()
+        .exp(EXP)
+        .header("alg", "none")
+        .unsigned();
+    assert_eq!(kind(&verifier, &unsigned), Some(RejectionKind::Algorithm));
+    // The gate refuses it (report-only: lets it through, marked).
+    let headers = [("Approov-Token", es256.as_str())];
+    let decision = approov_core::Gate::new(verifier.clone()).check("GET", &headers);
+    assert!(
+        matches!(&decision, approov_core::Decision::Reject(r) if r.status() == 503),
+        "{decision:?}"
+    );
+    let decision = approov_core::Gate::new(verifier)
+        .report_only(true)
+        .check("GET", &headers);
+    assert!(
+        matches!(
+            &decision,
+            approov_core::Decision::Forward(approov_core::ApproovOutcome::Rejected(
+                approov_core::Rejection::KeysUnavailable
+            ))
+        ),
+        "{decision:?}"
+    );
+}
+
+#[test]
+fn a_secret_beside_an_unfetched_jwks_is_a_usable_key() {
+    let clock = ManualClock::at_unix(NOW);
+    let secret =
+        "YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==";
+    let verifier = builder(&clock)
+        .secret_base64(secret)
+        .jwks_url(
+            JwksUrl::new(refused_url())
+                .timeout(Duration::from_millis(500))
+                .start_without_keys(true),
+        )
+        .build()
+        .unwrap();
+    let hs256 = TokenBuilder::new()
+        .exp(EXP)
+        .sign_hs256_base64(secret)
+        .unwrap();
+    assert!(verifier.verify(&hs256).is_ok());
+    // An ES256 token is judged against the keys there are: 401, as before.
+    assert_eq!(
+        kind(&verifier, &token(&key(), "a")),
+        Some(RejectionKind::Algorithm)
+    );
 }
 
 #[test]

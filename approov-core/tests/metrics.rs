@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use approov_core::metrics::{BODY_REFUSALS, REJECTIONS, REQUESTS, TOKEN_CACHE};
+use approov_core::metrics::{BODY_REFUSALS, REJECTIONS, REQUESTS, SDK_STATUSES, TOKEN_CACHE};
 use approov_core::mint::{InstallKey, RequestSigner, SignedRequest, TokenBuilder};
 use approov_core::signing::MessageSigning;
 use approov_core::{
@@ -183,6 +183,55 @@ fn a_known_mix_of_requests_gives_exact_counts() {
         // The first valid token, the expired and garbage ones, the first
         // signed request.
         entry(TOKEN_CACHE, &["result=miss"], 4),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(counts(&recorder), expected);
+}
+
+#[test]
+fn sdk_statuses_are_counted_by_name_or_other() {
+    let verifier = Verifier::builder().secret_base64(SECRET).build().unwrap();
+    let gate = Gate::new(verifier.clone());
+    let report_only = Gate::new(verifier).report_only(true);
+    let header = |t: &'static str| [("Approov-Token", t)];
+    let recorder = DebuggingRecorder::new();
+    metrics::with_local_recorder(&recorder, || {
+        for token in [
+            "NO_NETWORK",
+            "NO_NETWORK",
+            "MITM_DETECTED",
+            "SOMETHING_ELSE",
+            "no_network",
+        ] {
+            assert!(matches!(
+                gate.check("GET", &header(token)),
+                Decision::Reject(_)
+            ));
+        }
+        assert!(matches!(
+            report_only.check("GET", &header("POOR_NETWORK")),
+            Decision::Forward(ApproovOutcome::Rejected(_))
+        ));
+    });
+    let expected: Counts = [
+        entry(REQUESTS, &["outcome=rejected"], 5),
+        entry(REQUESTS, &["outcome=report_only"], 1),
+        entry(REJECTIONS, &["kind=sdk_status", "report_only=false"], 4),
+        entry(REJECTIONS, &["kind=sdk_status", "report_only=true"], 1),
+        entry(REJECTIONS, &["kind=malformed", "report_only=false"], 1),
+        entry(SDK_STATUSES, &["status=NO_NETWORK", "report_only=false"], 2),
+        entry(
+            SDK_STATUSES,
+            &["status=MITM_DETECTED", "report_only=false"],
+            1,
+        ),
+        entry(SDK_STATUSES, &["status=other", "report_only=false"], 1),
+        entry(
+            SDK_STATUSES,
+            &["status=POOR_NETWORK", "report_only=true"],
+            1,
+        ),
     ]
     .into_iter()
     .collect();

@@ -122,6 +122,7 @@ fn before_payload(kind: RejectionKind) -> bool {
             | RejectionKind::Crit
             | RejectionKind::UnknownKey
             | RejectionKind::Signature
+            | RejectionKind::SdkStatus
     )
 }
 

@@ -8,7 +8,8 @@ mod common;
 
 use approov_core::{
     Algorithm, AlgorithmProblem, ClaimProblem, DEFAULT_MAX_TOKEN_LEN, HeaderProblem, ManualClock,
-    Rejection, RejectionKind, RequestHeaders, TokenBinding, TokenPart, Verifier, binding_hash,
+    Rejection, RejectionKind, RequestHeaders, SdkStatus, TokenBinding, TokenPart, Verifier,
+    binding_hash,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE;
@@ -1061,4 +1062,85 @@ fn every_kind_has_its_stable_name() {
         assert_eq!(rejection.kind().as_str(), name);
         assert_eq!(rejection.kind().to_string(), name);
     }
+}
+
+// ---- sdk_status: the SDK's fetch status in place of a token -----------------
+
+#[test]
+fn sdk_status_every_name_the_sdk_sends() {
+    let v = verifier();
+    for status in SdkStatus::KNOWN {
+        let name = status.as_str();
+        let r = rejection(&v, name);
+        assert_eq!(r, Rejection::SdkStatus(status), "{name}");
+        assert_eq!(r.kind(), RejectionKind::SdkStatus, "{name}");
+        assert_eq!(r.kind().as_str(), "sdk_status");
+        assert_eq!(r.sdk_status(), Some(status));
+        assert_eq!(r.status(), 401, "answered like any other refusal");
+        assert!(r.to_string().contains(name), "{r}");
+    }
+    for (name, status) in [
+        ("NO_NETWORK", SdkStatus::NoNetwork),
+        ("POOR_NETWORK", SdkStatus::PoorNetwork),
+        ("MITM_DETECTED", SdkStatus::MitmDetected),
+        ("NO_APPROOV_SERVICE", SdkStatus::NoApproovService),
+        ("UNKNOWN_URL", SdkStatus::UnknownUrl),
+        ("UNPROTECTED_URL", SdkStatus::UnprotectedUrl),
+    ] {
+        assert_eq!(rejection(&v, name), Rejection::SdkStatus(status), "{name}");
+    }
+}
+
+#[test]
+fn sdk_status_other_for_an_unknown_word_of_the_shape() {
+    let v = verifier();
+    let longest = "Q".repeat(SdkStatus::MAX_LEN);
+    for value in ["NOT_A_STATUS", "NO_NETWORK_", "X", "NETWORK_GONE", &longest] {
+        let r = rejection(&v, value);
+        assert_eq!(r, Rejection::SdkStatus(SdkStatus::Other), "{value}");
+        assert_eq!(r.sdk_status().map(SdkStatus::as_str), Some("other"));
+        assert!(
+            !r.to_string().contains(value),
+            "never the client's value: {r}"
+        );
+    }
+}
+
+#[test]
+fn sdk_status_not_for_other_shapes_which_stay_malformed() {
+    let v = verifier();
+    let capped = "N".repeat(SdkStatus::MAX_LEN + 1);
+    for value in [
+        "no_network",
+        "No_Network",
+        "_NO_NETWORK",
+        "NO-NETWORK",
+        "NO_NETWORK2",
+        "NO_NETWORK.",
+        "NO.NETWORK.X",
+        capped.as_str(),
+    ] {
+        let r = rejection(&v, value);
+        assert_ne!(r.kind(), RejectionKind::SdkStatus, "{value}");
+        assert!(matches!(r, Rejection::Malformed { .. }), "{value}: {r:?}");
+    }
+    // A space is not visible ASCII: refused before any of this.
+    assert_eq!(
+        request_rejection(&v, &request("NO NETWORK", &[])),
+        malformed(TokenPart::Token)
+    );
+}
+
+#[test]
+fn sdk_status_after_a_token_scheme() {
+    let v = verifier()
+        .with_token_header("Authorization")
+        .unwrap()
+        .with_token_scheme(Some("Bearer"))
+        .unwrap();
+    let headers = [("Authorization", "Bearer MITM_DETECTED")];
+    assert_eq!(
+        request_rejection(&v, &headers),
+        Rejection::SdkStatus(SdkStatus::MitmDetected)
+    );
 }

@@ -55,6 +55,9 @@ pub(crate) fn forward(outcome: ApproovOutcome) -> Decision {
 pub(crate) fn refused(rejection: Rejection, report_only: bool) -> Decision {
     log_rejection(&rejection, report_only);
     metrics::rejected(rejection.kind(), report_only);
+    if let Some(status) = rejection.sdk_status() {
+        metrics::sdk_status(status, report_only);
+    }
     if report_only {
         Decision::Forward(ApproovOutcome::Rejected(rejection))
     } else {
@@ -63,13 +66,24 @@ pub(crate) fn refused(rejection: Rejection, report_only: bool) -> Decision {
 }
 
 /// Logs one rejection: its stable kind and its description, never the token.
+/// An `sdk_status` rejection also has the field `sdk_status`: the SDK's
+/// status name, or `other` (never what the client sent).
 pub fn log_rejection(rejection: &Rejection, report_only: bool) {
-    tracing::warn!(
-        target: "approov",
-        kind = rejection.kind().as_str(),
-        report_only,
-        "Approov token rejected: {rejection}"
-    );
+    match rejection.sdk_status() {
+        None => tracing::warn!(
+            target: "approov",
+            kind = rejection.kind().as_str(),
+            report_only,
+            "Approov token rejected: {rejection}"
+        ),
+        Some(status) => tracing::warn!(
+            target: "approov",
+            kind = rejection.kind().as_str(),
+            sdk_status = status.as_str(),
+            report_only,
+            "Approov token rejected: {rejection}"
+        ),
+    }
 }
 
 /// Why a body that had to be read could not be: the request is refused

@@ -289,7 +289,9 @@ impl KeySource for Handle {
     fn rejected(&self, rejection: &Rejection, now: SystemTime) {
         let unknown = matches!(
             rejection,
-            Rejection::UnknownKey | Rejection::Algorithm(AlgorithmProblem::NotConfigured(_))
+            Rejection::UnknownKey
+                | Rejection::KeysUnavailable
+                | Rejection::Algorithm(AlgorithmProblem::NotConfigured(_))
         );
         if !unknown {
             return;

@@ -20,6 +20,7 @@ use base64_simd::{AsOut as _, URL_SAFE_NO_PAD};
 use serde::Deserialize;
 
 use super::claims::{ApproovClaims, StrictStr};
+use super::sdk_status::SdkStatus;
 use crate::error::{AlgorithmProblem, Rejection, TokenPart};
 use crate::keys::algorithm::{Algorithm, TokenAlg};
 use crate::keys::set::KeySet;
@@ -75,7 +76,12 @@ pub(crate) fn verify(
         token.iter().position(|b| *b == b'.'),
         token.iter().rposition(|b| *b == b'.'),
     ) else {
-        return Err(malformed(TokenPart::Token));
+        // No dot: not a token. The Approov SDK sends its fetch status
+        // (`NO_NETWORK`, …) in its place when it could not get one; that
+        // is told apart here, on the rejection path only.
+        return Err(
+            SdkStatus::classify(token).map_or(malformed(TokenPart::Token), Rejection::SdkStatus)
+        );
     };
     if first == second {
         return Err(malformed(TokenPart::Token));

@@ -10,6 +10,8 @@
 //! - `builder`: the [`VerifierBuilder`](crate::VerifierBuilder), where every
 //!   configuration error surfaces.
 //! - `from_env`: the configuration from `APPROOV_*` variables.
+//! - `sdk_status`: the Approov SDK's token fetch statuses, which some apps
+//!   send in place of a token.
 
 pub(crate) mod binding;
 pub(crate) mod builder;
@@ -18,4 +20,5 @@ pub(crate) mod claims;
 mod from_env;
 pub(crate) mod jws;
 pub(crate) mod scheme;
+pub(crate) mod sdk_status;
 pub(crate) mod verifier;

@@ -11,7 +11,7 @@ use super::claims::ApproovClaims;
 use super::jws;
 use super::scheme::{self, Scheme};
 use crate::clock::{Clock, unix_seconds};
-use crate::error::{ConfigError, Rejection, TokenPart};
+use crate::error::{AlgorithmProblem, ConfigError, Rejection, TokenPart};
 use crate::headers::{RequestHeaders, check_header_name, single};
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
@@ -140,7 +140,8 @@ impl Verifier {
     // caller's (scripts/bench-core-ab.sh, BENCHMARKS.md).
     #[inline]
     fn verify_uncached(&self, keys: &Loaded, token: &[u8]) -> Result<ApproovClaims, Rejection> {
-        let claims = jws::verify(&keys.keys, keys.algorithms, token);
+        let claims = jws::verify(&keys.keys, keys.algorithms, token)
+            .map_err(|rejection| unjudged(rejection, keys));
         if let (Err(rejection), Some(source)) = (&claims, &self.inner.source) {
             source.rejected(rejection, self.inner.clock.now());
         }
@@ -382,6 +383,21 @@ impl Verifier {
         Ok(Self {
             inner: Arc::new(inner),
         })
+    }
+}
+
+/// A token refused for want of a key (`unknown_key`, or an algorithm no key
+/// uses) when there is no key at all was not judged: it is
+/// `keys_unavailable`, answered 503. Only on the rejection path.
+#[cold]
+fn unjudged(rejection: Rejection, keys: &Loaded) -> Rejection {
+    match rejection {
+        Rejection::UnknownKey | Rejection::Algorithm(AlgorithmProblem::NotConfigured(_))
+            if keys.keys.is_empty() =>
+        {
+            Rejection::KeysUnavailable
+        }
+        other => other,
     }
 }
 
