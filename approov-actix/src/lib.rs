@@ -61,7 +61,11 @@
 //!   `web::ReqData<ApproovOutcome>`.
 //! - A rejection answers [`unauthorized`]: 401,
 //!   `content-type: application/json`, `www-authenticate: Approov` and `{}`,
-//!   as the official Approov backends do. The reason is never sent.
+//!   as the official Approov backends do. The reason is never sent. A
+//!   request the verifier cannot judge because it has no usable key at all
+//!   (`keys_unavailable`: a JWKS URL not fetched yet, started with
+//!   `start_without_keys`) answers [`service_unavailable`] instead: 503,
+//!   `retry-after: 10`, `{}`.
 //!
 //! # Message signing
 //! With [`ApproovMiddleware::message_signing`], requests must also carry
@@ -300,5 +304,5 @@ pub use approov_core::{
 pub use extract::{Approov, NoClaims};
 pub use headers::HttpHeaders;
 pub use middleware::ApproovMiddleware;
-pub use response::unauthorized;
+pub use response::{service_unavailable, unauthorized};
 pub use service::{ApproovService, ResponseFuture};

@@ -33,11 +33,32 @@ pub fn unauthorized() -> HttpResponse {
         .body(response::BODY)
 }
 
+/// The response the middleware sends, unless told otherwise, when it cannot
+/// judge a token because the verifier has no usable key at all
+/// (`keys_unavailable`, e.g. a JWKS URL not fetched yet): `503 Service
+/// Unavailable`, `content-type: application/json`, `retry-after: 10` and
+/// the body `{}`.
+///
+/// ```
+/// let response = approov_actix::service_unavailable();
+/// assert_eq!(response.status(), 503);
+/// assert_eq!(response.headers().get("retry-after").unwrap(), "10");
+/// ```
+pub fn service_unavailable() -> HttpResponse {
+    let status = StatusCode::from_u16(response::UNAVAILABLE_STATUS)
+        .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, response::CONTENT_TYPE))
+        .insert_header((header::RETRY_AFTER, response::RETRY_AFTER))
+        .body(response::BODY)
+}
+
 /// The rejection response for `rejection`: the custom one when configured,
-/// else the default.
+/// else the default for its [`Rejection::status`] (401, or 503).
 pub(crate) fn rejection_response(respond: Option<&Respond>, rejection: &Rejection) -> HttpResponse {
     match respond {
         Some(respond) => respond(rejection),
+        None if rejection.status() == response::UNAVAILABLE_STATUS => service_unavailable(),
         None => unauthorized(),
     }
 }

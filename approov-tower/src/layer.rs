@@ -19,7 +19,10 @@ use crate::response::Responder;
 /// Built from a [`Verifier`] with defaults that match the official Approov
 /// backends: enforcing, CORS preflights let through, rejections answered
 /// with [`response::unauthorized`](crate::response::unauthorized) (gRPC
-/// requests with [`response::grpc_unauthenticated`](crate::response::grpc_unauthenticated)).
+/// requests with [`response::grpc_unauthenticated`](crate::response::grpc_unauthenticated)),
+/// or, when the verifier has no usable key to judge the token, with
+/// [`response::service_unavailable`](crate::response::service_unavailable)
+/// (503, `Retry-After`; gRPC: [`response::grpc_unavailable`](crate::response::grpc_unavailable)).
 /// Cheap to clone: the verifier is shared.
 ///
 /// ```
@@ -154,7 +157,8 @@ impl<M> ApproovLayer<M> {
     /// The function is used for every rejected request, gRPC ones included,
     /// and should not reveal the reason to the client (the rejection is
     /// already logged). [`response::unauthorized`](crate::response::unauthorized)
-    /// is a convenient starting point.
+    /// is a convenient starting point; [`Rejection::status`] tells a
+    /// refusal (401) from a request no key was there to judge (503).
     ///
     /// ```
     /// use approov_core::Verifier;

@@ -57,8 +57,13 @@
 //!   `www-authenticate: Approov` and body `{}`
 //!   ([`response::unauthorized`]); gRPC requests (`content-type:
 //!   application/grpc…`) get a trailers-only `grpc-status: 16`
-//!   (UNAUTHENTICATED) instead ([`response::grpc_unauthenticated`]). Replace
-//!   both with [`ApproovLayer::rejection_response`].
+//!   (UNAUTHENTICATED) instead ([`response::grpc_unauthenticated`]). A
+//!   request the verifier cannot judge because it has no usable key at all
+//!   (`keys_unavailable`: a JWKS URL not fetched yet, started with
+//!   `start_without_keys`) gets `503` with `retry-after: 10` and `{}`
+//!   instead ([`response::service_unavailable`]; gRPC: `grpc-status: 14`
+//!   UNAVAILABLE, [`response::grpc_unavailable`]). Replace them all with
+//!   [`ApproovLayer::rejection_response`].
 //!
 //! The response body is [`ApproovBody<B>`]: the inner body `B` or the
 //! layer's own answer, with `Data = Bytes` and `B`'s error type.
@@ -161,7 +166,7 @@
 //!    the inner service. The deadline is a tokio timer: the runtime must
 //!    have its timer enabled, as every tokio server's has.
 //! 4. answers or forwards exactly as in token-only mode: rejections get the
-//!    401 (the gRPC trailers-only `grpc-status: 16` for gRPC requests, or
+//!    401 or 503 (the gRPC trailers-only `grpc-status: 16` or 14 for gRPC requests, or
 //!    your [`rejection_response`](ApproovLayer::rejection_response)), the
 //!    reason is logged by the core; forwarded requests carry the outcome and
 //!    claims.

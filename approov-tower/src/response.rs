@@ -48,6 +48,40 @@ pub fn grpc_unauthenticated() -> Response<Bytes> {
     grpc_trailers_only(defaults::GRPC_STATUS_UNAUTHENTICATED, GRPC_MESSAGE)
 }
 
+/// The answer to a request whose token could not be judged because the
+/// verifier has no usable key at all (`keys_unavailable`, e.g. a JWKS URL
+/// not fetched yet): `503 Service Unavailable`, `content-type:
+/// application/json`, `retry-after: 10`, body `{}` (the core's
+/// [`approov_core::http::service_unavailable`]). gRPC requests get a
+/// trailers-only `grpc-status: 14` (UNAVAILABLE) with the fixed
+/// [`GRPC_UNAVAILABLE_MESSAGE`] instead ([`grpc_unavailable`]).
+///
+/// ```
+/// let response = approov_tower::response::service_unavailable();
+/// assert_eq!(response.status(), 503);
+/// assert_eq!(response.headers()["retry-after"], "10");
+/// assert_eq!(response.body().as_ref(), b"{}");
+/// ```
+pub fn service_unavailable() -> Response<Bytes> {
+    approov_core::http::service_unavailable()
+}
+
+/// The gRPC answer to `keys_unavailable`: a trailers-only response with
+/// `grpc-status: 14` (UNAVAILABLE), which gRPC clients may retry, and the
+/// fixed [`GRPC_UNAVAILABLE_MESSAGE`].
+///
+/// ```
+/// let response = approov_tower::response::grpc_unavailable();
+/// assert_eq!(response.headers()["grpc-status"], "14");
+/// ```
+pub fn grpc_unavailable() -> Response<Bytes> {
+    grpc_trailers_only(defaults::GRPC_STATUS_UNAVAILABLE, GRPC_UNAVAILABLE_MESSAGE)
+}
+
+/// The `grpc-message` sent with UNAVAILABLE when no key is there yet to
+/// check the token.
+pub const GRPC_UNAVAILABLE_MESSAGE: &str = "Approov token cannot be checked yet";
+
 /// The answer to a body too large to check its `Content-Digest` (message
 /// signing, see [`ApproovLayer::message_signing`](crate::ApproovLayer::message_signing)):
 /// `413 Payload Too Large`, `content-type: application/json`, body `{}`.
@@ -206,15 +240,19 @@ impl Responder {
     ) -> Response<Full<Bytes>> {
         match &self.custom {
             Some(custom) => custom(rejection),
-            None => Self::default_response(headers),
+            None => Self::default_response(rejection, headers),
         }
     }
 
-    fn default_response(headers: &HeaderMap) -> Response<Full<Bytes>> {
-        let response = if is_grpc(headers) {
-            grpc_unauthenticated()
-        } else {
-            unauthorized()
+    /// 401 (gRPC: 16 UNAUTHENTICATED), or 503 (gRPC: 14 UNAVAILABLE) when
+    /// no key could judge the token: [`Rejection::status`] decides.
+    fn default_response(rejection: &Rejection, headers: &HeaderMap) -> Response<Full<Bytes>> {
+        let unavailable = rejection.status() == defaults::UNAVAILABLE_STATUS;
+        let response = match (is_grpc(headers), unavailable) {
+            (true, false) => grpc_unauthenticated(),
+            (true, true) => grpc_unavailable(),
+            (false, false) => unauthorized(),
+            (false, true) => service_unavailable(),
         };
         response.map(Full::new)
     }

@@ -4,7 +4,8 @@
 //! token*, in the `Approov-Token` header of every request. This crate gives
 //! warp filters that check it with [`approov_core`] and reject requests
 //! without a genuine token, plus a [`recover`] function that answers those
-//! rejections with 401.
+//! rejections with 401 (503 with `retry-after` when the verifier has no
+//! usable key at all to judge a token, [`service_unavailable`]).
 //!
 //! ```
 //! use approov_core::mint::{TokenBuilder, generate_secret_base64};
@@ -322,4 +323,4 @@ pub use approov_core::{
 pub use approov_filter::ApproovFilter;
 pub use body::BodyRejection;
 pub use recover::recover;
-pub use rejection::{NoClaims, unauthorized};
+pub use rejection::{NoClaims, service_unavailable, unauthorized};

@@ -5,7 +5,9 @@ use warp::reply::Response;
 use crate::{BodyRejection, NoClaims};
 
 /// Answers an [`NoClaims`] with its response (by default 401,
-/// `content-type: application/json`, `www-authenticate: Approov`, body `{}`),
+/// `content-type: application/json`, `www-authenticate: Approov`, body `{}`;
+/// 503 with `retry-after` when the verifier had no usable key to judge the
+/// token, see [`service_unavailable`](crate::service_unavailable)),
 /// a [`BodyRejection`] with its 413, 400 or 408 (`{}` too), and passes every
 /// other rejection on unchanged, for warp's own handling (404, 405, ...) or
 /// a later `recover`.

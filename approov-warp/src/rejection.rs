@@ -63,11 +63,16 @@ impl NoClaims {
 
     /// The response to send: the custom one given to
     /// [`ApproovFilter::rejection_response`](crate::ApproovFilter::rejection_response), or
-    /// else [`unauthorized`].
+    /// else [`unauthorized`] (or [`service_unavailable`] when the verifier
+    /// had no usable key to judge the token: [`Rejection::status`] 503).
     pub fn response(&self) -> Response {
         match &self.responder {
             Some(respond) => respond(&self.rejection),
-            None => unauthorized(),
+            None => {
+                let (head, body) =
+                    approov_core::http::rejection_response(&self.rejection).into_parts();
+                Response::from_parts(head, body.into())
+            }
         }
     }
 }
@@ -101,6 +106,21 @@ impl warp::reject::Reject for NoClaims {}
 /// [`approov_core::response`]).
 pub fn unauthorized() -> Response {
     let (head, body) = approov_core::http::unauthorized().into_parts();
+    Response::from_parts(head, body.into())
+}
+
+/// The response to a request whose token could not be judged because the
+/// verifier has no usable key at all (`keys_unavailable`, e.g. a JWKS URL
+/// not fetched yet): `503 Service Unavailable`, `content-type:
+/// application/json`, `retry-after: 10` and the body `{}`.
+///
+/// ```
+/// let response = approov_warp::service_unavailable();
+/// assert_eq!(response.status(), 503);
+/// assert_eq!(response.headers()["retry-after"], "10");
+/// ```
+pub fn service_unavailable() -> Response {
+    let (head, body) = approov_core::http::service_unavailable().into_parts();
     Response::from_parts(head, body.into())
 }
 

@@ -54,6 +54,31 @@ pub fn verifier() -> Verifier {
     verifier_with_clock(&clock())
 }
 
+/// A loopback JWKS URL on a port nothing listens on (bound, then let go):
+/// every fetch is refused at once.
+pub fn refused_jwks_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    let port = listener.local_addr().expect("its address").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}/jwks.json")
+}
+
+/// A verifier with no usable key at all: its only key source is a JWKS URL
+/// that refuses every fetch ([`refused_jwks_url`]), started anyway
+/// (`start_without_keys`). Every token that needs a key is
+/// `keys_unavailable`, answered 503.
+pub fn keyless_verifier() -> Verifier {
+    Verifier::builder()
+        .clock(clock())
+        .jwks_url(
+            approov_core::JwksUrl::new(refused_jwks_url())
+                .timeout(std::time::Duration::from_millis(500))
+                .start_without_keys(true),
+        )
+        .build()
+        .expect("the keyless verifier builds")
+}
+
 /// Valid claims at [`NOW`]: `exp` five minutes later, [`IP`], [`DID`].
 pub fn claims() -> TokenBuilder {
     TokenBuilder::new()

@@ -722,6 +722,12 @@ pub fn cases() -> Vec<Case> {
             Expect::Reject("malformed"),
         ),
         case(
+            "custom_response_sdk_status",
+            Route::Custom,
+            vec![token_header("POOR_NETWORK")],
+            Expect::Reject("sdk_status"),
+        ),
+        case(
             "custom_route_valid",
             Route::Custom,
             vec![token_header(valid.clone())],
@@ -740,10 +746,98 @@ pub fn cases() -> Vec<Case> {
             Expect::Unprotected,
         ),
     ];
+    list.extend(sdk_status_cases());
     list.extend(published_cases());
     list.extend(bearer_cases(&valid));
     list.extend(crate::signed::cases());
     list
+}
+
+/// The Approov SDK's fetch status in place of a token: `sdk_status`, a 401
+/// like any refusal; a value not of a status's shape stays `malformed`.
+fn sdk_status_cases() -> Vec<Case> {
+    let mut list: Vec<Case> = [
+        "NO_NETWORK",
+        "POOR_NETWORK",
+        "MITM_DETECTED",
+        "NO_APPROOV_SERVICE",
+        "UNKNOWN_URL",
+        "UNPROTECTED_URL",
+    ]
+    .into_iter()
+    .map(|status| {
+        let name = leak(format!("sdk_status_{}", status.to_ascii_lowercase()));
+        case(
+            name,
+            Route::Plain,
+            vec![token_header(status)],
+            Expect::Reject("sdk_status"),
+        )
+    })
+    .collect();
+    list.extend([
+        case(
+            "sdk_status_unknown_word",
+            Route::Plain,
+            vec![token_header("NOT_A_STATUS")],
+            Expect::Reject("sdk_status"),
+        ),
+        case(
+            "sdk_status_lower_case_is_malformed",
+            Route::Plain,
+            vec![token_header("no_network")],
+            Expect::Reject("malformed"),
+        ),
+        case(
+            "sdk_status_too_long_is_malformed",
+            Route::Plain,
+            vec![token_header(
+                "N".repeat(approov_core::SdkStatus::MAX_LEN + 1),
+            )],
+            Expect::Reject("malformed"),
+        ),
+        case(
+            "sdk_status_on_a_bound_route",
+            Route::Bound,
+            vec![
+                token_header("NO_NETWORK"),
+                (BINDING_HEADER, b"Bearer x".to_vec()),
+            ],
+            Expect::Reject("sdk_status"),
+        ),
+        case(
+            "sdk_status_after_bearer",
+            Route::Bearer,
+            vec![(BEARER_HEADER, b"Bearer MITM_DETECTED".to_vec())],
+            Expect::Reject("sdk_status"),
+        ),
+    ]);
+    list
+}
+
+/// Checks the answer to a request no key could judge (`keys_unavailable`,
+/// a verifier with no usable key): `503`, `retry-after: 10`,
+/// `content-type: application/json`, body `{}`, no `www-authenticate` and
+/// no other header of its own.
+pub fn check_keys_unavailable(answer: &Answer) -> Result<(), String> {
+    let fail = |what: &str| Err(format!("keys_unavailable: {what}; got {answer:?}"));
+    if answer.status != 503 {
+        return fail("expected status 503");
+    }
+    if answer.header("retry-after") != Some(approov_core::response::RETRY_AFTER) {
+        return fail("expected retry-after: 10");
+    }
+    if answer.header("content-type") != Some("application/json") || answer.body != b"{}" {
+        return fail("expected {} as application/json");
+    }
+    if let Some((name, _)) = answer.headers.iter().find(|(name, _)| {
+        let name = name.to_ascii_lowercase();
+        name == "www-authenticate"
+            || (name != "retry-after" && !TRANSPORT_HEADERS.contains(&name.as_str()))
+    }) {
+        return fail(&format!("unexpected header {name}"));
+    }
+    Ok(())
 }
 
 /// The bearer routes: the cases each adapter's token-scheme tests sent.

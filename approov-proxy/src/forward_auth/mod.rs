@@ -4,7 +4,9 @@
 //! of its own or in the path, the original method and target. The answer
 //! is `200` (with every chosen claim in an `Approov-Claim-*` header, empty
 //! when there is nothing to show, for the gateway to copy upstream over
-//! whatever the client sent), `401 {}`, or `429` with `Retry-After`.
+//! whatever the client sent), `401 {}`, `503 {}` with `Retry-After` when
+//! no key is there to judge the token (`keys_unavailable`), or `429` with
+//! `Retry-After`.
 //!
 //! The original method and target are trusted as the gateway says them:
 //! the endpoint must be reachable by the gateway only.
@@ -25,7 +27,7 @@ use crate::limit::local::DeviceLimiter;
 use crate::limit::shared::SharedLimit;
 use crate::limit::{DeviceKey, check_limit};
 use crate::telemetry::log::{DeviceHash, RequestInfo, TARGET};
-use approov_core::http::{HttpHeaders, unauthorized};
+use approov_core::http::{HttpHeaders, rejection_response, unauthorized};
 
 /// The route name of the endpoint in logs and metrics.
 const ROUTE: &str = "auth";
@@ -173,7 +175,12 @@ async fn check(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     // `Content-Digest` must be compared with it is refused (digest_invalid).
     match shared.gate.check_message(&parts, None) {
         Decision::Forward(outcome) => allowed(&shared, outcome).await,
-        Decision::Reject(_) | Decision::RefuseBody(_) => {
+        // 401, or 503 with `Retry-After` when no key could judge the token.
+        Decision::Reject(rejection) => {
+            let response = rejection_response(&rejection).map(Body::from);
+            noted(response, &shared, None, Some("rejected"), None)
+        }
+        Decision::RefuseBody(_) => {
             let response = unauthorized().map(Body::from);
             noted(response, &shared, None, Some("rejected"), None)
         }

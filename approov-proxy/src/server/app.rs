@@ -31,7 +31,7 @@ use crate::proxy::{self, KeyPlacement, Upstreams, path, reply};
 use crate::route::HEALTH_PATH;
 use crate::route::table::{RouteState, route_of};
 use crate::telemetry::log::{self, DeviceHash, RequestInfo, TARGET};
-use approov_core::http::{HttpHeaders, unauthorized};
+use approov_core::http::{HttpHeaders, rejection_response, unauthorized};
 
 /// The proxy, ready to serve: routes, their rate limiters, the upstream
 /// client. Turn it into an axum [`Router`] with [`Proxy::router`].
@@ -399,7 +399,12 @@ async fn dispatch(shared: &Shared, request: Request) -> Response {
     match decision {
         Decision::Forward(outcome) => forward(shared, state, outcome, request).await,
         Decision::Reject(_) | Decision::RefuseBody(_) => {
-            let mut response = unauthorized().map(Body::from);
+            // 401, or 503 with `Retry-After` when no key could judge it.
+            let response = match &decision {
+                Decision::Reject(rejection) => rejection_response(rejection),
+                _ => unauthorized(),
+            };
+            let mut response = response.map(Body::from);
             response.extensions_mut().insert(RequestInfo {
                 route: Some(route.forwarding.name.clone()),
                 device: None,
