@@ -621,6 +621,62 @@ fn approov_jwks_url_needs_no_secret() {
 }
 
 #[test]
+fn approov_jwks_start_without_keys_from_the_environment() {
+    let url = refused_url();
+    let from = |vars: &[(&str, &str)]| {
+        let vars: HashMap<&str, String> = vars.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        VerifierBuilder::from_vars(|k| vars.get(k).cloned())
+            .and_then(|b| b.clock(ManualClock::at_unix(NOW)).build())
+    };
+    // Unset or false: the failed first fetch stops start-up.
+    for vars in [
+        vec![("APPROOV_JWKS_URL", url.as_str())],
+        vec![
+            ("APPROOV_JWKS_URL", url.as_str()),
+            ("APPROOV_JWKS_START_WITHOUT_KEYS", "false"),
+        ],
+    ] {
+        let err = from(&vars).unwrap_err().to_string();
+        assert!(err.starts_with("APPROOV_JWKS_URL is not usable"), "{err}");
+    }
+    let verifier = from(&[
+        ("APPROOV_JWKS_URL", url.as_str()),
+        ("APPROOV_JWKS_START_WITHOUT_KEYS", "true"),
+    ])
+    .unwrap();
+    assert_eq!(
+        kind(&verifier, &token(&key(), "a")),
+        Some(RejectionKind::KeysUnavailable)
+    );
+    // Anything but true or false, or without a URL: a start-up error
+    // naming the variable.
+    let err = from(&[
+        ("APPROOV_JWKS_URL", url.as_str()),
+        ("APPROOV_JWKS_START_WITHOUT_KEYS", "yes please"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "APPROOV_JWKS_START_WITHOUT_KEYS is not usable: it must be true or false"
+    );
+    let err = from(&[
+        (
+            "APPROOV_BASE64_SECRET",
+            "YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==",
+        ),
+        ("APPROOV_JWKS_START_WITHOUT_KEYS", "true"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("APPROOV_JWKS_START_WITHOUT_KEYS is not usable")
+            && err.contains("APPROOV_JWKS_URL is not"),
+        "{err}"
+    );
+}
+
+#[test]
 fn the_fetcher_stops_with_the_verifier() {
     let a = key();
     let server = JwksServer::start(&jwks(&[jwk(&a, "a")]));

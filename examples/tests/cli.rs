@@ -426,6 +426,30 @@ fn verify_names_the_kind_of_every_refusal_and_exits_1() {
 }
 
 #[test]
+fn verify_names_an_sdk_status_sent_in_place_of_a_token() {
+    let out = check(&[], "NO_NETWORK", &[]);
+    refused(&out, "sdk_status");
+    assert!(out.stdout.contains("NO_NETWORK"), "{out:?}");
+    // A word the SDK does not use is `other`, never repeated.
+    let out = check(&[], "MADE_UP_WORD", &[]);
+    refused(&out, "sdk_status");
+    assert!(out.stdout.contains(" other "), "{out:?}");
+    assert!(!out.stdout.contains("MADE_UP_WORD"), "{out:?}");
+    refused(&check(&[], "no_network", &[]), "malformed");
+}
+
+#[test]
+fn verify_names_keys_unavailable_when_the_jwks_url_gives_no_key() {
+    let url = approov_conformance::fixtures::refused_jwks_url();
+    let mut cmd = command(EXE);
+    cmd.env("APPROOV_JWKS_URL", &url)
+        .env("APPROOV_JWKS_START_WITHOUT_KEYS", "true")
+        .arg("verify");
+    let out = run_with_input(cmd, Some(mint(&[]).as_bytes()));
+    refused(&out, "keys_unavailable");
+}
+
+#[test]
 fn verify_prints_the_claims_on_request() {
     let out = check(&["--claims"], &mint(&["--claim", "tier=gold"]), &[]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");

@@ -34,14 +34,19 @@ use source::StartKeySource;
 pub(crate) fn jwks_url_from_env(
     var: &'static str,
     url: String,
+    start_without_keys: bool,
 ) -> Result<Box<dyn StartKeySource>, ConfigError> {
     #[cfg(feature = "jwks-url")]
     {
-        Ok(Box::new(jwks_url::JwksUrl::new(url).named(var)))
+        Ok(Box::new(
+            jwks_url::JwksUrl::new(url)
+                .named(var)
+                .start_without_keys(start_without_keys),
+        ))
     }
     #[cfg(not(feature = "jwks-url"))]
     {
-        let _ = url;
+        let _ = (url, start_without_keys);
         Err(ConfigError::invalid(
             var,
             "this build cannot fetch a JWKS: enable the `jwks-url` feature of your approov adapter crate (or of approov-core)",

@@ -31,6 +31,7 @@ impl VerifierBuilder {
     /// | `APPROOV_JWKS_FILE` | a JWKS file of public keys ([`jwks_file`](Self::jwks_file)), read again by [`Verifier::reload_keys`]; with it the secret is optional |
     /// | `APPROOV_PUBLIC_KEY_FILE`, `APPROOV_PUBLIC_KEY_ALG` | a PEM public key file ([`public_key_pem_file`](Self::public_key_pem_file)) and its algorithm (default `RS256`, an Approov keyset's), read again by [`Verifier::reload_keys`]; with it the secret is optional |
     /// | `APPROOV_JWKS_URL` | a JWKS URL (`jwks_url`, feature `jwks-url`; without it, setting the variable is an error), fetched at start-up and kept current; with it the secret is optional |
+    /// | `APPROOV_JWKS_START_WITHOUT_KEYS` | `true`: start even when the first fetch of `APPROOV_JWKS_URL` fails (`JwksUrl::start_without_keys`); until a fetch succeeds, a token no other key can judge is `keys_unavailable`, answered 503 with `Retry-After`. Default `false`: that failure stops start-up |
     /// | `APPROOV_TOKEN_HEADER` | the token header, default `Approov-Token` |
     /// | `APPROOV_TOKEN_SCHEME` | the scheme the token comes after in that header ([`token_scheme`](Self::token_scheme)), usually `Bearer` with `APPROOV_TOKEN_HEADER=Authorization`; needs `APPROOV_TOKEN_HEADER`; unset: the bare token |
     /// | `APPROOV_TOKEN_BINDING_HEADER` | comma-separated headers to bind to, in order; unset: no binding |
@@ -62,6 +63,7 @@ impl VerifierBuilder {
         const FILE: &str = "APPROOV_BASE64_SECRET_FILE";
         const JWKS_FILE: &str = "APPROOV_JWKS_FILE";
         const JWKS_URL: &str = "APPROOV_JWKS_URL";
+        const JWKS_START_WITHOUT_KEYS: &str = "APPROOV_JWKS_START_WITHOUT_KEYS";
         const PEM_FILE: &str = "APPROOV_PUBLIC_KEY_FILE";
         const PEM_ALG: &str = "APPROOV_PUBLIC_KEY_ALG";
         let mut b = Self::default();
@@ -127,8 +129,27 @@ impl VerifierBuilder {
             }
             (None, None) => {}
         }
+        let start_without_keys = match var(JWKS_START_WITHOUT_KEYS) {
+            None => false,
+            Some(_) if var(JWKS_URL).is_none() => {
+                return Err(ConfigError::invalid(
+                    JWKS_START_WITHOUT_KEYS,
+                    format!("it is set but {JWKS_URL} is not: set it only with a JWKS URL"),
+                ));
+            }
+            Some(value) => match value.trim() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(ConfigError::invalid(
+                        JWKS_START_WITHOUT_KEYS,
+                        "it must be true or false",
+                    ));
+                }
+            },
+        };
         if let Some(url) = var(JWKS_URL) {
-            b = b.key_source(jwks_url_from_env(JWKS_URL, url)?);
+            b = b.key_source(jwks_url_from_env(JWKS_URL, url, start_without_keys)?);
         }
         if let Some(name) = var("APPROOV_TOKEN_HEADER") {
             check_header_name(name.trim(), "APPROOV_TOKEN_HEADER")?;
