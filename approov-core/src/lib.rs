@@ -6,7 +6,9 @@
 //! account secret, or RS/PS/ES keys selected by `kid`), the time claims, the
 //! claim types, and optionally the token binding (`pay`). The framework
 //! adapters (`approov-tower`, `approov-actix`, `approov-warp`) call it once
-//! per request and answer 401 on any [`Rejection`].
+//! per request and answer 401 on any [`Rejection`] (503 with `Retry-After`
+//! for [`Rejection::KeysUnavailable`], a token no key was there to judge:
+//! [`Rejection::status`]).
 //!
 //! ```
 //! use approov_core::{RejectionKind, TokenBinding, Verifier};
@@ -96,7 +98,8 @@
 //! - `http`: the `http` module, for servers on `http` 1 without an adapter
 //!   crate: `http::HttpHeaders`, the [`RequestHeaders`] view of an
 //!   `http::HeaderMap`, and `http::unauthorized()`, the default 401 as an
-//!   `http::Response`.
+//!   `http::Response` (`http::rejection_response` picks it or the 503 of
+//!   `keys_unavailable`).
 //! - `watch-key-files`: [`Verifier::watch_key_files`] reads the key files
 //!   again on SIGHUP and on an interval, on a thread of its own, and takes
 //!   a changed file once it has settled ([`KEY_FILE_SETTLE`]).

@@ -8,8 +8,8 @@ mod common;
 
 use approov_core::{
     Algorithm, AlgorithmProblem, ClaimProblem, DEFAULT_MAX_TOKEN_LEN, HeaderProblem, ManualClock,
-    Rejection, RejectionKind, RequestHeaders, SdkStatus, TokenBinding, TokenPart, Verifier,
-    binding_hash,
+    Rejection, RejectionKind, RequestHeaders, SchemeProblem, SdkStatus, TokenBinding, TokenPart,
+    Verifier, binding_hash,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE;
@@ -1057,6 +1057,9 @@ fn every_kind_has_its_stable_name() {
         (binding_header(HeaderProblem::Empty), "binding_header"),
         (Rejection::BindingMissing, "binding_missing"),
         (Rejection::Binding, "binding"),
+        (Rejection::Scheme(SchemeProblem::Other), "scheme"),
+        (Rejection::SdkStatus(SdkStatus::NoNetwork), "sdk_status"),
+        (Rejection::KeysUnavailable, "keys_unavailable"),
     ];
     for (rejection, name) in cases {
         assert_eq!(rejection.kind().as_str(), name);

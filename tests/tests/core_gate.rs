@@ -137,6 +137,7 @@ fn names_are_unique_and_every_route_and_kind_is_covered() {
         "binding",
         "signature_limit",
         "scheme",
+        "sdk_status",
     ] {
         assert!(
             all.iter().any(|c| c.expect == Expect::Reject(kind)),
