@@ -1138,9 +1138,9 @@ fn sdk_status_not_for_other_shapes_which_stay_malformed() {
 fn sdk_status_after_a_token_scheme() {
     let v = verifier()
         .with_token_header("Authorization")
-        .unwrap()
+        .expect("a valid header name")
         .with_token_scheme(Some("Bearer"))
-        .unwrap();
+        .expect("a valid scheme");
     let headers = [("Authorization", "Bearer MITM_DETECTED")];
     assert_eq!(
         request_rejection(&v, &headers),

@@ -76,7 +76,9 @@ async fn tower_answers_503_with_retry_after() {
     let app = axum_app();
     let token = token();
     let with_token = [(TOKEN_HEADER, token.as_str())];
-    check_keys_unavailable(&axum_send(&app, "/", &with_token).await).unwrap();
+    if let Err(e) = check_keys_unavailable(&axum_send(&app, "/", &with_token).await) {
+        panic!("{e}");
+    }
     // What needs no key is judged as ever.
     assert_eq!(axum_send(&app, "/", &[]).await.status, 401);
     assert_eq!(
@@ -165,7 +167,9 @@ async fn actix_answers_503_with_retry_after() {
     .await;
     let token = token();
     let with_token = [(TOKEN_HEADER, token.as_str())];
-    check_keys_unavailable(&actix_send(&app, "/", &with_token).await).unwrap();
+    if let Err(e) = check_keys_unavailable(&actix_send(&app, "/", &with_token).await) {
+        panic!("{e}");
+    }
     assert_eq!(actix_send(&app, "/", &[]).await.status, 401);
     let answer = actix_send(&app, "/report-only", &with_token).await;
     assert_eq!(answer.status, 200);
@@ -217,7 +221,9 @@ async fn warp_answers_503_with_retry_after() {
         .boxed();
     let token = token();
     let with_token = [(TOKEN_HEADER, token.as_str())];
-    check_keys_unavailable(&warp_send(&app, "/", &with_token).await).unwrap();
+    if let Err(e) = check_keys_unavailable(&warp_send(&app, "/", &with_token).await) {
+        panic!("{e}");
+    }
     assert_eq!(warp_send(&app, "/", &[]).await.status, 401);
     let answer = warp_send(&app, "/report-only", &with_token).await;
     assert_eq!(answer.status, 200);
