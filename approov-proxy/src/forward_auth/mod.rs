@@ -4,7 +4,8 @@
 //! of its own or in the path, the original method and target. The answer
 //! is `200` (with every chosen claim in an `Approov-Claim-*` header, empty
 //! when there is nothing to show, for the gateway to copy upstream over
-//! whatever the client sent), `401 {}`, or `429` with `Retry-After`.
+//! whatever the client sent), `401 {}`, or `429`/`503` with `Retry-After`
+//! (sent to nginx as `403` with `Approov-Status`, see [`for_nginx`]).
 //!
 //! The original method and target are trusted as the gateway says them:
 //! the endpoint must be reachable by the gateway only.
@@ -154,6 +155,36 @@ struct Original<'a> {
 }
 
 async fn check(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let response = answer(&shared, request).await;
+    match shared.config.gateway {
+        Gateway::Nginx => for_nginx(response),
+        Gateway::Traefik | Gateway::Envoy => response,
+    }
+}
+
+/// The header that carries the real status of an answer sent to nginx as
+/// `403` (see [`for_nginx`]).
+const STATUS_HEADER: HeaderName = HeaderName::from_static("approov-status");
+
+/// nginx's `auth_request` accepts only `2xx`, `401` and `403` from the
+/// endpoint; any other status becomes a `500` and a line "auth request
+/// unexpected status" in nginx's error log. So for nginx a `429` or `503`
+/// goes out as `403`, with its real status in `Approov-Status` and its
+/// `Retry-After`, which the README's `error_page 403` location turns back
+/// into the real answer.
+fn for_nginx(mut response: Response) -> Response {
+    let status = response.status();
+    if status.is_success() || status == http::StatusCode::UNAUTHORIZED {
+        return response;
+    }
+    *response.status_mut() = http::StatusCode::FORBIDDEN;
+    response
+        .headers_mut()
+        .insert(STATUS_HEADER, HeaderValue::from(status.as_u16()));
+    response
+}
+
+async fn answer(shared: &Shared, request: Request) -> Response {
     let headers = request.headers();
     let original = match original(&shared.config, request.method(), request.uri(), headers) {
         Ok(original) => original,
@@ -162,7 +193,7 @@ async fn check(State(shared): State<Arc<Shared>>, request: Request) -> Response 
             // the request is not from the gateway: deny, in the one answer
             // every gateway understands as "deny".
             let response = unauthorized().map(Body::from);
-            return noted(response, &shared, None, None, Some(unreadable.reason()));
+            return noted(response, shared, None, None, Some(unreadable.reason()));
         }
     };
     let view = HttpHeaders(headers);
@@ -172,10 +203,10 @@ async fn check(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     // The body never comes to a forward-auth endpoint: a signature whose
     // `Content-Digest` must be compared with it is refused (digest_invalid).
     match shared.gate.check_message(&parts, None) {
-        Decision::Forward(outcome) => allowed(&shared, outcome).await,
+        Decision::Forward(outcome) => allowed(shared, outcome).await,
         Decision::Reject(_) | Decision::RefuseBody(_) => {
             let response = unauthorized().map(Body::from);
-            noted(response, &shared, None, Some("rejected"), None)
+            noted(response, shared, None, Some("rejected"), None)
         }
     }
 }
