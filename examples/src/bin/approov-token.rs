@@ -230,10 +230,7 @@ fn run(args: &Args) -> Result<String, String> {
 /// named by `--bind-header`, else by `binding_var`
 /// (APPROOV_TOKEN_BINDING_HEADER, as the servers read it), else
 /// `Authorization` for a single value. The counts must match.
-fn bound_headers<'a>(
-    args: &'a Args,
-    binding_var: Option<String>,
-) -> Result<Vec<(String, &'a str)>, String> {
+fn bound_headers(args: &Args, binding_var: Option<String>) -> Result<Vec<(String, &str)>, String> {
     if args.bind.is_empty() {
         return Ok(Vec::new());
     }
