@@ -75,6 +75,7 @@
 //!   and pins each worker thread to one of them (`WORKER_CPU_AFFINITY`),
 //!   without unsafe code of our own.
 
+mod claims;
 mod config;
 mod error;
 mod forward_auth;

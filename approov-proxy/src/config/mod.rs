@@ -24,6 +24,7 @@ use zeroize::Zeroizing;
 
 pub use serve::{CpuAffinity, DEFAULT_LISTEN_ADDR, ServeLimits};
 
+use crate::claims::{self, ClaimHeaders};
 use crate::error::{ProxyConfigError, StartError};
 use crate::limit::shared::RedisConfig;
 use crate::route::{AllowedMethods, Route};
@@ -206,6 +207,14 @@ impl ProxySettings {
             methods: match var("ALLOWED_METHODS") {
                 Some(list) => AllowedMethods::parse_list(&list, "ALLOWED_METHODS")?,
                 None => AllowedMethods::default(),
+            },
+            claims: match var("UPSTREAM_CLAIMS") {
+                Some(list) if !list.trim().eq_ignore_ascii_case("none") => claims::parse_names(
+                    list.split(','),
+                    "UPSTREAM_CLAIMS",
+                    "separated by commas, e.g. did,ip, or none",
+                )?,
+                _ => ClaimHeaders::new(),
             },
         };
         let report_only = match var("APPROOV_REPORT_ONLY") {
@@ -456,6 +465,38 @@ mod tests {
         let err = error(&[]);
         assert!(err.contains("AUTH_ENDPOINT"), "{err}");
         assert_eq!(config(&BASE).unwrap().auth_endpoint(), None);
+    }
+
+    #[test]
+    fn no_key_variables_is_a_keyless_route_and_some_is_an_error() {
+        let c = config(&[("UPSTREAM_URL", "https://api.internal")]).unwrap();
+        assert_eq!(c.routes()[0].key().placement(), &KeyPlacement::Keyless);
+        assert_eq!(c.routes()[0].upstream_claims().count(), 0);
+        let err = error(&[("UPSTREAM_URL", "https://a"), ("API_KEY", "THE-KEY")]);
+        assert!(
+            err.starts_with("API_KEY_QUERY_PARAM or API_KEY_HEADER is not set"),
+            "{err}"
+        );
+        for placement in ["API_KEY_HEADER", "API_KEY_QUERY_PARAM"] {
+            let err = error(&[("UPSTREAM_URL", "https://a"), (placement, "k")]);
+            assert!(err.starts_with("API_KEY is not set"), "{err}");
+        }
+    }
+
+    #[test]
+    fn upstream_claims() {
+        let c = config(&with(&[("UPSTREAM_CLAIMS", "did, ip")])).unwrap();
+        let names: Vec<_> = c.routes()[0].upstream_claims().collect();
+        assert_eq!(names, ["did", "ip"]);
+        let c = config(&with(&[("UPSTREAM_CLAIMS", "None")])).unwrap();
+        assert_eq!(c.routes()[0].upstream_claims().count(), 0);
+        for bad in ["did,,ip", "did;ip", "did,did", "a b"] {
+            let err = error(&with(&[("UPSTREAM_CLAIMS", bad)]));
+            assert!(err.starts_with("UPSTREAM_CLAIMS is not usable"), "{err}");
+        }
+        // With forward-auth alone, UPSTREAM_CLAIMS asks for an upstream.
+        let err = error(&[("AUTH_ENDPOINT", "/a"), ("UPSTREAM_CLAIMS", "did")]);
+        assert!(err.starts_with("UPSTREAM_URL is not set"), "{err}");
     }
 
     #[test]

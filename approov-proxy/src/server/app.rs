@@ -146,10 +146,8 @@ impl Proxy {
         for state in self.routes.iter() {
             let r = &state.route;
             let f = &r.forwarding;
-            let placement = match f.key.placement() {
-                KeyPlacement::Query(name) => format!("query parameter {name}"),
-                KeyPlacement::Header(name) => format!("header {name}"),
-            };
+            let placement = describe_key(f.key.placement());
+            let claims: Vec<&str> = r.upstream_claims().collect();
             tracing::info!(
                 target: TARGET,
                 route = &*f.name,
@@ -161,15 +159,33 @@ impl Proxy {
                 upstream_body_timeout_seconds = f.upstream_body_timeout.as_secs(),
                 methods = %r.methods,
                 forward_client_headers = %f.client_headers,
+                upstream_claims = %claims.join(","),
                 rate_limit_per_device_per_minute = r.rate_limit.map(|n| n.get()),
                 "route"
             );
-            if !f.upstream.is_https() && !f.upstream.is_loopback() {
-                tracing::warn!(
+            let keyless = *f.key.placement() == KeyPlacement::Keyless;
+            if keyless {
+                tracing::info!(
                     target: TARGET,
                     route = &*f.name,
-                    "the upstream is plain http: its API key crosses the network unencrypted"
+                    "no API key configured for this route: requests that pass the token \
+                     check are forwarded without one"
                 );
+            }
+            if !f.upstream.is_https() && !f.upstream.is_loopback() {
+                if keyless {
+                    tracing::warn!(
+                        target: TARGET,
+                        route = &*f.name,
+                        "the upstream is plain http: requests cross the network unencrypted"
+                    );
+                } else {
+                    tracing::warn!(
+                        target: TARGET,
+                        route = &*f.name,
+                        "the upstream is plain http: its API key crosses the network unencrypted"
+                    );
+                }
             }
         }
         if let Some(auth) = &self.auth {
@@ -438,7 +454,11 @@ async fn forward(
                 client: &shared.client,
                 token_header: &shared.token_header,
             };
-            proxy::forward(&route.forwarding, &route.prefix, up, request).await
+            let claims = match &outcome {
+                ApproovOutcome::Verified(claims) => Some(claims),
+                _ => None,
+            };
+            proxy::forward(&route.forwarding, &route.prefix, up, claims, request).await
         }
     };
     response.extensions_mut().insert(RequestInfo {
@@ -448,6 +468,16 @@ async fn forward(
         refused: None,
     });
     response
+}
+
+/// Where a route's key goes, for logs and `approov-proxy check`: the
+/// header or parameter name, never the key.
+pub(crate) fn describe_key(placement: &KeyPlacement) -> String {
+    match placement {
+        KeyPlacement::Query(name) => format!("query parameter {name}"),
+        KeyPlacement::Header(name) => format!("header {name}"),
+        KeyPlacement::Keyless => "none".to_owned(),
+    }
 }
 
 /// `400`: the path selects another route once read as an upstream reads
