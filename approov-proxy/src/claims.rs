@@ -152,7 +152,11 @@ mod tests {
         let headers: Vec<_> = c.iter().map(|(_, h)| h.as_str()).collect();
         assert_eq!(
             headers,
-            ["approov-claim-did", "approov-claim-ip", "approov-claim-arc_2-x"]
+            [
+                "approov-claim-did",
+                "approov-claim-ip",
+                "approov-claim-arc_2-x"
+            ]
         );
         assert!(is_claim_header(&c[0].1));
         assert!(!is_claim_header(&HeaderName::from_static("approov-token")));

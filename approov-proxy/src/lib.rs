@@ -76,6 +76,7 @@
 //!   without unsafe code of our own.
 
 mod claims;
+mod cli;
 mod config;
 mod error;
 mod forward_auth;
@@ -85,6 +86,7 @@ mod route;
 mod server;
 mod telemetry;
 
+pub use cli::Invocation;
 pub use config::{
     Config, CpuAffinity, DEFAULT_CLIENT_BODY_TIMEOUT, DEFAULT_LISTEN_ADDR,
     DEFAULT_UPSTREAM_BODY_TIMEOUT, DEFAULT_UPSTREAM_TIMEOUT, ServeLimits,

@@ -200,7 +200,10 @@ fn half_a_key_or_bad_claims_stop_start_up() {
         &[url, ("API_KEY", "half-KEY")],
         "API_KEY_QUERY_PARAM or API_KEY_HEADER is not set",
     );
-    fails_naming(&[url, ("API_KEY_HEADER", "X-Api-Key")], "API_KEY is not set");
+    fails_naming(
+        &[url, ("API_KEY_HEADER", "X-Api-Key")],
+        "API_KEY is not set",
+    );
     fails_naming(
         &[url, ("API_KEY_QUERY_PARAM", "api_key")],
         "API_KEY is not set",
@@ -209,7 +212,10 @@ fn half_a_key_or_bad_claims_stop_start_up() {
         &[url, ("UPSTREAM_CLAIMS", "did,no good")],
         "UPSTREAM_CLAIMS is not usable",
     );
-    let many = (0..17).map(|i| format!("c{i}")).collect::<Vec<_>>().join(",");
+    let many = (0..17)
+        .map(|i| format!("c{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
     fails_naming(
         &[url, ("UPSTREAM_CLAIMS", &many)],
         "UPSTREAM_CLAIMS is not usable: at most 16 claims",

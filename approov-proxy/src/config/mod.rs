@@ -13,6 +13,8 @@ pub(crate) mod forward_auth;
 pub(crate) mod redis;
 pub(crate) mod routes;
 pub(crate) mod serve;
+pub(crate) mod settings;
+mod summary;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -281,26 +283,41 @@ impl ApproovVars {
     fn read(var: impl Fn(&str) -> Option<String>) -> Result<Self, StartError> {
         let seen = RefCell::new(Vec::new());
         VerifierBuilder::from_vars(|name| {
-            let value = match var(name) {
-                None if name == CACHE_VAR => Some(DEFAULT_CACHE_SIZE.to_owned()),
-                value => value,
-            };
+            let value = var(name);
             if let Some(value) = &value {
                 seen.borrow_mut()
                     .push((name.to_owned(), Zeroizing::new(value.clone())));
             }
-            value
+            value.or_else(|| (name == CACHE_VAR).then(|| DEFAULT_CACHE_SIZE.to_owned()))
         })?;
         Ok(Self(seen.into_inner()))
     }
 
     fn builder(&self) -> Result<VerifierBuilder, approov_core::ConfigError> {
+        self.builder_without("")
+    }
+
+    /// The builder as if `left_out` were unset.
+    fn builder_without(
+        &self,
+        left_out: &str,
+    ) -> Result<VerifierBuilder, approov_core::ConfigError> {
         VerifierBuilder::from_vars(|name| {
             self.0
                 .iter()
-                .find(|(k, _)| k == name)
+                .find(|(k, _)| k == name && k != left_out)
                 .map(|(_, v)| v.as_str().to_owned())
+                .or_else(|| (name == CACHE_VAR).then(|| DEFAULT_CACHE_SIZE.to_owned()))
         })
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
+    /// The names of the variables set, never their values.
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_str())
     }
 }
 
@@ -497,6 +514,67 @@ mod tests {
         // With forward-auth alone, UPSTREAM_CLAIMS asks for an upstream.
         let err = error(&[("AUTH_ENDPOINT", "/a"), ("UPSTREAM_CLAIMS", "did")]);
         assert!(err.starts_with("UPSTREAM_URL is not set"), "{err}");
+    }
+
+    /// The settings table (`--help`) and the parser cannot drift: every
+    /// name the configuration asks for is in the table, and every name in
+    /// the table is asked for (`RUST_LOG` is the log filter's).
+    #[test]
+    fn every_variable_read_is_in_the_settings_table_and_back() {
+        let routes = std::env::temp_dir().join(format!("settings-{}.toml", std::process::id()));
+        std::fs::write(
+            &routes,
+            "[[route]]\nprefix = \"/a\"\nupstream = \"https://a.example\"\n\
+             key_env = \"ROUTE_KEY_VAR\"\nkey_header = \"X-K\"\n",
+        )
+        .unwrap();
+        let secret = (
+            "APPROOV_BASE64_SECRET",
+            "dGVzdC1zZWNyZXQtZm9yLWFwcHJvb3YtZXhhbXBsZXM=",
+        );
+        let runs: [Vec<(&str, &str)>; 3] = [
+            // Forward-auth beside the single upstream, with Redis.
+            vec![
+                secret,
+                ("UPSTREAM_URL", "https://api.nasa.gov"),
+                ("AUTH_ENDPOINT", "/auth"),
+                ("REDIS_URL", "redis://127.0.0.1:6390"),
+                ("APPROOV_TOKEN_HEADER", "Authorization"),
+            ],
+            // Forward-auth alone.
+            vec![secret, ("AUTH_ENDPOINT", "/auth")],
+            // A routes file.
+            vec![
+                secret,
+                ("PROXY_CONFIG", routes.to_str().unwrap()),
+                ("ROUTE_KEY_VAR", "k"),
+            ],
+        ];
+        let asked = RefCell::new(std::collections::BTreeSet::new());
+        for vars in &runs {
+            Config::from_vars(|name| {
+                asked.borrow_mut().insert(name.to_owned());
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+            .unwrap();
+        }
+        std::fs::remove_file(&routes).unwrap();
+        let asked = asked.into_inner();
+        for name in &asked {
+            assert!(
+                settings::is_listed(name) || name == "ROUTE_KEY_VAR",
+                "{name} is read but not in config/settings.rs (so not in --help)"
+            );
+        }
+        for setting in settings::all() {
+            assert!(
+                asked.contains(setting.name) || setting.name == "RUST_LOG",
+                "{} is in config/settings.rs but never read",
+                setting.name
+            );
+        }
     }
 
     #[test]

@@ -320,7 +320,10 @@ fn route_key(
     defaults: &Defaults,
 ) -> Result<ApiKey, ProxyConfigError> {
     let at = |field: &str| format!("route \"{name}\" in {path}: {field}");
-    let (query, header) = (entry.key_query_param.as_deref(), entry.key_header.as_deref());
+    let (query, header) = (
+        entry.key_query_param.as_deref(),
+        entry.key_header.as_deref(),
+    );
     let Some(key_env) = entry.key_env.as_deref().map(str::trim) else {
         if query.is_none() && header.is_none() {
             return Ok(ApiKey::keyless());

@@ -57,6 +57,18 @@ impl KeyPlacement {
     }
 }
 
+/// `query parameter <name>`, `header <name>` or `none`: the name, never
+/// the key (for logs and `approov-proxy check`).
+impl fmt::Display for KeyPlacement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Query(name) => write!(f, "query parameter {name}"),
+            Self::Header(name) => write!(f, "header {name}"),
+            Self::Keyless => f.write_str("none"),
+        }
+    }
+}
+
 /// A third-party API key and its placement.
 ///
 /// The key is held in an [`approov_core::Secret`] (wiped on drop) and its

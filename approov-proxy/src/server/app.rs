@@ -146,14 +146,13 @@ impl Proxy {
         for state in self.routes.iter() {
             let r = &state.route;
             let f = &r.forwarding;
-            let placement = describe_key(f.key.placement());
             let claims: Vec<&str> = r.upstream_claims().collect();
             tracing::info!(
                 target: TARGET,
                 route = &*f.name,
                 prefix = %r.prefix,
                 upstream = %f.upstream,
-                key = %placement,
+                key = %f.key.placement(),
                 timeout_seconds = f.timeout.as_secs(),
                 client_body_timeout_seconds = f.client_body_timeout.as_secs(),
                 upstream_body_timeout_seconds = f.upstream_body_timeout.as_secs(),
@@ -468,16 +467,6 @@ async fn forward(
         refused: None,
     });
     response
-}
-
-/// Where a route's key goes, for logs and `approov-proxy check`: the
-/// header or parameter name, never the key.
-pub(crate) fn describe_key(placement: &KeyPlacement) -> String {
-    match placement {
-        KeyPlacement::Query(name) => format!("query parameter {name}"),
-        KeyPlacement::Header(name) => format!("header {name}"),
-        KeyPlacement::Keyless => "none".to_owned(),
-    }
 }
 
 /// `400`: the path selects another route once read as an upstream reads
