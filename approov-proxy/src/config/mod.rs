@@ -431,6 +431,8 @@ mod tests {
             err.starts_with("API_KEY_QUERY_PARAM or API_KEY_HEADER is not set"),
             "{err}"
         );
+        let err = error(&with(&[("API_KEY_HEADER", "Approov-Claim-Did")]));
+        assert!(err.starts_with("API_KEY_HEADER is not usable"), "{err}");
         let err = error(&with(&[("API_KEY_HEADER", "Approov-Token")]));
         assert!(err.contains("Approov token header"), "{err}");
         let err = error(&with(&[

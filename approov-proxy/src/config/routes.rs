@@ -375,6 +375,13 @@ fn placement(
         (Some(name), None) => KeyPlacement::query(name, query_setting),
         (None, Some(name)) => {
             let placement = KeyPlacement::header(name, header_setting)?;
+            if matches!(&placement, KeyPlacement::Header(h) if claims::is_claim_header(h)) {
+                return Err(ProxyConfigError::invalid(
+                    header_setting,
+                    "Approov-Claim-* headers are the proxy's own (UPSTREAM_CLAIMS); \
+                     use the header the upstream reads its key from",
+                ));
+            }
             if name
                 .trim()
                 .eq_ignore_ascii_case(defaults.token_header().trim())

@@ -1,8 +1,9 @@
 //! Forwarding one request that passed the Approov check and its route's
-//! rate limit: build the upstream request (key in; token, hop-by-hop,
-//! method-override and client credential headers out), send it with a
-//! deadline on the response head, stream the answer back; both bodies may
-//! pause only so long (`stall`). The rules live beside it: [`hop`] and
+//! rate limit: build the upstream request (key and claim headers in;
+//! token, hop-by-hop, method-override, client credential and client
+//! `Approov-Claim-*` headers out), send it with a deadline on the response
+//! head, stream the answer back; both bodies may pause only so long
+//! (`stall`). The rules live beside it: [`hop`] and
 //! [`credentials`] (the headers never forwarded, and those a route lets
 //! through), [`key`] and [`query`] (where the key goes), [`path`] (the
 //! paths forwarded, and how upstreams read them), [`reply`] (the proxy's
