@@ -579,6 +579,64 @@ mod tests {
         }
     }
 
+    /// The defaults `--help` shows are the ones applied.
+    #[test]
+    fn the_defaults_in_the_settings_table_are_applied() {
+        let vars = [
+            (
+                "APPROOV_BASE64_SECRET",
+                "dGVzdC1zZWNyZXQtZm9yLWFwcHJvb3YtZXhhbXBsZXM=",
+            ),
+            ("UPSTREAM_URL", "https://api.internal"),
+            ("AUTH_ENDPOINT", "/auth"),
+        ];
+        let c = Config::from_vars(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .unwrap();
+        let (l, r) = (c.limits(), &c.routes()[0]);
+        let auth = c.proxy.forward_auth.as_ref().unwrap();
+        let secs = |d: Duration| d.as_secs().to_string();
+        for (name, applied) in [
+            ("LISTEN_ADDR", c.listen_addr().to_string()),
+            ("HEADER_READ_TIMEOUT_SECONDS", secs(l.header_read_timeout)),
+            ("IDLE_TIMEOUT_SECONDS", secs(l.idle_timeout)),
+            ("SEND_TIMEOUT_SECONDS", secs(l.send_timeout)),
+            ("DRAIN_TIMEOUT_SECONDS", secs(l.drain_timeout)),
+            ("MAX_CONNECTIONS", l.max_connections.to_string()),
+            (
+                "MAX_REQUESTS_PER_CONNECTION",
+                l.max_requests_per_connection.to_string(),
+            ),
+            ("WORKER_CPU_AFFINITY", l.cpu_affinity.to_string()),
+            ("KEY_RELOAD_SECONDS", secs(c.key_reload())),
+            ("UPSTREAM_TIMEOUT_SECONDS", secs(r.timeout())),
+            ("CLIENT_BODY_TIMEOUT_SECONDS", secs(r.client_body_timeout())),
+            (
+                "UPSTREAM_BODY_TIMEOUT_SECONDS",
+                secs(r.upstream_body_timeout()),
+            ),
+            (
+                "ALLOWED_METHODS",
+                r.allowed_methods().to_string().replace(", ", ","),
+            ),
+            ("APPROOV_REPORT_ONLY", c.report_only().to_string()),
+            ("APPROOV_TOKEN_CACHE_SIZE", DEFAULT_CACHE_SIZE.to_owned()),
+            (
+                "REDIS_TIMEOUT_MS",
+                redis::DEFAULT_TIMEOUT.as_millis().to_string(),
+            ),
+            ("LOG_FORMAT", format!("{:?}", c.log_format()).to_lowercase()),
+            ("AUTH_GATEWAY", format!("{:?}", auth.gateway).to_lowercase()),
+            ("AUTH_RESPONSE_CLAIMS", auth.claims[0].0.clone()),
+        ] {
+            let setting = settings::all().find(|s| s.name == name).unwrap();
+            assert_eq!(setting.default, applied, "{name}");
+        }
+    }
+
     #[test]
     fn missing_file() {
         let err = error(&[("PROXY_CONFIG", "/nonexistent/proxy.toml")]);
