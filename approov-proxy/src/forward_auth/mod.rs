@@ -13,14 +13,15 @@
 use std::sync::Arc;
 
 use approov_core::signing::MessageParts;
-use approov_core::{ApproovClaims, ApproovOutcome, Decision, Gate, Verifier};
+use approov_core::{ApproovOutcome, Decision, Gate, Verifier};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::routing::any;
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use http::{HeaderMap, HeaderName, Method};
 
+use crate::claims::claim_headers;
 use crate::config::forward_auth::{AuthConfig, Gateway};
 use crate::limit::local::DeviceLimiter;
 use crate::limit::shared::SharedLimit;
@@ -34,9 +35,6 @@ const ROUTE: &str = "auth";
 /// The longest original target accepted, like a common server's request
 /// line limit; longer is refused.
 const MAX_TARGET_LEN: usize = 8 * 1024;
-
-/// The longest claim value copied into a response header.
-const MAX_CLAIM_VALUE_LEN: usize = 1024;
 
 /// The forward-auth configuration and its rate limiter, made once.
 #[derive(Clone)]
@@ -307,74 +305,10 @@ fn usable_target(target: &str) -> Option<&str> {
     (plain && target.parse::<http::uri::PathAndQuery>().is_ok()).then_some(target)
 }
 
-/// `Approov-Claim-<name>` for every chosen claim: its value when the
-/// token has it as a string, number or boolean whose text is a safe header
-/// value, else empty (no verified claims, in report-only mode, leaves them
-/// all empty). Never the token itself, which is no claim.
-///
-/// Always every header, because gateways copy only the headers the answer
-/// has: Envoy's `allowed_upstream_headers` replaces a client's
-/// `Approov-Claim-Did` only with one from here, so an answer without it
-/// would let the client's own reach the backend.
-fn claim_headers(
-    chosen: &[(String, HeaderName)],
-    claims: Option<&ApproovClaims>,
-    out: &mut HeaderMap,
-) {
-    for (name, header) in chosen {
-        let value = claims
-            .and_then(|claims| claims.claim(name))
-            .and_then(|v| claim_value(&v))
-            .unwrap_or_else(|| HeaderValue::from_static(""));
-        out.insert(header.clone(), value);
-    }
-}
-
-fn claim_value(value: &serde_json::Value) -> Option<HeaderValue> {
-    let text = match value {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Number(n) => n.to_string(),
-        serde_json::Value::Bool(b) => b.to_string(),
-        _ => return None,
-    };
-    // Visible ASCII and inner spaces only: no CR, LF, NUL or other control
-    // character can split or end the header at the gateway.
-    let safe = !text.is_empty()
-        && text.len() <= MAX_CLAIM_VALUE_LEN
-        && text.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
-        && text.trim() == text;
-    safe.then(|| HeaderValue::from_str(&text).ok()).flatten()
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn claim_values_are_safe_header_values() {
-        let ok = |v: serde_json::Value| claim_value(&v).map(|h| h.to_str().unwrap().to_owned());
-        assert_eq!(ok(json!("ExampleDID==")).as_deref(), Some("ExampleDID=="));
-        assert_eq!(ok(json!("a b")).as_deref(), Some("a b"));
-        assert_eq!(ok(json!(12.5)).as_deref(), Some("12.5"));
-        assert_eq!(ok(json!(true)).as_deref(), Some("true"));
-        for bad in [
-            json!("a\r\nX-Injected: 1"),
-            json!("a\nb"),
-            json!("a\u{0}b"),
-            json!("tab\there"),
-            json!("é"),
-            json!(""),
-            json!(" padded "),
-            json!("x".repeat(MAX_CLAIM_VALUE_LEN + 1)),
-            json!(["a"]),
-            json!({"a": 1}),
-            json!(null),
-        ] {
-            assert_eq!(ok(bad.clone()), None, "{bad}");
-        }
-    }
 
     #[test]
     fn targets_must_be_origin_form() {
