@@ -2,9 +2,12 @@
 //!
 //! # The library
 //!
-//! The binary is a few lines over this library: [`Config::from_env`] reads
-//! and checks the whole environment, [`Server::start`] binds and announces
-//! the listeners, [`Server::serve`] serves until SIGTERM. To run the proxy
+//! The binary is a few lines over this library: [`Invocation::from_args`]
+//! answers `--help` and `--version`, [`Config::from_env`] reads and checks
+//! the whole environment, [`Server::check`] is `approov-proxy check`
+//! (key files read, nothing bound, a [`Config::summary`] without secrets),
+//! [`Server::start`] binds and announces the listeners, [`Server::serve`]
+//! serves until SIGTERM. To run the proxy
 //! inside a program of your own, take the pieces: [`Proxy::new`] and
 //! [`Proxy::router`] (or [`Proxy::service`]) build the application,
 //! [`serve`] runs it with the connection limits and the graceful shutdown.
@@ -16,7 +19,11 @@
 //!
 //! - `config/`: the one [`Config`], read from the environment and the
 //!   routes file, with the parsing helpers and the forward-auth, Redis and
-//!   serving settings.
+//!   serving settings; `settings.rs` is the table of every variable, which
+//!   `--help` prints and the tests hold the parser and the README to.
+//! - `cli.rs`: the command line ([`Invocation`]).
+//! - `claims.rs`: the `Approov-Claim-*` headers, for the forward-auth
+//!   answer and for forwarded requests (`UPSTREAM_CLAIMS`).
 //! - `route/`: the routes, their methods, and the table that finds a
 //!   path's route as sent and as upstreams read it.
 //! - `proxy/`: forwarding to an upstream and its rules: hop-by-hop and
@@ -67,6 +74,12 @@
 //!   worker waits on stderr.
 //! - `thiserror`: the configuration errors; `tokio`: the runtime, timers
 //!   and signals.
+//! - `clap` (`std`, `help`, `usage`, `error-context`; no derive, no
+//!   `env`): the command line, `--help`, `--version`, the `check`
+//!   subcommand and the usage errors with exit code 2. The settings are
+//!   environment variables only (never arguments, which `ps` shows), so
+//!   `--help` prints them from the proxy's own settings table rather than
+//!   as clap arguments.
 //! - `mimalloc` (the binary only): its global allocator; each request
 //!   allocates and frees a few dozen small buffers over two HTTP
 //!   exchanges, which mimalloc's thread-local free lists serve 3–5 %
@@ -75,6 +88,8 @@
 //!   and pins each worker thread to one of them (`WORKER_CPU_AFFINITY`),
 //!   without unsafe code of our own.
 
+mod claims;
+mod cli;
 mod config;
 mod error;
 mod forward_auth;
@@ -84,6 +99,7 @@ mod route;
 mod server;
 mod telemetry;
 
+pub use cli::Invocation;
 pub use config::{
     Config, CpuAffinity, DEFAULT_CLIENT_BODY_TIMEOUT, DEFAULT_LISTEN_ADDR,
     DEFAULT_UPSTREAM_BODY_TIMEOUT, DEFAULT_UPSTREAM_TIMEOUT, ServeLimits,

@@ -9,11 +9,13 @@
 //! API_KEY="$NASA_API_KEY" API_KEY_QUERY_PARAM=api_key approov-proxy
 //! ```
 //!
-//! Every setting is described in the crate's README and its library docs.
+//! `approov-proxy --help` lists every setting, `approov-proxy check` checks
+//! them as start-up does and prints a summary; the crate's README
+//! describes them in full.
 
 use std::process::ExitCode;
 
-use approov_proxy::{Config, Server};
+use approov_proxy::{Config, Invocation, Server};
 
 // Every request allocates and frees a few dozen small buffers across two
 // HTTP exchanges; mimalloc's thread-local free lists serve them faster
@@ -25,12 +27,23 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 // are served on `WORKER_THREADS` threads of their own (`serve`).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    // `--help`, `--version` and unknown arguments end here.
+    let invocation = Invocation::from_args();
     // Everything is read and checked before the listeners are bound and
     // announced; each error prints `approov-proxy: <message>` and exits 2.
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => return e.exit(),
     };
+    if invocation == Invocation::Check {
+        return match Server::check(&config) {
+            Ok(summary) => {
+                println!("approov-proxy: the configuration is usable\n{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => e.exit(),
+        };
+    }
     let server = match Server::start(config) {
         Ok(server) => server,
         Err(e) => return e.exit(),

@@ -118,15 +118,56 @@ async fn proxy_without_keys_answers_503_and_calls_no_upstream() {
     assert!(stderr.contains("kind=\"keys_unavailable\""), "{stderr}");
 }
 
+/// Traefik passes the endpoint's 503 on as it is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forward_auth_without_keys_answers_503() {
-    let proxy = keyless_proxy(&[("AUTH_ENDPOINT", ENDPOINT)]);
-    let res = nginx_check(&proxy, &token(Some("device-k"))).await;
+    let proxy = keyless_proxy(&[("AUTH_ENDPOINT", ENDPOINT), ("AUTH_GATEWAY", "traefik")]);
+    fn traefik(token: &str) -> [(&str, &str); 3] {
+        [
+            ("X-Forwarded-Method", "GET"),
+            ("X-Forwarded-Uri", "/api"),
+            ("Approov-Token", token),
+        ]
+    }
+    let t = token(Some("device-k"));
+    let res = send(
+        proxy.addr,
+        "GET",
+        ENDPOINT,
+        &traefik(&t),
+        full(Bytes::new()),
+    )
+    .await;
     assert_unavailable(&res, "forward-auth");
-    let res = nginx_check(&proxy, "NO_NETWORK").await;
+    assert!(res.headers.get("approov-status").is_none(), "{res:?}");
+    let res = send(
+        proxy.addr,
+        "GET",
+        ENDPOINT,
+        &traefik("NO_NETWORK"),
+        full(Bytes::new()),
+    )
+    .await;
     assert_eq!(res.status, 401, "{res:?}");
     let stderr = stop(proxy);
     assert!(stderr.contains("kind=\"keys_unavailable\""), "{stderr}");
+}
+
+/// nginx takes only 2xx, 401 and 403 from `auth_request`: the 503 goes to
+/// it as 403 with `Approov-Status: 503` and its `Retry-After` (the README's
+/// nginx block, run against a real nginx in `forward_auth_nginx.rs`, turns
+/// it back into the 503).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forward_auth_without_keys_tells_nginx_503_in_a_403() {
+    let proxy = keyless_proxy(&[("AUTH_ENDPOINT", ENDPOINT)]);
+    let res = nginx_check(&proxy, &token(Some("device-k"))).await;
+    assert_eq!(res.status, 403, "{res:?}");
+    assert_eq!(res.headers["approov-status"], "503", "{res:?}");
+    assert_eq!(res.headers["retry-after"], "10", "{res:?}");
+    assert_eq!(res.text(), "{}");
+    let res = nginx_check(&proxy, "NO_NETWORK").await;
+    assert_eq!(res.status, 401, "{res:?}");
+    stop(proxy);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

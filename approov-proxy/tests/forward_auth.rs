@@ -1,7 +1,8 @@
 //! The forward-auth endpoint (`AUTH_ENDPOINT`) over sockets, with the
 //! headers nginx, Traefik and Envoy send: allowed (`200` with the claim
 //! headers, every one of them on every `200`, empty when there is nothing
-//! to show), denied (`401 {}`), rate-limited (`429`), token binding,
+//! to show), denied (`401 {}`), rate-limited (`429`; nginx: `403` with
+//! `Approov-Status: 429`), token binding,
 //! report-only, message signing, and gateway requests that do not say
 //! which request they are about.
 #![allow(clippy::unwrap_used)]
@@ -350,8 +351,11 @@ async fn the_rate_limit_applies_per_device() {
         let res = nginx_check(&proxy, "GET", "/api", &[("Approov-Token", &a)]).await;
         assert_eq!(res.status, 200, "{res:?}");
     }
+    // nginx takes only 2xx, 401 and 403 from the endpoint: the 429 goes to
+    // it as a 403 that says 429.
     let res = nginx_check(&proxy, "GET", "/api", &[("Approov-Token", &a)]).await;
-    assert_eq!(res.status, 429, "{res:?}");
+    assert_eq!(res.status, 403, "{res:?}");
+    assert_eq!(res.headers["approov-status"], "429", "{res:?}");
     let retry: u64 = res.headers["retry-after"]
         .to_str()
         .unwrap()
@@ -362,6 +366,41 @@ async fn the_rate_limit_applies_per_device() {
     let res = nginx_check(&proxy, "GET", "/api", &[("Approov-Token", &b)]).await;
     assert_eq!(res.status, 200, "{res:?}");
     logs(proxy, &[&a, &b]);
+}
+
+/// Traefik and Envoy pass the endpoint's status on: they get the `429`
+/// itself, and no `Approov-Status`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traefik_and_envoy_get_the_429_itself() {
+    for gateway in ["traefik", "envoy"] {
+        let proxy = auth_proxy(&[
+            ("AUTH_GATEWAY", gateway),
+            ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "1"),
+        ]);
+        let a = token(Some("device-a"));
+        let (path, headers) = match gateway {
+            "traefik" => (
+                ENDPOINT.to_owned(),
+                vec![
+                    ("X-Forwarded-Method", "GET"),
+                    ("X-Forwarded-Uri", "/api"),
+                    ("Approov-Token", a.as_str()),
+                ],
+            ),
+            _ => (
+                format!("{ENDPOINT}/api"),
+                vec![("Approov-Token", a.as_str())],
+            ),
+        };
+        let mut statuses = Vec::new();
+        for _ in 0..2 {
+            let res = send(proxy.addr, "GET", &path, &headers, full(Bytes::new())).await;
+            assert!(res.headers.get("approov-status").is_none(), "{res:?}");
+            statuses.push(res.status);
+        }
+        assert_eq!(statuses, [200, 429], "{gateway}");
+        logs(proxy, &[&a]);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

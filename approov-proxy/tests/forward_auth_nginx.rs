@@ -1,8 +1,11 @@
 //! The forward-auth endpoint behind a real nginx (Debian's `nginx`
-//! package; `.ci/run` installs it), configured as the README shows, in
-//! front of a test upstream: a genuine token reaches the upstream with its
-//! device id in `Approov-Claim-Did`; a missing, forged or expired one gets
-//! nginx's `401` and the upstream is never called.
+//! package; `.ci/run` installs it), configured with the nginx block of this
+//! crate's README exactly as printed (read from the README, so the two
+//! cannot drift), in front of a test upstream: a genuine request reaches the
+//! upstream with its device id in `Approov-Claim-Did` and without its token;
+//! a missing, forged or expired token gets `401 {}` as JSON and the upstream
+//! is never called; an over-limit device gets a JSON `429` with nginx's
+//! error log quiet; `/health` is open.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -13,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::upstream::{TestResponse, Upstream, full, send, start_proxy, token};
+use common::upstream::{PROXY, TestResponse, Upstream, full, send, start_proxy, token};
 use common::{ChildGuard, LIMIT, Server};
 
 /// Where Debian and source builds put nginx, then `PATH`: `/usr/sbin` is
@@ -85,8 +88,29 @@ struct Nginx {
     dir: TempDir,
 }
 
-/// The README's nginx configuration, with every file in `dir`.
+/// The nginx block of this crate's README, exactly as printed there.
+fn readme_block() -> String {
+    let readme = include_str!("../README.md");
+    let opening = "### nginx\n\n```nginx\n";
+    let start = readme
+        .find(opening)
+        .expect("README.md has a `### nginx` section opening with an nginx block");
+    let block = &readme[start + opening.len()..];
+    let block = &block[..block.find("```").expect("the nginx block ends")];
+    block.to_owned()
+}
+
+/// A whole nginx configuration around the README's block, with every file
+/// in `dir`: only the endpoint's address and the API's are replaced.
 fn config(dir: &Path, port: u16, proxy: SocketAddr, upstream: SocketAddr) -> String {
+    let block = readme_block();
+    assert!(
+        block.contains("127.0.0.1:8081") && block.contains("http://your-api;"),
+        "the README's nginx block no longer names the addresses this test replaces:\n{block}"
+    );
+    let block = block
+        .replace("127.0.0.1:8081", &proxy.to_string())
+        .replace("http://your-api;", &format!("http://{upstream};"));
     let d = dir.display();
     format!(
         r#"
@@ -106,34 +130,7 @@ http {{
 
     server {{
         listen 127.0.0.1:{port};
-
-        location = /approov-auth {{
-            internal;
-            proxy_pass http://{proxy}/approov/auth;
-            proxy_pass_request_body off;
-            proxy_set_header Content-Length "";
-            proxy_set_header X-Original-Method $request_method;
-            proxy_set_header X-Original-URI $request_uri;
-            proxy_set_header X-Forwarded-Host $host;
-            proxy_set_header X-Forwarded-Proto $scheme;
-        }}
-
-        location / {{
-            auth_request /approov-auth;
-            auth_request_set $approov_did $upstream_http_approov_claim_did;
-            auth_request_set $approov_retry_after $upstream_http_retry_after;
-            error_page 500 = @approov_error;
-            proxy_set_header Approov-Claim-Did $approov_did;
-            proxy_pass http://{upstream};
-        }}
-
-        location @approov_error {{
-            if ($approov_retry_after) {{
-                add_header Retry-After $approov_retry_after always;
-                return 429 '{{"error":"rate_limited"}}';
-            }}
-            return 500;
-        }}
+{block}
     }}
 }}
 "#
@@ -218,6 +215,8 @@ async fn a_genuine_token_reaches_the_upstream_with_its_device_id() {
     assert_eq!(seen.path, "/api/orders");
     assert_eq!(seen.query.as_deref(), Some("x=1"));
     assert_eq!(seen.header_values("approov-claim-did"), ["device-1"]);
+    // The token stays at the gateway.
+    assert!(seen.header_values("approov-token").is_empty(), "{seen:?}");
 
     // Without a `did`, the client's header does not get through either.
     let anonymous = token(None);
@@ -254,6 +253,9 @@ async fn missing_forged_and_expired_tokens_never_reach_the_upstream() {
     ] {
         let res = through(&nginx, "/api/orders", &headers).await;
         assert_eq!(res.status, 401, "{what}: {res:?}\n{}", nginx.error_log());
+        assert_json(&res, "{}");
+        let challenges: Vec<_> = res.headers.get_all("www-authenticate").iter().collect();
+        assert_eq!(challenges, ["Approov"], "{what}: {res:?}");
     }
     assert!(upstream.recorded().is_empty(), "{:?}", upstream.recorded());
     let (_, stderr) = tokio::task::block_in_place(|| proxy.stop());
@@ -281,5 +283,83 @@ async fn over_the_rate_limit_nginx_answers_429_with_retry_after() {
         .parse()
         .unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
+    assert_json(&res, r#"{"error":"rate_limited"}"#);
     assert_eq!(upstream.single().path, "/api/a");
+    assert_quiet(&nginx);
+}
+
+/// With the shared limit's Redis down and `REDIS_UNAVAILABLE=refuse`, the
+/// endpoint's `503` reaches the client as a JSON `503` with `Retry-After`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unavailable_limit_answers_503_with_retry_after() {
+    let upstream = Upstream::start();
+    let closed = format!("redis://127.0.0.1:{}/0", free_port());
+    let proxy = auth_proxy(&[
+        ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "10"),
+        ("REDIS_URL", &closed),
+        ("REDIS_UNAVAILABLE", "refuse"),
+    ]);
+    let nginx = tokio::task::block_in_place(|| Nginx::start(proxy.addr, upstream.addr));
+    let t = token(Some("device-1"));
+    let res = through(&nginx, "/api/a", &[("Approov-Token", t.as_str())]).await;
+    assert_eq!(res.status, 503, "{res:?}\n{}", nginx.error_log());
+    assert!(res.headers.contains_key("retry-after"), "{res:?}");
+    assert_json(&res, r#"{"error":"unavailable"}"#);
+    assert!(upstream.recorded().is_empty(), "{:?}", upstream.recorded());
+    assert_quiet(&nginx);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_open_and_everything_else_is_not() {
+    let upstream = Upstream::start();
+    let proxy = auth_proxy(&[]);
+    let nginx = tokio::task::block_in_place(|| Nginx::start(proxy.addr, upstream.addr));
+    let res = through(&nginx, "/health", &[]).await;
+    assert_eq!(res.status, 200, "{res:?}\n{}", nginx.error_log());
+    assert_eq!(upstream.single().path, "/health");
+    for path in ["/health/", "/healthz", "/health/x", "/"] {
+        let res = through(&nginx, path, &[]).await;
+        assert_eq!(res.status, 401, "{path}: {res:?}");
+    }
+    assert_eq!(upstream.recorded().len(), 1);
+}
+
+/// The answer is JSON: its content type, and exactly this body.
+fn assert_json(res: &TestResponse, body: &str) {
+    assert_eq!(
+        res.headers.get("content-type").map(|v| v.to_str().unwrap()),
+        Some("application/json"),
+        "{res:?}"
+    );
+    assert_eq!(res.text(), body);
+}
+
+/// nginx logged no answer of the endpoint's as unexpected.
+fn assert_quiet(nginx: &Nginx) {
+    let log = nginx.error_log();
+    assert!(!log.contains("auth request unexpected status"), "{log}");
+}
+
+/// A proxy with no usable key at all (`keys_unavailable`: a JWKS URL that
+/// refuses every fetch, `APPROOV_JWKS_START_WITHOUT_KEYS=true`): the
+/// endpoint's `503` reaches the client as a JSON `503` with `Retry-After`,
+/// through the README's block, and nginx logs nothing unexpected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_key_at_all_answers_503_with_retry_after() {
+    let upstream = Upstream::start();
+    let url = approov_conformance::fixtures::refused_jwks_url();
+    let envs = [
+        ("AUTH_ENDPOINT", "/approov/auth"),
+        ("APPROOV_JWKS_URL", url.as_str()),
+        ("APPROOV_JWKS_START_WITHOUT_KEYS", "true"),
+    ];
+    let proxy = tokio::task::block_in_place(|| Server::start_graceful(PROXY, &envs));
+    let nginx = tokio::task::block_in_place(|| Nginx::start(proxy.addr, upstream.addr));
+    let t = token(Some("device-1"));
+    let res = through(&nginx, "/api/a", &[("Approov-Token", t.as_str())]).await;
+    assert_eq!(res.status, 503, "{res:?}\n{}", nginx.error_log());
+    assert_eq!(res.headers["retry-after"], "10", "{res:?}");
+    assert_json(&res, r#"{"error":"unavailable"}"#);
+    assert!(upstream.recorded().is_empty(), "{:?}", upstream.recorded());
+    assert_quiet(&nginx);
 }

@@ -56,6 +56,7 @@ pub fn command(exe: &str) -> Command {
         "APPROOV_REPORT_ONLY",
         "ALLOWED_METHODS",
         "FORWARD_CLIENT_HEADERS",
+        "UPSTREAM_CLAIMS",
         "CLIENT_BODY_TIMEOUT_SECONDS",
         "UPSTREAM_BODY_TIMEOUT_SECONDS",
         "REDIS_URL",

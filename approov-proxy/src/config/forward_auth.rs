@@ -6,11 +6,9 @@ use std::num::NonZeroU32;
 use approov_core::signing::{MessageSigning, SignaturePolicy};
 use http::HeaderName;
 
+use crate::claims::{self, ClaimHeaders};
 use crate::error::ProxyConfigError;
 use crate::route::HEALTH_PATH;
-
-/// At most this many claims are copied into response headers.
-const MAX_RESPONSE_CLAIMS: usize = 16;
 
 /// Which gateway calls the endpoint, and so where the original request's
 /// method and target are read from. Configured, never guessed: a client
@@ -49,7 +47,7 @@ pub(crate) struct AuthConfig {
     /// Where the original authority is, for `@authority` in signatures.
     pub(crate) host_header: HeaderName,
     /// `(claim name, response header)` pairs.
-    pub(crate) claims: Vec<(String, HeaderName)>,
+    pub(crate) claims: ClaimHeaders,
     /// Message signing, when `AUTH_MESSAGE_SIGNING` is not `off`.
     pub(crate) signing: Option<MessageSigning>,
     pub(crate) rate_limit: Option<NonZeroU32>,
@@ -196,41 +194,16 @@ fn endpoint_path(value: &str) -> Result<String, ProxyConfigError> {
 
 /// `did` when unset; `none` for no header; else comma-separated claim
 /// names, each copied into `Approov-Claim-<name>`.
-fn response_claims(value: Option<&str>) -> Result<Vec<(String, HeaderName)>, ProxyConfigError> {
+fn response_claims(value: Option<&str>) -> Result<ClaimHeaders, ProxyConfigError> {
     let value = value.unwrap_or("did").trim();
     if value.eq_ignore_ascii_case("none") {
-        return Ok(Vec::new());
+        return Ok(ClaimHeaders::new());
     }
-    let mut claims: Vec<(String, HeaderName)> = Vec::new();
-    for name in value.split(',').map(str::trim) {
-        let usable = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        let header = HeaderName::from_bytes(format!("approov-claim-{name}").as_bytes());
-        let (true, Ok(header)) = (usable, header) else {
-            return Err(ProxyConfigError::invalid(
-                "AUTH_RESPONSE_CLAIMS",
-                "it must be claim names separated by commas (letters, digits, '_' and '-', \
-                 e.g. did,ip), or none",
-            ));
-        };
-        if claims.iter().any(|(_, h)| *h == header) {
-            return Err(ProxyConfigError::invalid(
-                "AUTH_RESPONSE_CLAIMS",
-                format!("the claim {name} is named twice"),
-            ));
-        }
-        claims.push((name.to_owned(), header));
-    }
-    if claims.len() > MAX_RESPONSE_CLAIMS {
-        return Err(ProxyConfigError::invalid(
-            "AUTH_RESPONSE_CLAIMS",
-            format!("at most {MAX_RESPONSE_CLAIMS} claims"),
-        ));
-    }
-    Ok(claims)
+    claims::parse_names(
+        value.split(','),
+        "AUTH_RESPONSE_CLAIMS",
+        "separated by commas, e.g. did,ip, or none",
+    )
 }
 
 fn signing(

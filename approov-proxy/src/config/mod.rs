@@ -13,6 +13,8 @@ pub(crate) mod forward_auth;
 pub(crate) mod redis;
 pub(crate) mod routes;
 pub(crate) mod serve;
+pub(crate) mod settings;
+mod summary;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -24,6 +26,7 @@ use zeroize::Zeroizing;
 
 pub use serve::{CpuAffinity, DEFAULT_LISTEN_ADDR, ServeLimits};
 
+use crate::claims::{self, ClaimHeaders};
 use crate::error::{ProxyConfigError, StartError};
 use crate::limit::shared::RedisConfig;
 use crate::route::{AllowedMethods, Route};
@@ -207,6 +210,14 @@ impl ProxySettings {
                 Some(list) => AllowedMethods::parse_list(&list, "ALLOWED_METHODS")?,
                 None => AllowedMethods::default(),
             },
+            claims: match var("UPSTREAM_CLAIMS") {
+                Some(list) if !list.trim().eq_ignore_ascii_case("none") => claims::parse_names(
+                    list.split(','),
+                    "UPSTREAM_CLAIMS",
+                    "separated by commas, e.g. did,ip, or none",
+                )?,
+                _ => ClaimHeaders::new(),
+            },
         };
         let report_only = match var("APPROOV_REPORT_ONLY") {
             None => false,
@@ -272,26 +283,41 @@ impl ApproovVars {
     fn read(var: impl Fn(&str) -> Option<String>) -> Result<Self, StartError> {
         let seen = RefCell::new(Vec::new());
         VerifierBuilder::from_vars(|name| {
-            let value = match var(name) {
-                None if name == CACHE_VAR => Some(DEFAULT_CACHE_SIZE.to_owned()),
-                value => value,
-            };
+            let value = var(name);
             if let Some(value) = &value {
                 seen.borrow_mut()
                     .push((name.to_owned(), Zeroizing::new(value.clone())));
             }
-            value
+            value.or_else(|| (name == CACHE_VAR).then(|| DEFAULT_CACHE_SIZE.to_owned()))
         })?;
         Ok(Self(seen.into_inner()))
     }
 
     fn builder(&self) -> Result<VerifierBuilder, approov_core::ConfigError> {
+        self.builder_without("")
+    }
+
+    /// The builder as if `left_out` were unset.
+    fn builder_without(
+        &self,
+        left_out: &str,
+    ) -> Result<VerifierBuilder, approov_core::ConfigError> {
         VerifierBuilder::from_vars(|name| {
             self.0
                 .iter()
-                .find(|(k, _)| k == name)
+                .find(|(k, _)| k == name && k != left_out)
                 .map(|(_, v)| v.as_str().to_owned())
+                .or_else(|| (name == CACHE_VAR).then(|| DEFAULT_CACHE_SIZE.to_owned()))
         })
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
+    /// The names of the variables set, never their values.
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_str())
     }
 }
 
@@ -405,6 +431,8 @@ mod tests {
             err.starts_with("API_KEY_QUERY_PARAM or API_KEY_HEADER is not set"),
             "{err}"
         );
+        let err = error(&with(&[("API_KEY_HEADER", "Approov-Claim-Did")]));
+        assert!(err.starts_with("API_KEY_HEADER is not usable"), "{err}");
         let err = error(&with(&[("API_KEY_HEADER", "Approov-Token")]));
         assert!(err.contains("Approov token header"), "{err}");
         let err = error(&with(&[
@@ -456,6 +484,157 @@ mod tests {
         let err = error(&[]);
         assert!(err.contains("AUTH_ENDPOINT"), "{err}");
         assert_eq!(config(&BASE).unwrap().auth_endpoint(), None);
+    }
+
+    #[test]
+    fn no_key_variables_is_a_keyless_route_and_some_is_an_error() {
+        let c = config(&[("UPSTREAM_URL", "https://api.internal")]).unwrap();
+        assert_eq!(c.routes()[0].key().placement(), &KeyPlacement::Keyless);
+        assert_eq!(c.routes()[0].upstream_claims().count(), 0);
+        let err = error(&[("UPSTREAM_URL", "https://a"), ("API_KEY", "THE-KEY")]);
+        assert!(
+            err.starts_with("API_KEY_QUERY_PARAM or API_KEY_HEADER is not set"),
+            "{err}"
+        );
+        for placement in ["API_KEY_HEADER", "API_KEY_QUERY_PARAM"] {
+            let err = error(&[("UPSTREAM_URL", "https://a"), (placement, "k")]);
+            assert!(err.starts_with("API_KEY is not set"), "{err}");
+        }
+    }
+
+    #[test]
+    fn upstream_claims() {
+        let c = config(&with(&[("UPSTREAM_CLAIMS", "did, ip")])).unwrap();
+        let names: Vec<_> = c.routes()[0].upstream_claims().collect();
+        assert_eq!(names, ["did", "ip"]);
+        let c = config(&with(&[("UPSTREAM_CLAIMS", "None")])).unwrap();
+        assert_eq!(c.routes()[0].upstream_claims().count(), 0);
+        for bad in ["did,,ip", "did;ip", "did,did", "a b"] {
+            let err = error(&with(&[("UPSTREAM_CLAIMS", bad)]));
+            assert!(err.starts_with("UPSTREAM_CLAIMS is not usable"), "{err}");
+        }
+        // With forward-auth alone, UPSTREAM_CLAIMS asks for an upstream.
+        let err = error(&[("AUTH_ENDPOINT", "/a"), ("UPSTREAM_CLAIMS", "did")]);
+        assert!(err.starts_with("UPSTREAM_URL is not set"), "{err}");
+    }
+
+    /// The settings table (`--help`) and the parser cannot drift: every
+    /// name the configuration asks for is in the table, and every name in
+    /// the table is asked for (`RUST_LOG` is the log filter's).
+    #[test]
+    fn every_variable_read_is_in_the_settings_table_and_back() {
+        let routes = std::env::temp_dir().join(format!("settings-{}.toml", std::process::id()));
+        std::fs::write(
+            &routes,
+            "[[route]]\nprefix = \"/a\"\nupstream = \"https://a.example\"\n\
+             key_env = \"ROUTE_KEY_VAR\"\nkey_header = \"X-K\"\n",
+        )
+        .unwrap();
+        let secret = (
+            "APPROOV_BASE64_SECRET",
+            "dGVzdC1zZWNyZXQtZm9yLWFwcHJvb3YtZXhhbXBsZXM=",
+        );
+        let runs: [Vec<(&str, &str)>; 3] = [
+            // Forward-auth beside the single upstream, with Redis.
+            vec![
+                secret,
+                ("UPSTREAM_URL", "https://api.nasa.gov"),
+                ("AUTH_ENDPOINT", "/auth"),
+                ("REDIS_URL", "redis://127.0.0.1:6390"),
+                ("APPROOV_TOKEN_HEADER", "Authorization"),
+            ],
+            // Forward-auth alone.
+            vec![secret, ("AUTH_ENDPOINT", "/auth")],
+            // A routes file.
+            vec![
+                secret,
+                ("PROXY_CONFIG", routes.to_str().unwrap()),
+                ("ROUTE_KEY_VAR", "k"),
+            ],
+        ];
+        let asked = RefCell::new(std::collections::BTreeSet::new());
+        for vars in &runs {
+            Config::from_vars(|name| {
+                asked.borrow_mut().insert(name.to_owned());
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+            .unwrap();
+        }
+        std::fs::remove_file(&routes).unwrap();
+        let asked = asked.into_inner();
+        for name in &asked {
+            assert!(
+                settings::is_listed(name) || name == "ROUTE_KEY_VAR",
+                "{name} is read but not in config/settings.rs (so not in --help)"
+            );
+        }
+        for setting in settings::all() {
+            assert!(
+                asked.contains(setting.name) || setting.name == "RUST_LOG",
+                "{} is in config/settings.rs but never read",
+                setting.name
+            );
+        }
+    }
+
+    /// The defaults `--help` shows are the ones applied.
+    #[test]
+    fn the_defaults_in_the_settings_table_are_applied() {
+        let vars = [
+            (
+                "APPROOV_BASE64_SECRET",
+                "dGVzdC1zZWNyZXQtZm9yLWFwcHJvb3YtZXhhbXBsZXM=",
+            ),
+            ("UPSTREAM_URL", "https://api.internal"),
+            ("AUTH_ENDPOINT", "/auth"),
+        ];
+        let c = Config::from_vars(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .unwrap();
+        let (l, r) = (c.limits(), &c.routes()[0]);
+        let auth = c.proxy.forward_auth.as_ref().unwrap();
+        let secs = |d: Duration| d.as_secs().to_string();
+        for (name, applied) in [
+            ("LISTEN_ADDR", c.listen_addr().to_string()),
+            ("HEADER_READ_TIMEOUT_SECONDS", secs(l.header_read_timeout)),
+            ("IDLE_TIMEOUT_SECONDS", secs(l.idle_timeout)),
+            ("SEND_TIMEOUT_SECONDS", secs(l.send_timeout)),
+            ("DRAIN_TIMEOUT_SECONDS", secs(l.drain_timeout)),
+            ("MAX_CONNECTIONS", l.max_connections.to_string()),
+            (
+                "MAX_REQUESTS_PER_CONNECTION",
+                l.max_requests_per_connection.to_string(),
+            ),
+            ("WORKER_CPU_AFFINITY", l.cpu_affinity.to_string()),
+            ("KEY_RELOAD_SECONDS", secs(c.key_reload())),
+            ("UPSTREAM_TIMEOUT_SECONDS", secs(r.timeout())),
+            ("CLIENT_BODY_TIMEOUT_SECONDS", secs(r.client_body_timeout())),
+            (
+                "UPSTREAM_BODY_TIMEOUT_SECONDS",
+                secs(r.upstream_body_timeout()),
+            ),
+            (
+                "ALLOWED_METHODS",
+                r.allowed_methods().to_string().replace(", ", ","),
+            ),
+            ("APPROOV_REPORT_ONLY", c.report_only().to_string()),
+            ("APPROOV_TOKEN_CACHE_SIZE", DEFAULT_CACHE_SIZE.to_owned()),
+            (
+                "REDIS_TIMEOUT_MS",
+                redis::DEFAULT_TIMEOUT.as_millis().to_string(),
+            ),
+            ("LOG_FORMAT", format!("{:?}", c.log_format()).to_lowercase()),
+            ("AUTH_GATEWAY", format!("{:?}", auth.gateway).to_lowercase()),
+            ("AUTH_RESPONSE_CLAIMS", auth.claims[0].0.clone()),
+        ] {
+            let setting = settings::all().find(|s| s.name == name).unwrap();
+            assert_eq!(setting.default, applied, "{name}");
+        }
     }
 
     #[test]

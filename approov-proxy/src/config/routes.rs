@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::env::{rate_limit_from, timeout_from};
+use crate::claims::{self, ClaimHeaders};
 use crate::error::ProxyConfigError;
 use crate::proxy::{ApiKey, ForwardedClientHeaders, Forwarding, KeyPlacement, Upstream};
 use crate::route::{AllowedMethods, HEALTH_PATH, Route, normalise_prefix};
@@ -33,7 +34,7 @@ pub(crate) struct RouteEntry {
     pub(crate) name: Option<String>,
     pub(crate) prefix: String,
     pub(crate) upstream: String,
-    pub(crate) key_env: String,
+    pub(crate) key_env: Option<String>,
     pub(crate) key_query_param: Option<String>,
     pub(crate) key_header: Option<String>,
     pub(crate) timeout_seconds: Option<u64>,
@@ -42,6 +43,7 @@ pub(crate) struct RouteEntry {
     pub(crate) rate_limit_per_device_per_minute: Option<u32>,
     pub(crate) allowed_methods: Option<Vec<String>>,
     pub(crate) forward_client_headers: Option<Vec<String>>,
+    pub(crate) upstream_claims: Option<Vec<String>>,
 }
 
 /// Parses the file's text. Syntax errors give the line and column and
@@ -73,12 +75,13 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<RoutesFile, ProxyConfigErr
 
 /// The variables of the single upstream: with `AUTH_ENDPOINT`, any of them
 /// set means an upstream is wanted, so the others are required.
-pub(super) const SINGLE_UPSTREAM: [&str; 5] = [
+pub(super) const SINGLE_UPSTREAM: [&str; 6] = [
     "UPSTREAM_URL",
     "API_KEY",
     "API_KEY_QUERY_PARAM",
     "API_KEY_HEADER",
     "FORWARD_CLIENT_HEADERS",
+    "UPSTREAM_CLAIMS",
 ];
 
 /// Settings from the environment that apply to every route.
@@ -89,6 +92,8 @@ pub(super) struct Defaults {
     pub(super) rate_limit: Option<NonZeroU32>,
     pub(super) token_header: Option<String>,
     pub(super) methods: AllowedMethods,
+    /// `UPSTREAM_CLAIMS`: the claims sent upstream as headers.
+    pub(super) claims: ClaimHeaders,
 }
 
 impl Defaults {
@@ -114,14 +119,27 @@ pub(super) fn route_from_env(
         )
     })?;
     let upstream = Upstream::parse(&upstream, "UPSTREAM_URL")?;
-    let placement = placement(
-        var("API_KEY_QUERY_PARAM").as_deref(),
-        var("API_KEY_HEADER").as_deref(),
-        ("API_KEY_QUERY_PARAM", "API_KEY_HEADER"),
-        defaults,
-    )?;
-    let key = var("API_KEY")
-        .ok_or_else(|| ProxyConfigError::missing("API_KEY", "set it to the third-party API key"))?;
+    let (query, header) = (var("API_KEY_QUERY_PARAM"), var("API_KEY_HEADER"));
+    let key = match var("API_KEY") {
+        // None of the three: an upstream that needs no key.
+        None if query.is_none() && header.is_none() => ApiKey::keyless(),
+        key => {
+            let placement = placement(
+                query.as_deref(),
+                header.as_deref(),
+                ("API_KEY_QUERY_PARAM", "API_KEY_HEADER"),
+                defaults,
+            )?;
+            let key = key.ok_or_else(|| {
+                ProxyConfigError::missing(
+                    "API_KEY",
+                    "set it to the third-party API key (or, for an upstream that needs \
+                     no key, unset API_KEY_QUERY_PARAM and API_KEY_HEADER too)",
+                )
+            })?;
+            ApiKey::new(&key, placement, "API_KEY")?
+        }
+    };
     Ok(Route {
         prefix: "/".to_owned(),
         rate_limit: defaults.rate_limit,
@@ -129,7 +147,8 @@ pub(super) fn route_from_env(
         forwarding: Forwarding {
             name: "default".into(),
             upstream,
-            key: ApiKey::new(&key, placement, "API_KEY")?,
+            key,
+            claims: defaults.claims.clone(),
             timeout: defaults.timeout,
             client_body_timeout: defaults.client_body_timeout,
             upstream_body_timeout: defaults.upstream_body_timeout,
@@ -207,7 +226,7 @@ fn route_from_entry(
     var: &impl Fn(&str) -> Option<String>,
     defaults: &Defaults,
 ) -> Result<Route, ProxyConfigError> {
-    let name = match entry.name {
+    let name = match entry.name.as_deref() {
         Some(name) if name.trim().is_empty() => {
             return Err(ProxyConfigError::invalid(
                 format!("route {} in {path}: name", index + 1),
@@ -226,23 +245,7 @@ fn route_from_entry(
         ));
     }
     let upstream = Upstream::parse(&entry.upstream, &at("upstream"))?;
-    let placement = placement(
-        entry.key_query_param.as_deref(),
-        entry.key_header.as_deref(),
-        (&at("key_query_param"), &at("key_header")),
-        defaults,
-    )?;
-    let key_env = entry.key_env.trim();
-    if key_env.is_empty() {
-        return Err(ProxyConfigError::invalid(
-            at("key_env"),
-            "it must name the environment variable that holds the key",
-        ));
-    }
-    let key_setting = format!("{key_env} (the key_env of route \"{name}\" in {path})");
-    let key = var(key_env).ok_or_else(|| {
-        ProxyConfigError::missing(&key_setting, "set it to the route's third-party API key")
-    })?;
+    let key = route_key(&entry, &name, path, var, defaults)?;
     let timeout = match entry.timeout_seconds {
         Some(seconds) => {
             timeout_from(Some(seconds.to_string()), &at("timeout_seconds"))?.unwrap_or_default()
@@ -281,6 +284,14 @@ fn route_from_entry(
         )?,
         None => ForwardedClientHeaders::default(),
     };
+    let claims = match &entry.upstream_claims {
+        Some(names) => claims::parse_names(
+            names.iter().map(String::as_str),
+            &at("upstream_claims"),
+            "e.g. [\"did\", \"ip\"]",
+        )?,
+        None => defaults.claims.clone(),
+    };
     Ok(Route {
         prefix,
         rate_limit,
@@ -288,13 +299,58 @@ fn route_from_entry(
         forwarding: Forwarding {
             name: Arc::from(name.as_str()),
             upstream,
-            key: ApiKey::new(&key, placement, &key_setting)?,
+            key,
+            claims,
             timeout,
             client_headers,
             client_body_timeout,
             upstream_body_timeout,
         },
     })
+}
+
+/// The route's key: from the variable `key_env` names, placed as
+/// `key_query_param` or `key_header` says; none of the three is a route
+/// that forwards without a key.
+fn route_key(
+    entry: &RouteEntry,
+    name: &str,
+    path: &str,
+    var: &impl Fn(&str) -> Option<String>,
+    defaults: &Defaults,
+) -> Result<ApiKey, ProxyConfigError> {
+    let at = |field: &str| format!("route \"{name}\" in {path}: {field}");
+    let (query, header) = (
+        entry.key_query_param.as_deref(),
+        entry.key_header.as_deref(),
+    );
+    let Some(key_env) = entry.key_env.as_deref().map(str::trim) else {
+        if query.is_none() && header.is_none() {
+            return Ok(ApiKey::keyless());
+        }
+        return Err(ProxyConfigError::missing(
+            at("key_env"),
+            "name the environment variable that holds the route's key (or, for an \
+             upstream that needs no key, remove key_query_param and key_header too)",
+        ));
+    };
+    let placement = placement(
+        query,
+        header,
+        (&at("key_query_param"), &at("key_header")),
+        defaults,
+    )?;
+    if key_env.is_empty() {
+        return Err(ProxyConfigError::invalid(
+            at("key_env"),
+            "it must name the environment variable that holds the key",
+        ));
+    }
+    let key_setting = format!("{key_env} (the key_env of route \"{name}\" in {path})");
+    let key = var(key_env).ok_or_else(|| {
+        ProxyConfigError::missing(&key_setting, "set it to the route's third-party API key")
+    })?;
+    ApiKey::new(&key, placement, &key_setting)
 }
 
 /// Exactly one of a query parameter and a header.
@@ -313,11 +369,19 @@ fn placement(
         (None, None) => Err(ProxyConfigError::missing(
             format!("{query_setting} or {header_setting}"),
             "say where the upstream expects its key: a query parameter \
-             (e.g. api_key) or a header (e.g. X-Api-Key)",
+             (e.g. api_key) or a header (e.g. X-Api-Key); for an upstream that \
+             needs no key, set neither and no key",
         )),
         (Some(name), None) => KeyPlacement::query(name, query_setting),
         (None, Some(name)) => {
             let placement = KeyPlacement::header(name, header_setting)?;
+            if matches!(&placement, KeyPlacement::Header(h) if claims::is_claim_header(h)) {
+                return Err(ProxyConfigError::invalid(
+                    header_setting,
+                    "Approov-Claim-* headers are the proxy's own (UPSTREAM_CLAIMS); \
+                     use the header the upstream reads its key from",
+                ));
+            }
             if name
                 .trim()
                 .eq_ignore_ascii_case(defaults.token_header().trim())

@@ -4,9 +4,10 @@
 //! of its own or in the path, the original method and target. The answer
 //! is `200` (with every chosen claim in an `Approov-Claim-*` header, empty
 //! when there is nothing to show, for the gateway to copy upstream over
-//! whatever the client sent), `401 {}`, `503 {}` with `Retry-After` when
-//! no key is there to judge the token (`keys_unavailable`), or `429` with
-//! `Retry-After`.
+//! whatever the client sent), `401 {}`, or `429`/`503` with `Retry-After`
+//! (`503 {}` too when no key is there to judge the token,
+//! `keys_unavailable`; sent to nginx as `403` with `Approov-Status`, see
+//! [`for_nginx`]).
 //!
 //! The original method and target are trusted as the gateway says them:
 //! the endpoint must be reachable by the gateway only.
@@ -14,7 +15,7 @@
 use std::sync::Arc;
 
 use approov_core::signing::MessageParts;
-use approov_core::{ApproovClaims, ApproovOutcome, Decision, Gate, Verifier};
+use approov_core::{ApproovOutcome, Decision, Gate, Verifier};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -22,6 +23,7 @@ use axum::response::Response;
 use axum::routing::any;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
+use crate::claims::claim_headers;
 use crate::config::forward_auth::{AuthConfig, Gateway};
 use crate::limit::local::DeviceLimiter;
 use crate::limit::shared::SharedLimit;
@@ -35,9 +37,6 @@ const ROUTE: &str = "auth";
 /// The longest original target accepted, like a common server's request
 /// line limit; longer is refused.
 const MAX_TARGET_LEN: usize = 8 * 1024;
-
-/// The longest claim value copied into a response header.
-const MAX_CLAIM_VALUE_LEN: usize = 1024;
 
 /// The forward-auth configuration and its rate limiter, made once.
 #[derive(Clone)]
@@ -156,6 +155,36 @@ struct Original<'a> {
 }
 
 async fn check(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let response = answer(&shared, request).await;
+    match shared.config.gateway {
+        Gateway::Nginx => for_nginx(response),
+        Gateway::Traefik | Gateway::Envoy => response,
+    }
+}
+
+/// The header that carries the real status of an answer sent to nginx as
+/// `403` (see [`for_nginx`]).
+const STATUS_HEADER: HeaderName = HeaderName::from_static("approov-status");
+
+/// nginx's `auth_request` accepts only `2xx`, `401` and `403` from the
+/// endpoint; any other status becomes a `500` and a line "auth request
+/// unexpected status" in nginx's error log. So for nginx a `429` or `503`
+/// goes out as `403`, with its real status in `Approov-Status` and its
+/// `Retry-After`, which the README's `error_page 403` location turns back
+/// into the real answer.
+fn for_nginx(mut response: Response) -> Response {
+    let status = response.status();
+    if status.is_success() || status == http::StatusCode::UNAUTHORIZED {
+        return response;
+    }
+    *response.status_mut() = http::StatusCode::FORBIDDEN;
+    response
+        .headers_mut()
+        .insert(STATUS_HEADER, HeaderValue::from(status.as_u16()));
+    response
+}
+
+async fn answer(shared: &Shared, request: Request) -> Response {
     let headers = request.headers();
     let original = match original(&shared.config, request.method(), request.uri(), headers) {
         Ok(original) => original,
@@ -164,7 +193,7 @@ async fn check(State(shared): State<Arc<Shared>>, request: Request) -> Response 
             // the request is not from the gateway: deny, in the one answer
             // every gateway understands as "deny".
             let response = unauthorized().map(Body::from);
-            return noted(response, &shared, None, None, Some(unreadable.reason()));
+            return noted(response, shared, None, None, Some(unreadable.reason()));
         }
     };
     let view = HttpHeaders(headers);
@@ -174,15 +203,15 @@ async fn check(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     // The body never comes to a forward-auth endpoint: a signature whose
     // `Content-Digest` must be compared with it is refused (digest_invalid).
     match shared.gate.check_message(&parts, None) {
-        Decision::Forward(outcome) => allowed(&shared, outcome).await,
+        Decision::Forward(outcome) => allowed(shared, outcome).await,
         // 401, or 503 with `Retry-After` when no key could judge the token.
         Decision::Reject(rejection) => {
             let response = rejection_response(&rejection).map(Body::from);
-            noted(response, &shared, None, Some("rejected"), None)
+            noted(response, shared, None, Some("rejected"), None)
         }
         Decision::RefuseBody(_) => {
             let response = unauthorized().map(Body::from);
-            noted(response, &shared, None, Some("rejected"), None)
+            noted(response, shared, None, Some("rejected"), None)
         }
     }
 }
@@ -283,74 +312,10 @@ fn usable_target(target: &str) -> Option<&str> {
     (plain && target.parse::<http::uri::PathAndQuery>().is_ok()).then_some(target)
 }
 
-/// `Approov-Claim-<name>` for every chosen claim: its value when the
-/// token has it as a string, number or boolean whose text is a safe header
-/// value, else empty (no verified claims, in report-only mode, leaves them
-/// all empty). Never the token itself, which is no claim.
-///
-/// Always every header, because gateways copy only the headers the answer
-/// has: Envoy's `allowed_upstream_headers` replaces a client's
-/// `Approov-Claim-Did` only with one from here, so an answer without it
-/// would let the client's own reach the backend.
-fn claim_headers(
-    chosen: &[(String, HeaderName)],
-    claims: Option<&ApproovClaims>,
-    out: &mut HeaderMap,
-) {
-    for (name, header) in chosen {
-        let value = claims
-            .and_then(|claims| claims.claim(name))
-            .and_then(|v| claim_value(&v))
-            .unwrap_or_else(|| HeaderValue::from_static(""));
-        out.insert(header.clone(), value);
-    }
-}
-
-fn claim_value(value: &serde_json::Value) -> Option<HeaderValue> {
-    let text = match value {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Number(n) => n.to_string(),
-        serde_json::Value::Bool(b) => b.to_string(),
-        _ => return None,
-    };
-    // Visible ASCII and inner spaces only: no CR, LF, NUL or other control
-    // character can split or end the header at the gateway.
-    let safe = !text.is_empty()
-        && text.len() <= MAX_CLAIM_VALUE_LEN
-        && text.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
-        && text.trim() == text;
-    safe.then(|| HeaderValue::from_str(&text).ok()).flatten()
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn claim_values_are_safe_header_values() {
-        let ok = |v: serde_json::Value| claim_value(&v).map(|h| h.to_str().unwrap().to_owned());
-        assert_eq!(ok(json!("ExampleDID==")).as_deref(), Some("ExampleDID=="));
-        assert_eq!(ok(json!("a b")).as_deref(), Some("a b"));
-        assert_eq!(ok(json!(12.5)).as_deref(), Some("12.5"));
-        assert_eq!(ok(json!(true)).as_deref(), Some("true"));
-        for bad in [
-            json!("a\r\nX-Injected: 1"),
-            json!("a\nb"),
-            json!("a\u{0}b"),
-            json!("tab\there"),
-            json!("é"),
-            json!(""),
-            json!(" padded "),
-            json!("x".repeat(MAX_CLAIM_VALUE_LEN + 1)),
-            json!(["a"]),
-            json!({"a": 1}),
-            json!(null),
-        ] {
-            assert_eq!(ok(bad.clone()), None, "{bad}");
-        }
-    }
 
     #[test]
     fn targets_must_be_origin_form() {

@@ -17,6 +17,9 @@ pub enum KeyPlacement {
     Query(String),
     /// A request header, e.g. `X-Api-Key`.
     Header(HeaderName),
+    /// No key: the route guards an API that needs none (your own, say),
+    /// and forwards what passed the token check as it is.
+    Keyless,
 }
 
 impl KeyPlacement {
@@ -54,6 +57,18 @@ impl KeyPlacement {
     }
 }
 
+/// `query parameter <name>`, `header <name>` or `none`: the name, never
+/// the key (for logs and `approov-proxy check`).
+impl fmt::Display for KeyPlacement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Query(name) => write!(f, "query parameter {name}"),
+            Self::Header(name) => write!(f, "header {name}"),
+            Self::Keyless => f.write_str("none"),
+        }
+    }
+}
+
 /// A third-party API key and its placement.
 ///
 /// The key is held in an [`approov_core::Secret`] (wiped on drop) and its
@@ -69,14 +84,35 @@ pub struct ApiKey {
 }
 
 impl ApiKey {
+    /// No key, for an upstream that needs none ([`KeyPlacement::Keyless`]).
+    ///
+    /// ```
+    /// use approov_proxy::{ApiKey, KeyPlacement};
+    ///
+    /// assert_eq!(ApiKey::keyless().placement(), &KeyPlacement::Keyless);
+    /// ```
+    pub fn keyless() -> Self {
+        Self {
+            secret: Secret::from_bytes(Vec::new()),
+            placement: KeyPlacement::Keyless,
+            header_value: None,
+            query_pair: Zeroizing::new(String::new()),
+        }
+    }
+
     /// Wraps `value` (surrounding white space ignored, as left by
     /// `$(cat file)`) for `placement`. `setting` names where the value came
-    /// from, for the error message, which never quotes the value.
+    /// from, for the error message, which never quotes the value. With
+    /// [`KeyPlacement::Keyless`] the value is not used: see
+    /// [`keyless`](Self::keyless).
     pub fn new(
         value: &str,
         placement: KeyPlacement,
         setting: &str,
     ) -> Result<Self, ProxyConfigError> {
+        if placement == KeyPlacement::Keyless {
+            return Ok(Self::keyless());
+        }
         let value = value.trim();
         if value.is_empty() {
             return Err(ProxyConfigError::missing(
@@ -87,6 +123,7 @@ impl ApiKey {
         let mut header_value = None;
         let mut query_pair = Zeroizing::new(String::new());
         match &placement {
+            KeyPlacement::Keyless => {}
             KeyPlacement::Header(_) => {
                 let mut v = HeaderValue::from_str(value).map_err(|_| {
                     ProxyConfigError::invalid(
@@ -131,7 +168,7 @@ impl ApiKey {
             KeyPlacement::Query(name) => {
                 Some(query::with_key(client_query, name, &self.query_pair))
             }
-            KeyPlacement::Header(_) => client_query.map(str::to_owned),
+            KeyPlacement::Header(_) | KeyPlacement::Keyless => client_query.map(str::to_owned),
         }
     }
 
@@ -140,6 +177,10 @@ impl ApiKey {
     /// crates that could, in theory, quote a request.
     pub(crate) fn scrub(&self, text: &str) -> String {
         let raw = String::from_utf8_lossy(self.secret.expose());
+        if raw.is_empty() {
+            // Keyless: nothing to hide (and "" would match everywhere).
+            return text.to_owned();
+        }
         let mut out = text.replace(raw.as_ref(), "[redacted]");
         if let Some((_, encoded)) = self.query_pair.split_once('=')
             && !encoded.is_empty()
@@ -264,6 +305,23 @@ mod tests {
         assert_eq!(headers["location"], "https://x/a?api_key=[redacted]&b=1");
         assert_eq!(headers["x-echo"], "[redacted], [redacted]");
         assert_eq!(headers["x-other"], "k3y-S3CRE");
+    }
+
+    #[test]
+    fn keyless_adds_nothing_and_redacts_nothing() {
+        let key = ApiKey::keyless();
+        assert_eq!(key.placement(), &KeyPlacement::Keyless);
+        let mut headers = HeaderMap::new();
+        headers.insert("x-echo", HeaderValue::from_static("kept"));
+        key.put_header(&mut headers);
+        key.redact_headers(&mut headers);
+        assert_eq!(headers.len(), 1);
+        assert_eq!(headers["x-echo"], "kept");
+        assert_eq!(key.query(Some("a=1")).as_deref(), Some("a=1"));
+        assert_eq!(key.query(None), None);
+        assert_eq!(key.scrub("error text"), "error text");
+        let via_new = ApiKey::new("ignored", KeyPlacement::Keyless, "K").unwrap();
+        assert_eq!(via_new.placement(), &KeyPlacement::Keyless);
     }
 
     #[test]

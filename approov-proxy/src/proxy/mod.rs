@@ -1,8 +1,9 @@
 //! Forwarding one request that passed the Approov check and its route's
-//! rate limit: build the upstream request (key in; token, hop-by-hop,
-//! method-override and client credential headers out), send it with a
-//! deadline on the response head, stream the answer back; both bodies may
-//! pause only so long (`stall`). The rules live beside it: [`hop`] and
+//! rate limit: build the upstream request (key and claim headers in;
+//! token, hop-by-hop, method-override, client credential and client
+//! `Approov-Claim-*` headers out), send it with a deadline on the response
+//! head, stream the answer back; both bodies may pause only so long
+//! (`stall`). The rules live beside it: [`hop`] and
 //! [`credentials`] (the headers never forwarded, and those a route lets
 //! through), [`key`] and [`query`] (where the key goes), [`path`] (the
 //! paths forwarded, and how upstreams read them), [`reply`] (the proxy's
@@ -22,6 +23,7 @@ use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
 
+use approov_core::ApproovClaims;
 use axum::extract::Request;
 use axum::response::Response;
 use http::Version;
@@ -31,6 +33,7 @@ pub use credentials::ForwardedClientHeaders;
 pub use key::{ApiKey, KeyPlacement};
 pub use upstream::Upstream;
 
+use crate::claims::{self, ClaimHeaders};
 use crate::telemetry::log::TARGET;
 use crate::telemetry::metrics;
 use client::UpstreamClient;
@@ -45,6 +48,8 @@ pub(crate) struct Forwarding {
     pub(crate) name: Arc<str>,
     pub(crate) upstream: Upstream,
     pub(crate) key: ApiKey,
+    /// The claims sent upstream as `Approov-Claim-<name>` headers.
+    pub(crate) claims: ClaimHeaders,
     /// How long the upstream may take to send its response head.
     pub(crate) timeout: Duration,
     pub(crate) client_headers: ForwardedClientHeaders,
@@ -75,6 +80,7 @@ pub(crate) async fn forward(
     route: &Forwarding,
     prefix: &str,
     up: Upstreams<'_>,
+    claims: Option<&ApproovClaims>,
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
@@ -98,7 +104,11 @@ pub(crate) async fn forward(
                 .eq_ignore_ascii_case(approov_core::DEFAULT_TOKEN_HEADER)
             || METHOD_OVERRIDE_HEADERS.contains(&name.as_str())
             || route.client_headers.holds_back(name)
+            // Only the proxy says what the token claims, with or without
+            // `UPSTREAM_CLAIMS`: a backend may read them from a gateway.
+            || claims::is_claim_header(name)
     });
+    claims::claim_headers(&route.claims, claims, &mut headers);
     // Made once per route; hyper's client would format it per request.
     headers.insert(header::HOST, route.upstream.host().clone());
     // Last, so the key header is ours even when the client sent one and

@@ -49,6 +49,13 @@ impl Route {
         &self.forwarding.key
     }
 
+    /// The claims of the verified token sent upstream, each as
+    /// `Approov-Claim-<name>` (`UPSTREAM_CLAIMS`, a route's
+    /// `upstream_claims`), in the order configured.
+    pub fn upstream_claims(&self) -> impl Iterator<Item = &str> {
+        self.forwarding.claims.iter().map(|(name, _)| name.as_str())
+    }
+
     /// How long the upstream may take to answer (connect, send, response head).
     pub fn timeout(&self) -> Duration {
         self.forwarding.timeout
@@ -129,6 +136,7 @@ mod tests {
                 name: prefix.into(),
                 upstream: Upstream::parse(upstream, "u").unwrap(),
                 key: ApiKey::new("k", KeyPlacement::query("api_key", "q").unwrap(), "k").unwrap(),
+                claims: Vec::new(),
                 timeout: Duration::from_secs(1),
                 client_headers: ForwardedClientHeaders::default(),
                 client_body_timeout: Duration::from_secs(1),

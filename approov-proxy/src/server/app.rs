@@ -146,30 +146,45 @@ impl Proxy {
         for state in self.routes.iter() {
             let r = &state.route;
             let f = &r.forwarding;
-            let placement = match f.key.placement() {
-                KeyPlacement::Query(name) => format!("query parameter {name}"),
-                KeyPlacement::Header(name) => format!("header {name}"),
-            };
+            let claims: Vec<&str> = r.upstream_claims().collect();
             tracing::info!(
                 target: TARGET,
                 route = &*f.name,
                 prefix = %r.prefix,
                 upstream = %f.upstream,
-                key = %placement,
+                key = %f.key.placement(),
                 timeout_seconds = f.timeout.as_secs(),
                 client_body_timeout_seconds = f.client_body_timeout.as_secs(),
                 upstream_body_timeout_seconds = f.upstream_body_timeout.as_secs(),
                 methods = %r.methods,
                 forward_client_headers = %f.client_headers,
+                upstream_claims = %claims.join(","),
                 rate_limit_per_device_per_minute = r.rate_limit.map(|n| n.get()),
                 "route"
             );
-            if !f.upstream.is_https() && !f.upstream.is_loopback() {
-                tracing::warn!(
+            let keyless = *f.key.placement() == KeyPlacement::Keyless;
+            if keyless {
+                tracing::info!(
                     target: TARGET,
                     route = &*f.name,
-                    "the upstream is plain http: its API key crosses the network unencrypted"
+                    "no API key configured for this route: requests that pass the token \
+                     check are forwarded without one"
                 );
+            }
+            if !f.upstream.is_https() && !f.upstream.is_loopback() {
+                if keyless {
+                    tracing::warn!(
+                        target: TARGET,
+                        route = &*f.name,
+                        "the upstream is plain http: requests cross the network unencrypted"
+                    );
+                } else {
+                    tracing::warn!(
+                        target: TARGET,
+                        route = &*f.name,
+                        "the upstream is plain http: its API key crosses the network unencrypted"
+                    );
+                }
             }
         }
         if let Some(auth) = &self.auth {
@@ -443,7 +458,11 @@ async fn forward(
                 client: &shared.client,
                 token_header: &shared.token_header,
             };
-            proxy::forward(&route.forwarding, &route.prefix, up, request).await
+            let claims = match &outcome {
+                ApproovOutcome::Verified(claims) => Some(claims),
+                _ => None,
+            };
+            proxy::forward(&route.forwarding, &route.prefix, up, claims, request).await
         }
     };
     response.extensions_mut().insert(RequestInfo {

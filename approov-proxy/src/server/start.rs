@@ -59,6 +59,17 @@ impl Server {
         })
     }
 
+    /// `approov-proxy check`: what [`start`](Self::start) checks, without
+    /// logging, binding or calling anything: the configuration read by
+    /// [`Config::from_env`], the key files ([`Config::check_keys`]; a JWKS
+    /// URL is not fetched), the proxy built. Returns
+    /// [`Config::summary`], which holds no secret.
+    pub fn check(config: &Config) -> Result<String, StartError> {
+        config.check_keys()?;
+        Proxy::new(config)?;
+        Ok(config.summary())
+    }
+
     /// Serves until SIGTERM or Ctrl-C, then drains (see
     /// [`serve`](super::serve)); the forward-auth listener, when it has its
     /// own, with the same limits, and the first to fail stops both.

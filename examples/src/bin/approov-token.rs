@@ -7,6 +7,8 @@
 //! approov-token
 //! approov-token --expired --curl http://127.0.0.1:8080/
 //! approov-token --bind "Bearer my-session" --curl http://127.0.0.1:8080/token-binding
+//! approov-token --bind "Bearer s" --bind-header Authorization --bind dev-1 --bind-header X-Device \
+//!     --curl http://127.0.0.1:8080/
 //! approov-token --claim arc=\"ABC\" --claim 'extra={"a":1}' --kid my-key
 //!
 //! approov-token verify < token.txt       # or: printf '%s' "$TOKEN" | approov-token verify
@@ -103,7 +105,14 @@ struct Args {
     /// Put this key id in the token header (`kid`).
     #[arg(long)]
     kid: Option<String>,
-    /// Print a ready curl command for this URL instead of the bare token.
+    /// The header that carries the `--bind` value of the same position in
+    /// the `--curl` line; give one for each `--bind`. Default: the names in
+    /// APPROOV_TOKEN_BINDING_HEADER, else `Authorization` for a single
+    /// `--bind` (the header the examples bind on /token-binding).
+    #[arg(long, value_name = "NAME", requires = "bind", value_parser = parse_header_name)]
+    bind_header: Vec<String>,
+    /// Print a ready curl command for this URL instead of the bare token,
+    /// with the token header and every bound header.
     #[arg(long, value_name = "URL")]
     curl: Option<String>,
 }
@@ -120,13 +129,19 @@ fn parse_claim(arg: &str) -> Result<(String, Value), String> {
 }
 
 /// A header value as HTTP allows it: no control character but tab. (A
-/// line break could never be sent, and would end the comment line that
-/// `--curl` prints it in.)
+/// line break could never be sent in the header the `--curl` line puts it
+/// in.)
 fn parse_header_value(arg: &str) -> Result<String, String> {
     if arg.chars().any(|c| c.is_control() && c != '\t') {
         return Err("a header value cannot hold control characters such as a line break".into());
     }
     Ok(arg.to_owned())
+}
+
+fn parse_header_name(arg: &str) -> Result<String, String> {
+    http::HeaderName::from_bytes(arg.as_bytes())
+        .map(|_| arg.to_owned())
+        .map_err(|_| format!("{arg:?} is not a header name"))
 }
 
 fn parse_header(arg: &str) -> Result<(String, String), String> {
@@ -203,25 +218,54 @@ fn run(args: &Args) -> Result<String, String> {
     );
     // Every part quoted: the header and scheme come from the environment
     // and must not become shell syntax when the line is pasted.
-    let mut out = format!(
-        "curl -i -H {} {}\n",
-        shell_quote(&format!("{header}: {value}")),
-        shell_quote(url)
-    );
-    if !args.bind.is_empty() {
-        out.push_str(
-            "# The token is bound to these header values, in this order: send each in the \
-             header the server binds (APPROOV_TOKEN_BINDING_HEADER; the examples bind \
-             Authorization on /token-binding), e.g.\n",
-        );
-        for value in &args.bind {
-            out.push_str(&format!(
-                "#   -H {}\n",
-                shell_quote(&format!("Authorization: {value}"))
-            ));
-        }
+    let mut out = format!("curl -i -H {}", shell_quote(&format!("{header}: {value}")));
+    for (name, value) in bound_headers(args, var("APPROOV_TOKEN_BINDING_HEADER"))? {
+        out.push_str(&format!(" -H {}", shell_quote(&format!("{name}: {value}"))));
     }
+    out.push_str(&format!(" {}\n", shell_quote(url)));
     Ok(out)
+}
+
+/// The headers the `--curl` line sends the `--bind` values in, in order:
+/// named by `--bind-header`, else by `binding_var`
+/// (APPROOV_TOKEN_BINDING_HEADER, as the servers read it), else
+/// `Authorization` for a single value. The counts must match.
+fn bound_headers(args: &Args, binding_var: Option<String>) -> Result<Vec<(String, &str)>, String> {
+    if args.bind.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (names, from) = if !args.bind_header.is_empty() {
+        (args.bind_header.clone(), "--bind-header")
+    } else if let Some(var) = binding_var {
+        let names = var.split(',').map(|n| n.trim().to_owned()).collect();
+        (names, "APPROOV_TOKEN_BINDING_HEADER")
+    } else if args.bind.len() == 1 {
+        (vec!["Authorization".to_owned()], "the default")
+    } else {
+        return Err(format!(
+            "{} --bind values need the header each is sent in: give --bind-header NAME \
+             for each, in order, or set APPROOV_TOKEN_BINDING_HEADER",
+            args.bind.len()
+        ));
+    };
+    if names.len() != args.bind.len() {
+        return Err(format!(
+            "{from} names {} header(s) for {} --bind value(s): give one header for each value, \
+             in order",
+            names.len(),
+            args.bind.len()
+        ));
+    }
+    if let Some(bad) = names
+        .iter()
+        .find(|n| http::HeaderName::from_bytes(n.as_bytes()).is_err())
+    {
+        return Err(format!("{from} names {bad:?}, which is not a header name"));
+    }
+    Ok(names
+        .into_iter()
+        .zip(args.bind.iter().map(String::as_str))
+        .collect())
 }
 
 /// The token header's value for `token`: `<scheme> <token>` when the
