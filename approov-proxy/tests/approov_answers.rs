@@ -9,10 +9,10 @@
 mod common;
 
 use bytes::Bytes;
-use common::Server;
 use common::upstream::{
     PROXY, TestResponse, Upstream, full, send, start_keyed_proxy, start_proxy, token,
 };
+use common::{SECRET, Server, command, run};
 
 const KEY: &str = "answers-KEY-never-shown";
 const ENDPOINT: &str = "/approov/auth";
@@ -184,4 +184,32 @@ async fn report_only_lets_an_unjudged_request_through() {
     assert_eq!(upstream.recorded().len(), 1);
     let stderr = stop(proxy);
     assert!(stderr.contains("kind=\"keys_unavailable\""), "{stderr}");
+}
+
+/// `approov-proxy check` takes `APPROOV_JWKS_START_WITHOUT_KEYS` with the
+/// JWKS URL beside a secret (it fetches nothing), and refuses it without
+/// the URL, naming it.
+#[test]
+fn check_reads_start_without_keys() {
+    let check = |envs: &[(&str, &str)]| {
+        let mut cmd = command(PROXY);
+        cmd.arg("check")
+            .env("APPROOV_BASE64_SECRET", SECRET)
+            .env("AUTH_ENDPOINT", ENDPOINT)
+            .envs(envs.iter().copied());
+        run(cmd)
+    };
+    let out = check(&[
+        ("APPROOV_JWKS_URL", "http://127.0.0.1:9/jwks.json"),
+        ("APPROOV_JWKS_START_WITHOUT_KEYS", "true"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = check(&[("APPROOV_JWKS_START_WITHOUT_KEYS", "true")]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("APPROOV_JWKS_START_WITHOUT_KEYS is not usable")
+            && out.stderr.contains("APPROOV_JWKS_URL is not"),
+        "{out:?}"
+    );
 }

@@ -28,6 +28,7 @@ pub fn command(exe: &str) -> Command {
         "APPROOV_BASE64_SECRET_FILE",
         "APPROOV_JWKS_FILE",
         "APPROOV_JWKS_URL",
+        "APPROOV_JWKS_START_WITHOUT_KEYS",
         "APPROOV_PUBLIC_KEY_FILE",
         "APPROOV_PUBLIC_KEY_ALG",
         "KEY_RELOAD_SECONDS",

@@ -294,18 +294,18 @@ impl ApproovVars {
     }
 
     fn builder(&self) -> Result<VerifierBuilder, approov_core::ConfigError> {
-        self.builder_without("")
+        self.builder_without(&[])
     }
 
-    /// The builder as if `left_out` were unset.
+    /// The builder as if the variables `left_out` were unset.
     fn builder_without(
         &self,
-        left_out: &str,
+        left_out: &[&str],
     ) -> Result<VerifierBuilder, approov_core::ConfigError> {
         VerifierBuilder::from_vars(|name| {
             self.0
                 .iter()
-                .find(|(k, _)| k == name && k != left_out)
+                .find(|(k, _)| k == name && !left_out.contains(&k.as_str()))
                 .map(|(_, v)| v.as_str().to_owned())
                 .or_else(|| (name == CACHE_VAR).then(|| DEFAULT_CACHE_SIZE.to_owned()))
         })

@@ -77,6 +77,11 @@ pub(crate) const GROUPS: &[Group] = &[
                 "a JWKS URL, fetched at start-up and kept current",
             ),
             s(
+                "APPROOV_JWKS_START_WITHOUT_KEYS",
+                "false",
+                "true: start even if the first JWKS fetch fails (503 until one succeeds)",
+            ),
+            s(
                 "KEY_RELOAD_SECONDS",
                 "10",
                 "how often key files are read again, 1 to 3600",

@@ -27,7 +27,9 @@ impl Config {
         if !self.approov.has(jwks_url) {
             self.approov.builder()?.build()?;
         } else if LOCAL_KEY_SOURCES.iter().any(|name| self.approov.has(name)) {
-            self.approov.builder_without(jwks_url)?.build()?;
+            // Its option goes with it: alone it is a configuration error.
+            let left_out = [jwks_url, "APPROOV_JWKS_START_WITHOUT_KEYS"];
+            self.approov.builder_without(&left_out)?.build()?;
         }
         Ok(())
     }
