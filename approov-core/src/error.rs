@@ -385,7 +385,10 @@ pub enum Rejection {
     /// failed, started with
     /// `JwksUrl::start_without_keys`, feature `jwks-url`):
     /// the token cannot be judged until keys arrive. Answered
-    /// [`Rejection::status`] 503 with [`Rejection::retry_after`], not 401.
+    /// [`Rejection::status`] 503 with [`Rejection::retry_after`], not 401;
+    /// in report-only mode let through like any other rejection. A request
+    /// that needs no key to be refused (no token, not a token, `alg: none`)
+    /// keeps its own kind.
     #[error("no Approov key is available yet to check the token")]
     KeysUnavailable,
 }

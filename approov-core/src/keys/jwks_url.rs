@@ -193,7 +193,12 @@ impl JwksUrl {
 
     /// When `true`, [`VerifierBuilder::build`] succeeds even when the first
     /// fetch fails (logged as an error): the verifier refuses tokens the
-    /// URL's keys would verify until a fetch succeeds. Default `false`: a
+    /// URL's keys would verify until a fetch succeeds. With no other key
+    /// configured, such a token cannot be judged at all: it is
+    /// [`Rejection::KeysUnavailable`], which the adapters answer `503` with
+    /// `Retry-After` rather than 401 (each one asks for an early fetch, at
+    /// most once per [`unknown_kid_interval`](Self::unknown_kid_interval)).
+    /// `APPROOV_JWKS_START_WITHOUT_KEYS=true` sets it. Default `false`: a
     /// first fetch that fails is a configuration error naming the URL.
     pub fn start_without_keys(mut self, yes: bool) -> Self {
         self.start_without_keys = yes;
