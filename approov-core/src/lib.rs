@@ -183,8 +183,8 @@ pub use error::{
     SchemeProblem, TokenPart,
 };
 pub use gate::{
-    ApproovOutcome, BodyCheck, BodyProblem, Decision, Gate, HeadDecision, is_cors_preflight,
-    log_rejection, response,
+    ApproovOutcome, BodyCheck, BodyProblem, Decision, Gate, HeadDecision, MAX_OPEN_PATH_LEN,
+    MAX_OPEN_PATHS, VerifiedBy, is_cors_preflight, log_rejection, response,
 };
 pub use headers::RequestHeaders;
 pub use keys::algorithm::Algorithm;
