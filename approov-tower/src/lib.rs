@@ -366,6 +366,8 @@ mod extract;
 mod future;
 mod layer;
 pub mod mode;
+#[cfg(feature = "axum")]
+mod protect;
 mod request_body;
 pub mod response;
 mod service;
@@ -395,6 +397,9 @@ pub use body::ApproovBody;
 pub use extract::{Approov, NoClaims};
 pub use future::ResponseFuture;
 pub use layer::ApproovLayer;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use protect::{Protected, ProtectedFuture};
 pub use request_body::ApproovRequestBody;
 pub use response::unauthorized;
 pub use service::ApproovService;
