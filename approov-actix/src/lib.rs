@@ -302,3 +302,9 @@ pub use headers::HttpHeaders;
 pub use middleware::ApproovMiddleware;
 pub use response::unauthorized;
 pub use service::{ApproovService, ResponseFuture};
+
+/// The crate README's Rust blocks, compiled as doctests so that each builds
+/// as printed with the dependency lines above it.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

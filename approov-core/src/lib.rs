@@ -196,3 +196,9 @@ pub use token::binding::{TokenBinding, binding_hash};
 pub use token::builder::VerifierBuilder;
 pub use token::claims::{ApproovClaims, ClaimsError};
 pub use token::verifier::{DEFAULT_MAX_TOKEN_LEN, DEFAULT_TOKEN_HEADER, Verifier};
+
+/// The crate README's Rust blocks, compiled as doctests so that each builds
+/// as printed with the dependency lines above it.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -404,3 +404,9 @@ pub use request_body::ApproovRequestBody;
 pub use response::unauthorized;
 pub use service::ApproovService;
 pub use signed_future::SignedResponseFuture;
+
+/// The crate README's Rust blocks, compiled as doctests so that each builds
+/// as printed with the dependency lines above it.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

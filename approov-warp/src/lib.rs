@@ -323,3 +323,9 @@ pub use approov_filter::ApproovFilter;
 pub use body::BodyRejection;
 pub use recover::recover;
 pub use rejection::{NoClaims, unauthorized};
+
+/// The crate README's Rust blocks, compiled as doctests so that each builds
+/// as printed with the dependency lines above it.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
