@@ -521,9 +521,15 @@ fn jwks_url_without_the_feature_is_an_error() {
 
 #[test]
 fn config_errors_print_their_message_in_debug_and_convert_to_io_errors() {
-    let error = Verifier::builder().secret_base64("short").build().expect_err("a short secret");
+    let error = Verifier::builder()
+        .secret_base64("short")
+        .build()
+        .expect_err("a short secret");
     let message = error.to_string();
-    assert!(message.starts_with("secret_base64 is not usable"), "{message}");
+    assert!(
+        message.starts_with("secret_base64 is not usable"),
+        "{message}"
+    );
     // `expect` and a `main` returning the error print `Debug`: the message.
     assert_eq!(format!("{error:?}"), message);
     assert!(!message.contains("short"));

@@ -124,7 +124,7 @@ pub(crate) fn when(on: bool) -> impl Filter<Extract = (), Error = warp::Rejectio
 /// what that clone costs.
 ///
 /// Exactly one of the two branches checks the request, chosen when the
-/// filter is built: [`Gate::check`] when message signing is off,
+/// filter is built: [`Gate::check_request`] when message signing is off,
 /// [`Gate::check_message`] without a body when it is on. The plain branch
 /// comes first and the signing one is boxed, so that without message
 /// signing a request costs what it did before this choice existed, but for
