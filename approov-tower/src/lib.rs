@@ -8,7 +8,7 @@
 //! use approov_tower::ApproovLayer;
 //! use axum::{Extension, Router, body::Body, routing::get};
 //! use http::{Request, StatusCode};
-//! use tower::ServiceExt; // for `oneshot`
+//! use tower::{Layer as _, ServiceExt as _}; // `layer`, `oneshot`
 //!
 //! async fn hello(Extension(claims): Extension<ApproovClaims>) -> String {
 //!     format!("Hello, device {}!", claims.did().unwrap_or("?"))
@@ -25,8 +25,9 @@
 //!     .route("/", get(hello))
 //!     .route("/health", get(|| async { "ok" }));
 //! // The whole router, whatever order its routes were added in, except
-//! // exactly `/health` (serve it with `axum::serve(listener, app.into_make_service())`).
-//! let app = ApproovLayer::new(verifier).open_paths(["/health"])?.protect(router);
+//! // exactly `/health`. (With feature `axum`, `.protect(router)` does the
+//! // same and serves with `axum::serve(listener, app.into_make_service())`.)
+//! let app = ApproovLayer::new(verifier).open_paths(["/health"])?.layer(router);
 //!
 //! // The open path: no token needed.
 //! let response = app.clone().oneshot(Request::get("/health").body(Body::empty())?).await?;
@@ -36,7 +37,7 @@
 //! let response = app.clone().oneshot(Request::get("/").body(Body::empty())?).await?;
 //! assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 //! assert_eq!(response.headers()["www-authenticate"], "Approov");
-//! let body = axum::body::to_bytes(response.into_body(), 1024).await?;
+//! let body = axum::body::to_bytes(Body::new(response.into_body()), 1024).await?;
 //! assert_eq!(body, "{}");
 //!
 //! // A genuine token: the handler runs and sees the claims.
@@ -44,7 +45,7 @@
 //! let request = Request::get("/").header("Approov-Token", token).body(Body::empty())?;
 //! let response = app.oneshot(request).await?;
 //! assert_eq!(response.status(), StatusCode::OK);
-//! let body = axum::body::to_bytes(response.into_body(), 1024).await?;
+//! let body = axum::body::to_bytes(Body::new(response.into_body()), 1024).await?;
 //! assert_eq!(body, "Hello, device ExampleApproovTokenDID==!");
 //! # Ok(())
 //! # }
@@ -71,7 +72,7 @@
 //! layer's own answer, with `Data = Bytes` and `B`'s error type.
 //!
 //! # Protecting the whole application
-//! [`ApproovLayer::protect`] (feature `axum`) wraps the finished router, so
+//! `ApproovLayer::protect` (feature `axum`) wraps the finished router, so
 //! the token is checked before routing: every route is protected whatever
 //! order it was added in, and so is the fallback. A `Router`'s own `layer`
 //! or `route_layer` covers only the routes added before it: use those for
@@ -425,6 +426,6 @@ pub use signed_future::SignedResponseFuture;
 
 /// The crate README's Rust blocks, compiled as doctests so that each builds
 /// as printed with the dependency lines above it.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "axum"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -3,6 +3,7 @@
 //! match exactly; a route's own layer (token binding, message signing)
 //! inside it takes the outer layer's verification instead of verifying the
 //! token again.
+#![cfg(feature = "axum")]
 #![allow(clippy::unwrap_used)]
 
 mod common;
