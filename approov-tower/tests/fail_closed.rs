@@ -198,3 +198,50 @@ async fn the_wrapped_router_serves_with_axum_serve() {
     assert_eq!(get("/health/").await, StatusCode::UNAUTHORIZED);
     server.abort();
 }
+
+#[tokio::test]
+async fn a_signing_route_layer_inside_takes_the_outer_verification() {
+    use approov_core::mint::InstallKey;
+    use approov_core::signing::MessageSigning;
+    use axum::body::Bytes;
+    use axum::routing::post;
+    use common::signing::*;
+
+    let recorder = DebuggingRecorder::new();
+    let _recording = metrics::set_default_local_recorder(&recorder);
+    let clock = clock();
+    let verifier = signing_verifier(&clock);
+    let signing = MessageSigning::builder().clock(clock).build().unwrap();
+    let approov = ApproovLayer::new(verifier);
+    let shapes = post(|body: Bytes| async move { body.len().to_string() });
+    let router = Router::new().route(
+        "/shapes",
+        shapes.route_layer(approov.clone().message_signing(signing)),
+    );
+    let app = approov.protect(router);
+    let key = InstallKey::generate().unwrap();
+
+    // Signed, with a body whose digest the route's layer reads and checks.
+    let response = app
+        .clone()
+        .oneshot(to_http::<Body>(&signed_post(&key)))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(response.into_body(), 1024)
+        .await
+        .unwrap();
+    assert_eq!(body, BODY.len().to_string());
+    assert_eq!(accepted(&recorder), 1);
+
+    // Not signed: the outer layer accepts the token, the route's layer
+    // refuses the request, and the token was verified once.
+    let unsigned = Request::post(PATH)
+        .header("Host", HOST)
+        .header("Approov-Token", token_for(&key))
+        .body(Body::from(BODY))
+        .unwrap();
+    let response = app.clone().oneshot(unsigned).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(accepted(&recorder), 1);
+}
