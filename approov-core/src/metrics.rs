@@ -10,7 +10,7 @@
 //!
 //! | counter | labels | counts |
 //! |---|---|---|
-//! | [`REQUESTS`] | `outcome` | every request the [`Gate`](crate::Gate) decides, once: `accepted`, `rejected`, `report_only` (rejected, let through in report-only mode), `preflight_skipped`, `body_refused` (the body a `Content-Digest` needed could not be read) |
+//! | [`REQUESTS`] | `outcome` | every request the [`Gate`](crate::Gate) decides, once: `accepted`, `rejected`, `report_only` (rejected, let through in report-only mode), `preflight_skipped`, `open_path` (one of the gate's open paths), `body_refused` (the body a `Content-Digest` needed could not be read) |
 //! | [`REJECTIONS`] | `kind`, `report_only` | every rejection, by [`RejectionKind::as_str`], and whether it was let through (`"true"`) or answered 401 (`"false"`) |
 //! | [`BODY_REFUSALS`] | `kind` | every body refused: `body_too_large`, `body_unreadable`, `body_timeout` |
 //! | [`TOKEN_CACHE`] | `result` | lookups in the verified-token cache: `hit`, `miss` |
@@ -69,7 +69,7 @@ pub fn describe_requests() {
     ::metrics::describe_counter!(
         REQUESTS,
         "Requests checked for an Approov token, by outcome: accepted, rejected, \
-         report_only (rejected and let through), preflight_skipped, body_refused"
+         report_only (rejected and let through), preflight_skipped, open_path, body_refused"
     );
 }
 
@@ -165,6 +165,8 @@ pub(crate) enum Passed {
     ReportOnly,
     /// `preflight_skipped`: a CORS preflight, not checked.
     PreflightSkipped,
+    /// `open_path`: one of the gate's open paths, not checked.
+    OpenPath,
 }
 
 /// The request was forwarded.
@@ -173,6 +175,7 @@ pub(crate) fn forwarded(passed: Passed) {
         Passed::Accepted => key!(REQUESTS, "outcome" => "accepted"),
         Passed::ReportOnly => key!(REQUESTS, "outcome" => "report_only"),
         Passed::PreflightSkipped => key!(REQUESTS, "outcome" => "preflight_skipped"),
+        Passed::OpenPath => key!(REQUESTS, "outcome" => "open_path"),
     });
 }
 
