@@ -41,14 +41,22 @@
 //!
 //! # What it does
 //! - [`ApproovMiddleware`] is a [`Transform`](actix_web::dev::Transform):
-//!   `.wrap()` it around an `App`, a `web::scope` or a `web::resource`. Each
+//!   `.wrap()` it around an `App`, a `web::scope` or a `web::resource`.
+//!   Around the `App` it covers every route, resource, scope and service of
+//!   it, whatever order they are registered in, but the exact paths of
+//!   [`open_paths`](ApproovMiddleware::open_paths); a `wrap` on a scope or
+//!   resource covers only that one, so use it for what one resource adds
+//!   (binding, message signing): that inner middleware takes the outer
+//!   one's verified token (the claims and a
+//!   [`VerifiedBy`](approov_core::VerifiedBy) in the request's extensions,
+//!   from the same verifier) and checks only what it adds. Each
 //!   instance has its own options: token binding
 //!   ([`token_binding`](ApproovMiddleware::token_binding)), token header,
 //!   [report-only mode](ApproovMiddleware::report_only), CORS preflight
 //!   skipping (on by default), a custom
 //!   [rejection response](ApproovMiddleware::rejection_response) and
 //!   [message signing](ApproovMiddleware::message_signing).
-//! - It asks [`approov_core::Gate::check`] about each request (with
+//! - It asks [`approov_core::Gate::check_request`] about each request (with
 //!   message signing, [`Gate::check_head`](approov_core::Gate::check_head),
 //!   then [`BodyCheck::finish`](approov_core::BodyCheck::finish) when the
 //!   body must be checked), which verifies the token and logs each
@@ -306,3 +314,9 @@ pub use headers::HttpHeaders;
 pub use middleware::ApproovMiddleware;
 pub use response::{service_unavailable, unauthorized};
 pub use service::{ApproovService, ResponseFuture};
+
+/// The crate README's Rust blocks, compiled as doctests so that each builds
+/// as printed with the dependency lines above it.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -117,6 +117,23 @@ impl ApproovMiddleware {
         self.map_gate(approov_core::Gate::without_token_scheme)
     }
 
+    /// Lets requests for exactly these paths through without a token
+    /// (e.g. `/health`), marked [`ApproovOutcome::OpenPath`](approov_core::ApproovOutcome::OpenPath):
+    /// [`Gate::open_paths`](approov_core::Gate::open_paths), where the
+    /// comparison is defined (the path as received, byte for byte, without
+    /// the query). With it, wrap the whole `App`
+    /// (`App::new().wrap(approov)`): every route, resource, scope and
+    /// service of the `App` is then protected, whatever order they were
+    /// registered in, except these paths.
+    pub fn open_paths<I, S>(mut self, paths: I) -> Result<Self, approov_core::ConfigError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.gate = self.gate.open_paths(paths)?;
+        Ok(self)
+    }
+
     /// Report-only mode, off by default:
     /// [`Gate::report_only`](approov_core::Gate::report_only).
     pub fn report_only(self, yes: bool) -> Self {

@@ -12,7 +12,8 @@ use std::task::{Context, Poll};
 use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, forward_ready};
 use actix_web::{HttpMessage as _, HttpResponse};
-use approov_core::{ApproovClaims, ApproovOutcome, Decision, Gate, HeadDecision};
+use approov_core::signing::MessageParts;
+use approov_core::{ApproovClaims, ApproovOutcome, Decision, Gate, HeadDecision, VerifiedBy};
 use pin_project_lite::pin_project;
 
 use crate::headers::HttpHeaders;
@@ -59,15 +60,24 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let respond = self.respond.as_ref();
+        let by = self.gate.verified_by();
         if self.gate.signing().is_none() {
-            let decision = self
-                .gate
-                .check(req.method().as_str(), &HttpHeaders(req.headers()));
-            return decided(&*self.service, respond, req, decision);
+            let decision = {
+                let headers = HttpHeaders(req.headers());
+                // The path (open paths), and what an outer middleware verified.
+                let extensions = req.extensions();
+                let parts = MessageParts::new(req.method().as_str(), req.uri().path(), &headers)
+                    .with_verified(
+                        extensions.get::<ApproovClaims>(),
+                        extensions.get::<VerifiedBy>().copied(),
+                    );
+                self.gate.check_request(&parts)
+            };
+            return decided(&*self.service, respond, req, decision, by);
         }
         let check = match signing::check_head(&self.gate, &req) {
             HeadDecision::Decided(decision) => {
-                return decided(&*self.service, respond, req, decision);
+                return decided(&*self.service, respond, req, decision, by);
             }
             HeadDecision::ReadBody(check) => check,
         };
@@ -76,7 +86,7 @@ where
         ResponseFuture::reading(Box::pin(async move {
             let mut req = req;
             let decision = signing::check_body(&mut req, check).await;
-            decided(&*service, respond.as_ref(), req, decision).await
+            decided(&*service, respond.as_ref(), req, decision, by).await
         }))
     }
 }
@@ -88,13 +98,14 @@ fn decided<S, B>(
     respond: Option<&Respond>,
     req: ServiceRequest,
     decision: Decision,
+    by: VerifiedBy,
 ) -> ResponseFuture<S::Future, B, S::Error>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>>,
 {
     let response = match decision {
         Decision::Forward(outcome) => {
-            record(&req, outcome);
+            record(&req, outcome, by);
             return ResponseFuture::inner(service.call(req));
         }
         Decision::Reject(rejection) => rejection_response(respond, &rejection),
@@ -103,18 +114,21 @@ where
     ResponseFuture::answered(answer(req, response))
 }
 
-/// Puts the outcome (and, when verified, the claims) in the request's
+/// Puts the outcome (and, when verified, the claims, with the
+/// [`VerifiedBy`] an inner middleware needs to take them) in the request's
 /// extensions for the extractors.
-fn record(req: &ServiceRequest, outcome: ApproovOutcome) {
+fn record(req: &ServiceRequest, outcome: ApproovOutcome, by: VerifiedBy) {
     let mut extensions = req.extensions_mut();
     // An outer Approov middleware may have verified the request under other
     // rules; only this (innermost) outcome counts.
     match &outcome {
         ApproovOutcome::Verified(claims) => {
             extensions.insert(claims.clone());
+            extensions.insert(by);
         }
         _ => {
             extensions.remove::<ApproovClaims>();
+            extensions.remove::<VerifiedBy>();
         }
     }
     extensions.insert(outcome);

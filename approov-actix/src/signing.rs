@@ -6,7 +6,9 @@ use actix_web::body::{BodyStream, to_bytes_limited};
 use actix_web::dev::{Payload, ServiceRequest};
 use actix_web::rt::time::timeout;
 use approov_core::signing::MessageParts;
-use approov_core::{BodyCheck, BodyProblem, Decision, Gate, HeadDecision};
+use approov_core::{
+    ApproovClaims, BodyCheck, BodyProblem, Decision, Gate, HeadDecision, VerifiedBy,
+};
 
 use crate::headers::HttpHeaders;
 
@@ -22,9 +24,14 @@ pub(crate) fn check_head(gate: &Gate, req: &ServiceRequest) -> HeadDecision {
         .scheme_str()
         .or_else(|| req.app_config().secure().then_some("https"));
     let target = uri.path_and_query().map_or("", |p| p.as_str());
+    let extensions = req.extensions();
     let parts = MessageParts::new(req.method().as_str(), target, &headers)
         .with_scheme(scheme)
-        .with_authority(uri.authority().map(|a| a.as_str()));
+        .with_authority(uri.authority().map(|a| a.as_str()))
+        .with_verified(
+            extensions.get::<ApproovClaims>(),
+            extensions.get::<VerifiedBy>().copied(),
+        );
     gate.check_head(&parts)
 }
 

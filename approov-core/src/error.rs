@@ -487,7 +487,21 @@ impl Rejection {
 ///
 /// Messages say what to fix and, where the value came from the
 /// environment, name the variable. They never contain the secret or key.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` prints the same one-line message as `Display`, so `expect`, `?`
+/// in `main() -> Result<(), Box<dyn Error>>` and `{:?}` all show what to
+/// fix; and it converts into an [`std::io::Error`] (kind `InvalidInput`),
+/// so `?` works in actix-web's usual `main() -> std::io::Result<()>`.
+///
+/// ```
+/// use approov_core::ConfigError;
+///
+/// let error = ConfigError::MissingVar { var: "APPROOV_BASE64_SECRET", hint: "the account secret" };
+/// assert_eq!(format!("{error:?}"), "APPROOV_BASE64_SECRET is not set: the account secret");
+/// let io: std::io::Error = error.into();
+/// assert_eq!(io.kind(), std::io::ErrorKind::InvalidInput);
+/// ```
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// No key of any kind was configured.
@@ -522,6 +536,20 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+}
+
+// The message, not the variant's fields: what `expect` and a `main` that
+// returns the error print. The message never holds a secret.
+impl std::fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+impl From<ConfigError> for std::io::Error {
+    fn from(error: ConfigError) -> Self {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, error)
+    }
 }
 
 impl ConfigError {

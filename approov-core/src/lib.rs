@@ -186,8 +186,8 @@ pub use error::{
     SchemeProblem, TokenPart,
 };
 pub use gate::{
-    ApproovOutcome, BodyCheck, BodyProblem, Decision, Gate, HeadDecision, is_cors_preflight,
-    log_rejection, response,
+    ApproovOutcome, BodyCheck, BodyProblem, Decision, Gate, HeadDecision, MAX_OPEN_PATH_LEN,
+    MAX_OPEN_PATHS, VerifiedBy, is_cors_preflight, log_rejection, response,
 };
 pub use headers::RequestHeaders;
 pub use keys::algorithm::Algorithm;
@@ -200,3 +200,9 @@ pub use token::builder::VerifierBuilder;
 pub use token::claims::{ApproovClaims, ClaimsError};
 pub use token::sdk_status::SdkStatus;
 pub use token::verifier::{DEFAULT_MAX_TOKEN_LEN, DEFAULT_TOKEN_HEADER, Verifier};
+
+/// The crate README's Rust blocks, compiled as doctests so that each builds
+/// as printed with the dependency lines above it.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -10,7 +10,7 @@
 //!
 //! | counter | labels | counts |
 //! |---|---|---|
-//! | [`REQUESTS`] | `outcome` | every request the [`Gate`](crate::Gate) decides, once: `accepted`, `rejected`, `report_only` (rejected, let through in report-only mode), `preflight_skipped`, `body_refused` (the body a `Content-Digest` needed could not be read) |
+//! | [`REQUESTS`] | `outcome` | every request the [`Gate`](crate::Gate) decides, once: `accepted`, `rejected`, `report_only` (rejected, let through in report-only mode), `preflight_skipped`, `open_path` (one of the gate's open paths), `body_refused` (the body a `Content-Digest` needed could not be read) |
 //! | [`REJECTIONS`] | `kind`, `report_only` | every rejection, by [`RejectionKind::as_str`], and whether it was let through (`"true"`) or answered 401 (`"false"`) |
 //! | [`SDK_STATUSES`] | `status`, `report_only` | every `sdk_status` rejection (also in [`REJECTIONS`]), by the status the Approov SDK sent in place of a token: one of [`SdkStatus::KNOWN`] (`NO_NETWORK`, `POOR_NETWORK`, `MITM_DETECTED`, …) or `other`; app-side network trouble apart from attacks |
 //! | [`BODY_REFUSALS`] | `kind` | every body refused: `body_too_large`, `body_unreadable`, `body_timeout` |
@@ -75,7 +75,7 @@ pub fn describe_requests() {
     ::metrics::describe_counter!(
         REQUESTS,
         "Requests checked for an Approov token, by outcome: accepted, rejected, \
-         report_only (rejected and let through), preflight_skipped, body_refused"
+         report_only (rejected and let through), preflight_skipped, open_path, body_refused"
     );
 }
 
@@ -184,6 +184,8 @@ pub(crate) enum Passed {
     ReportOnly,
     /// `preflight_skipped`: a CORS preflight, not checked.
     PreflightSkipped,
+    /// `open_path`: one of the gate's open paths, not checked.
+    OpenPath,
 }
 
 /// The request was forwarded.
@@ -192,6 +194,7 @@ pub(crate) fn forwarded(passed: Passed) {
         Passed::Accepted => key!(REQUESTS, "outcome" => "accepted"),
         Passed::ReportOnly => key!(REQUESTS, "outcome" => "report_only"),
         Passed::PreflightSkipped => key!(REQUESTS, "outcome" => "preflight_skipped"),
+        Passed::OpenPath => key!(REQUESTS, "outcome" => "open_path"),
     });
 }
 

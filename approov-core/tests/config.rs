@@ -518,3 +518,30 @@ fn jwks_url_without_the_feature_is_an_error() {
     assert!(err.starts_with("APPROOV_JWKS_URL is not usable"), "{err}");
     assert!(err.contains("jwks-url"), "{err}");
 }
+
+#[test]
+fn config_errors_print_their_message_in_debug_and_convert_to_io_errors() {
+    let error = Verifier::builder()
+        .secret_base64("short")
+        .build()
+        .expect_err("a short secret");
+    let message = error.to_string();
+    assert!(
+        message.starts_with("secret_base64 is not usable"),
+        "{message}"
+    );
+    // `expect` and a `main` returning the error print `Debug`: the message.
+    assert_eq!(format!("{error:?}"), message);
+    assert!(!message.contains("short"));
+    let io = std::io::Error::from(error);
+    assert_eq!(io.kind(), std::io::ErrorKind::InvalidInput);
+    assert_eq!(io.to_string(), message);
+    let missing = ConfigError::MissingVar {
+        var: "APPROOV_BASE64_SECRET",
+        hint: "the account secret",
+    };
+    assert_eq!(
+        format!("{missing:?}"),
+        "APPROOV_BASE64_SECRET is not set: the account secret"
+    );
+}

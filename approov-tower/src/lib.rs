@@ -8,7 +8,7 @@
 //! use approov_tower::ApproovLayer;
 //! use axum::{Extension, Router, body::Body, routing::get};
 //! use http::{Request, StatusCode};
-//! use tower::ServiceExt; // for `oneshot`
+//! use tower::{Layer as _, ServiceExt as _}; // `layer`, `oneshot`
 //!
 //! async fn hello(Extension(claims): Extension<ApproovClaims>) -> String {
 //!     format!("Hello, device {}!", claims.did().unwrap_or("?"))
@@ -21,15 +21,23 @@
 //! let secret = approov_core::mint::generate_secret_base64();
 //! let verifier = Verifier::builder().secret_base64(&secret).build()?;
 //!
-//! let app = Router::new()
+//! let router = Router::new()
 //!     .route("/", get(hello))
-//!     .layer(ApproovLayer::new(verifier));
+//!     .route("/health", get(|| async { "ok" }));
+//! // The whole router, whatever order its routes were added in, except
+//! // exactly `/health`. (With feature `axum`, `.protect(router)` does the
+//! // same and serves with `axum::serve(listener, app.into_make_service())`.)
+//! let app = ApproovLayer::new(verifier).open_paths(["/health"])?.layer(router);
+//!
+//! // The open path: no token needed.
+//! let response = app.clone().oneshot(Request::get("/health").body(Body::empty())?).await?;
+//! assert_eq!(response.status(), StatusCode::OK);
 //!
 //! // No token: 401 with `{}`, and the handler never runs.
 //! let response = app.clone().oneshot(Request::get("/").body(Body::empty())?).await?;
 //! assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 //! assert_eq!(response.headers()["www-authenticate"], "Approov");
-//! let body = axum::body::to_bytes(response.into_body(), 1024).await?;
+//! let body = axum::body::to_bytes(Body::new(response.into_body()), 1024).await?;
 //! assert_eq!(body, "{}");
 //!
 //! // A genuine token: the handler runs and sees the claims.
@@ -37,16 +45,16 @@
 //! let request = Request::get("/").header("Approov-Token", token).body(Body::empty())?;
 //! let response = app.oneshot(request).await?;
 //! assert_eq!(response.status(), StatusCode::OK);
-//! let body = axum::body::to_bytes(response.into_body(), 1024).await?;
+//! let body = axum::body::to_bytes(Body::new(response.into_body()), 1024).await?;
 //! assert_eq!(body, "Hello, device ExampleApproovTokenDID==!");
 //! # Ok(())
 //! # }
 //! ```
 //!
 //! # What the layer does
-//! Per request it calls [`Gate::check`](approov_core::Gate::check) once with
-//! the method and headers; verification, token binding, report-only mode,
-//! CORS preflight detection and logging (through `tracing`, target
+//! Per request it calls [`Gate::check_request`](approov_core::Gate::check_request)
+//! once with the method, path and headers; open paths, verification, token
+//! binding, report-only mode, CORS preflight detection and logging (through `tracing`, target
 //! `approov`, never the token) all happen in `approov-core`. Then:
 //! - **forwarded** requests carry an [`ApproovOutcome`] in their extensions,
 //!   and [`ApproovClaims`] when the token verified. In axum, read them with
@@ -68,8 +76,19 @@
 //! The response body is [`ApproovBody<B>`]: the inner body `B` or the
 //! layer's own answer, with `Data = Bytes` and `B`'s error type.
 //!
+//! # Protecting the whole application
+//! `ApproovLayer::protect` (feature `axum`) wraps the finished router, so
+//! the token is checked before routing: every route is protected whatever
+//! order it was added in, and so is the fallback. A `Router`'s own `layer`
+//! or `route_layer` covers only the routes added before it: use those for
+//! what one route adds (token binding, message signing). Such an inner
+//! layer takes the outer layer's verified token (it finds the claims and a
+//! [`VerifiedBy`](approov_core::VerifiedBy) in the request's extensions)
+//! and checks only what it adds, when both come from the same verifier.
+//! [`ApproovLayer::open_paths`] leaves exact paths open.
+//!
 //! # Options
-//! See [`ApproovLayer`]: token binding per layer (so per route with axum's
+//! See [`ApproovLayer`]: open paths, token binding per layer (so per route with axum's
 //! `route_layer`), another token header, report-only mode, CORS preflight
 //! handling, a custom rejection response, and message signing.
 //!
@@ -371,6 +390,8 @@ mod extract;
 mod future;
 mod layer;
 pub mod mode;
+#[cfg(feature = "axum")]
+mod protect;
 mod request_body;
 pub mod response;
 mod service;
@@ -400,7 +421,16 @@ pub use body::ApproovBody;
 pub use extract::{Approov, NoClaims};
 pub use future::ResponseFuture;
 pub use layer::ApproovLayer;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use protect::{Protected, ProtectedFuture};
 pub use request_body::ApproovRequestBody;
 pub use response::unauthorized;
 pub use service::ApproovService;
 pub use signed_future::SignedResponseFuture;
+
+/// The crate README's Rust blocks, compiled as doctests so that each builds
+/// as printed with the dependency lines above it.
+#[cfg(all(doctest, feature = "axum"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

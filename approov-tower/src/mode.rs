@@ -10,7 +10,7 @@
 //! value: they only name the mode.
 
 /// The default mode: only the Approov token (and its binding) is checked,
-/// with [`Gate::check`](approov_core::Gate::check); the inner service
+/// with [`Gate::check_request`](approov_core::Gate::check_request); the inner service
 /// receives the request exactly as it came.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TokenOnly {}

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::task::{Context, Poll};
 
-use approov_core::{ApproovClaims, ApproovOutcome, Verifier};
+use approov_core::signing::MessageParts;
+use approov_core::{ApproovClaims, ApproovOutcome, VerifiedBy, Verifier};
 use http::{Extensions, Request, Response};
 use tower_service::Service;
 
@@ -90,15 +91,18 @@ impl<S: fmt::Debug, M> fmt::Debug for ApproovService<S, M> {
 
 /// Records a forwarded request's outcome where handlers look for it: the
 /// outcome always, the claims only when this layer verified them (claims an
-/// outer layer left there must not pass for this one's).
+/// outer layer left there must not pass for this one's), with the
+/// [`VerifiedBy`] an inner layer needs to take them.
 #[inline]
-pub(crate) fn record_outcome(extensions: &mut Extensions, outcome: ApproovOutcome) {
+pub(crate) fn record_outcome(extensions: &mut Extensions, outcome: ApproovOutcome, by: VerifiedBy) {
     match &outcome {
         ApproovOutcome::Verified(claims) => {
             extensions.insert(claims.clone());
+            extensions.insert(by);
         }
         _ => {
             extensions.remove::<ApproovClaims>();
+            extensions.remove::<VerifiedBy>();
         }
     }
     extensions.insert(outcome);
@@ -117,13 +121,21 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let decision = self
-            .layer
-            .gate
-            .check(request.method().as_str(), &HttpHeaders(request.headers()));
+        let gate = &self.layer.gate;
+        let decision = {
+            let headers = HttpHeaders(request.headers());
+            let extensions = request.extensions();
+            // The path alone (open paths), and what an outer layer verified.
+            let path = crate::signed::target_uri(request.uri(), extensions).path();
+            let parts = MessageParts::new(request.method().as_str(), path, &headers).with_verified(
+                extensions.get::<ApproovClaims>(),
+                extensions.get::<VerifiedBy>().copied(),
+            );
+            gate.check_request(&parts)
+        };
         match self.layer.responder.decide(decision, request.headers()) {
             Ok(outcome) => {
-                record_outcome(request.extensions_mut(), outcome);
+                record_outcome(request.extensions_mut(), outcome, gate.verified_by());
                 ResponseFuture::inner(self.inner.call(request))
             }
             Err(response) => ResponseFuture::rejected(response),

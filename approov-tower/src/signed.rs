@@ -3,8 +3,8 @@
 
 use std::task::{Context, Poll};
 
-use approov_core::HeadDecision;
 use approov_core::signing::MessageParts;
+use approov_core::{ApproovClaims, HeadDecision, VerifiedBy};
 use bytes::Bytes;
 use http::uri::{Authority, PathAndQuery};
 use http::{Extensions, Request, Response, Uri};
@@ -46,9 +46,14 @@ where
             )
             .with_scheme(uri.scheme_str())
             .with_authority(uri.authority().map(Authority::as_str))
-            .with_body(!body.is_end_stream());
+            .with_body(!body.is_end_stream())
+            .with_verified(
+                parts.extensions.get::<ApproovClaims>(),
+                parts.extensions.get::<VerifiedBy>().copied(),
+            );
             self.layer.gate.check_head(&message)
         };
+        let by = self.layer.gate.verified_by();
         match head {
             HeadDecision::Decided(decision) => SignedResponseFuture::decided(
                 &mut self.inner,
@@ -56,6 +61,7 @@ where
                 decision,
                 parts,
                 ApproovRequestBody::original(body),
+                by,
             ),
             HeadDecision::ReadBody(check) => {
                 // The service that was polled ready goes with the request;
@@ -64,7 +70,7 @@ where
                 let fresh = self.inner.clone();
                 let inner = std::mem::replace(&mut self.inner, fresh);
                 let responder = self.layer.responder.clone();
-                SignedResponseFuture::reading(body, check, inner, responder, parts)
+                SignedResponseFuture::reading(body, check, inner, responder, parts, by)
             }
         }
     }
@@ -74,13 +80,13 @@ where
 /// the request's URI, but the app signed the whole path, which axum keeps
 /// in [`OriginalUri`](axum::extract::OriginalUri).
 #[cfg(feature = "axum")]
-fn target_uri<'a>(uri: &'a Uri, extensions: &'a Extensions) -> &'a Uri {
+pub(crate) fn target_uri<'a>(uri: &'a Uri, extensions: &'a Extensions) -> &'a Uri {
     extensions
         .get::<axum::extract::OriginalUri>()
         .map_or(uri, |original| &original.0)
 }
 
 #[cfg(not(feature = "axum"))]
-fn target_uri<'a>(uri: &'a Uri, _extensions: &'a Extensions) -> &'a Uri {
+pub(crate) fn target_uri<'a>(uri: &'a Uri, _extensions: &'a Extensions) -> &'a Uri {
     uri
 }

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use approov_core::{BodyCheck, BodyProblem, Decision};
+use approov_core::{BodyCheck, BodyProblem, Decision, VerifiedBy};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
@@ -64,6 +64,7 @@ struct Pending<S> {
     inner: S,
     responder: Responder,
     parts: http::request::Parts,
+    by: VerifiedBy,
 }
 
 impl<S, B> SignedResponseFuture<S, B>
@@ -79,10 +80,11 @@ where
         decision: Decision,
         mut parts: http::request::Parts,
         body: ApproovRequestBody<B>,
+        by: VerifiedBy,
     ) -> Self {
         let state = match responder.decide(decision, &parts.headers) {
             Ok(outcome) => {
-                record_outcome(&mut parts.extensions, outcome);
+                record_outcome(&mut parts.extensions, outcome, by);
                 State::Inner {
                     future: inner.call(Request::from_parts(parts, body)),
                 }
@@ -103,6 +105,7 @@ where
         inner: S,
         responder: Responder,
         parts: http::request::Parts,
+        by: VerifiedBy,
     ) -> Self {
         let read = timeout(
             check.timeout(),
@@ -113,6 +116,7 @@ where
             inner,
             responder,
             parts,
+            by,
         };
         Self {
             state: State::Reading {
@@ -136,6 +140,7 @@ impl<S> Pending<S> {
             mut inner,
             responder,
             parts,
+            by,
         } = self;
         let (decision, body) = match read {
             Ok(Ok(collected)) => {
@@ -158,7 +163,7 @@ impl<S> Pending<S> {
                 (check.finish(Err(problem)), none)
             }
         };
-        SignedResponseFuture::decided(&mut inner, &responder, decision, parts, body).state
+        SignedResponseFuture::decided(&mut inner, &responder, decision, parts, body, by).state
     }
 }
 

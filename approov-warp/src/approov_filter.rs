@@ -79,6 +79,22 @@ impl ApproovFilter {
         self.map_gate(approov_core::Gate::without_token_scheme)
     }
 
+    /// Lets requests for exactly these paths through without a token
+    /// (e.g. `/health`), marked [`ApproovOutcome::OpenPath`](approov_core::ApproovOutcome::OpenPath):
+    /// [`Gate::open_paths`](approov_core::Gate::open_paths), where the
+    /// comparison is defined (the path as received, byte for byte, without
+    /// the query). With it, protect the whole application with
+    /// [`protect_all`](Self::protect_all). [`claims`](Self::claims) on an
+    /// open path has no claims to give and rejects with warp's `not_found`.
+    pub fn open_paths<I, S>(mut self, paths: I) -> Result<Self, approov_core::ConfigError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.gate = self.gate.open_paths(paths)?;
+        Ok(self)
+    }
+
     /// Report-only mode, off by default:
     /// [`Gate::report_only`](approov_core::Gate::report_only).
     pub fn report_only(self, yes: bool) -> Self {

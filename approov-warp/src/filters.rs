@@ -3,9 +3,12 @@
 
 use std::future::ready;
 
+use approov_core::signing::MessageParts;
 use approov_core::{ApproovClaims, ApproovOutcome, Decision, Gate};
 use warp::Filter;
 use warp::http::{HeaderMap, Method};
+use warp::path::FullPath;
+use warp::reply::{Reply, Response};
 
 use crate::message::{Target, target};
 use crate::rejection::{NoClaims, Responder};
@@ -59,6 +62,45 @@ impl ApproovFilter {
     pub fn protect(&self) -> impl Filter<Extract = (), Error = warp::Rejection> + Clone + use<> {
         self.outcome().map(|_| ()).untuple_one()
     }
+
+    /// Protects a whole application: every route of `routes`, in whatever
+    /// order they were combined, except the
+    /// [open paths](Self::open_paths), with our rejections answered
+    /// ([`recover`](crate::recover) is included). The token is checked
+    /// before any route's own filters run, so an unknown path without a
+    /// token is answered 401, not 404. Only what is inside `routes` is
+    /// protected: a route `or`-ed on after the result is not.
+    ///
+    /// ```
+    /// use approov_warp::{ApproovFilter, Verifier};
+    /// use warp::Filter;
+    ///
+    /// let verifier = Verifier::builder().secret_base64("YXBwcm9vdi1ycyBleGFtcGxlIHNlY3JldDogMzIgYnl0ZXMgb3IgbW9yZSwgYXMgUkZDIDc1MTggYXNrcw==").build()?;
+    /// let approov = ApproovFilter::new(verifier).open_paths(["/health"])?;
+    /// let hello = warp::path::end().map(|| "Hello, World!");
+    /// let health = warp::path!("health").map(|| "ok");
+    /// let app = approov.protect_all(hello.or(health)); // serve `app`
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// It is `approov.protect().and(routes).recover(approov_warp::recover)`,
+    /// with the reply made a [`Response`]. A route's own filter inside
+    /// (`bound.claims()`, `signed()`) checks the token again: warp gives
+    /// filters no way to hand the outer check's claims to an inner one.
+    pub fn protect_all<F, R>(
+        &self,
+        routes: F,
+    ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone + use<F, R>
+    where
+        F: Filter<Extract = (R,), Error = warp::Rejection> + Clone + Send + Sync + 'static,
+        R: Reply,
+    {
+        self.protect()
+            .and(routes)
+            .map(Reply::into_response)
+            .recover(crate::recover)
+            .unify()
+    }
 }
 
 /// Passes when `on`, rejects with warp's `not_found` otherwise: `or`
@@ -82,7 +124,7 @@ pub(crate) fn when(on: bool) -> impl Filter<Extract = (), Error = warp::Rejectio
 /// what that clone costs.
 ///
 /// Exactly one of the two branches checks the request, chosen when the
-/// filter is built: [`Gate::check`] when message signing is off,
+/// filter is built: [`Gate::check_request`] when message signing is off,
 /// [`Gate::check_message`] without a body when it is on. The plain branch
 /// comes first and the signing one is boxed, so that without message
 /// signing a request costs what it did before this choice existed, but for
@@ -98,18 +140,18 @@ fn gate_filter(
     let signing = gate.signing().is_some();
     let plain = {
         let (gate, responder) = (gate.clone(), responder.clone());
-        warp::method().and(warp::header::headers_cloned()).and_then(
-            move |method: Method, headers: HeaderMap| {
+        warp::method()
+            .and(warp::path::full())
+            .and(warp::header::headers_cloned())
+            .and_then(move |method: Method, path: FullPath, headers: HeaderMap| {
                 ready(if signing {
                     Err(warp::reject::not_found())
                 } else {
-                    forward_or_reject(
-                        gate.check(method.as_str(), &HttpHeaders(&headers)),
-                        responder.as_ref(),
-                    )
+                    let headers = HttpHeaders(&headers);
+                    let parts = MessageParts::new(method.as_str(), path.as_str(), &headers);
+                    forward_or_reject(gate.check_request(&parts), responder.as_ref())
                 })
-            },
-        )
+            })
     };
     let signed = when(signing).and(
         warp::method()

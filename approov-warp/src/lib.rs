@@ -43,6 +43,11 @@
 //! # }
 //! ```
 //!
+//! To protect a whole application, with a few exact paths left open, wrap
+//! it: [`ApproovFilter::protect_all`] checks the token before any filter of
+//! the routes inside, whatever their place in the `or` chain, and includes
+//! [`recover`]; [`ApproovFilter::open_paths`] names the paths left open.
+//!
 //! # The pieces
 //! - [`ApproovFilter`]: the configuration (verifier, token binding, token header,
 //!   report-only mode, CORS preflight handling, custom rejection response,
@@ -62,7 +67,7 @@
 //!   every other rejection on.
 //!
 //! Each filter asks the core once per request it runs on:
-//! [`Gate::check`](approov_core::Gate::check) or, with message signing,
+//! [`Gate::check_request`](approov_core::Gate::check_request) or, with message signing,
 //! [`Gate::check_message`](approov_core::Gate::check_message) for the
 //! filters that leave the body alone, and
 //! [`Gate::check_head`](approov_core::Gate::check_head) then the body step
@@ -324,3 +329,9 @@ pub use approov_filter::ApproovFilter;
 pub use body::BodyRejection;
 pub use recover::recover;
 pub use rejection::{NoClaims, service_unavailable, unauthorized};
+
+/// The crate README's Rust blocks, compiled as doctests so that each builds
+/// as printed with the dependency lines above it.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -6,6 +6,18 @@
 
 mod shell;
 
+/// The repository README's Rust blocks, compiled (and, where they do not
+/// serve, run) as doctests, so that each builds as printed with the
+/// dependency lines above it.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct RepositoryReadme;
+
+/// This crate's README, for the same reason.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ExamplesReadme;
+
 pub use shell::shell_quote;
 
 /// The exit code for bad configuration (the convention of command-line

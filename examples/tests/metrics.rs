@@ -49,7 +49,7 @@ fn server_counts_a_known_mix(exe: &str) {
         ],
     );
     assert_ne!(preflight.status, 401, "{preflight:?}");
-    // Not behind Approov: not counted.
+    // The open path: let through, counted as such.
     assert_eq!(server.get("/health", &[]).status, 200);
 
     let got = scrape(metrics, &[&valid, &expired]);
@@ -57,6 +57,7 @@ fn server_counts_a_known_mix(exe: &str) {
         (r#"approov_requests_total{outcome="accepted"}"#, 2),
         (r#"approov_requests_total{outcome="rejected"}"#, 3),
         (r#"approov_requests_total{outcome="preflight_skipped"}"#, 1),
+        (r#"approov_requests_total{outcome="open_path"}"#, 1),
         (
             r#"approov_rejections_total{kind="expired",report_only="false"}"#,
             1,

@@ -38,6 +38,7 @@ pub async fn echo_outcome(outcome: Option<web::ReqData<ApproovOutcome>>) -> Http
             format!("rejected {}", rejection.kind())
         }
         Some(ApproovOutcome::SkippedPreflight) => "preflight".to_owned(),
+        Some(ApproovOutcome::OpenPath) => "open path".to_owned(),
         Some(_) => "other".to_owned(),
         None => "unchecked".to_owned(),
     };

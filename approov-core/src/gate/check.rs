@@ -1,6 +1,7 @@
 //! The [`Gate`]: a verifier plus the per-route policy, and the first step
 //! of a request's check, on its head.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::body::BodyCheck;
@@ -49,7 +50,20 @@ pub struct Gate {
     report_only: bool,
     skip_preflight: bool,
     signing: Option<MessageSigning>,
+    /// Paths let through unchecked ([`Gate::open_paths`]); few and short.
+    pub(super) open_paths: Arc<[Box<str>]>,
 }
+
+/// Which token rules verified a request's token: what an adapter leaves in
+/// the request's extensions, next to the [`ApproovClaims`], when its gate
+/// verified the token, so that a gate inside it (a route's token binding or
+/// message signing under a layer that protects the whole application) takes
+/// those claims instead of verifying the token a second time. Only a gate
+/// whose verifier has the same keys and token rules (everything but the
+/// binding, which the inner gate checks itself) takes them: see
+/// [`MessageParts::with_verified`](crate::signing::MessageParts::with_verified).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifiedBy(u64);
 
 impl Gate {
     /// Enforcing, with CORS preflights let through.
@@ -59,7 +73,14 @@ impl Gate {
             report_only: false,
             skip_preflight: true,
             signing: None,
+            open_paths: Arc::new([]),
         }
+    }
+
+    /// What an adapter stores beside the claims of a request this gate
+    /// verified: see [`VerifiedBy`].
+    pub fn verified_by(&self) -> VerifiedBy {
+        VerifiedBy(self.verifier.rules_id())
     }
 
     /// Report-only mode: rejections are logged and the request goes on,
@@ -128,7 +149,9 @@ impl Gate {
 
     /// Decides what to do with a request, given its method and headers:
     /// the token (and its binding) only, even with message signing
-    /// configured. Never asks for the body.
+    /// configured. Never asks for the body. Knowing no path, it lets no
+    /// [open path](Self::open_paths) through: use
+    /// [`check_request`](Self::check_request) for those.
     pub fn check<H: RequestHeaders + ?Sized>(&self, method: &str, headers: &H) -> Decision {
         if self.skip_preflight && is_cors_preflight(method, headers) {
             return forward(ApproovOutcome::SkippedPreflight);
@@ -136,8 +159,55 @@ impl Gate {
         self.decide(self.verifier.verify_request(headers))
     }
 
+    /// Decides what to do with a request from its method, path and headers,
+    /// as [`check`](Self::check) does (the token and its binding only, even
+    /// with message signing configured; never the body), after the
+    /// [open paths](Self::open_paths) rule. When `parts` carry claims an
+    /// outer gate with the same token rules verified
+    /// ([`MessageParts::with_verified`]), they are taken, and only this
+    /// gate's binding is checked.
+    pub fn check_request<H: RequestHeaders + ?Sized>(
+        &self,
+        parts: &MessageParts<'_, H>,
+    ) -> Decision {
+        if self.is_open_path(parts.path()) {
+            return forward(ApproovOutcome::OpenPath);
+        }
+        let headers = parts.headers();
+        if self.skip_preflight && is_cors_preflight(parts.method(), headers) {
+            return forward(ApproovOutcome::SkippedPreflight);
+        }
+        match self.verify_token(parts) {
+            Ok(Token::Reused(claims)) => Decision::Forward(ApproovOutcome::Verified(claims)),
+            Ok(Token::Verified(claims)) => forward(ApproovOutcome::Verified(claims)),
+            Err(rejection) => refused(rejection, self.report_only),
+        }
+    }
+
+    /// The token's claims: an outer gate's, when it verified the token
+    /// under the same rules (then only this gate's binding is checked), or
+    /// the verifier's.
+    fn verify_token<H: RequestHeaders + ?Sized>(
+        &self,
+        parts: &MessageParts<'_, H>,
+    ) -> Result<Token, Rejection> {
+        if let Some((claims, by)) = parts.verified()
+            && by == self.verified_by()
+        {
+            if let Some(binding) = self.verifier.token_binding() {
+                binding.check(claims, parts.headers())?;
+            }
+            return Ok(Token::Reused(claims.clone()));
+        }
+        self.verifier
+            .verify_request(parts.headers())
+            .map(Token::Verified)
+    }
+
     /// The first step: everything the head of the request shows, in this
-    /// order: the CORS preflight rule, the token and its binding, the
+    /// order: the [open paths](Self::open_paths) rule, the CORS preflight
+    /// rule, the token and its binding (an outer gate's claims, as in
+    /// [`check_request`](Self::check_request)), the
     /// message signatures and the `Content-Digest` header (when message
     /// signing is configured), then the announced `Content-Length` against
     /// the body limit. Decides, or asks for the body when a digest must be
@@ -148,25 +218,33 @@ impl Gate {
     ) -> HeadDecision {
         let headers = parts.headers();
         let decided = HeadDecision::Decided;
+        if self.is_open_path(parts.path()) {
+            return decided(forward(ApproovOutcome::OpenPath));
+        }
         if self.skip_preflight && is_cors_preflight(parts.method(), headers) {
             return decided(forward(ApproovOutcome::SkippedPreflight));
         }
-        let claims = match self.verifier.verify_request(headers) {
-            Ok(claims) => claims,
+        let (claims, reused) = match self.verify_token(parts) {
+            Ok(Token::Verified(claims)) => (claims, false),
+            Ok(Token::Reused(claims)) => (claims, true),
             Err(rejection) => return decided(self.decide(Err(rejection))),
         };
+        // An outer gate counted the request accepted already.
+        let pass = |claims| match reused {
+            true => Decision::Forward(ApproovOutcome::Verified(claims)),
+            false => forward(ApproovOutcome::Verified(claims)),
+        };
         let Some(signing) = &self.signing else {
-            return decided(forward(ApproovOutcome::Verified(claims)));
+            return decided(pass(claims));
         };
         let token_header = self.verifier.token_header();
         let needs = match signing.verify_head(&claims, token_header, parts) {
             Err(rejection) => return decided(self.decide(Err(rejection))),
-            Ok(needs) if needs.is_nothing() => {
-                return decided(forward(ApproovOutcome::Verified(claims)));
-            }
+            Ok(needs) if needs.is_nothing() => return decided(pass(claims)),
             Ok(needs) => needs,
         };
         let body = self.body_check(ApproovOutcome::Verified(claims), needs);
+        let body = if reused { body.counted() } else { body };
         match declared_len(headers) {
             Some(len) if len > body.max_len() as u64 => {
                 let too_large = body.too_large();
@@ -241,6 +319,14 @@ impl Gate {
             Err(rejection) => refused(rejection, self.report_only),
         }
     }
+}
+
+/// Where a request's claims came from.
+enum Token {
+    /// Verified by this gate's verifier.
+    Verified(ApproovClaims),
+    /// Verified by an outer gate under the same rules; binding checked here.
+    Reused(ApproovClaims),
 }
 
 /// The body length a request announces: the largest of its

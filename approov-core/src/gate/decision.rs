@@ -20,6 +20,9 @@ pub enum ApproovOutcome {
     Rejected(Rejection),
     /// A CORS preflight, which carries no token, was let through unchecked.
     SkippedPreflight,
+    /// The path is one of the gate's [open paths](crate::Gate::open_paths):
+    /// let through unchecked.
+    OpenPath,
 }
 
 /// What an adapter must do with a request.
@@ -46,6 +49,7 @@ pub(crate) fn forward(outcome: ApproovOutcome) -> Decision {
         ApproovOutcome::Verified(_) => metrics::Passed::Accepted,
         ApproovOutcome::Rejected(_) => metrics::Passed::ReportOnly,
         ApproovOutcome::SkippedPreflight => metrics::Passed::PreflightSkipped,
+        ApproovOutcome::OpenPath => metrics::Passed::OpenPath,
     });
     Decision::Forward(outcome)
 }

@@ -23,5 +23,6 @@ mod options;
 pub mod response;
 
 pub use body::BodyCheck;
-pub use check::{Gate, HeadDecision, is_cors_preflight};
+pub use check::{Gate, HeadDecision, VerifiedBy, is_cors_preflight};
 pub use decision::{ApproovOutcome, BodyProblem, Decision, log_rejection};
+pub use options::{MAX_OPEN_PATH_LEN, MAX_OPEN_PATHS};

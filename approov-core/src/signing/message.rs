@@ -3,7 +3,9 @@
 
 use std::fmt;
 
+use crate::gate::VerifiedBy;
 use crate::headers::RequestHeaders;
+use crate::token::claims::ApproovClaims;
 
 /// The parts of a request that RFC 9421 derived components are computed
 /// from, borrowed from the framework's request. Build it with
@@ -30,6 +32,7 @@ pub struct MessageParts<'a, H: ?Sized> {
     query: Option<&'a str>,
     headers: &'a H,
     has_body: Option<bool>,
+    verified: Option<(&'a ApproovClaims, VerifiedBy)>,
 }
 
 impl<'a, H: RequestHeaders + ?Sized> MessageParts<'a, H> {
@@ -54,6 +57,7 @@ impl<'a, H: RequestHeaders + ?Sized> MessageParts<'a, H> {
             query,
             headers,
             has_body: None,
+            verified: None,
         }
     }
 
@@ -80,6 +84,26 @@ impl<'a, H: RequestHeaders + ?Sized> MessageParts<'a, H> {
     pub fn with_body(mut self, has_body: bool) -> Self {
         self.has_body = Some(has_body);
         self
+    }
+
+    /// The claims an outer gate verified for this request and the rules it
+    /// verified them under, as an adapter finds them in the request's
+    /// extensions (both, or nothing is taken). A gate with the same rules
+    /// ([`Gate::verified_by`](crate::Gate::verified_by)) takes the claims
+    /// rather than verifying the token again, and checks only its own
+    /// binding and signatures; any other gate ignores them.
+    pub fn with_verified(
+        mut self,
+        claims: Option<&'a ApproovClaims>,
+        by: Option<VerifiedBy>,
+    ) -> Self {
+        self.verified = claims.zip(by);
+        self
+    }
+
+    /// What [`with_verified`](Self::with_verified) gave.
+    pub(crate) fn verified(&self) -> Option<(&'a ApproovClaims, VerifiedBy)> {
+        self.verified
     }
 
     /// Whether the request has a body: what [`with_body`](Self::with_body)
@@ -143,6 +167,7 @@ impl<H: ?Sized> fmt::Debug for MessageParts<'_, H> {
             .field("path", &self.path)
             .field("query", &self.query)
             .field("has_body", &self.has_body)
+            .field("outer_verified", &self.verified.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -309,6 +309,7 @@ impl VerifierBuilder {
                 token_scheme: self.token_scheme,
                 cache: (self.cache_capacity > 0)
                     .then(|| Arc::new(TokenCache::new(self.cache_capacity))),
+                rules: super::verifier::new_rules_id(),
             }),
         })
     }

@@ -70,6 +70,17 @@ pub(super) struct Inner {
     /// Shared by the verifiers derived from this one, which have the same
     /// keys (`with_token_binding`, `with_token_header`).
     pub(super) cache: Option<Arc<TokenCache>>,
+    /// Names these token rules (keys, clock, limits, header, scheme; not
+    /// the binding, which a gate checks on its own): a gate reuses claims
+    /// an outer gate verified only under the same rules.
+    pub(super) rules: u64,
+}
+
+/// A new [`Inner::rules`] id.
+pub(super) fn new_rules_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl fmt::Debug for Verifier {
@@ -294,6 +305,12 @@ impl Verifier {
         &self.inner.token_header
     }
 
+    /// What names this verifier's token rules (everything but the
+    /// binding): see [`crate::VerifiedBy`].
+    pub(crate) fn rules_id(&self) -> u64 {
+        self.inner.rules
+    }
+
     /// The token binding applied by [`Verifier::verify_request`], if any.
     pub fn token_binding(&self) -> Option<&TokenBinding> {
         self.inner.binding.as_ref()
@@ -316,6 +333,7 @@ impl Verifier {
         check_header_name(name, "token_header")?;
         let mut inner = Inner::clone(&self.inner);
         inner.token_header = name.into();
+        inner.rules = new_rules_id();
         Ok(Self {
             inner: Arc::new(inner),
         })
@@ -380,6 +398,7 @@ impl Verifier {
         let scheme = scheme.map(|s| Scheme::new(s, "token_scheme")).transpose()?;
         let mut inner = Inner::clone(&self.inner);
         inner.token_scheme = scheme;
+        inner.rules = new_rules_id();
         Ok(Self {
             inner: Arc::new(inner),
         })

@@ -189,6 +189,7 @@ pub fn describe(
         Some(ApproovOutcome::Verified(c)) => format!("verified:{}", c.did().unwrap_or("?")),
         Some(ApproovOutcome::Rejected(r)) => format!("rejected:{}", r.kind()),
         Some(ApproovOutcome::SkippedPreflight) => "preflight".to_owned(),
+        Some(ApproovOutcome::OpenPath) => "open_path".to_owned(),
         Some(_) => "other".to_owned(),
         None => "no-outcome".to_owned(),
     };

@@ -48,13 +48,19 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
 use tracing_subscriber::EnvFilter;
 
-/// The API and what each route needs, for every worker's `App`. `var`
-/// reads the environment (`APPROOV_BASE64_SECRET` or a key file or JWKS,
-/// `APPROOV_TOKEN_HEADER`...).
+/// The API and what each route needs, for every worker's `App`: the
+/// middleware to wrap it in and its routes. `var` reads the environment
+/// (`APPROOV_BASE64_SECRET` or a key file or JWKS, `APPROOV_TOKEN_HEADER`...).
 fn api(
     var: impl Fn(&str) -> Option<String>,
     config: &Config,
-) -> Result<impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static, String> {
+) -> Result<
+    (
+        ApproovMiddleware,
+        impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    ),
+    String,
+> {
     let mut builder = VerifierBuilder::from_vars(&var).map_err(|e| e.to_string())?;
     if var("APPROOV_TOKEN_CACHE_SIZE").is_none() {
         // An app sends the same token until it fetches the next: remember
@@ -79,10 +85,15 @@ fn api(
         .build()
         .map_err(|e| e.to_string())?;
     let signed = approov.clone().message_signing(signing);
-    // Wrapping each resource, not the App, keeps unknown paths 404.
-    Ok(move |routes: &mut web::ServiceConfig| {
+    // Wrapping the App protects every route of it, in whatever order they
+    // are registered, except exactly `/health` (unknown paths: 401 without
+    // a token). A resource's own middleware adds binding or message
+    // signing, taking the App's verified token rather than checking it again.
+    let approov = approov.open_paths(["/health"]).map_err(|e| e.to_string())?;
+    let routes = move |routes: &mut web::ServiceConfig| {
         routes
-            .service(web::resource("/").wrap(approov.clone()).get(hello))
+            .service(web::resource("/").get(hello))
+            .service(web::resource("/health").get(health))
             .service(
                 web::resource("/token-binding")
                     .wrap(bound.clone())
@@ -93,9 +104,9 @@ fn api(
                     .wrap(signed.clone())
                     .get(hello)
                     .post(hello),
-            )
-            .service(web::resource("/health").get(health));
-    })
+            );
+    };
+    Ok((approov, routes))
 }
 
 /// Runs only for requests with a genuine Approov token.
@@ -155,7 +166,7 @@ fn start() -> Result<Server, String> {
     // on stderr with a ready token and curl line. Delete this line for
     // production: a missing secret then stops start-up, naming the variable.
     let var = approov_actix::dev::secret_unless_configured(env_var, local_addr);
-    let api = api(var, &config)?;
+    let (approov, routes) = api(var, &config)?;
 
     // actix-web caps connections per worker thread: share the cap out
     // (rounded down) so that all workers together stay within it.
@@ -165,6 +176,7 @@ fn start() -> Result<Server, String> {
     let max_requests = config.max_requests;
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(approov.clone())
             .wrap_fn(move |request, service| {
                 // MAX_REQUESTS_PER_CONNECTION: the last answer closes the
                 // connection, whatever the client has pipelined behind it.
@@ -181,7 +193,7 @@ fn start() -> Result<Server, String> {
                     Ok(response)
                 }
             })
-            .configure(api.clone())
+            .configure(routes.clone())
     })
     .workers(workers)
     .max_connections(config.max_connections / workers)

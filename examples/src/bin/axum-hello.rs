@@ -56,7 +56,8 @@ use tokio::sync::Semaphore;
 use tokio_io_timeout::TimeoutStream;
 use tracing_subscriber::EnvFilter;
 
-/// The API and what each route needs. `var` reads the environment
+/// The API and what each route needs, as a `Router` (the protected app is
+/// its fallback, so it serves like any router). `var` reads the environment
 /// (`APPROOV_BASE64_SECRET` or a key file or JWKS, `APPROOV_TOKEN_HEADER`...).
 fn api(var: impl Fn(&str) -> Option<String>, config: &Config) -> Result<Router, String> {
     let mut builder = VerifierBuilder::from_vars(&var).map_err(|e| e.to_string())?;
@@ -81,21 +82,27 @@ fn api(var: impl Fn(&str) -> Option<String>, config: &Config) -> Result<Router, 
         .map_err(|e| e.to_string())?;
     let binding = TokenBinding::new(["Authorization"]).map_err(|e| e.to_string())?;
     let approov = ApproovLayer::new(verifier);
-    // `route_layer` protects these routes only: unknown paths stay 404.
-    Ok(Router::new()
+    // A route's own layer adds binding or message signing to the check of
+    // the whole app below, taking its verified token rather than checking
+    // the token again.
+    let routes = Router::new()
         .route("/", get(hello))
-        .route_layer(approov.clone())
-        .merge(
-            Router::new()
-                .route("/message-signing", get(hello).post(hello))
+        .route("/health", get(health))
+        .route(
+            "/token-binding",
+            get(hello).route_layer(approov.clone().token_binding(binding)),
+        )
+        .route(
+            "/message-signing",
+            get(hello)
+                .post(hello)
                 .route_layer(approov.clone().message_signing(signing)),
-        )
-        .merge(
-            Router::new()
-                .route("/token-binding", get(hello))
-                .route_layer(approov.token_binding(binding)),
-        )
-        .route("/health", get(health)))
+        );
+    // Every route, whenever it was added, except exactly `/health`: the
+    // layer runs before routing, so a path without a token is 401, even an
+    // unknown one.
+    let approov = approov.open_paths(["/health"]).map_err(|e| e.to_string())?;
+    Ok(Router::new().fallback_service(approov.protect(routes)))
 }
 
 /// Runs only for requests with a genuine Approov token.

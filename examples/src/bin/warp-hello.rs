@@ -85,39 +85,35 @@ fn api(var: impl Fn(&str) -> Option<String>, config: &Config) -> Result<Routes, 
     let approov = ApproovFilter::new(verifier);
     let bound = approov.clone().token_binding(binding);
     let signed = approov.clone().message_signing(signing);
-    // Path first, then the token, then the method: unknown paths stay 404
-    // and a wrong method is 401 without a token, 405 with one.
-    let hello_route = warp::path::end()
-        .and(approov.claims())
-        .and(warp::get())
-        .map(hello);
+    // The routes that bind or check signatures verify the token again:
+    // warp gives no way to hand them the claims of the check around all.
+    let hello_route = warp::path::end().and(warp::get()).map(hello);
     let token_binding = warp::path!("token-binding")
         .and(bound.claims())
         .and(warp::get())
-        .map(hello);
+        .map(|_claims: ApproovClaims| hello());
     // `signed_claims` takes the body, checks it against the signed
     // Content-Digest and hands it on; the body can be taken only once, so
     // one route serves both methods.
     let message_signing = warp::path!("message-signing")
         .and(signed.signed_claims())
         .and(warp::get().or(warp::post()).unify())
-        .map(|claims: ApproovClaims, _body: Bytes| hello(claims));
+        .map(|_claims: ApproovClaims, _body: Bytes| hello());
     let health = warp::path!("health")
         .and(warp::get())
         .map(|| warp::reply::json(&json!({ "status": "ok" })));
-    // Without `recover`, warp would answer our rejections with 500.
-    Ok(hello_route
-        .or(token_binding)
-        .or(message_signing)
-        .or(health)
-        .recover(approov_warp::recover)
-        .map(Reply::into_response)
+    // Every route inside, in whatever order, except exactly `/health`; the
+    // token is checked before routing (unknown paths: 401 without a token)
+    // and our rejections are answered (warp alone would answer 500).
+    let approov = approov.open_paths(["/health"]).map_err(|e| e.to_string())?;
+    Ok(approov
+        .protect_all(hello_route.or(token_binding).or(message_signing).or(health))
         .boxed())
 }
 
-/// Runs only for requests with a genuine Approov token.
-fn hello(_claims: ApproovClaims) -> warp::reply::Json {
-    // `_claims.did()`, `.ip()`... identify the device, e.g. for rate limits.
+/// Runs only for requests with a genuine Approov token (`protect_all`);
+/// a route that needs the claims (`did`, `ip`...) takes `approov.claims()`.
+fn hello() -> warp::reply::Json {
     warp::reply::json(&json!({ "message": "Hello, World!" }))
 }
 
