@@ -29,9 +29,17 @@ const HEADER_PREFIX: &str = "approov-claim-";
 pub(crate) type ClaimHeaders = Vec<(String, HeaderName)>;
 
 /// Whether `name` is an `Approov-Claim-*` header, which only the proxy
-/// may set: one a client sent is never forwarded.
+/// may set: one a client sent is never forwarded. `_` counts as `-`:
+/// CGI, WSGI and Rack backends read `Approov_Claim_Did` and
+/// `Approov-Claim-Did` alike (`HTTP_APPROOV_CLAIM_DID`), so a client must
+/// not get either spelling through.
 pub(crate) fn is_claim_header(name: &HeaderName) -> bool {
-    name.as_str().starts_with(HEADER_PREFIX)
+    let name = name.as_str().as_bytes();
+    name.len() >= HEADER_PREFIX.len()
+        && name
+            .iter()
+            .zip(HEADER_PREFIX.as_bytes())
+            .all(|(got, want)| got == want || (*got == b'_' && *want == b'-'))
 }
 
 /// Checks claim names (letters, digits, `_` and `-`, at most 64 bytes,
@@ -118,9 +126,30 @@ fn claim_value(value: &serde_json::Value) -> Option<HeaderValue> {
 
 #[cfg(test)]
 mod tests {
+
     #![allow(clippy::unwrap_used)]
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn claim_headers_are_recognised_in_either_spelling() {
+        for name in [
+            "approov-claim-did",
+            "approov_claim_did",
+            "approov-claim_x",
+            "approov_claim-",
+        ] {
+            assert!(is_claim_header(&HeaderName::from_static(name)), "{name}");
+        }
+        for name in [
+            "approov-claims",
+            "approov-clai",
+            "x-approov-claim-did",
+            "approov-token",
+        ] {
+            assert!(!is_claim_header(&HeaderName::from_static(name)), "{name}");
+        }
+    }
 
     #[test]
     fn claim_values_are_safe_header_values() {

@@ -13,12 +13,17 @@ use bytes::Bytes;
 use common::upstream::{PROXY, Recorded, Upstream, full, get, send, start_proxy};
 use common::{SECRET, command, forged_token, run};
 
-/// Every `approov-claim-*` header the upstream received, sorted.
+/// Every `approov-claim-*` header the upstream received (`_` read as
+/// `-`, as CGI-style backends read them), sorted.
 fn claim_headers(seen: &Recorded) -> Vec<(String, String)> {
     let mut out: Vec<_> = seen
         .headers
         .iter()
-        .filter(|(name, _)| name.as_str().starts_with("approov-claim-"))
+        .filter(|(name, _)| {
+            name.as_str()
+                .replace('_', "-")
+                .starts_with("approov-claim-")
+        })
         .map(|(name, value)| {
             (
                 name.as_str().to_owned(),
@@ -30,10 +35,13 @@ fn claim_headers(seen: &Recorded) -> Vec<(String, String)> {
     out
 }
 
-const FORGED: [(&str, &str); 3] = [
+const FORGED: [(&str, &str); 5] = [
     ("Approov-Claim-Did", "forged-device"),
     ("approov-claim-ip", "6.6.6.6"),
     ("APPROOV-CLAIM-ROLE", "admin"),
+    // Read as HTTP_APPROOV_CLAIM_DID by CGI, WSGI and Rack, like the above.
+    ("Approov_Claim_Did", "forged-device"),
+    ("approov-claim_role", "admin"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
