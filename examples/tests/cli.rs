@@ -23,8 +23,15 @@ fn now() -> f64 {
 /// Runs the CLI with `APPROOV_BASE64_SECRET=SECRET` and these arguments;
 /// returns stdout.
 fn mint(args: &[&str]) -> String {
+    mint_with(&[], args)
+}
+
+/// [`mint`] with these variables set too.
+fn mint_with(envs: &[(&str, &str)], args: &[&str]) -> String {
     let mut cmd = command(EXE);
-    cmd.env("APPROOV_BASE64_SECRET", SECRET).args(args);
+    cmd.env("APPROOV_BASE64_SECRET", SECRET)
+        .envs(envs.iter().copied())
+        .args(args);
     let out = run(cmd);
     assert!(out.status.success(), "{args:?}: {out:?}");
     out.stdout
@@ -303,8 +310,8 @@ fn curl_with_bind_sends_the_bound_header_too() {
 
 #[test]
 fn curl_with_bind_names_the_headers_from_bind_header_or_the_environment() {
-    let mut cmd = command(EXE);
-    cmd.env("APPROOV_BASE64_SECRET", SECRET).args([
+    let url = "http://127.0.0.1:8080/";
+    let out = mint(&[
         "--bind",
         "Bearer s",
         "--bind-header",
@@ -314,30 +321,17 @@ fn curl_with_bind_names_the_headers_from_bind_header_or_the_environment() {
         "--bind-header",
         "X-Device",
         "--curl",
-        "http://127.0.0.1:8080/",
+        url,
     ]);
-    let out = run(cmd);
-    assert!(out.status.success(), "{out:?}");
     assert_eq!(
-        curl_headers(&out.stdout)[1..],
+        curl_headers(&out)[1..],
         ["Authorization: Bearer s", "X-Device: dev-1"]
     );
     // The servers' variable names them when --bind-header does not.
-    let mut cmd = command(EXE);
-    cmd.env("APPROOV_BASE64_SECRET", SECRET)
-        .env("APPROOV_TOKEN_BINDING_HEADER", "X-Session, X-Device")
-        .args([
-            "--bind",
-            "s-1",
-            "--bind",
-            "dev-1",
-            "--curl",
-            "http://127.0.0.1:8080/",
-        ]);
-    let out = run(cmd);
-    assert!(out.status.success(), "{out:?}");
+    let env = [("APPROOV_TOKEN_BINDING_HEADER", "X-Session, X-Device")];
+    let out = mint_with(&env, &["--bind", "s-1", "--bind", "dev-1", "--curl", url]);
     assert_eq!(
-        curl_headers(&out.stdout)[1..],
+        curl_headers(&out)[1..],
         ["X-Session: s-1", "X-Device: dev-1"]
     );
 }
