@@ -231,9 +231,11 @@ impl ProxySettings {
         let auth = AuthConfig::from_vars(&var, defaults.rate_limit)?;
         let (routes, redis) = match var("PROXY_CONFIG") {
             Some(path) => {
-                let (routes, redis_url) = routes_from_file(&path, &var, &defaults)?;
-                let redis_url = redis_url.map(|url| (url, path.as_str()));
-                (routes, RedisConfig::from_vars(&var, redis_url)?)
+                let (routes, file_redis) = routes_from_file(&path, &var, &defaults)?;
+                (
+                    routes,
+                    RedisConfig::from_vars(&var, Some((file_redis, path.as_str())))?,
+                )
             }
             // Forward-auth alone: no upstream, unless one is half-configured.
             None if auth.is_some() && !SINGLE_UPSTREAM.iter().any(|v| var(v).is_some()) => {

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::env::{rate_limit_from, timeout_from};
 use crate::claims::{self, ClaimHeaders};
+use super::redis::FileRedis;
 use crate::error::ProxyConfigError;
 use crate::proxy::{ApiKey, ForwardedClientHeaders, Forwarding, KeyPlacement, Upstream};
 use crate::route::{AllowedMethods, HEALTH_PATH, Route, normalise_prefix};
@@ -25,6 +26,11 @@ pub(crate) struct RoutesFile {
     pub(crate) routes: Vec<RouteEntry>,
     /// The Redis the per-device limit is shared through (`REDIS_URL`).
     pub(crate) redis_url: Option<String>,
+    /// Or the Redis Cluster's seed nodes, comma-separated
+    /// (`REDIS_CLUSTER_URLS`).
+    pub(crate) redis_cluster_urls: Option<String>,
+    /// The CA certificates trusted for `rediss://` (`REDIS_TLS_CA_FILE`).
+    pub(crate) redis_tls_ca_file: Option<String>,
 }
 
 /// One `[[route]]` table.
@@ -170,7 +176,7 @@ pub(super) fn routes_from_file(
     path: &str,
     var: &impl Fn(&str) -> Option<String>,
     defaults: &Defaults,
-) -> Result<(Vec<Route>, Option<String>), ProxyConfigError> {
+) -> Result<(Vec<Route>, FileRedis), ProxyConfigError> {
     for single in ["UPSTREAM_URL", "API_KEY_QUERY_PARAM", "API_KEY_HEADER"] {
         if var(single).is_some() {
             return Err(ProxyConfigError::conflict(
@@ -216,7 +222,13 @@ pub(super) fn routes_from_file(
         }
         routes.push(route);
     }
-    Ok((routes, file.redis_url.filter(|url| !url.trim().is_empty())))
+    let set = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    let redis = FileRedis {
+        url: set(file.redis_url),
+        cluster_urls: set(file.redis_cluster_urls),
+        tls_ca_file: set(file.redis_tls_ca_file),
+    };
+    Ok((routes, redis))
 }
 
 fn route_from_entry(

@@ -189,7 +189,17 @@ pub(crate) const GROUPS: &[Group] = &[
             s(
                 "REDIS_URL",
                 "",
-                "redis://[user:password@]host[:port][/db] or unix:///path: the limit shared by replicas",
+                "redis[s]://[user:password@]host[:port][/db] or unix:///path: the limit shared by replicas",
+            ),
+            s(
+                "REDIS_CLUSTER_URLS",
+                "",
+                "Redis Cluster seed nodes, redis[s]://host:port,...; instead of REDIS_URL",
+            ),
+            s(
+                "REDIS_TLS_CA_FILE",
+                "",
+                "PEM CA certificates trusted for rediss:// instead of the webpki roots",
             ),
             s(
                 "REDIS_TIMEOUT_MS",

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use super::Config;
 use crate::error::StartError;
+use crate::limit::shared::{RedisTarget, RedisTls};
 
 /// The Approov variables that are a key source other than the JWKS URL.
 const LOCAL_KEY_SOURCES: [&str; 5] = [
@@ -131,10 +132,26 @@ impl Config {
             );
         }
         if let Some(redis) = &p.redis {
+            let place = match &redis.target {
+                RedisTarget::Single(_) => format!("Redis at {}", redis.addresses()),
+                RedisTarget::Cluster { seeds, .. } => format!(
+                    "Redis Cluster ({} seed node{}: {})",
+                    seeds.len(),
+                    if seeds.len() == 1 { "" } else { "s" },
+                    redis.addresses()
+                ),
+            };
+            let tls = match &redis.tls {
+                None => String::new(),
+                Some(RedisTls { ca_from: None, .. }) => " over TLS (webpki roots)".to_owned(),
+                Some(RedisTls {
+                    ca_from: Some(from),
+                    ..
+                }) => format!(" over TLS (CA from {from})"),
+            };
             let _ = writeln!(
                 out,
-                "rate limit shared through Redis at {} (timeout {} ms, when unavailable: {})",
-                redis.client.get_connection_info().addr(),
+                "rate limit shared through {place}{tls} (timeout {} ms, when unavailable: {})",
                 redis.timeout.as_millis(),
                 format!("{:?}", redis.when_unavailable).to_lowercase(),
             );

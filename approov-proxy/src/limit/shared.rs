@@ -1,5 +1,6 @@
 //! The per-device rate limit shared by every replica through Redis
-//! (`REDIS_URL`): one Lua script per decision runs GCRA atomically on the
+//! (`REDIS_URL`, or a Redis Cluster with `REDIS_CLUSTER_URLS`, either over
+//! TLS with `rediss://`): one Lua script per decision runs GCRA atomically on the
 //! server's clock, so any number of proxies sharing a Redis allow a device
 //! its budget once in total. When Redis is slow or down the proxy keeps
 //! answering: it decides with its in-process limiter (or refuses `503`,
@@ -10,10 +11,17 @@
 use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{ConnectionAddr, ConnectionInfo};
+use rustls::pki_types::CertificateDer;
+use rustls::{ClientConfig, RootCertStore};
+
 use super::DeviceKey;
-use super::link::{Link, Links};
+use super::link::{KeyRouted, Links, Node};
 use crate::telemetry::log::TARGET;
 use crate::telemetry::metrics;
 
@@ -55,34 +63,148 @@ pub(crate) enum WhenUnavailable {
     Refuse,
 }
 
-/// `REDIS_URL` (or `redis_url` in the routes file) and its settings, read
-/// by `config/redis.rs`.
+/// The Redis the limit is shared through.
+#[derive(Clone)]
+pub(crate) enum RedisTarget {
+    /// One Redis (`REDIS_URL`).
+    Single(ConnectionInfo),
+    /// A Redis Cluster (`REDIS_CLUSTER_URLS`): the client, and the seed
+    /// nodes' addresses.
+    Cluster {
+        client: ClusterClient,
+        seeds: Vec<ConnectionAddr>,
+    },
+}
+
+/// TLS to Redis (`rediss://` URLs).
+#[derive(Clone)]
+pub(crate) struct RedisTls {
+    pub(crate) config: Arc<rustls::ClientConfig>,
+    /// Where the trusted CA certificates came from (`REDIS_TLS_CA_FILE` or
+    /// `redis_tls_ca_file in <file>`), or `None` for the webpki roots.
+    pub(crate) ca_from: Option<String>,
+}
+
+impl RedisTls {
+    /// The client side of TLS to Redis, with *ring*: the webpki roots, or
+    /// only the certificates given (`REDIS_TLS_CA_FILE`, named `ca_from`).
+    pub(crate) fn new(
+        ca: Option<Vec<CertificateDer<'static>>>,
+        ca_from: Option<String>,
+    ) -> Result<Self, String> {
+        let mut roots = RootCertStore::empty();
+        match ca {
+            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+            Some(certificates) => {
+                for certificate in certificates {
+                    roots.add(certificate).map_err(|e| {
+                        format!("a certificate in the file is not usable as a CA ({e})")
+                    })?;
+                }
+            }
+        }
+        let config = ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Ok(Self {
+            config: Arc::new(config),
+            ca_from,
+        })
+    }
+}
+
+/// `REDIS_URL` or `REDIS_CLUSTER_URLS` (or `redis_url` /
+/// `redis_cluster_urls` in the routes file) and their settings, read by
+/// `config/redis.rs`.
 #[derive(Clone)]
 pub(crate) struct RedisConfig {
-    pub(crate) client: redis::Client,
+    pub(crate) target: RedisTarget,
+    /// Set when the URLs are `rediss://`.
+    pub(crate) tls: Option<RedisTls>,
     /// How long one decision may wait for Redis (`REDIS_TIMEOUT_MS`).
     pub(crate) timeout: Duration,
     pub(crate) when_unavailable: WhenUnavailable,
 }
 
-/// The address only: the URL may hold a password.
+impl RedisConfig {
+    /// The address (or the seed nodes' addresses), never the URL: it may
+    /// hold a password.
+    pub(crate) fn addresses(&self) -> String {
+        match &self.target {
+            RedisTarget::Single(info) => info.addr().to_string(),
+            RedisTarget::Cluster { seeds, .. } => seeds
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// For logs: `127.0.0.1:6379`, or `cluster 127.0.0.1:7000, …`.
+    fn describe(&self) -> String {
+        match &self.target {
+            RedisTarget::Single(_) => self.addresses(),
+            RedisTarget::Cluster { .. } => format!("cluster {}", self.addresses()),
+        }
+    }
+}
+
+/// The addresses only: the URLs may hold a password.
 impl fmt::Debug for RedisConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisConfig")
-            .field(
-                "addr",
-                &self.client.get_connection_info().addr().to_string(),
-            )
+            .field("addr", &self.describe())
+            .field("tls", &self.tls.as_ref().map(|t| t.ca_from.as_deref()))
             .field("timeout", &self.timeout)
             .field("when_unavailable", &self.when_unavailable)
             .finish()
     }
 }
 
+/// The connections: our own pool to one Redis, or the cluster client's
+/// connection (made at the first decision, again after it failed to be).
+enum Backend {
+    Single(Links),
+    Cluster {
+        client: ClusterClient,
+        conn: Mutex<Option<ClusterConnection<Node>>>,
+        /// One decision at a time connects; the others wait, in their
+        /// timeout, and use its connection.
+        connecting: tokio::sync::Mutex<()>,
+    },
+}
+
+impl Backend {
+    async fn cluster(
+        client: &ClusterClient,
+        conn: &Mutex<Option<ClusterConnection<Node>>>,
+        connecting: &tokio::sync::Mutex<()>,
+    ) -> Result<ClusterConnection<Node>, ()> {
+        let current = || conn.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Some(c) = current() {
+            return Ok(c);
+        }
+        let _turn = connecting.lock().await;
+        if let Some(c) = current() {
+            return Ok(c);
+        }
+        let made = client
+            .get_async_generic_connection::<Node>()
+            .await
+            .map_err(|_| ())?;
+        *conn.lock().unwrap_or_else(PoisonError::into_inner) = Some(made.clone());
+        Ok(made)
+    }
+}
+
 /// The connections to Redis and whether it answers, shared by every route.
 pub(crate) struct SharedLimit {
     pub(super) config: RedisConfig,
-    links: Links,
+    backend: Backend,
     script: redis::Script,
     /// Whether the last attempt succeeded; changes are logged.
     up: AtomicBool,
@@ -93,8 +215,20 @@ pub(crate) struct SharedLimit {
 
 impl SharedLimit {
     pub(crate) fn new(config: RedisConfig) -> Self {
+        let tls = config.tls.as_ref().map(|t| t.config.clone());
+        let backend = match &config.target {
+            RedisTarget::Single(info) => Backend::Single(Links::new(info.clone(), tls)),
+            RedisTarget::Cluster { client, .. } => {
+                super::link::set_node_setup(tls, config.timeout);
+                Backend::Cluster {
+                    client: client.clone(),
+                    conn: Mutex::new(None),
+                    connecting: tokio::sync::Mutex::new(()),
+                }
+            }
+        };
         Self {
-            links: Links::new(config.client.get_connection_info().clone()),
+            backend,
             config,
             script: redis::Script::new(GCRA),
             up: AtomicBool::new(true),
@@ -103,24 +237,37 @@ impl SharedLimit {
         }
     }
 
-    /// Asks Redis on a connection, which is kept for the next decision
-    /// only when the answer came and was what `T` expects: after an error
-    /// (or a timeout that drops this future) the connection is closed,
-    /// whatever it was in the middle of reading.
+    /// Asks Redis. On one Redis, on a connection of our pool, which is
+    /// kept for the next decision only when the answer came and was what
+    /// `T` expects: after an error (or a timeout that drops this future)
+    /// the connection is closed, whatever it was in the middle of reading.
+    /// On a cluster, through the cluster client, which routes the command
+    /// by its key.
     async fn ask<T: redis::FromRedisValue + Send>(&self, ask: Ask<'_>) -> Result<T, ()> {
-        let (mut link, reused) = self.links.take().await.map_err(|_| ())?;
-        let answer = match ask.on(&mut link).await {
+        let links = match &self.backend {
+            Backend::Single(links) => links,
+            Backend::Cluster {
+                client,
+                conn,
+                connecting,
+            } => {
+                let conn = Backend::cluster(client, conn, connecting).await?;
+                return ask.on(&mut KeyRouted::new(conn)).await.map_err(|_| ());
+            }
+        };
+        let (mut link, reused) = links.take().await.map_err(|_| ())?;
+        let answer = match ask.on(link.start()).await {
             // A connection lost since the last decision (Redis restarted):
             // one more try, on a new one, tells whether Redis is back.
             Err(e) if reused && (e.is_io_error() || e.is_connection_dropped()) => {
                 drop(link);
-                link = self.links.connect().await.map_err(|_| ())?;
-                ask.on(&mut link).await
+                link = links.connect().await.map_err(|_| ())?;
+                ask.on(link.start()).await
             }
             answer => answer,
         };
         let answer = answer.map_err(|_| ())?;
-        self.links.put(link);
+        links.put(link);
         Ok(answer)
     }
 
@@ -138,7 +285,8 @@ impl SharedLimit {
                 metrics::redis_up(true);
                 tracing::info!(
                     target: TARGET,
-                    redis = %self.config.client.get_connection_info().addr(),
+                    redis = %self.config.describe(),
+                    tls = self.config.tls.is_some(),
                     "the per-device rate limit is shared through redis"
                 );
             }
@@ -196,7 +344,7 @@ impl SharedLimit {
             .store(self.now_ms().saturating_add(backoff), Ordering::Relaxed);
         metrics::redis_up(false);
         if self.up.swap(false, Ordering::Relaxed) {
-            let redis = self.config.client.get_connection_info().addr().to_string();
+            let redis = self.config.describe();
             match self.config.when_unavailable {
                 WhenUnavailable::Local => tracing::warn!(
                     target: TARGET,
@@ -225,10 +373,13 @@ enum Ask<'a> {
 }
 
 impl Ask<'_> {
-    async fn on<T: redis::FromRedisValue + Send>(&self, link: &mut Link) -> redis::RedisResult<T> {
+    async fn on<T: redis::FromRedisValue + Send>(
+        &self,
+        conn: &mut (impl redis::aio::ConnectionLike + Send),
+    ) -> redis::RedisResult<T> {
         match self {
-            Self::Ping => redis::cmd("PING").query_async(link.start()).await,
-            Self::Script(invocation) => invocation.invoke_async(link.start()).await,
+            Self::Ping => redis::cmd("PING").query_async(conn).await,
+            Self::Script(invocation) => invocation.invoke_async(conn).await,
         }
     }
 }
