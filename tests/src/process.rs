@@ -61,6 +61,8 @@ pub fn command(exe: &str) -> Command {
         "CLIENT_BODY_TIMEOUT_SECONDS",
         "UPSTREAM_BODY_TIMEOUT_SECONDS",
         "REDIS_URL",
+        "REDIS_CLUSTER_URLS",
+        "REDIS_TLS_CA_FILE",
         "REDIS_TIMEOUT_MS",
         "REDIS_UNAVAILABLE",
         "AUTH_ENDPOINT",

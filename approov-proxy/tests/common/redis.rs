@@ -136,3 +136,263 @@ fn spawn(port: u16) -> Option<ChildGuard> {
         thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A fresh directory under the target's test directory for one server's
+/// files (certificates, cluster state).
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "{name}-{}-{:?}",
+        std::process::id(),
+        Instant::now()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Runs `redis-cli` with `args` and returns what it printed (its answers
+/// in raw form, one line each).
+fn cli(args: &[&str]) -> Option<String> {
+    let out = Command::new("redis-cli")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Starts `redis-server` with `args` and waits (bounded) until
+/// `redis-cli <probe> PING` answers; `None` when it exits first.
+fn spawn_waiting(args: &[String], probe: &[String]) -> Option<ChildGuard> {
+    let mut cmd = Command::new("redis-server");
+    cmd.args(args)
+        .args(["--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = ChildGuard(cmd.spawn().expect("redis-server starts"));
+    let mut ping: Vec<&str> = probe.iter().map(String::as_str).collect();
+    ping.push("PING");
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        if child.0.try_wait().ok().flatten().is_some() {
+            return None;
+        }
+        if cli(&ping).is_some_and(|out| out == "PONG") {
+            return Some(child);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "redis-server {args:?} did not answer PING within {LIMIT:?}"
+        );
+        // Polling a condition, bounded above.
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A test CA and a certificate it issued for `127.0.0.1` and `localhost`,
+/// written as PEM files.
+pub struct Certificates {
+    pub ca: String,
+    pub cert: String,
+    pub key: String,
+}
+
+impl Certificates {
+    pub fn make(dir: &std::path::Path) -> Self {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "approov-proxy test CA");
+        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params =
+            rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+                .unwrap();
+        let cert = params.signed_by(&key, &ca).unwrap();
+        let write = |name: &str, pem: String| {
+            let path = dir.join(name);
+            std::fs::write(&path, pem).unwrap();
+            path.to_str().unwrap().to_owned()
+        };
+        Self {
+            ca: write("ca.pem", ca.pem()),
+            cert: write("redis.pem", cert.pem()),
+            key: write("redis.key", key.serialize_pem()),
+        }
+    }
+}
+
+/// A `redis-server` answering only TLS, with a certificate from a test CA.
+pub struct TlsRedis {
+    pub port: u16,
+    pub certificates: Certificates,
+    child: Option<ChildGuard>,
+}
+
+impl TlsRedis {
+    pub fn start() -> Self {
+        let certificates = Certificates::make(&scratch_dir("redis-tls"));
+        for _ in 0..5 {
+            let port = free_port();
+            let args: Vec<String> = [
+                "--port",
+                "0",
+                "--tls-port",
+                &port.to_string(),
+                "--tls-cert-file",
+                &certificates.cert,
+                "--tls-key-file",
+                &certificates.key,
+                "--tls-ca-cert-file",
+                &certificates.ca,
+                "--tls-auth-clients",
+                "no",
+            ]
+            .map(str::to_owned)
+            .into();
+            let probe = tls_cli(port, &certificates.ca);
+            if let Some(child) = spawn_waiting(&args, &probe) {
+                return Self {
+                    port,
+                    certificates,
+                    child: Some(child),
+                };
+            }
+        }
+        panic!("redis-server with TLS did not start on any of 5 free ports");
+    }
+
+    /// `rediss://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("rediss://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (as a crash would).
+    pub fn stop(&mut self) {
+        drop(self.child.take());
+    }
+
+    /// Runs one command through `redis-cli --tls` and returns its answer.
+    pub fn query(&self, args: &[&str]) -> String {
+        let mut all = tls_cli(self.port, &self.certificates.ca);
+        all.extend(args.iter().map(|a| (*a).to_owned()));
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        cli(&all).unwrap_or_else(|| panic!("redis-cli {args:?} failed"))
+    }
+}
+
+fn tls_cli(port: u16, ca: &str) -> Vec<String> {
+    ["-h", "127.0.0.1", "-p", &port.to_string(), "--tls", "--cacert", ca]
+        .map(str::to_owned)
+        .into()
+}
+
+/// Three `redis-server --cluster-enabled yes` nodes on free loopback
+/// ports, joined by `redis-cli --cluster create` with no replicas, each
+/// killed when dropped.
+pub struct Cluster {
+    pub ports: Vec<u16>,
+    nodes: Vec<Option<ChildGuard>>,
+}
+
+impl Cluster {
+    pub fn start() -> Self {
+        let dir = scratch_dir("redis-cluster");
+        let mut ports = Vec::new();
+        let mut nodes = Vec::new();
+        while nodes.len() < 3 {
+            assert!(ports.len() < 15, "no free ports for three cluster nodes");
+            let port = free_port();
+            ports.push(port);
+            let config = dir.join(format!("nodes-{port}.conf"));
+            let args: Vec<String> = [
+                "--port",
+                &port.to_string(),
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                config.to_str().unwrap(),
+                "--dir",
+                dir.to_str().unwrap(),
+            ]
+            .map(str::to_owned)
+            .into();
+            let probe = ["-h", "127.0.0.1", "-p", &port.to_string()].map(str::to_owned);
+            match spawn_waiting(&args, &probe) {
+                Some(child) => nodes.push(Some(child)),
+                None => {
+                    ports.pop();
+                }
+            }
+        }
+        let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+        let mut create = vec!["--cluster", "create"];
+        create.extend(addrs.iter().map(String::as_str));
+        create.extend(["--cluster-replicas", "0", "--cluster-yes"]);
+        assert!(cli(&create).is_some(), "redis-cli --cluster create failed");
+        let cluster = Self { ports, nodes };
+        // Every node must see every slot served before the test starts.
+        let deadline = Instant::now() + LIMIT;
+        for i in 0..3 {
+            while !cluster.query(i, &["CLUSTER", "INFO"]).contains("cluster_state:ok") {
+                assert!(
+                    Instant::now() < deadline,
+                    "the cluster did not reach cluster_state:ok within {LIMIT:?}"
+                );
+                // Polling a condition, bounded above.
+                thread::sleep(Duration::from_millis(20));
+            }
+        }
+        cluster
+    }
+
+    /// `redis://127.0.0.1:A,redis://127.0.0.1:B,redis://127.0.0.1:C`.
+    pub fn urls(&self) -> String {
+        self.ports
+            .iter()
+            .map(|p| format!("redis://127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Kills node `i` (as a crash would).
+    pub fn stop(&mut self, i: usize) {
+        drop(self.nodes[i].take());
+    }
+
+    /// Runs one command on node `i` and returns its answer.
+    pub fn query(&self, i: usize, args: &[&str]) -> String {
+        let port = self.ports[i].to_string();
+        let mut all = vec!["-h", "127.0.0.1", "-p", &port];
+        all.extend_from_slice(args);
+        cli(&all).unwrap_or_else(|| panic!("redis-cli on node {i} {args:?} failed"))
+    }
+
+    /// The number of keys each node holds (`0` for a stopped node).
+    pub fn key_counts(&self) -> Vec<u64> {
+        (0..self.ports.len())
+            .map(|i| match self.nodes[i] {
+                Some(_) => self.query(i, &["DBSIZE"]).parse().unwrap(),
+                None => 0,
+            })
+            .collect()
+    }
+
+    /// Whether node `i` is running.
+    pub fn is_running(&self, i: usize) -> bool {
+        self.nodes[i].is_some()
+    }
+}
