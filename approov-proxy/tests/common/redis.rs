@@ -391,6 +391,18 @@ impl Cluster {
             .collect()
     }
 
+    /// The number of Lua scripts node `i` holds (`number_of_cached_scripts`
+    /// in `INFO memory`).
+    pub fn cached_scripts(&self, i: usize) -> u64 {
+        let info = self.query(i, &["INFO", "memory"]);
+        info.lines()
+            .find_map(|l| l.strip_prefix("number_of_cached_scripts:"))
+            .unwrap_or_else(|| panic!("no number_of_cached_scripts in {info}"))
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
     /// Whether node `i` is running.
     pub fn is_running(&self, i: usize) -> bool {
         self.nodes[i].is_some()

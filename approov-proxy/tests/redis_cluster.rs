@@ -1,0 +1,248 @@
+//! `REDIS_CLUSTER_URLS`: the shared per-device limit on a real three-node
+//! Redis Cluster (`redis-server --cluster-enabled yes`, joined by
+//! `redis-cli --cluster create` on loopback ports picked here): budgets
+//! shared exactly and spread over the nodes, scripts loaded again after
+//! `SCRIPT FLUSH` (also with a node down), a node and then the whole
+//! cluster going away mid-run.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::redis::Cluster;
+use common::upstream::{TestResponse, Upstream, get, start_proxy};
+use common::{LIMIT, Server, request};
+
+/// A proxy on `upstream` sharing the cluster at `urls`, 3 requests per
+/// device per minute, with its metrics on a port of its own.
+fn proxy(upstream: &Upstream, urls: &str) -> (Server, SocketAddr) {
+    let url = upstream.url();
+    let server = start_proxy(&[
+        ("UPSTREAM_URL", url.as_str()),
+        ("API_KEY", "redis-test-key"),
+        ("API_KEY_HEADER", "X-Api-Key"),
+        ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "3"),
+        ("REDIS_CLUSTER_URLS", urls),
+        ("REDIS_TIMEOUT_MS", "500"),
+        ("METRICS_ADDR", "127.0.0.1:0"),
+    ]);
+    let metrics = server.metrics_addr();
+    (server, metrics)
+}
+
+/// The value of the proxy's sample `name` (with its labels), if present.
+fn metric(addr: SocketAddr, name: &str) -> Option<f64> {
+    let res = request(addr, "GET", "/metrics", &[]);
+    assert_eq!(res.status, 200, "{res:?}");
+    res.body
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .map(|v| v.parse().unwrap())
+}
+
+const FALLBACKS: &str = "approov_proxy_redis_fallbacks_total{route=\"default\"}";
+
+fn statuses(responses: &[TestResponse]) -> Vec<u16> {
+    responses.iter().map(|r| r.status.as_u16()).collect()
+}
+
+/// Sends `device`'s first request through `proxy` and returns the node
+/// that now holds one more key: the node of the device's budget.
+async fn first_request(cluster: &Cluster, proxy: &Server, device: &str) -> usize {
+    let before = cluster.key_counts();
+    let res = get(proxy.addr, "/x", Some(device), &[]).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let after = cluster.key_counts();
+    let grown: Vec<usize> = (0..before.len())
+        .filter(|&i| after[i] > before[i])
+        .collect();
+    assert_eq!(grown.len(), 1, "{device}: {before:?} -> {after:?}");
+    grown[0]
+}
+
+/// The rest of `device`'s budget, alternating between the proxies: two
+/// more allowed in all, then refused.
+async fn spend_the_rest(device: &str, proxies: [&Server; 2]) {
+    let mut answers = Vec::new();
+    for proxy in [proxies[1], proxies[0], proxies[1], proxies[0]] {
+        answers.push(get(proxy.addr, "/x", Some(device), &[]).await);
+    }
+    assert_eq!(statuses(&answers), [200, 200, 429, 429], "{device}");
+}
+
+/// Waits (bounded) until `proxy` decides through the cluster again: a
+/// new device's first request adds a key on a running node.
+async fn wait_shared_again(cluster: &Cluster, proxy: &Server) {
+    let deadline = Instant::now() + LIMIT;
+    for probe in 0.. {
+        let before: u64 = cluster.key_counts().iter().sum();
+        let res = get(proxy.addr, "/x", Some(&format!("probe-{probe}")), &[]).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let after: u64 = cluster.key_counts().iter().sum();
+        if after > before {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the proxy never used the cluster again"
+        );
+        // Pacing the probes while the proxy's backoff runs out (bounded).
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_proxies_share_budgets_spread_over_the_cluster() {
+    let cluster = Cluster::start();
+    let upstream = Upstream::start();
+    let (one, one_metrics) = proxy(&upstream, &cluster.urls());
+    // The other knows one seed only: it learns the rest from it.
+    let (two, _) = proxy(
+        &upstream,
+        &format!("redis://127.0.0.1:{}", cluster.ports[1]),
+    );
+
+    let devices: Vec<String> = (0..8).map(|i| format!("cluster-device-{i}==")).collect();
+    let mut nodes = Vec::new();
+    for device in &devices {
+        nodes.push(first_request(&cluster, &one, device).await);
+        spend_the_rest(device, [&one, &two]).await;
+    }
+    nodes.sort_unstable();
+    nodes.dedup();
+    assert!(nodes.len() > 1, "every budget on one node: {nodes:?}");
+    assert_eq!(cluster.key_counts().iter().sum::<u64>(), 8);
+    assert_eq!(upstream.recorded().len(), 8 * 3);
+
+    // Scripts gone from every node (a restart, a failover): the next
+    // decision's NOSCRIPT loads the script again on the key's node.
+    for i in 0..3 {
+        assert_eq!(cluster.query(i, &["SCRIPT", "FLUSH"]), "OK");
+    }
+    // Loaded on the key's node only: the cluster client alone would send
+    // `SCRIPT LOAD` to every primary, and fail while one is unreachable.
+    let node = first_request(&cluster, &two, "after-flush-a==").await;
+    for i in 0..3 {
+        let expected = u64::from(i == node);
+        assert_eq!(cluster.cached_scripts(i), expected, "node {i}");
+    }
+    spend_the_rest("after-flush-a==", [&two, &one]).await;
+    for device in ["after-flush-b==", "after-flush-c=="] {
+        let node = first_request(&cluster, &one, device).await;
+        assert_eq!(cluster.cached_scripts(node), 1, "{device}");
+        spend_the_rest(device, [&one, &two]).await;
+    }
+    assert_eq!(metric(one_metrics, "approov_proxy_redis_up"), Some(1.0));
+    assert_eq!(metric(one_metrics, FALLBACKS), None);
+    for server in [one, two] {
+        let (_, log) = server.stop();
+        assert!(!log.contains("falling back"), "{log}");
+        assert!(log.contains("cluster 127.0.0.1:"), "{log}");
+    }
+}
+
+/// One node killed: the devices whose budgets it held fall back to each
+/// proxy's own limit (no 5xx, no hang); the others are shared again once
+/// the proxy's backoff is over, their scripts loaded again on their own
+/// node although one primary is down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_mid_run_falls_back_for_its_devices_only() {
+    let mut cluster = Cluster::start();
+    let upstream = Upstream::start();
+    let (one, one_metrics) = proxy(&upstream, &cluster.urls());
+    let (two, _) = proxy(&upstream, &cluster.urls());
+
+    // A device on each node.
+    let mut on_node: [Option<String>; 3] = [None, None, None];
+    for i in 0.. {
+        assert!(i < 64, "no device for some node: {on_node:?}");
+        let device = format!("spread-{i}==");
+        let node = first_request(&cluster, &one, &device).await;
+        on_node[node].get_or_insert(device);
+        if on_node.iter().all(Option::is_some) {
+            break;
+        }
+    }
+    let [Some(lost), Some(kept), _] = on_node.clone() else {
+        unreachable!()
+    };
+    cluster.stop(0);
+    // Scripts gone from the nodes left: loading again must not need the
+    // dead one.
+    for i in 1..3 {
+        assert_eq!(cluster.query(i, &["SCRIPT", "FLUSH"]), "OK");
+    }
+
+    // The lost node's device: each proxy limits on its own, 3 on each
+    // (the one request before the kill counted in Redis only).
+    for proxy in [&one, &two] {
+        let mut answers = Vec::new();
+        for _ in 0..4 {
+            answers.push(get(proxy.addr, "/x", Some(&lost), &[]).await);
+        }
+        assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+    }
+    assert!(metric(one_metrics, FALLBACKS).is_some_and(|n| n >= 4.0));
+
+    // The others: shared again through the two nodes left, exactly.
+    wait_shared_again(&cluster, &one).await;
+    wait_shared_again(&cluster, &two).await;
+    // Shared: two more in all across both proxies, where each proxy on
+    // its own would allow three.
+    spend_the_rest(&kept, [&one, &two]).await;
+    assert_eq!(metric(one_metrics, "approov_proxy_redis_up"), Some(1.0));
+    let (_, log) = one.stop();
+    assert_eq!(log.matches("falling back").count(), 1, "{log}");
+    assert_eq!(log.matches("redis available again").count(), 1, "{log}");
+    drop(two);
+}
+
+/// The whole cluster gone: every decision falls back, logged once, with
+/// no 5xx and no hang.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_cluster_killed_falls_back_logged_once() {
+    let mut cluster = Cluster::start();
+    let upstream = Upstream::start();
+    let (one, one_metrics) = proxy(&upstream, &cluster.urls());
+    first_request(&cluster, &one, "before-all-down==").await;
+    for i in 0..3 {
+        cluster.stop(i);
+    }
+    let mut answers = Vec::new();
+    for _ in 0..4 {
+        answers.push(get(one.addr, "/x", Some("all-down=="), &[]).await);
+    }
+    assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+    assert_eq!(metric(one_metrics, "approov_proxy_redis_up"), Some(0.0));
+    let (_, log) = one.stop();
+    assert_eq!(
+        log.matches("redis unavailable, falling back to the in-process limit")
+            .count(),
+        1,
+        "{log}"
+    );
+}
+
+/// A cluster that is not there at start-up is the fallback case, not a
+/// configuration error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_cluster_at_start_up_is_not_fatal() {
+    let port = common::redis::free_port();
+    let upstream = Upstream::start();
+    let (one, metrics) = proxy(
+        &upstream,
+        &format!("redis://:cluster-s3cret@127.0.0.1:{port}"),
+    );
+    let mut answers = Vec::new();
+    for _ in 0..4 {
+        answers.push(get(one.addr, "/x", Some("nobody-home=="), &[]).await);
+    }
+    assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+    assert_eq!(metric(metrics, "approov_proxy_redis_up"), Some(0.0));
+    let (_, log) = one.stop();
+    assert!(log.contains("falling back"), "{log}");
+    assert!(log.contains(&format!("127.0.0.1:{port}")), "{log}");
+    assert!(!log.contains("cluster-s3cret"), "{log}");
+}
