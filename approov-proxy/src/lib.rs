@@ -31,7 +31,8 @@
 //!   checks, body stall timeouts, the proxy's own replies, the client.
 //! - `forward_auth/`: the endpoint answering nginx, Traefik and Envoy.
 //! - `limit/`: the per-device rate limit, in process and shared through
-//!   Redis with its connection pool.
+//!   Redis (one server or a Cluster, plain or TLS) with its connection
+//!   pool.
 //! - `server/`: the application and its dispatch, the listeners, workers,
 //!   connection limits, CPU affinity, the metrics listener and start-up.
 //! - `telemetry/`: the request log line, the metrics and their recorder.
@@ -59,9 +60,15 @@
 //!   connection); `pin-project-lite`: the answer future that marks a
 //!   connection's last answer `Connection: close`.
 //! - `governor`: the in-process GCRA per-device limiter.
-//! - `redis` (`tokio-comp`, `script`): the limit shared by replicas: the
-//!   protocol on a few connections of our own, each reading a bounded
-//!   answer, and the GCRA Lua script run by `EVALSHA`.
+//! - `redis` (`tokio-comp`, `script`, `cluster-async`): the limit shared
+//!   by replicas: the protocol on a few connections of our own, each
+//!   reading a bounded answer, and the GCRA Lua script run by `EVALSHA`;
+//!   with `REDIS_CLUSTER_URLS` its cluster client routes each decision to
+//!   the node of its key, over node connections of our own too. The
+//!   crate's TLS features are left out: `rediss://` is our socket too.
+//! - `tokio-rustls` (ring, no aws-lc-rs), `webpki-roots`: TLS to Redis
+//!   (`rediss://`) with the same rustls as the upstreams, the webpki roots
+//!   unless `REDIS_TLS_CA_FILE` names a private CA.
 //! - `form_urlencoded`, `percent-encoding`: the query key placement and
 //!   the path checks, by the book rather than by hand.
 //! - `ring`: SHA-256 of device ids for logs and limiter keys.

@@ -221,7 +221,10 @@ fn tls_configuration_errors_stop_the_start() {
     ];
     for (vars, expected) in [
         (
-            vec![("REDIS_URL", "rediss://:pass-s3cret@127.0.0.1:6380/#insecure")],
+            vec![(
+                "REDIS_URL",
+                "rediss://:pass-s3cret@127.0.0.1:6380/#insecure",
+            )],
             "approov-proxy: REDIS_URL is not usable",
         ),
         (

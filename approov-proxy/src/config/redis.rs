@@ -187,7 +187,10 @@ fn url_info(url: &str, setting: &str) -> Result<ConnectionInfo, ProxyConfigError
         ));
     }
     let plain = format!("redis{}", &url["rediss".len()..]);
-    let info = plain.as_str().into_connection_info().map_err(|_| unusable())?;
+    let info = plain
+        .as_str()
+        .into_connection_info()
+        .map_err(|_| unusable())?;
     let ConnectionAddr::Tcp(host, port) = info.addr().clone() else {
         return Err(unusable());
     };
@@ -269,7 +272,10 @@ fn tls(ca_file: Option<(String, String)>) -> Result<RedisTls, ProxyConfigError> 
     RedisTls::new(certificates, ca_from).map_err(|problem| ProxyConfigError::invalid(name, problem))
 }
 
-fn read_ca_file(path: &str, setting: &str) -> Result<Vec<CertificateDer<'static>>, ProxyConfigError> {
+fn read_ca_file(
+    path: &str,
+    setting: &str,
+) -> Result<Vec<CertificateDer<'static>>, ProxyConfigError> {
     let mut pem = Vec::new();
     std::fs::File::open(path)
         .and_then(|file| file.take(MAX_CA_FILE + 1).read_to_end(&mut pem))
@@ -282,7 +288,9 @@ fn read_ca_file(path: &str, setting: &str) -> Result<Vec<CertificateDer<'static>
     if pem.len() as u64 > MAX_CA_FILE {
         return Err(ProxyConfigError::invalid(
             setting,
-            format!("the file is larger than {MAX_CA_FILE} bytes: it must hold PEM CA certificates"),
+            format!(
+                "the file is larger than {MAX_CA_FILE} bytes: it must hold PEM CA certificates"
+            ),
         ));
     }
     let certificates = CertificateDer::pem_slice_iter(&pem)
@@ -329,10 +337,8 @@ mod tests {
 
     /// A file in a fresh temporary directory, holding `contents`.
     fn temp_file(name: &str, contents: &[u8]) -> String {
-        let dir = std::env::temp_dir().join(format!(
-            "approov-proxy-redis-{}-{name}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("approov-proxy-redis-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(name);
         std::fs::write(&path, contents).unwrap();
@@ -348,23 +354,26 @@ mod tests {
 
     #[test]
     fn tls_and_cluster_settings_are_read() {
-        let c = read(&[("REDIS_URL", "rediss://:s3cret@redis.example.com:6380")], None)
-            .unwrap()
-            .unwrap();
+        let c = read(
+            &[("REDIS_URL", "rediss://:s3cret@redis.example.com:6380")],
+            None,
+        )
+        .unwrap()
+        .unwrap();
         let tls = c.tls.as_ref().unwrap();
         assert!(tls.ca_from.is_none());
         assert!(!format!("{c:?}").contains("s3cret"));
         let ca = temp_file("ca.pem", ca_pem().as_bytes());
         let c = read(
-            &[("REDIS_URL", "rediss://127.0.0.1:6380"), ("REDIS_TLS_CA_FILE", &ca)],
+            &[
+                ("REDIS_URL", "rediss://127.0.0.1:6380"),
+                ("REDIS_TLS_CA_FILE", &ca),
+            ],
             None,
         )
         .unwrap()
         .unwrap();
-        assert_eq!(
-            c.tls.unwrap().ca_from.as_deref(),
-            Some("REDIS_TLS_CA_FILE")
-        );
+        assert_eq!(c.tls.unwrap().ca_from.as_deref(), Some("REDIS_TLS_CA_FILE"));
         let c = read(
             &[(
                 "REDIS_CLUSTER_URLS",
@@ -459,7 +468,11 @@ mod tests {
         // The CA file: without TLS, without a URL, twice, unreadable, not
         // PEM, no certificate, too large.
         let ca = temp_file("ca2.pem", ca_pem().as_bytes());
-        let err = read(&[("REDIS_URL", "redis://h"), ("REDIS_TLS_CA_FILE", &ca)], None).unwrap_err();
+        let err = read(
+            &[("REDIS_URL", "redis://h"), ("REDIS_TLS_CA_FILE", &ca)],
+            None,
+        )
+        .unwrap_err();
         assert!(err.starts_with("REDIS_TLS_CA_FILE is not usable"), "{err}");
         assert!(err.contains("rediss://"), "{err}");
         let err = read(&[("REDIS_TLS_CA_FILE", &ca)], None).unwrap_err();

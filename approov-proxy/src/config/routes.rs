@@ -12,8 +12,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::env::{rate_limit_from, timeout_from};
-use crate::claims::{self, ClaimHeaders};
 use super::redis::FileRedis;
+use crate::claims::{self, ClaimHeaders};
 use crate::error::ProxyConfigError;
 use crate::proxy::{ApiKey, ForwardedClientHeaders, Forwarding, KeyPlacement, Upstream};
 use crate::route::{AllowedMethods, HEALTH_PATH, Route, normalise_prefix};
@@ -412,6 +412,28 @@ fn placement(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn reads_the_redis_cluster_and_ca_file() {
+        let file = parse(
+            "f.toml",
+            r#"
+            redis_cluster_urls = "rediss://10.0.0.1:6379,rediss://10.0.0.2:6379"
+            redis_tls_ca_file = "/etc/redis-ca.pem"
+
+            [[route]]
+            prefix = "/"
+            upstream = "https://api.example.com"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            file.redis_cluster_urls.as_deref(),
+            Some("rediss://10.0.0.1:6379,rediss://10.0.0.2:6379")
+        );
+        assert_eq!(file.redis_tls_ca_file.as_deref(), Some("/etc/redis-ca.pem"));
+        assert!(file.redis_url.is_none());
+    }
 
     #[test]
     fn reads_routes() {

@@ -41,8 +41,8 @@ use std::task::{Context, Poll, ready};
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::{
-    Arg, AsyncConnectionConfig, Cmd, ConnectionAddr, ConnectionInfo, ErrorKind,
-    IntoConnectionInfo, RedisFuture, RedisResult, Value,
+    Arg, AsyncConnectionConfig, Cmd, ConnectionAddr, ConnectionInfo, ErrorKind, IntoConnectionInfo,
+    RedisFuture, RedisResult, Value,
 };
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
@@ -164,7 +164,10 @@ impl Links {
 }
 
 /// A socket to `addr`: TCP, TLS over TCP (verified with `tls`) or Unix.
-async fn open(addr: &ConnectionAddr, tls: Option<&Arc<ClientConfig>>) -> RedisResult<Box<dyn Socket>> {
+async fn open(
+    addr: &ConnectionAddr,
+    tls: Option<&Arc<ClientConfig>>,
+) -> RedisResult<Box<dyn Socket>> {
     Ok(match addr {
         ConnectionAddr::Tcp(host, port) => Box::new(tcp(host, *port).await?),
         ConnectionAddr::TcpTls {
@@ -362,8 +365,7 @@ impl redis::cluster_async::Connect for Node {
                     socket,
                     budget: Budget::Credit(READ_LIMIT),
                 };
-                MultiplexedConnection::new_with_config(info.redis_settings(), bounded, config)
-                    .await
+                MultiplexedConnection::new_with_config(info.redis_settings(), bounded, config).await
             };
             let (conn, driver) = tokio::time::timeout(setup.timeout, connect)
                 .await
@@ -423,8 +425,7 @@ fn script_route(cmd: &Cmd) -> Option<Option<Route>> {
         let keys = args.nth(1)?;
         let key = args.next().filter(|_| keys != b"0")?;
         Some(Some(Route::with_key(key, SlotAddr::Master)))
-    } else if name.eq_ignore_ascii_case(b"SCRIPT") && args.next()?.eq_ignore_ascii_case(b"LOAD")
-    {
+    } else if name.eq_ignore_ascii_case(b"SCRIPT") && args.next()?.eq_ignore_ascii_case(b"LOAD") {
         Some(None)
     } else {
         None

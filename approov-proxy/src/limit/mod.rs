@@ -1,9 +1,10 @@
 //! The per-device rate limit, keyed by the token's device id so one
 //! compromised device cannot drain the upstream quota: in process
 //! ([`local`], `governor`'s GCRA), or shared by every replica through
-//! Redis ([`shared`], with its connection pool in [`link`]) when
-//! `REDIS_URL` is set, falling back to the local one (or `503`) while
-//! Redis does not answer.
+//! Redis ([`shared`], with its bounded connections in [`link`]) when
+//! `REDIS_URL` (one Redis) or `REDIS_CLUSTER_URLS` (a Redis Cluster) is
+//! set, over TLS with `rediss://`, falling back to the local one (or
+//! `503`) while Redis does not answer.
 
 mod link;
 pub(crate) mod local;

@@ -295,9 +295,17 @@ impl TlsRedis {
 }
 
 fn tls_cli(port: u16, ca: &str) -> Vec<String> {
-    ["-h", "127.0.0.1", "-p", &port.to_string(), "--tls", "--cacert", ca]
-        .map(str::to_owned)
-        .into()
+    [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "--tls",
+        "--cacert",
+        ca,
+    ]
+    .map(str::to_owned)
+    .into()
 }
 
 /// Three `redis-server --cluster-enabled yes` nodes on free loopback
@@ -347,7 +355,10 @@ impl Cluster {
         // Every node must see every slot served before the test starts.
         let deadline = Instant::now() + LIMIT;
         for i in 0..3 {
-            while !cluster.query(i, &["CLUSTER", "INFO"]).contains("cluster_state:ok") {
+            while !cluster
+                .query(i, &["CLUSTER", "INFO"])
+                .contains("cluster_state:ok")
+            {
                 assert!(
                     Instant::now() < deadline,
                     "the cluster did not reach cluster_state:ok within {LIMIT:?}"
