@@ -258,7 +258,13 @@ fn cluster_target(
                 "its nodes must share one user, password, database and protocol",
             )
         })?;
-    Ok((RedisTarget::Cluster { client, seeds }, tls))
+    Ok((
+        RedisTarget::Cluster {
+            client: Box::new(client),
+            seeds,
+        },
+        tls,
+    ))
 }
 
 /// TLS with the webpki roots, or with only the certificates of the CA file

@@ -71,7 +71,7 @@ pub(crate) enum RedisTarget {
     /// A Redis Cluster (`REDIS_CLUSTER_URLS`): the client, and the seed
     /// nodes' addresses.
     Cluster {
-        client: ClusterClient,
+        client: Box<ClusterClient>,
         seeds: Vec<ConnectionAddr>,
     },
 }
@@ -165,37 +165,43 @@ impl fmt::Debug for RedisConfig {
 }
 
 /// The connections: our own pool to one Redis, or the cluster client's
-/// connection (made at the first decision, again after it failed to be).
+/// connection.
 enum Backend {
     Single(Links),
-    Cluster {
-        client: ClusterClient,
-        conn: Mutex<Option<ClusterConnection<Node>>>,
-        /// One decision at a time connects; the others wait, in their
-        /// timeout, and use its connection.
-        connecting: tokio::sync::Mutex<()>,
-    },
+    Cluster(Box<ClusterLinks>),
 }
 
-impl Backend {
-    async fn cluster(
-        client: &ClusterClient,
-        conn: &Mutex<Option<ClusterConnection<Node>>>,
-        connecting: &tokio::sync::Mutex<()>,
-    ) -> Result<ClusterConnection<Node>, ()> {
-        let current = || conn.lock().unwrap_or_else(PoisonError::into_inner).clone();
+/// The cluster client's connection, made at the first decision (again
+/// after it failed to be); it reconnects lost nodes itself.
+struct ClusterLinks {
+    client: ClusterClient,
+    conn: Mutex<Option<ClusterConnection<Node>>>,
+    /// One decision at a time connects; the others wait, in their timeout,
+    /// and use its connection.
+    connecting: tokio::sync::Mutex<()>,
+}
+
+impl ClusterLinks {
+    async fn connection(&self) -> Result<ClusterConnection<Node>, ()> {
+        let current = || {
+            self.conn
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        };
         if let Some(c) = current() {
             return Ok(c);
         }
-        let _turn = connecting.lock().await;
+        let _turn = self.connecting.lock().await;
         if let Some(c) = current() {
             return Ok(c);
         }
-        let made = client
+        let made = self
+            .client
             .get_async_generic_connection::<Node>()
             .await
             .map_err(|_| ())?;
-        *conn.lock().unwrap_or_else(PoisonError::into_inner) = Some(made.clone());
+        *self.conn.lock().unwrap_or_else(PoisonError::into_inner) = Some(made.clone());
         Ok(made)
     }
 }
@@ -219,11 +225,11 @@ impl SharedLimit {
             RedisTarget::Single(info) => Backend::Single(Links::new(info.clone(), tls)),
             RedisTarget::Cluster { client, .. } => {
                 super::link::set_node_setup(tls, config.timeout);
-                Backend::Cluster {
-                    client: client.clone(),
+                Backend::Cluster(Box::new(ClusterLinks {
+                    client: (**client).clone(),
                     conn: Mutex::new(None),
                     connecting: tokio::sync::Mutex::new(()),
-                }
+                }))
             }
         };
         Self {
@@ -245,12 +251,8 @@ impl SharedLimit {
     async fn ask<T: redis::FromRedisValue + Send>(&self, ask: Ask<'_>) -> Result<T, ()> {
         let links = match &self.backend {
             Backend::Single(links) => links,
-            Backend::Cluster {
-                client,
-                conn,
-                connecting,
-            } => {
-                let conn = Backend::cluster(client, conn, connecting).await?;
+            Backend::Cluster(cluster) => {
+                let conn = cluster.connection().await?;
                 return ask.on(&mut KeyRouted::new(conn)).await.map_err(|_| ());
             }
         };
