@@ -18,8 +18,12 @@ use common::{LIMIT, Server, request};
 /// A proxy on `upstream` sharing the cluster at `urls`, 3 requests per
 /// device per minute, with its metrics on a port of its own.
 fn proxy(upstream: &Upstream, urls: &str) -> (Server, SocketAddr) {
+    proxy_with(upstream, urls, &[])
+}
+
+fn proxy_with(upstream: &Upstream, urls: &str, extra: &[(&str, &str)]) -> (Server, SocketAddr) {
     let url = upstream.url();
-    let server = start_proxy(&[
+    let mut envs = vec![
         ("UPSTREAM_URL", url.as_str()),
         ("API_KEY", "redis-test-key"),
         ("API_KEY_HEADER", "X-Api-Key"),
@@ -27,7 +31,9 @@ fn proxy(upstream: &Upstream, urls: &str) -> (Server, SocketAddr) {
         ("REDIS_CLUSTER_URLS", urls),
         ("REDIS_TIMEOUT_MS", "500"),
         ("METRICS_ADDR", "127.0.0.1:0"),
-    ]);
+    ];
+    envs.extend_from_slice(extra);
+    let server = start_proxy(&envs);
     let metrics = server.metrics_addr();
     (server, metrics)
 }
@@ -245,4 +251,45 @@ async fn unreachable_cluster_at_start_up_is_not_fatal() {
     assert!(log.contains("falling back"), "{log}");
     assert!(log.contains(&format!("127.0.0.1:{port}")), "{log}");
     assert!(!log.contains("cluster-s3cret"), "{log}");
+}
+
+/// A cluster speaking TLS only: the seed and every node learnt from the
+/// slot map are reached over TLS, checked against the test CA.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_proxies_share_budgets_on_a_tls_cluster() {
+    let cluster = Cluster::start_tls();
+    let ca = cluster.certificates.as_ref().unwrap().ca.clone();
+    let upstream = Upstream::start();
+    let extra = [("REDIS_TLS_CA_FILE", ca.as_str())];
+    let (one, one_metrics) = proxy_with(&upstream, &cluster.urls(), &extra);
+    let seed = format!("rediss://127.0.0.1:{}", cluster.ports[2]);
+    let (two, _) = proxy_with(&upstream, &seed, &extra);
+    let mut nodes = Vec::new();
+    for i in 0..6 {
+        let device = format!("tls-cluster-device-{i}==");
+        nodes.push(first_request(&cluster, &one, &device).await);
+        spend_the_rest(&device, [&one, &two]).await;
+    }
+    nodes.sort_unstable();
+    nodes.dedup();
+    assert!(nodes.len() > 1, "every budget on one node: {nodes:?}");
+    assert_eq!(metric(one_metrics, "approov_proxy_redis_up"), Some(1.0));
+    assert_eq!(metric(one_metrics, FALLBACKS), None);
+
+    // Without the CA file the webpki roots refuse the nodes: fallback.
+    let (alone, alone_metrics) = proxy(&upstream, &cluster.urls());
+    let mut answers = Vec::new();
+    for _ in 0..4 {
+        answers.push(get(alone.addr, "/x", Some("tls-cluster-device-0=="), &[]).await);
+    }
+    // Its own limit: the device's shared budget is spent, but this proxy
+    // cannot see it.
+    assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+    assert_eq!(metric(alone_metrics, "approov_proxy_redis_up"), Some(0.0));
+    let (_, log) = alone.stop();
+    assert_eq!(log.matches("falling back").count(), 1, "{log}");
+    for server in [one, two] {
+        let (_, log) = server.stop();
+        assert!(!log.contains("falling back"), "{log}");
+    }
 }

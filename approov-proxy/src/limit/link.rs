@@ -15,8 +15,9 @@
 //!   Each node connection ([`Node`], plugged in through
 //!   [`redis::cluster_async::Connect`]) runs on a [`Bounded`] socket with
 //!   a *credit* instead: every byte written grants [`CREDIT_PER_BYTE`]
-//!   bytes of answer (a command is at least 16 bytes, so a command earns
-//!   at least [`READ_LIMIT`]), and unused credit is capped at
+//!   bytes of answer (a command is at least 14 bytes, so a command earns
+//!   at least [`READ_LIMIT`]), a new connection starts with
+//!   [`SETUP_CREDIT`] (the slot map), and unused credit is capped at
 //!   [`MAX_CREDIT`]. Whatever a node sends, it can never send more than
 //!   that multiple of what was asked of it, nor more than [`MAX_CREDIT`]
 //!   ahead; past it the connection fails and the cluster client makes a
@@ -66,6 +67,11 @@ const _: () = assert!(14 * CREDIT_PER_BYTE >= READ_LIMIT);
 /// The most unused credit a cluster node's connection holds: what a node
 /// may send ahead of the answers it owes.
 const MAX_CREDIT: usize = 64 * READ_LIMIT;
+
+/// The credit a cluster node's connection starts with: the answers to
+/// setting it up and the slot map (`CLUSTER SLOTS`, about 150 bytes per
+/// node), for clusters of a few hundred nodes.
+const SETUP_CREDIT: usize = 16 * READ_LIMIT;
 
 /// The most decisions asking Redis at once, each on a connection of its
 /// own; one beyond waits for a connection to come back, within its
@@ -364,7 +370,7 @@ impl redis::cluster_async::Connect for Node {
                 let socket = open(info.addr(), setup.tls.as_ref()).await?;
                 let bounded = Bounded {
                     socket,
-                    budget: Budget::Credit(READ_LIMIT),
+                    budget: Budget::Credit(SETUP_CREDIT),
                 };
                 MultiplexedConnection::new_with_config(info.redis_settings(), bounded, config).await
             };

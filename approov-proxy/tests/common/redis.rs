@@ -310,15 +310,33 @@ fn tls_cli(port: u16, ca: &str) -> Vec<String> {
 
 /// Three `redis-server --cluster-enabled yes` nodes on free loopback
 /// ports, joined by `redis-cli --cluster create` with no replicas, each
-/// killed when dropped.
+/// killed when dropped; plain, or TLS only (clients and the cluster bus).
 pub struct Cluster {
     pub ports: Vec<u16>,
     nodes: Vec<Option<ChildGuard>>,
+    /// `--tls --cacert <ca>` for `redis-cli` on a TLS cluster.
+    tls: Vec<String>,
+    /// The test CA and the nodes' certificate, on a TLS cluster.
+    pub certificates: Option<Certificates>,
 }
 
 impl Cluster {
     pub fn start() -> Self {
+        Self::start_with(false)
+    }
+
+    /// The nodes answer TLS only, with a certificate from a test CA.
+    pub fn start_tls() -> Self {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Self {
         let dir = scratch_dir("redis-cluster");
+        let certificates = tls.then(|| Certificates::make(&dir));
+        let tls_cli: Vec<String> = match &certificates {
+            Some(c) => ["--tls", "--cacert", &c.ca].map(str::to_owned).into(),
+            None => Vec::new(),
+        };
         let mut ports = Vec::new();
         let mut nodes = Vec::new();
         while nodes.len() < 3 {
@@ -326,9 +344,7 @@ impl Cluster {
             let port = free_port();
             ports.push(port);
             let config = dir.join(format!("nodes-{port}.conf"));
-            let args: Vec<String> = [
-                "--port",
-                &port.to_string(),
+            let mut args: Vec<String> = [
                 "--cluster-enabled",
                 "yes",
                 "--cluster-config-file",
@@ -338,7 +354,32 @@ impl Cluster {
             ]
             .map(str::to_owned)
             .into();
-            let probe = ["-h", "127.0.0.1", "-p", &port.to_string()].map(str::to_owned);
+            match &certificates {
+                None => args.extend(["--port".to_owned(), port.to_string()]),
+                Some(c) => args.extend(
+                    [
+                        "--port",
+                        "0",
+                        "--tls-port",
+                        &port.to_string(),
+                        "--tls-cluster",
+                        "yes",
+                        "--tls-cert-file",
+                        &c.cert,
+                        "--tls-key-file",
+                        &c.key,
+                        "--tls-ca-cert-file",
+                        &c.ca,
+                        "--tls-auth-clients",
+                        "no",
+                    ]
+                    .map(str::to_owned),
+                ),
+            }
+            let mut probe: Vec<String> = ["-h", "127.0.0.1", "-p", &port.to_string()]
+                .map(str::to_owned)
+                .into();
+            probe.extend(tls_cli.iter().cloned());
             match spawn_waiting(&args, &probe) {
                 Some(child) => nodes.push(Some(child)),
                 None => {
@@ -347,11 +388,17 @@ impl Cluster {
             }
         }
         let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
-        let mut create = vec!["--cluster", "create"];
+        let mut create: Vec<&str> = tls_cli.iter().map(String::as_str).collect();
+        create.extend(["--cluster", "create"]);
         create.extend(addrs.iter().map(String::as_str));
         create.extend(["--cluster-replicas", "0", "--cluster-yes"]);
         assert!(cli(&create).is_some(), "redis-cli --cluster create failed");
-        let cluster = Self { ports, nodes };
+        let cluster = Self {
+            ports,
+            nodes,
+            tls: tls_cli,
+            certificates,
+        };
         // Every node must see every slot served before the test starts.
         let deadline = Instant::now() + LIMIT;
         for i in 0..3 {
@@ -370,11 +417,17 @@ impl Cluster {
         cluster
     }
 
-    /// `redis://127.0.0.1:A,redis://127.0.0.1:B,redis://127.0.0.1:C`.
+    /// `redis://127.0.0.1:A,redis://127.0.0.1:B,redis://127.0.0.1:C`
+    /// (`rediss://` on a TLS cluster).
     pub fn urls(&self) -> String {
+        let scheme = if self.tls.is_empty() {
+            "redis"
+        } else {
+            "rediss"
+        };
         self.ports
             .iter()
-            .map(|p| format!("redis://127.0.0.1:{p}"))
+            .map(|p| format!("{scheme}://127.0.0.1:{p}"))
             .collect::<Vec<_>>()
             .join(",")
     }
@@ -388,6 +441,7 @@ impl Cluster {
     pub fn query(&self, i: usize, args: &[&str]) -> String {
         let port = self.ports[i].to_string();
         let mut all = vec!["-h", "127.0.0.1", "-p", &port];
+        all.extend(self.tls.iter().map(String::as_str));
         all.extend_from_slice(args);
         cli(&all).unwrap_or_else(|| panic!("redis-cli on node {i} {args:?} failed"))
     }
