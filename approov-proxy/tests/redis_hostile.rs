@@ -4,7 +4,8 @@
 //! read no more than a decision's answer, wait no longer than
 //! `REDIS_TIMEOUT_MS`, drop that connection rather than read on, make a
 //! new one after its backoff, and answer every request through its
-//! in-process limit meanwhile.
+//! in-process limit meanwhile. The same for a Redis Cluster node
+//! (`REDIS_CLUSTER_URLS`), whose connection is bounded by a credit.
 //!
 //! The one place a fake Redis is right: a real one never answers this way.
 //! It speaks just enough RESP for the `redis` crate to connect.
@@ -55,16 +56,27 @@ struct LyingRedis {
 
 impl LyingRedis {
     fn start(lie: Lie) -> Self {
+        Self::start_with(lie, false)
+    }
+
+    /// A fake Redis Cluster of one node, itself, serving every slot.
+    fn start_cluster(lie: Lie) -> Self {
+        Self::start_with(lie, true)
+    }
+
+    fn start_with(lie: Lie, cluster: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Seen::default());
         let shared = seen.clone();
+        let slots = cluster.then(|| slot_map(port));
         // Runs until the test process ends.
         thread::spawn(move || {
             for conn in listener.incoming().flatten() {
                 shared.connections.fetch_add(1, Ordering::Relaxed);
                 let seen = shared.clone();
-                thread::spawn(move || serve(conn, lie, &seen));
+                let slots = slots.clone();
+                thread::spawn(move || serve(conn, lie, &seen, slots.as_deref()));
             }
         });
         Self { port, seen }
@@ -79,8 +91,17 @@ impl LyingRedis {
     }
 }
 
-/// Answers commands until a decision, which gets the lie.
-fn serve(conn: TcpStream, lie: Lie, seen: &Seen) {
+/// `CLUSTER SLOTS` of a cluster whose one node, on `port`, serves every
+/// slot.
+fn slot_map(port: u16) -> Vec<u8> {
+    let id = "0123456789012345678901234567890123456789";
+    format!("*1\r\n*3\r\n:0\r\n:16383\r\n*3\r\n$9\r\n127.0.0.1\r\n:{port}\r\n$40\r\n{id}\r\n")
+        .into_bytes()
+}
+
+/// Answers commands until a decision, which gets the lie; `CLUSTER` with
+/// `slots` when it plays a cluster.
+fn serve(conn: TcpStream, lie: Lie, seen: &Seen, slots: Option<&[u8]>) {
     let _ = conn.set_read_timeout(Some(LIMIT));
     let _ = conn.set_write_timeout(Some(LIMIT));
     let mut reader = BufReader::new(conn.try_clone().unwrap());
@@ -88,7 +109,8 @@ fn serve(conn: TcpStream, lie: Lie, seen: &Seen) {
     while let Some(command) = read_command(&mut reader) {
         let answer: &[u8] = match command.to_ascii_uppercase().as_str() {
             "PING" => b"+PONG\r\n",
-            "CLIENT" | "SELECT" | "AUTH" => b"+OK\r\n",
+            "CLIENT" | "SELECT" | "AUTH" | "READONLY" => b"+OK\r\n",
+            "CLUSTER" if slots.is_some() => slots.unwrap_or_default(),
             "SCRIPT" => b"$40\r\n0000000000000000000000000000000000000000\r\n",
             "EVALSHA" | "EVAL" => {
                 seen.decisions.fetch_add(1, Ordering::Relaxed);
@@ -267,5 +289,38 @@ async fn redis_trickling_an_answer_is_timed_out_and_loses_its_connection() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    assert_fell_back(proxy);
+}
+
+/// A cluster node that streams an endless answer: its connection, shared
+/// by every decision for that node, runs out of credit and fails, the
+/// cluster client makes a new one (at most once a second), and memory
+/// stays flat meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_node_streaming_an_endless_answer_costs_no_memory_and_loses_its_connection() {
+    let redis = LyingRedis::start_cluster(Lie::Endless);
+    let upstream = Upstream::start();
+    let url = upstream.url();
+    let seed = redis.url();
+    let proxy = start_proxy(&[
+        ("UPSTREAM_URL", url.as_str()),
+        ("API_KEY", "hostile-redis-key"),
+        ("API_KEY_HEADER", "X-Api-Key"),
+        ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "1000"),
+        ("REDIS_CLUSTER_URLS", seed.as_str()),
+        ("REDIS_TIMEOUT_MS", "200"),
+    ]);
+    let before = peak_rss_kib(proxy.pid());
+    let answered = until_reconnected(&proxy, &redis, |answered| {
+        let grown = peak_rss_kib(proxy.pid()).saturating_sub(before);
+        assert!(
+            grown < GROWTH_LIMIT_KIB,
+            "resident memory grew by {grown} KiB after {answered} requests"
+        );
+    })
+    .await;
+    assert!(redis.seen.decisions.load(Ordering::Relaxed) >= 2);
+    assert!(redis.seen.closed.load(Ordering::Relaxed) >= 1);
+    assert_eq!(upstream.recorded().len(), answered);
     assert_fell_back(proxy);
 }
