@@ -196,6 +196,8 @@ impl ClusterLinks {
         if let Some(c) = current() {
             return Ok(c);
         }
+        // The `redis` crate's way to plug in its `Connect` trait; public
+        // though hidden from its docs: check it on each upgrade.
         let made = self
             .client
             .get_async_generic_connection::<Node>()
