@@ -3,8 +3,12 @@
 //! ([`local`], `governor`'s GCRA), or shared by every replica through
 //! Redis ([`shared`], with its connection pool in [`link`]) when
 //! `REDIS_URL` is set, falling back to the local one (or `503`) while
-//! Redis does not answer.
+//! Redis does not answer. On routes of 240 requests a minute or more a
+//! replica leases slices of a device's budget ([`lease`]): a busy device
+//! costs one Redis call per many requests, and the replicas together still
+//! never allow more than `n` in a burst and one every `60/n` s after it.
 
+mod lease;
 mod link;
 pub(crate) mod local;
 pub(crate) mod shared;
