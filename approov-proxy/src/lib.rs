@@ -31,7 +31,7 @@
 //!   checks, body stall timeouts, the proxy's own replies, the client.
 //! - `forward_auth/`: the endpoint answering nginx, Traefik and Envoy.
 //! - `limit/`: the per-device rate limit, in process and shared through
-//!   Redis with its connection pool.
+//!   Redis with its connection pool and leased slices of device budgets.
 //! - `server/`: the application and its dispatch, the listeners, workers,
 //!   connection limits, CPU affinity, the metrics listener and start-up.
 //! - `telemetry/`: the request log line, the metrics and their recorder.
@@ -61,7 +61,7 @@
 //! - `governor`: the in-process GCRA per-device limiter.
 //! - `redis` (`tokio-comp`, `script`): the limit shared by replicas: the
 //!   protocol on a few connections of our own, each reading a bounded
-//!   answer, and the GCRA Lua script run by `EVALSHA`.
+//!   answer, and the GCRA Lua script (leasing slices) run by `EVALSHA`.
 //! - `form_urlencoded`, `percent-encoding`: the query key placement and
 //!   the path checks, by the book rather than by hand.
 //! - `ring`: SHA-256 of device ids for logs and limiter keys.
@@ -73,7 +73,8 @@
 //!   `tracing-appender`: their writing on a thread of its own, so no
 //!   worker waits on stderr.
 //! - `thiserror`: the configuration errors; `tokio`: the runtime, timers
-//!   and signals.
+//!   and signals, and (`sync`) the channel on which a device's requests
+//!   wait for the one Redis call leasing its next slice.
 //! - `clap` (`std`, `help`, `usage`, `error-context`; no derive, no
 //!   `env`): the command line, `--help`, `--version`, the `check`
 //!   subcommand and the usage errors with exit code 2. The settings are
