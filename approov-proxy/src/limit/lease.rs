@@ -178,7 +178,7 @@ pub(super) struct Ticket {
     pub(super) want: u64,
     asked: Instant,
     /// Held while the call is in flight.
-    _flight: Option<watch::Sender<()>>,
+    flight: Option<watch::Sender<()>>,
 }
 
 /// One device on one route.
@@ -198,14 +198,14 @@ struct Entry {
 }
 
 impl Entry {
-    fn in_flight(&self) -> Option<&watch::Receiver<()>> {
+    fn inflight(&self) -> Option<&watch::Receiver<()>> {
         // `has_changed` fails once the ticket's sender is gone.
         self.flight.as_ref().filter(|rx| rx.has_changed().is_ok())
     }
 
     /// Nothing here is worth keeping: no cells, no refusal, no call.
     fn finished(&self, now: Instant) -> bool {
-        self.in_flight().is_none()
+        self.inflight().is_none()
             && (self.left == 0 || now >= self.asked + LEASE_LIFE)
             && self.refused.is_none_or(|(recheck, _)| now >= recheck)
     }
@@ -311,10 +311,10 @@ impl Leases {
             return Take::Ask(Ticket {
                 want: 1,
                 asked: now,
-                _flight: None,
+                flight: None,
             });
         };
-        if let Some(rx) = entry.in_flight() {
+        if let Some(rx) = entry.inflight() {
             return Take::Wait(rx.clone());
         }
         if let Some((recheck, allowed)) = entry.refused {
@@ -338,7 +338,7 @@ impl Leases {
         Take::Ask(Ticket {
             want,
             asked: now,
-            _flight: flight,
+            flight,
         })
     }
 
@@ -356,13 +356,11 @@ impl Leases {
         let got = u64::try_from(got).unwrap_or(0).min(ticket.want);
         let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
         if got > 0 {
-            if ticket._flight.is_some() {
-                if let Some(entry) = table.get(route, device) {
-                    entry.left = got - 1;
-                    entry.asked = ticket.asked;
-                    entry.got = got;
-                    entry.flight = None;
-                }
+            if let Some(entry) = table.get(route, device).filter(|_| ticket.flight.is_some()) {
+                entry.left = got - 1;
+                entry.asked = ticket.asked;
+                entry.got = got;
+                entry.flight = None;
             }
             return Ok(());
         }
@@ -521,7 +519,7 @@ mod tests {
     }
 
     #[test]
-    fn requests_wait_for_the_call_in_flight_and_a_dropped_call_frees_them() {
+    fn requests_wait_for_the_call_inflight_and_a_dropped_call_frees_them() {
         let leases = Leases::default();
         let p = plan(6000);
         let device = Some(DeviceHash::of("d"));
@@ -577,7 +575,7 @@ mod tests {
         for i in 0..MAX_DEVICES {
             let device = Some(DeviceHash::of(&i.to_string()));
             let t = ticket(leases.take(ROUTE, device, p, t0));
-            assert!(t._flight.is_some());
+            assert!(t.flight.is_some());
             flights.push(t);
         }
         let len = || leases.table.lock().map(|t| t.len).unwrap_or(0);
@@ -585,20 +583,20 @@ mod tests {
         // request, unleased.
         let newcomer = Some(DeviceHash::of("newcomer"));
         let t = ticket(leases.take(ROUTE, newcomer, p, t0));
-        assert!(t._flight.is_none());
+        assert!(t.flight.is_none());
         assert_eq!(len(), MAX_DEVICES);
         // Half of the calls end; the sweep runs at most every SWEEP_GAP.
         flights.truncate(MAX_DEVICES / 2);
         let soon = t0 + SWEEP_GAP / 2;
         assert!(
             ticket(leases.take(ROUTE, newcomer, p, soon))
-                ._flight
+                .flight
                 .is_none()
         );
         let later = t0 + SWEEP_GAP;
         assert!(
             ticket(leases.take(ROUTE, newcomer, p, later))
-                ._flight
+                .flight
                 .is_some()
         );
         assert_eq!(len(), MAX_DEVICES / 2 + 1);

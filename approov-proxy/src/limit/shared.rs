@@ -2,7 +2,7 @@
 //! (`REDIS_URL`): a Lua script runs GCRA atomically on the server's clock,
 //! so any number of proxies sharing a Redis allow a device its budget once
 //! in total; on routes with large limits one call leases a slice of the
-//! budget that later requests spend here (see [`lease`](super::lease) for
+//! budget that later requests spend here (see [`lease`] for
 //! the algorithm and its exact bound). When Redis is slow or down the proxy keeps
 //! answering: it decides with its in-process limiter (or refuses `503`,
 //! with `REDIS_UNAVAILABLE=refuse`), tries Redis again after a short
