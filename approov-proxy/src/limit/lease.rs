@@ -168,6 +168,8 @@ pub(super) enum Take {
     Wait(watch::Receiver<()>),
     /// Ask Redis with this ticket.
     Ask(Ticket),
+    /// Nothing held here, and Redis is not to be asked now.
+    Unavailable,
 }
 
 /// A call to Redis about to be made: how many cells to ask for, and when.
@@ -298,8 +300,16 @@ pub(super) struct Leases {
 }
 
 impl Leases {
-    /// What a request of `device` on `route` does at `now`.
-    pub(super) fn take(&self, route: &str, device: DeviceKey, plan: Plan, now: Instant) -> Take {
+    /// What a request of `device` on `route` does at `now`; `may_ask`
+    /// is false while Redis is left alone after a failure.
+    pub(super) fn take(
+        &self,
+        route: &str,
+        device: DeviceKey,
+        plan: Plan,
+        now: Instant,
+        may_ask: bool,
+    ) -> Take {
         let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = if plan.leases() {
             table.get_or_insert(route, device, now)
@@ -308,6 +318,9 @@ impl Leases {
             table.get(route, device)
         };
         let Some(entry) = entry else {
+            if !may_ask {
+                return Take::Unavailable;
+            }
             return Take::Ask(Ticket {
                 want: 1,
                 asked: now,
@@ -326,6 +339,9 @@ impl Leases {
         if entry.left > 0 && now < entry.asked + LEASE_LIFE {
             entry.left -= 1;
             return Take::Spent;
+        }
+        if !may_ask {
+            return Take::Unavailable;
         }
         let want = entry.want(plan, now);
         let flight = if plan.leases() {
@@ -450,21 +466,24 @@ mod tests {
         let p = plan(6000);
         let device = Some(DeviceHash::of("busy"));
         let t0 = Instant::now();
-        let first = ticket(leases.take(ROUTE, device, p, t0));
+        let first = ticket(leases.take(ROUTE, device, p, t0, true));
         assert_eq!(first.want, 1);
         assert!(leases.answered(ROUTE, device, first, 1, 0).is_ok());
         // One cell used in 1 ms: the rate says 250, twice the last says 2.
         let t1 = t0 + Duration::from_millis(1);
-        let second = ticket(leases.take(ROUTE, device, p, t1));
+        let second = ticket(leases.take(ROUTE, device, p, t1, true));
         assert_eq!(second.want, 2);
         assert!(leases.answered(ROUTE, device, second, 2, 0).is_ok());
         // One cell left: spent without Redis.
-        assert!(matches!(leases.take(ROUTE, device, p, t1), Take::Spent));
+        assert!(matches!(
+            leases.take(ROUTE, device, p, t1, true),
+            Take::Spent
+        ));
         let mut at = t1;
         let mut want = 2;
         for expected in [4, 8, 16, 26, 26] {
             at += Duration::from_millis(1);
-            let t = ticket(leases.take(ROUTE, device, p, at));
+            let t = ticket(leases.take(ROUTE, device, p, at, true));
             assert_eq!(t.want, expected, "after a slice of {want}");
             want = t.want;
             assert!(
@@ -473,7 +492,10 @@ mod tests {
                     .is_ok()
             );
             for _ in 1..want {
-                assert!(matches!(leases.take(ROUTE, device, p, at), Take::Spent));
+                assert!(matches!(
+                    leases.take(ROUTE, device, p, at, true),
+                    Take::Spent
+                ));
             }
         }
     }
@@ -485,7 +507,7 @@ mod tests {
         let device = Some(DeviceHash::of("slow"));
         let mut at = Instant::now();
         for _ in 0..5 {
-            let t = ticket(leases.take(ROUTE, device, p, at));
+            let t = ticket(leases.take(ROUTE, device, p, at, true));
             assert_eq!(t.want, 1);
             assert!(leases.answered(ROUTE, device, t, 1, 0).is_ok());
             // One request a second: 0.25 of one per lease life.
@@ -499,23 +521,32 @@ mod tests {
         let p = plan(6000);
         let device = Some(DeviceHash::of("d"));
         let t0 = Instant::now();
-        let t = ticket(leases.take(ROUTE, device, p, t0));
+        let t = ticket(leases.take(ROUTE, device, p, t0, true));
         assert!(leases.answered(ROUTE, device, t, 1, 0).is_ok());
-        let t = ticket(leases.take(ROUTE, device, p, t0));
+        let t = ticket(leases.take(ROUTE, device, p, t0, true));
         assert_eq!(t.want, 2);
         // A hostile answer of more than asked is cut to what was asked.
         assert!(leases.answered(ROUTE, device, t, 1000, 0).is_ok());
-        assert!(matches!(leases.take(ROUTE, device, p, t0), Take::Spent));
-        assert!(matches!(leases.take(ROUTE, device, p, t0), Take::Ask(_)));
+        assert!(matches!(
+            leases.take(ROUTE, device, p, t0, true),
+            Take::Spent
+        ));
+        assert!(matches!(
+            leases.take(ROUTE, device, p, t0, true),
+            Take::Ask(_)
+        ));
 
         let device = Some(DeviceHash::of("e"));
-        let t = ticket(leases.take(ROUTE, device, p, t0));
+        let t = ticket(leases.take(ROUTE, device, p, t0, true));
         assert!(leases.answered(ROUTE, device, t, 1, 0).is_ok());
-        let t = ticket(leases.take(ROUTE, device, p, t0));
+        let t = ticket(leases.take(ROUTE, device, p, t0, true));
         assert!(leases.answered(ROUTE, device, t, 2, 0).is_ok());
         // The second cell is not spent after the lease's life.
         let late = t0 + LEASE_LIFE;
-        assert!(matches!(leases.take(ROUTE, device, p, late), Take::Ask(_)));
+        assert!(matches!(
+            leases.take(ROUTE, device, p, late, true),
+            Take::Ask(_)
+        ));
     }
 
     #[test]
@@ -524,17 +555,23 @@ mod tests {
         let p = plan(6000);
         let device = Some(DeviceHash::of("d"));
         let now = Instant::now();
-        let t = ticket(leases.take(ROUTE, device, p, now));
-        let Take::Wait(rx) = leases.take(ROUTE, device, p, now) else {
+        let t = ticket(leases.take(ROUTE, device, p, now, true));
+        let Take::Wait(rx) = leases.take(ROUTE, device, p, now, true) else {
             panic!("a second request must wait for the call in flight");
         };
         // Another device is not held up.
         let other = Some(DeviceHash::of("other"));
-        assert!(matches!(leases.take(ROUTE, other, p, now), Take::Ask(_)));
+        assert!(matches!(
+            leases.take(ROUTE, other, p, now, true),
+            Take::Ask(_)
+        ));
         // The request that asked was dropped (its client went away).
         drop(t);
         assert!(rx.has_changed().is_err(), "the waiter is woken");
-        assert!(matches!(leases.take(ROUTE, device, p, now), Take::Ask(_)));
+        assert!(matches!(
+            leases.take(ROUTE, device, p, now, true),
+            Take::Ask(_)
+        ));
     }
 
     #[test]
@@ -543,27 +580,60 @@ mod tests {
         for p in [plan(3), plan(6000)] {
             let device = Some(DeviceHash::of(&format!("refused-{}", p.cap)));
             let t0 = Instant::now();
-            let t = ticket(leases.take(ROUTE, device, p, t0));
+            let t = ticket(leases.take(ROUTE, device, p, t0, true));
             assert_eq!(
                 leases.answered(ROUTE, device, t, 0, 20_000_000),
                 Err(Duration::from_secs(20))
             );
             let later = t0 + Duration::from_millis(400);
-            match leases.take(ROUTE, device, p, later) {
+            match leases.take(ROUTE, device, p, later, true) {
                 Take::Refused(wait) => assert_eq!(wait, Duration::from_millis(19_600)),
                 other => panic!("{other:?}"),
             }
             // Asked again after the recheck.
             assert!(matches!(
-                leases.take(ROUTE, device, p, t0 + REFUSAL_RECHECK),
+                leases.take(ROUTE, device, p, t0 + REFUSAL_RECHECK, true),
                 Take::Ask(_)
             ));
             // A short wait is kept only that long.
-            let t = ticket(leases.take(ROUTE, device, p, t0 + REFUSAL_RECHECK));
+            let t = ticket(leases.take(ROUTE, device, p, t0 + REFUSAL_RECHECK, true));
             assert!(leases.answered(ROUTE, device, t, 0, 5_000).is_err());
             let after = t0 + REFUSAL_RECHECK + Duration::from_micros(5_000);
-            assert!(matches!(leases.take(ROUTE, device, p, after), Take::Ask(_)));
+            assert!(matches!(
+                leases.take(ROUTE, device, p, after, true),
+                Take::Ask(_)
+            ));
         }
+    }
+
+    #[test]
+    fn while_redis_is_left_alone_held_cells_are_spent_and_nothing_is_asked() {
+        let leases = Leases::default();
+        let p = plan(6000);
+        let device = Some(DeviceHash::of("d"));
+        let now = Instant::now();
+        let t = ticket(leases.take(ROUTE, device, p, now, true));
+        assert!(leases.answered(ROUTE, device, t, 1, 0).is_ok());
+        let t = ticket(leases.take(ROUTE, device, p, now, true));
+        assert!(leases.answered(ROUTE, device, t, 2, 0).is_ok());
+        assert!(matches!(
+            leases.take(ROUTE, device, p, now, false),
+            Take::Spent
+        ));
+        assert!(matches!(
+            leases.take(ROUTE, device, p, now, false),
+            Take::Unavailable
+        ));
+        // No call was marked in flight: the next request may ask at once.
+        assert!(matches!(
+            leases.take(ROUTE, device, p, now, true),
+            Take::Ask(_)
+        ));
+        let small = Some(DeviceHash::of("small"));
+        assert!(matches!(
+            leases.take(ROUTE, small, plan(3), now, false),
+            Take::Unavailable
+        ));
     }
 
     #[test]
@@ -574,7 +644,7 @@ mod tests {
         let mut flights = Vec::new();
         for i in 0..MAX_DEVICES {
             let device = Some(DeviceHash::of(&i.to_string()));
-            let t = ticket(leases.take(ROUTE, device, p, t0));
+            let t = ticket(leases.take(ROUTE, device, p, t0, true));
             assert!(t.flight.is_some());
             flights.push(t);
         }
@@ -582,20 +652,20 @@ mod tests {
         // Full of devices with a call in flight: a newcomer asks per
         // request, unleased.
         let newcomer = Some(DeviceHash::of("newcomer"));
-        let t = ticket(leases.take(ROUTE, newcomer, p, t0));
+        let t = ticket(leases.take(ROUTE, newcomer, p, t0, true));
         assert!(t.flight.is_none());
         assert_eq!(len(), MAX_DEVICES);
         // Half of the calls end; the sweep runs at most every SWEEP_GAP.
         flights.truncate(MAX_DEVICES / 2);
         let soon = t0 + SWEEP_GAP / 2;
         assert!(
-            ticket(leases.take(ROUTE, newcomer, p, soon))
+            ticket(leases.take(ROUTE, newcomer, p, soon, true))
                 .flight
                 .is_none()
         );
         let later = t0 + SWEEP_GAP;
         assert!(
-            ticket(leases.take(ROUTE, newcomer, p, later))
+            ticket(leases.take(ROUTE, newcomer, p, later, true))
                 .flight
                 .is_some()
         );

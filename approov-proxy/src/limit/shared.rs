@@ -140,8 +140,13 @@ impl SharedLimit {
         let plan = Plan::of(n);
         let deadline = tokio::time::Instant::now() + self.config.timeout;
         loop {
-            let ticket = match self.leases.take(route, device, plan, Instant::now()) {
+            let may_ask = self.now_ms() >= self.retry_at_ms.load(Ordering::Relaxed);
+            let ticket = match self
+                .leases
+                .take(route, device, plan, Instant::now(), may_ask)
+            {
                 Take::Spent => return Some(Ok(())),
+                Take::Unavailable => return None,
                 Take::Refused(wait) => return Some(Err(wait)),
                 Take::Wait(mut flight) => {
                     // Ends (with an error) when the call in flight does.
@@ -155,9 +160,6 @@ impl SharedLimit {
                 }
                 Take::Ask(ticket) => ticket,
             };
-            if self.now_ms() < self.retry_at_ms.load(Ordering::Relaxed) {
-                return None;
-            }
             let key = lease::key(route, device);
             let mut invocation = self.script.key(&key);
             invocation
