@@ -359,3 +359,44 @@ async fn redis_killed_mid_run_falls_back_without_errors() {
 async fn redis_frozen_mid_run_falls_back_without_errors() {
     redis_goes_away_mid_run(Outage::Pause).await;
 }
+
+/// How long a proxy spends a leased slice (the proxy's `LEASE_LIFE`).
+const LEASE_LIFE: Duration = Duration::from_millis(250);
+
+/// The unspent cells of a lease that ended go back to Redis with the
+/// device's next call on that proxy, when nothing was granted on its key
+/// since: the TAT is what a smaller lease would have left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ended_lease_gives_its_unspent_cells_back() {
+    let redis = Redis::start();
+    let upstream = Upstream::start();
+    // 240 a minute: a cell every 250 ms, slices of at most 2.
+    let proxy = proxy(&upstream, &redis.url(), 240, &[]);
+    let token = token(Some(DEVICE));
+    let get = || {
+        tokio::task::block_in_place(|| {
+            request(proxy.addr, "GET", "/x", &[("Approov-Token", &token)]).status
+        })
+    };
+    // A slice of 1 (its call also loads the script), then (the device is
+    // quick) one of 2: one cell unspent.
+    assert_eq!(get(), 200);
+    let first = script_calls(&redis);
+    assert_eq!(get(), 200);
+    assert_eq!(script_calls(&redis), first + 1);
+    let keys: Vec<String> = redis.query(&["KEYS", "*"]);
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let tat = || redis.query::<i64>(&["GET", &keys[0]]);
+    let before = tat();
+    // The lease's life running out is what is tested: waited for, with
+    // a margin, while the key (750 ms of budget) is still there.
+    tokio::time::sleep(LEASE_LIFE + Duration::from_millis(50)).await;
+    assert_eq!(get(), 200);
+    assert_eq!(script_calls(&redis), first + 2);
+    // A slice of 1 after the unspent cell went back: the TAT is where the
+    // last lease left it, not a cell (250 000 µs) beyond.
+    assert_eq!(tat(), before);
+    assert_eq!(upstream.recorded().len(), 3);
+    let (_, log) = tokio::task::block_in_place(|| proxy.stop());
+    assert!(!log.contains("falling back"), "{log}");
+}

@@ -10,7 +10,8 @@
 //! conformant now)` cells at once, moving the TAT by `k·T`: exactly `k`
 //! GCRA admissions at the moment of the call. The replica spends them
 //! within [`LEASE_LIFE`], counted from before it asked (so never later than
-//! `LEASE_LIFE` after Redis granted them), and drops what is left.
+//! `LEASE_LIFE` after Redis granted them); what is left when the lease
+//! ends is given back with its next call when that is safe (below).
 //!
 //! # What holds (the error bound)
 //! Spending a granted cell up to `D = LEASE_LIFE` later than Redis's grant
@@ -28,12 +29,21 @@
 //! What a device may lose against a single in-process limiter:
 //! - the last `s` cells of a full burst: `s ≈ n·0.251/60`, 0.42 % of `n`
 //!   (6000/min: 26 of 6000); the sustained rate is exact;
-//! - cells leased but not spent when a lease ends: at most [`Plan::cap`]
-//!   (= `s`) per replica at any moment. They are not given back: moving the
-//!   TAT back is only safe by the cells granted since on the same key and
-//!   in the same life of it (a return after other grants, or after the key
-//!   expired and started again, would hand out cells already spent). They
-//!   come back at the refill rate, as spent cells do, within `s·T ≈ D`.
+//! - cells leased but not spent when a lease ends. The device's next call
+//!   on the same replica gives them back, moving the TAT back by as many
+//!   cells, but only if the key still holds the TAT that lease left:
+//!   then nothing was granted on it since and the result is exactly what
+//!   a smaller lease would have left. Moving it back otherwise, even never
+//!   below "now", would hand out cells already spent (lease 26 at 0 ms;
+//!   the budget refills at 300 ms; another replica leases 26; a return of
+//!   25 would let it spend them twice). Unspent cells not given back
+//!   (another replica asked in between, or the device never came back)
+//!   count as spent: they refill at the limit's rate like any other. A
+//!   replica holds one slice per device, at most [`Plan::cap`] (= `s`)
+//!   cells, so a device that alternates between bursts and pauses across
+//!   replicas can lose up to `s` per replica per pause within the minute
+//!   its budget takes to refill; a device far from its limit loses
+//!   nothing (its bucket refills to full anyway).
 //!
 //! Routes whose limit leaves a slack below 2 cells (under 240 requests per
 //! minute with these constants) do not lease: one call per request with the
@@ -88,26 +98,39 @@ const KEY_PREFIX: &str = "approov-proxy:rate:";
 /// GCRA leasing up to `want` cells: `interval` µs per cell, `burst` cells
 /// at most. Times are microseconds of the Redis server's clock, so
 /// replicas need not agree on theirs. The key holds the theoretical arrival
-/// time of the next cell and expires when the budget is full again.
-/// Returns `{k, 0}` with `k ≥ 1` cells granted, or `{0, wait_us}` until
-/// the next one.
+/// time (TAT) of the next cell and expires when the budget is full again.
+/// First, `back` unspent cells of this replica's last lease are given back
+/// if the key still holds `back_tat`, the TAT that lease left: then nothing
+/// was granted on the key since (every grant moves it forward, and a new
+/// life of the key starts past it), and the TAT is exactly what a lease of
+/// that many fewer cells would have left. Returns `{k, 0, tat}` with
+/// `k ≥ 1` cells granted and the TAT after them, or `{0, wait_us, 0}`
+/// until the next one.
 pub(super) const SCRIPT: &str = r"
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local want = tonumber(ARGV[3])
+local back_tat = tonumber(ARGV[4])
+local back = tonumber(ARGV[5])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
+local stored = tonumber(redis.call('GET', KEYS[1]))
+local tat = stored or now
+if back > 0 and stored == back_tat then tat = tat - back * interval end
 if tat < now then tat = now end
 local free = math.floor((now + burst * interval - tat) / interval)
 if free < 1 then
-  return {0, tat + interval - burst * interval - now}
+  if tat ~= stored then
+    redis.call('SET', KEYS[1], string.format('%d', tat),
+      'PX', string.format('%d', math.ceil((tat - now) / 1000)))
+  end
+  return {0, tat + interval - burst * interval - now, 0}
 end
 local k = math.min(want, free)
 local next_tat = tat + k * interval
 redis.call('SET', KEYS[1], string.format('%d', next_tat),
   'PX', string.format('%d', math.ceil((next_tat - now) / 1000)))
-return {k, 0}
+return {k, 0, next_tat}
 ";
 
 /// The Redis key of `device` on `route`:
@@ -178,6 +201,10 @@ pub(super) enum Take {
 #[derive(Debug)]
 pub(super) struct Ticket {
     pub(super) want: u64,
+    /// The TAT the last lease left and its unspent cells, given back
+    /// (`0, 0`: none).
+    pub(super) back_tat: i64,
+    pub(super) back: u64,
     asked: Instant,
     /// Held while the call is in flight.
     flight: Option<watch::Sender<()>>,
@@ -192,6 +219,8 @@ struct Entry {
     asked: Instant,
     /// The cells it brought.
     got: u64,
+    /// The TAT Redis left after granting them (0: unknown).
+    tat: i64,
     /// Refused: asked again after the first instant, allowed after the
     /// second.
     refused: Option<(Instant, Instant)>,
@@ -200,14 +229,14 @@ struct Entry {
 }
 
 impl Entry {
-    fn inflight(&self) -> Option<&watch::Receiver<()>> {
+    fn in_flight(&self) -> Option<&watch::Receiver<()>> {
         // `has_changed` fails once the ticket's sender is gone.
         self.flight.as_ref().filter(|rx| rx.has_changed().is_ok())
     }
 
     /// Nothing here is worth keeping: no cells, no refusal, no call.
     fn finished(&self, now: Instant) -> bool {
-        self.inflight().is_none()
+        self.in_flight().is_none()
             && (self.left == 0 || now >= self.asked + LEASE_LIFE)
             && self.refused.is_none_or(|(recheck, _)| now >= recheck)
     }
@@ -274,6 +303,7 @@ impl Entry {
             left: 0,
             asked: now,
             got: 0,
+            tat: 0,
             refused: None,
             flight: None,
         }
@@ -323,11 +353,13 @@ impl Leases {
             }
             return Take::Ask(Ticket {
                 want: 1,
+                back_tat: 0,
+                back: 0,
                 asked: now,
                 flight: None,
             });
         };
-        if let Some(rx) = entry.inflight() {
+        if let Some(rx) = entry.in_flight() {
             return Take::Wait(rx.clone());
         }
         if let Some((recheck, allowed)) = entry.refused {
@@ -344,6 +376,15 @@ impl Leases {
             return Take::Unavailable;
         }
         let want = entry.want(plan, now);
+        // The lease is over: what it did not spend is dead here, and given
+        // back with this call.
+        let (back_tat, back) = if entry.tat > 0 {
+            (entry.tat, entry.left)
+        } else {
+            (0, 0)
+        };
+        entry.left = 0;
+        entry.tat = 0;
         let flight = if plan.leases() {
             let (tx, rx) = watch::channel(());
             entry.flight = Some(rx);
@@ -353,13 +394,16 @@ impl Leases {
         };
         Take::Ask(Ticket {
             want,
+            back_tat,
+            back,
             asked: now,
             flight,
         })
     }
 
-    /// Records Redis's answer to `ticket` (`got` cells, or none and the
-    /// wait in µs) and returns the verdict for the request that asked.
+    /// Records Redis's answer to `ticket` (`got` cells and the TAT after
+    /// them, or none and the wait in µs) and returns the verdict for the
+    /// request that asked.
     pub(super) fn answered(
         &self,
         route: &str,
@@ -367,6 +411,7 @@ impl Leases {
         ticket: Ticket,
         got: i64,
         wait_us: i64,
+        tat: i64,
     ) -> Result<(), Duration> {
         // More than asked would be a broken Redis: never spend it.
         let got = u64::try_from(got).unwrap_or(0).min(ticket.want);
@@ -376,6 +421,7 @@ impl Leases {
                 entry.left = got - 1;
                 entry.asked = ticket.asked;
                 entry.got = got;
+                entry.tat = tat;
                 entry.flight = None;
             }
             return Ok(());
@@ -468,12 +514,12 @@ mod tests {
         let t0 = Instant::now();
         let first = ticket(leases.take(ROUTE, device, p, t0, true));
         assert_eq!(first.want, 1);
-        assert!(leases.answered(ROUTE, device, first, 1, 0).is_ok());
+        assert!(leases.answered(ROUTE, device, first, 1, 0, 1).is_ok());
         // One cell used in 1 ms: the rate says 250, twice the last says 2.
         let t1 = t0 + Duration::from_millis(1);
         let second = ticket(leases.take(ROUTE, device, p, t1, true));
         assert_eq!(second.want, 2);
-        assert!(leases.answered(ROUTE, device, second, 2, 0).is_ok());
+        assert!(leases.answered(ROUTE, device, second, 2, 0, 1).is_ok());
         // One cell left: spent without Redis.
         assert!(matches!(
             leases.take(ROUTE, device, p, t1, true),
@@ -488,7 +534,7 @@ mod tests {
             want = t.want;
             assert!(
                 leases
-                    .answered(ROUTE, device, t, want.try_into().unwrap_or(0), 0)
+                    .answered(ROUTE, device, t, want.try_into().unwrap_or(0), 0, 1)
                     .is_ok()
             );
             for _ in 1..want {
@@ -509,7 +555,7 @@ mod tests {
         for _ in 0..5 {
             let t = ticket(leases.take(ROUTE, device, p, at, true));
             assert_eq!(t.want, 1);
-            assert!(leases.answered(ROUTE, device, t, 1, 0).is_ok());
+            assert!(leases.answered(ROUTE, device, t, 1, 0, 1).is_ok());
             // One request a second: 0.25 of one per lease life.
             at += Duration::from_secs(1);
         }
@@ -522,11 +568,11 @@ mod tests {
         let device = Some(DeviceHash::of("d"));
         let t0 = Instant::now();
         let t = ticket(leases.take(ROUTE, device, p, t0, true));
-        assert!(leases.answered(ROUTE, device, t, 1, 0).is_ok());
+        assert!(leases.answered(ROUTE, device, t, 1, 0, 1).is_ok());
         let t = ticket(leases.take(ROUTE, device, p, t0, true));
         assert_eq!(t.want, 2);
         // A hostile answer of more than asked is cut to what was asked.
-        assert!(leases.answered(ROUTE, device, t, 1000, 0).is_ok());
+        assert!(leases.answered(ROUTE, device, t, 1000, 0, 1).is_ok());
         assert!(matches!(
             leases.take(ROUTE, device, p, t0, true),
             Take::Spent
@@ -538,9 +584,9 @@ mod tests {
 
         let device = Some(DeviceHash::of("e"));
         let t = ticket(leases.take(ROUTE, device, p, t0, true));
-        assert!(leases.answered(ROUTE, device, t, 1, 0).is_ok());
+        assert!(leases.answered(ROUTE, device, t, 1, 0, 1).is_ok());
         let t = ticket(leases.take(ROUTE, device, p, t0, true));
-        assert!(leases.answered(ROUTE, device, t, 2, 0).is_ok());
+        assert!(leases.answered(ROUTE, device, t, 2, 0, 1).is_ok());
         // The second cell is not spent after the lease's life.
         let late = t0 + LEASE_LIFE;
         assert!(matches!(
@@ -550,7 +596,30 @@ mod tests {
     }
 
     #[test]
-    fn requests_wait_for_the_call_inflight_and_a_dropped_call_frees_them() {
+    fn an_ended_lease_gives_back_its_unspent_cells_with_the_tat_it_left() {
+        let leases = Leases::default();
+        let p = plan(6000);
+        let device = Some(DeviceHash::of("back"));
+        let t0 = Instant::now();
+        let t = ticket(leases.take(ROUTE, device, p, t0, true));
+        assert_eq!((t.back_tat, t.back), (0, 0));
+        assert!(leases.answered(ROUTE, device, t, 1, 0, 1_000).is_ok());
+        // Spent whole: nothing to give back.
+        let t = ticket(leases.take(ROUTE, device, p, t0, true));
+        assert_eq!(t.back, 0);
+        assert!(leases.answered(ROUTE, device, t, 2, 0, 3_000).is_ok());
+        // One of two spent when the lease ends: the other goes back with
+        // the TAT the lease left, and is not spent here.
+        let late = t0 + LEASE_LIFE;
+        let t = ticket(leases.take(ROUTE, device, p, late, true));
+        assert_eq!((t.back_tat, t.back), (3_000, 1));
+        drop(t);
+        let t = ticket(leases.take(ROUTE, device, p, late, true));
+        assert_eq!((t.back_tat, t.back), (0, 0));
+    }
+
+    #[test]
+    fn requests_wait_for_the_call_in_flight_and_a_dropped_call_frees_them() {
         let leases = Leases::default();
         let p = plan(6000);
         let device = Some(DeviceHash::of("d"));
@@ -582,7 +651,7 @@ mod tests {
             let t0 = Instant::now();
             let t = ticket(leases.take(ROUTE, device, p, t0, true));
             assert_eq!(
-                leases.answered(ROUTE, device, t, 0, 20_000_000),
+                leases.answered(ROUTE, device, t, 0, 20_000_000, 1),
                 Err(Duration::from_secs(20))
             );
             let later = t0 + Duration::from_millis(400);
@@ -597,7 +666,7 @@ mod tests {
             ));
             // A short wait is kept only that long.
             let t = ticket(leases.take(ROUTE, device, p, t0 + REFUSAL_RECHECK, true));
-            assert!(leases.answered(ROUTE, device, t, 0, 5_000).is_err());
+            assert!(leases.answered(ROUTE, device, t, 0, 5_000, 1).is_err());
             let after = t0 + REFUSAL_RECHECK + Duration::from_micros(5_000);
             assert!(matches!(
                 leases.take(ROUTE, device, p, after, true),
@@ -613,9 +682,9 @@ mod tests {
         let device = Some(DeviceHash::of("d"));
         let now = Instant::now();
         let t = ticket(leases.take(ROUTE, device, p, now, true));
-        assert!(leases.answered(ROUTE, device, t, 1, 0).is_ok());
+        assert!(leases.answered(ROUTE, device, t, 1, 0, 1).is_ok());
         let t = ticket(leases.take(ROUTE, device, p, now, true));
-        assert!(leases.answered(ROUTE, device, t, 2, 0).is_ok());
+        assert!(leases.answered(ROUTE, device, t, 2, 0, 1).is_ok());
         assert!(matches!(
             leases.take(ROUTE, device, p, now, false),
             Take::Spent

@@ -165,11 +165,13 @@ impl SharedLimit {
             invocation
                 .arg(plan.interval_us)
                 .arg(plan.burst)
-                .arg(ticket.want);
+                .arg(ticket.want)
+                .arg(ticket.back_tat)
+                .arg(ticket.back);
             metrics::redis_call(route);
-            let run = self.ask::<(i64, i64)>(Ask::Script(&invocation));
+            let run = self.ask::<(i64, i64, i64)>(Ask::Script(&invocation));
             return match tokio::time::timeout_at(deadline, run).await {
-                Ok(Ok((got, wait_us))) => {
+                Ok(Ok((got, wait_us, tat))) => {
                     if !self.up.swap(true, Ordering::Relaxed) {
                         tracing::info!(
                             target: TARGET,
@@ -177,7 +179,10 @@ impl SharedLimit {
                         );
                     }
                     metrics::redis_up(true);
-                    Some(self.leases.answered(route, device, ticket, got, wait_us))
+                    Some(
+                        self.leases
+                            .answered(route, device, ticket, got, wait_us, tat),
+                    )
                 }
                 Ok(Err(())) | Err(_) => {
                     self.failed();
