@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
 # HTTP benchmark of approov-proxy beside nginx, in one run on loopback.
 #
-# The upstream is the axum-hello example's `GET /health`. Three paths are
-# measured with wrk, alternated round by round:
+# The upstream is the axum-hello example's `GET /health` (UPSTREAM=axum, the
+# default) or nginx's cheapest answer, `return 200` (UPSTREAM=static), where
+# the proxies' own cost dominates. Three paths are measured with wrk,
+# alternated round by round:
 #   - straight to the upstream (the control);
 #   - through nginx: `proxy_pass` over kept-alive upstream connections,
 #     adding one key header (what a team would otherwise deploy);
 #   - through approov-proxy: the Approov token verified on every request,
 #     the key header added, the per-device rate limit on (high enough never
 #     to refuse), hop-by-hop headers removed, the answer streamed back.
+# With REDIS=on a fourth path joins the rounds: a second approov-proxy, the
+# same in all but REDIS_URL, sharing its per-device limit through a
+# redis-server started here on a free loopback port (leased slices of the
+# budget, one device as in the other paths); the ratio
+# approov-proxy+redis / approov-proxy (in-process limit) is printed too,
+# and the script calls Redis ran against the requests that proxy answered.
 # It prints the medians of requests/s and p99 latency and the ratio
 # approov-proxy / nginx, with each round's figures.
 #
 # Usage: bash scripts/bench-proxy.sh [seconds-per-run] [rounds]
-# Needs wrk and nginx (Debian: apt-get install wrk nginx; installed here
-# when missing and apt-get is usable). Talks only to 127.0.0.1.
+# Needs wrk and nginx, and redis-server with REDIS=on (Debian: apt-get
+# install wrk nginx redis-server; installed here when missing and apt-get is
+# usable). Talks only to 127.0.0.1.
+# UPSTREAM=static answers from nginx `return 200` instead of axum-hello.
+# REDIS=on adds approov-proxy with REDIS_URL beside the in-process one.
 # LOGS=on keeps one log line per request in both proxies (to a file).
 # WORKER_CPU_AFFINITY=off leaves approov-proxy's workers unpinned (its
 # default pins one per CPU); NGINX_CPU_AFFINITY=auto pins nginx's
@@ -27,6 +38,10 @@ conns=${CONNECTIONS:-32}
 logs=${LOGS:-off}
 proxy_affinity=${WORKER_CPU_AFFINITY:-auto}
 nginx_affinity=${NGINX_CPU_AFFINITY:-off}
+upstream_mode=${UPSTREAM:-axum}
+redis_mode=${REDIS:-off}
+case "$upstream_mode" in axum|static) ;; *) echo "UPSTREAM must be axum or static" >&2; exit 2;; esac
+case "$redis_mode" in on|off) ;; *) echo "REDIS must be on or off" >&2; exit 2;; esac
 
 install() { # package
   command -v apt-get >/dev/null || { echo "$1 is not installed" >&2; exit 1; }
@@ -36,6 +51,10 @@ install() { # package
 command -v wrk >/dev/null || install wrk
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx" ] || { install nginx; nginx=$(command -v nginx || echo /usr/sbin/nginx); }
+if [ "$redis_mode" = on ]; then
+  command -v redis-server >/dev/null || install redis-server
+  command -v redis-cli >/dev/null || install redis-tools
+fi
 
 cargo build --release -q -p approov-examples -p approov-proxy --bins
 bin=target/release
@@ -50,11 +69,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start() { # name, then env assignments; sets $addr once it listens
-  local name=$1; shift
+start() { # label, binary, then env assignments; sets $addr once it listens
+  local name=$1 exe=$2; shift 2
   local rust_log=off; [ "$logs" = on ] && rust_log=info
   env "$@" APPROOV_BASE64_SECRET="$secret" LISTEN_ADDR=127.0.0.1:0 RUST_LOG="$rust_log" \
-    "$bin/$name" >"$work/$name.out" 2>"$work/$name.err" &
+    "$bin/$exe" >"$work/$name.out" 2>"$work/$name.err" &
   pids+=($!)
   for _ in $(seq 100); do grep -q '^listening on ' "$work/$name.out" && break; sleep 0.1; done
   addr=$(awk '/^listening on / {print $3; exit}' "$work/$name.out")
@@ -65,25 +84,20 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-start axum-hello; upstream=$addr
-
-# approov-proxy: /api routed to the upstream (its own /health would not reach it).
-cat >"$work/proxy.toml" <<EOF
-[[route]]
-name = "bench"
-prefix = "/api"
-upstream = "http://$upstream"
-key_env = "BENCH_API_KEY"
-key_header = "X-Api-Key"
-rate_limit_per_device_per_minute = 4000000000
-EOF
-start approov-proxy PROXY_CONFIG="$work/proxy.toml" BENCH_API_KEY=bench-key \
-  WORKER_CPU_AFFINITY="$proxy_affinity"; proxy=$addr
-
-# nginx: the same route, one worker per core, upstream connections kept alive.
 nginx_port=$(free_port)
+if [ "$upstream_mode" = static ]; then
+  static_port=$(free_port)
+  upstream=127.0.0.1:$static_port
+else
+  start axum-hello axum-hello; upstream=$addr
+fi
+
+# nginx: the same route, one worker per core, upstream connections kept
+# alive; with UPSTREAM=static it also serves the upstream, `return 200`.
 access_log="access_log off;"
 [ "$logs" = on ] && access_log="access_log $work/nginx-access.log combined buffer=64k;"
+static_server=""
+[ "$upstream_mode" = static ] && static_server="server { listen $upstream; access_log off; location / { return 200; } }"
 cat >"$work/nginx.conf" <<EOF
 worker_processes auto;
 $([ "$nginx_affinity" = auto ] && echo "worker_cpu_affinity auto;")
@@ -108,11 +122,38 @@ http {
       proxy_set_header X-Api-Key bench-key;
     }
   }
+  $static_server
 }
 EOF
 "$nginx" -c "$work/nginx.conf" -p "$work" 2>"$work/nginx-start.err" \
   || { echo "nginx did not start:" >&2; cat "$work/nginx-start.err" >&2; exit 1; }
 for _ in $(seq 100); do [ -s "$work/nginx.pid" ] && break; sleep 0.1; done
+
+# approov-proxy: /api routed to the upstream (its own /health would not reach it).
+cat >"$work/proxy.toml" <<EOF
+[[route]]
+name = "bench"
+prefix = "/api"
+upstream = "http://$upstream"
+key_env = "BENCH_API_KEY"
+key_header = "X-Api-Key"
+rate_limit_per_device_per_minute = 4000000000
+EOF
+start approov-proxy approov-proxy PROXY_CONFIG="$work/proxy.toml" BENCH_API_KEY=bench-key \
+  WORKER_CPU_AFFINITY="$proxy_affinity"; proxy=$addr
+
+# The same proxy sharing its limit through a redis-server of its own.
+if [ "$redis_mode" = on ]; then
+  redis_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+    --daemonize no >"$work/redis.out" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+  redis-cli -p "$redis_port" ping | grep -q PONG \
+    || { echo "redis-server did not start:" >&2; cat "$work/redis.out" >&2; exit 1; }
+  start approov-proxy-redis approov-proxy PROXY_CONFIG="$work/proxy.toml" BENCH_API_KEY=bench-key \
+    WORKER_CPU_AFFINITY="$proxy_affinity" REDIS_URL="redis://127.0.0.1:$redis_port"; proxy_redis=$addr
+fi
 
 measure() { # url [header] -> "req/s p99-ms"
   local out
@@ -133,10 +174,22 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 measure "http://$upstream/health" >/dev/null
 measure "http://127.0.0.1:$nginx_port/api/health" >/dev/null
 measure "http://$proxy/api/health" "Approov-Token: $token" >/dev/null
+redis_calls() { redis-cli -p "$redis_port" info commandstats | awk -F'[=,]' '/^cmdstat_eval(sha)?:/ {n += $2} END {print n + 0}'; }
+if [ "$redis_mode" = on ]; then
+  measure "http://$proxy_redis/api/health" "Approov-Token: $token" >/dev/null
+  [ "$(redis_calls)" -gt 0 ] || { echo "approov-proxy did not call redis:" >&2; cat "$work/approov-proxy-redis.err" >&2; exit 1; }
+fi
 
-d_rps=(); n_rps=(); p_rps=(); d_p99=(); n_p99=(); p_p99=(); ratios=()
-echo "| round | straight req/s | nginx req/s | approov-proxy req/s | approov-proxy / nginx | p99 ms straight / nginx / approov-proxy |"
-echo "|---|---|---|---|---|---|"
+d_rps=(); n_rps=(); p_rps=(); r_rps=(); d_p99=(); n_p99=(); p_p99=(); r_p99=(); ratios=(); r_ratios=()
+redis_head="" redis_rule=""
+if [ "$redis_mode" = on ]; then
+  redis_head=" approov-proxy+redis req/s | +redis / in-process | p99 ms +redis |"
+  redis_rule="---|---|---|"
+fi
+echo "| round | straight req/s | nginx req/s | approov-proxy req/s | approov-proxy / nginx | p99 ms straight / nginx / approov-proxy |$redis_head"
+echo "|---|---|---|---|---|---|$redis_rule"
+redis_requests=0
+calls_before=0; [ "$redis_mode" = on ] && calls_before=$(redis_calls)
 for r in $(seq "$rounds"); do
   read -r dr dp < <(measure "http://$upstream/health")
   read -r nr np < <(measure "http://127.0.0.1:$nginx_port/api/health")
@@ -144,13 +197,31 @@ for r in $(seq "$rounds"); do
   d_rps+=("$dr"); n_rps+=("$nr"); p_rps+=("$pr"); d_p99+=("$dp"); n_p99+=("$np"); p_p99+=("$pp")
   ratio=$(awk -v p="$pr" -v n="$nr" 'BEGIN {printf "%.3f", p / n}')
   ratios+=("$ratio")
-  printf '| %d | %.0f | %.0f | %.0f | %s | %s / %s / %s |\n' "$r" "$dr" "$nr" "$pr" "$ratio" "$dp" "$np" "$pp"
+  redis_cells=""
+  if [ "$redis_mode" = on ]; then
+    read -r rr rp < <(measure "http://$proxy_redis/api/health" "Approov-Token: $token")
+    r_rps+=("$rr"); r_p99+=("$rp")
+    r_ratio=$(awk -v r="$rr" -v p="$pr" 'BEGIN {printf "%.3f", r / p}')
+    r_ratios+=("$r_ratio")
+    redis_requests=$(awk -v t="$redis_requests" -v r="$rr" -v s="$secs" 'BEGIN {printf "%.0f", t + r * s}')
+    redis_cells=$(printf ' %.0f | %s | %s |' "$rr" "$r_ratio" "$rp")
+  fi
+  printf '| %d | %.0f | %.0f | %.0f | %s | %s / %s / %s |%s\n' "$r" "$dr" "$nr" "$pr" "$ratio" "$dp" "$np" "$pp" "$redis_cells"
 done
 med() { printf '%s\n' "$@" | median; }
-printf '| median | %.0f | %.0f | %.0f | %s | %s / %s / %s |\n' \
+redis_cells=""
+if [ "$redis_mode" = on ]; then
+  redis_cells=$(printf ' %.0f | %s | %s |' "$(med "${r_rps[@]}")" "$(med "${r_ratios[@]}")" "$(med "${r_p99[@]}")")
+fi
+printf '| median | %.0f | %.0f | %.0f | %s | %s / %s / %s |%s\n' \
   "$(med "${d_rps[@]}")" "$(med "${n_rps[@]}")" "$(med "${p_rps[@]}")" "$(med "${ratios[@]}")" \
-  "$(med "${d_p99[@]}")" "$(med "${n_p99[@]}")" "$(med "${p_p99[@]}")"
+  "$(med "${d_p99[@]}")" "$(med "${n_p99[@]}")" "$(med "${p_p99[@]}")" "$redis_cells"
 echo
+if [ "$redis_mode" = on ]; then
+  calls=$(( $(redis_calls) - calls_before ))
+  echo "approov-proxy+redis: $calls redis script calls for about $redis_requests requests in the rounds."
+fi
 echo "wrk -t1 -c$conns -d${secs}s --latency, $rounds alternated rounds, logs $logs," \
+  "upstream $upstream_mode, redis $redis_mode," \
   "approov-proxy WORKER_CPU_AFFINITY=$proxy_affinity, nginx worker_cpu_affinity ${nginx_affinity/off/unset};" \
-  "$("$nginx" -v 2>&1 | sed 's/.*: //'); $(rustc --version); $(nproc) cores shared by wrk, the proxies and the upstream"
+  "$("$nginx" -v 2>&1 | sed 's/.*: //');$([ "$redis_mode" = on ] && echo " redis $(redis-server --version | awk '{print $3}' | sed 's/v=//');") $(rustc --version); $(nproc) cores shared by wrk, the proxies and the upstream"

@@ -32,7 +32,7 @@
 //! - `forward_auth/`: the endpoint answering nginx, Traefik and Envoy.
 //! - `limit/`: the per-device rate limit, in process and shared through
 //!   Redis (one server or a Cluster, plain or TLS) with its connection
-//!   pool.
+//!   pool and leased slices of device budgets.
 //! - `server/`: the application and its dispatch, the listeners, workers,
 //!   connection limits, CPU affinity, the metrics listener and start-up.
 //! - `telemetry/`: the request log line, the metrics and their recorder.
@@ -62,7 +62,7 @@
 //! - `governor`: the in-process GCRA per-device limiter.
 //! - `redis` (`tokio-comp`, `script`, `cluster-async`): the limit shared
 //!   by replicas: the protocol on a few connections of our own, each
-//!   reading a bounded answer, and the GCRA Lua script run by `EVALSHA`;
+//!   reading a bounded answer, and the GCRA Lua script (leasing slices) run by `EVALSHA`;
 //!   with `REDIS_CLUSTER_URLS` its cluster client routes each decision to
 //!   the node of its key, over node connections of our own too. The
 //!   crate's TLS features are left out: `rediss://` is our socket too.
@@ -80,7 +80,8 @@
 //!   `tracing-appender`: their writing on a thread of its own, so no
 //!   worker waits on stderr.
 //! - `thiserror`: the configuration errors; `tokio`: the runtime, timers
-//!   and signals.
+//!   and signals, and (`sync`) the channel on which a device's requests
+//!   wait for the one Redis call leasing its next slice.
 //! - `clap` (`std`, `help`, `usage`, `error-context`; no derive, no
 //!   `env`): the command line, `--help`, `--version`, the `check`
 //!   subcommand and the usage errors with exit code 2. The settings are

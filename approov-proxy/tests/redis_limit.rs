@@ -128,7 +128,8 @@ async fn two_proxies_sharing_redis_allow_a_device_its_limit_once() {
     let keys: Vec<String> = redis.query(&["KEYS", "*"]);
     assert_eq!(keys.len(), 3, "{keys:?}");
     for key in &keys {
-        assert!(key.starts_with("approov-proxy:rate:default:"), "{key}");
+        assert!(key.starts_with("approov-proxy:rate:{default:"), "{key}");
+        assert!(key.ends_with('}'), "{key}");
         assert!(!key.contains("device-"), "a device id in a key: {key}");
         let ttl: i64 = redis.query(&["PTTL", key]);
         assert!(ttl > 0 && ttl <= 60_000, "{key}: PTTL {ttl}");

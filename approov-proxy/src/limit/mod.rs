@@ -4,8 +4,12 @@
 //! Redis ([`shared`], with its bounded connections in [`link`]) when
 //! `REDIS_URL` (one Redis) or `REDIS_CLUSTER_URLS` (a Redis Cluster) is
 //! set, over TLS with `rediss://`, falling back to the local one (or
-//! `503`) while Redis does not answer.
+//! `503`) while Redis does not answer. On routes of 240 requests a minute
+//! or more a replica leases slices of a device's budget ([`lease`]): a busy device
+//! costs one Redis call per many requests, and the replicas together still
+//! never allow more than `n` in a burst and one every `60/n` s after it.
 
+mod lease;
 mod link;
 pub(crate) mod local;
 pub(crate) mod shared;

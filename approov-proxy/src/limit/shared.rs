@@ -1,8 +1,10 @@
 //! The per-device rate limit shared by every replica through Redis
 //! (`REDIS_URL`, or a Redis Cluster with `REDIS_CLUSTER_URLS`, either over
-//! TLS with `rediss://`): one Lua script per decision runs GCRA atomically on the
+//! TLS with `rediss://`): a Lua script runs GCRA atomically on the
 //! server's clock, so any number of proxies sharing a Redis allow a device
-//! its budget once in total. When Redis is slow or down the proxy keeps
+//! its budget once in total; on routes with large limits one call leases a
+//! slice of the budget that later requests spend here (see [`lease`] for
+//! the algorithm and its exact bound). When Redis is slow or down the proxy keeps
 //! answering: it decides with its in-process limiter (or refuses `503`,
 //! with `REDIS_UNAVAILABLE=refuse`), tries Redis again after a short
 //! backoff, and logs each change of mode once. A Redis that answers with
@@ -21,6 +23,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, RootCertStore};
 
 use super::DeviceKey;
+use super::lease::{self, Leases, Plan, Take};
 use super::link::{KeyRouted, Links, Node};
 use crate::telemetry::log::TARGET;
 use crate::telemetry::metrics;
@@ -28,32 +31,6 @@ use crate::telemetry::metrics;
 /// After a failure, Redis is left alone this long: requests meanwhile do
 /// not each pay the timeout.
 const BACKOFF: Duration = Duration::from_secs(1);
-/// Every key starts with this, so the proxy's keys are easy to tell apart
-/// in a Redis shared with other uses.
-const KEY_PREFIX: &str = "approov-proxy:rate:";
-
-/// GCRA, `n` requests per minute in bursts of `n`, as the in-process
-/// limiter does. Times are microseconds of the Redis server's clock, so
-/// replicas need not agree on theirs. The key holds the theoretical
-/// arrival time of the next request and expires when the budget is full
-/// again. Returns `{1, 0}` when allowed, `{0, wait_us}` when not.
-const GCRA: &str = r"
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
-local next_tat = tat + interval
-local allowed_at = next_tat - burst * interval
-if allowed_at > now then
-  return {0, allowed_at - now}
-end
-redis.call('SET', KEYS[1], string.format('%d', next_tat))
-redis.call('PEXPIRE', KEYS[1], string.format('%d', math.ceil((next_tat - now) / 1000)))
-return {1, 0}
-";
-
 /// What the proxy does while Redis does not answer (`REDIS_UNAVAILABLE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WhenUnavailable {
@@ -213,6 +190,8 @@ pub(crate) struct SharedLimit {
     pub(super) config: RedisConfig,
     backend: Backend,
     script: redis::Script,
+    /// The slices of device budgets held here.
+    leases: Leases,
     /// Whether the last attempt succeeded; changes are logged.
     up: AtomicBool,
     /// Milliseconds after `epoch` before which Redis is not tried.
@@ -237,7 +216,8 @@ impl SharedLimit {
         Self {
             backend,
             config,
-            script: redis::Script::new(GCRA),
+            script: redis::Script::new(lease::SCRIPT),
+            leases: Leases::default(),
             up: AtomicBool::new(true),
             retry_at_ms: AtomicU64::new(0),
             epoch: Instant::now(),
@@ -297,45 +277,69 @@ impl SharedLimit {
         }
     }
 
-    /// Asks Redis whether `device` may send a request on `route` (`n` per
-    /// minute): `Some(Ok)` yes, `Some(Err(wait))` not before `wait`, `None`
-    /// when Redis did not answer in time (or is in its backoff).
+    /// Whether `device` may send a request on `route` (`n` per minute):
+    /// `Some(Ok)` yes, `Some(Err(wait))` not before `wait`, `None` when
+    /// Redis did not answer in time (or is in its backoff). A cell leased
+    /// earlier is spent without asking; otherwise one call, shared by the
+    /// device's concurrent requests, asks for the next slice.
     pub(super) async fn decide(
         &self,
         route: &str,
         device: DeviceKey,
         n: NonZeroU32,
     ) -> Option<Result<(), Duration>> {
-        if self.now_ms() < self.retry_at_ms.load(Ordering::Relaxed) {
-            return None;
-        }
-        let key = match device {
-            Some(hash) => format!("{KEY_PREFIX}{route}:{hash:x}"),
-            None => format!("{KEY_PREFIX}{route}:-"),
-        };
-        let interval_us = (60_000_000 / u64::from(n.get())).max(1);
-        let mut invocation = self.script.key(&key);
-        invocation.arg(interval_us).arg(n.get());
-        let run = self.ask::<(i64, i64)>(Ask::Script(&invocation));
-        match tokio::time::timeout(self.config.timeout, run).await {
-            Ok(Ok((allowed, wait_us))) => {
-                if !self.up.swap(true, Ordering::Relaxed) {
-                    tracing::info!(
-                        target: TARGET,
-                        "redis available again: the per-device rate limit is shared again"
-                    );
+        let plan = Plan::of(n);
+        let deadline = tokio::time::Instant::now() + self.config.timeout;
+        loop {
+            let may_ask = self.now_ms() >= self.retry_at_ms.load(Ordering::Relaxed);
+            let ticket = match self
+                .leases
+                .take(route, device, plan, Instant::now(), may_ask)
+            {
+                Take::Spent => return Some(Ok(())),
+                Take::Unavailable => return None,
+                Take::Refused(wait) => return Some(Err(wait)),
+                Take::Wait(mut flight) => {
+                    // Ends (with an error) when the call in flight does.
+                    if tokio::time::timeout_at(deadline, flight.changed())
+                        .await
+                        .is_err()
+                    {
+                        return None;
+                    }
+                    continue;
                 }
-                metrics::redis_up(true);
-                Some(if allowed == 1 {
-                    Ok(())
-                } else {
-                    Err(Duration::from_micros(u64::try_from(wait_us).unwrap_or(0)))
-                })
-            }
-            Ok(Err(())) | Err(_) => {
-                self.failed();
-                None
-            }
+                Take::Ask(ticket) => ticket,
+            };
+            let key = lease::key(route, device);
+            let mut invocation = self.script.key(&key);
+            invocation
+                .arg(plan.interval_us)
+                .arg(plan.burst)
+                .arg(ticket.want)
+                .arg(ticket.back_tat)
+                .arg(ticket.back);
+            metrics::redis_call(route);
+            let run = self.ask::<(i64, i64, i64)>(Ask::Script(&invocation));
+            return match tokio::time::timeout_at(deadline, run).await {
+                Ok(Ok((got, wait_us, tat))) => {
+                    if !self.up.swap(true, Ordering::Relaxed) {
+                        tracing::info!(
+                            target: TARGET,
+                            "redis available again: the per-device rate limit is shared again"
+                        );
+                    }
+                    metrics::redis_up(true);
+                    Some(
+                        self.leases
+                            .answered(route, device, ticket, got, wait_us, tat),
+                    )
+                }
+                Ok(Err(())) | Err(_) => {
+                    self.failed();
+                    None
+                }
+            };
         }
     }
 

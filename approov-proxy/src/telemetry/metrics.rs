@@ -8,6 +8,7 @@
 //! | [`RATE_LIMITED`] | counter | `route` | requests refused `429` by the per-device limit |
 //! | [`UPSTREAM_SECONDS`] | histogram | `route` | time from sending to the upstream to its response head, for requests it answered |
 //! | [`REDIS_FALLBACKS`] | counter | `route` | rate-limit decisions made without Redis (`REDIS_URL`) because it did not answer in time: by the in-process limit, or refused `503` |
+//! | [`REDIS_CALLS`] | counter | `route` | rate-limit calls to Redis: each decides one request or leases a slice of a device's budget for the next ones |
 //! | [`REDIS_UP`] | gauge | | `1` while the rate limit is shared through Redis, `0` while the proxy falls back; absent without `REDIS_URL` |
 //!
 //! Label values are route names from the configuration and registered
@@ -45,6 +46,8 @@ pub const UPSTREAM_SECONDS: &str = "approov_proxy_upstream_duration_seconds";
 
 /// `approov_proxy_redis_fallbacks_total{route}`.
 pub const REDIS_FALLBACKS: &str = "approov_proxy_redis_fallbacks_total";
+/// `approov_proxy_redis_calls_total{route}`.
+pub const REDIS_CALLS: &str = "approov_proxy_redis_calls_total";
 /// `approov_proxy_redis_up`.
 pub const REDIS_UP: &str = "approov_proxy_redis_up";
 
@@ -73,6 +76,10 @@ pub fn describe() {
     metrics::describe_counter!(
         REDIS_FALLBACKS,
         "Rate-limit decisions made without Redis because it did not answer in time, by route"
+    );
+    metrics::describe_counter!(
+        REDIS_CALLS,
+        "Rate-limit calls to Redis, each deciding a request or leasing a slice of a device's budget, by route"
     );
     metrics::describe_gauge!(
         REDIS_UP,
@@ -144,6 +151,14 @@ pub(crate) fn redis_fallback(route: &str) {
         return;
     }
     metrics::counter!(REDIS_FALLBACKS, "route" => route.to_owned()).increment(1);
+}
+
+/// Counts a rate-limit call to Redis.
+pub(crate) fn redis_call(route: &str) {
+    if !on() {
+        return;
+    }
+    metrics::counter!(REDIS_CALLS, "route" => route.to_owned()).increment(1);
 }
 
 /// Whether the last attempt to reach Redis succeeded.
