@@ -24,7 +24,10 @@
 # Needs wrk and nginx, and redis-server with REDIS=on (Debian: apt-get
 # install wrk nginx redis-server; installed here when missing and apt-get is
 # usable). Talks only to 127.0.0.1.
-# UPSTREAM=static answers from nginx `return 200` instead of axum-hello.
+# UPSTREAM=static answers from nginx `return 200` instead of axum-hello: an
+# nginx of its own (two workers), not a server block of the measured nginx,
+# whose worker could then answer its own upstream call without a switch to
+# another process, which no deployed upstream allows.
 # REDIS=on adds approov-proxy with REDIS_URL beside the in-process one.
 # LOGS=on keeps one log line per request in both proxies (to a file).
 # WORKER_CPU_AFFINITY=off leaves approov-proxy's workers unpinned (its
@@ -65,6 +68,7 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  [ -f "$work/static.pid" ] && kill "$(cat "$work/static.pid")" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -92,12 +96,33 @@ else
   start axum-hello axum-hello; upstream=$addr
 fi
 
+# UPSTREAM=static: the upstream, `return 200` from an nginx of its own.
+if [ "$upstream_mode" = static ]; then
+  cat >"$work/static.conf" <<EOF
+worker_processes auto;
+daemon on;
+pid $work/static.pid;
+error_log $work/static-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/static-body;
+  proxy_temp_path $work/static-proxy;
+  fastcgi_temp_path $work/static-fastcgi;
+  uwsgi_temp_path $work/static-uwsgi;
+  scgi_temp_path $work/static-scgi;
+  server { listen $upstream; location / { return 200; } }
+}
+EOF
+  "$nginx" -c "$work/static.conf" -p "$work" 2>"$work/static-start.err" \
+    || { echo "the static nginx did not start:" >&2; cat "$work/static-start.err" >&2; exit 1; }
+  for _ in $(seq 100); do [ -s "$work/static.pid" ] && break; sleep 0.1; done
+fi
+
 # nginx: the same route, one worker per core, upstream connections kept
-# alive; with UPSTREAM=static it also serves the upstream, `return 200`.
+# alive.
 access_log="access_log off;"
 [ "$logs" = on ] && access_log="access_log $work/nginx-access.log combined buffer=64k;"
-static_server=""
-[ "$upstream_mode" = static ] && static_server="server { listen $upstream; access_log off; location / { return 200; } }"
 cat >"$work/nginx.conf" <<EOF
 worker_processes auto;
 $([ "$nginx_affinity" = auto ] && echo "worker_cpu_affinity auto;")
@@ -122,7 +147,6 @@ http {
       proxy_set_header X-Api-Key bench-key;
     }
   }
-  $static_server
 }
 EOF
 "$nginx" -c "$work/nginx.conf" -p "$work" 2>"$work/nginx-start.err" \
