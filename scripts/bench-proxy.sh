@@ -29,6 +29,9 @@
 # whose worker could then answer its own upstream call without a switch to
 # another process, which no deployed upstream allows.
 # REDIS=on adds approov-proxy with REDIS_URL beside the in-process one.
+# PINGORA=on adds the same gateway work on pingora's proxy framework
+# (scripts/bench-pingora; building it needs cmake, installed here when
+# missing), measured in the same rounds, and its ratio to nginx.
 # LOGS=on keeps one log line per request in both proxies (to a file).
 # WORKER_CPU_AFFINITY=off leaves approov-proxy's workers unpinned (its
 # default pins one per CPU); NGINX_CPU_AFFINITY=auto pins nginx's
@@ -43,8 +46,10 @@ proxy_affinity=${WORKER_CPU_AFFINITY:-auto}
 nginx_affinity=${NGINX_CPU_AFFINITY:-off}
 upstream_mode=${UPSTREAM:-axum}
 redis_mode=${REDIS:-off}
+pingora_mode=${PINGORA:-off}
 case "$upstream_mode" in axum|static) ;; *) echo "UPSTREAM must be axum or static" >&2; exit 2;; esac
 case "$redis_mode" in on|off) ;; *) echo "REDIS must be on or off" >&2; exit 2;; esac
+case "$pingora_mode" in on|off) ;; *) echo "PINGORA must be on or off" >&2; exit 2;; esac
 
 install() { # package
   command -v apt-get >/dev/null || { echo "$1 is not installed" >&2; exit 1; }
@@ -60,6 +65,11 @@ if [ "$redis_mode" = on ]; then
 fi
 
 cargo build --release -q -p approov-examples -p approov-proxy --bins
+if [ "$pingora_mode" = on ]; then
+  command -v cmake >/dev/null || install cmake
+  cargo build --release -q --manifest-path scripts/bench-pingora/Cargo.toml \
+    --target-dir target/bench-pingora
+fi
 bin=target/release
 secret=$(head -c 32 /dev/urandom | base64)
 token=$(APPROOV_BASE64_SECRET="$secret" "$bin/approov-token" --expires-in 3600)
@@ -179,6 +189,15 @@ if [ "$redis_mode" = on ]; then
     WORKER_CPU_AFFINITY="$proxy_affinity" REDIS_URL="redis://127.0.0.1:$redis_port"; proxy_redis=$addr
 fi
 
+# The same work on pingora's proxy framework, as many threads as workers.
+if [ "$pingora_mode" = on ]; then
+  pingora=127.0.0.1:$(free_port)
+  env UPSTREAM="$upstream" LISTEN_ADDR="$pingora" APPROOV_BASE64_SECRET="$secret" THREADS="$(nproc)" \
+    RUST_LOG=off target/bench-pingora/release/bench-pingora >"$work/pingora.out" 2>"$work/pingora.err" &
+  pids+=($!)
+  for _ in $(seq 100); do curl -s -o /dev/null "http://$pingora/" && break; sleep 0.1; done
+fi
+
 measure() { # url [header] -> "req/s p99-ms"
   local out
   if [ $# -gt 1 ]; then
@@ -198,20 +217,26 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 measure "http://$upstream/health" >/dev/null
 measure "http://127.0.0.1:$nginx_port/api/health" >/dev/null
 measure "http://$proxy/api/health" "Approov-Token: $token" >/dev/null
+[ "$pingora_mode" = on ] && measure "http://$pingora/api/health" "Approov-Token: $token" >/dev/null
 redis_calls() { redis-cli -p "$redis_port" info commandstats | awk -F'[=,]' '/^cmdstat_eval(sha)?:/ {n += $2} END {print n + 0}'; }
 if [ "$redis_mode" = on ]; then
   measure "http://$proxy_redis/api/health" "Approov-Token: $token" >/dev/null
   [ "$(redis_calls)" -gt 0 ] || { echo "approov-proxy did not call redis:" >&2; cat "$work/approov-proxy-redis.err" >&2; exit 1; }
 fi
 
-d_rps=(); n_rps=(); p_rps=(); r_rps=(); d_p99=(); n_p99=(); p_p99=(); r_p99=(); ratios=(); r_ratios=()
+g_rps=(); g_ratios=(); d_rps=(); n_rps=(); p_rps=(); r_rps=(); d_p99=(); n_p99=(); p_p99=(); r_p99=(); ratios=(); r_ratios=()
 redis_head="" redis_rule=""
 if [ "$redis_mode" = on ]; then
   redis_head=" approov-proxy+redis req/s | +redis / in-process | p99 ms +redis |"
   redis_rule="---|---|---|"
 fi
-echo "| round | straight req/s | nginx req/s | approov-proxy req/s | approov-proxy / nginx | p99 ms straight / nginx / approov-proxy |$redis_head"
-echo "|---|---|---|---|---|---|$redis_rule"
+pingora_head="" pingora_rule=""
+if [ "$pingora_mode" = on ]; then
+  pingora_head=" pingora req/s | pingora / nginx |"
+  pingora_rule="---|---|"
+fi
+echo "| round | straight req/s | nginx req/s | approov-proxy req/s | approov-proxy / nginx | p99 ms straight / nginx / approov-proxy |$redis_head$pingora_head"
+echo "|---|---|---|---|---|---|$redis_rule$pingora_rule"
 redis_requests=0
 calls_before=0; [ "$redis_mode" = on ] && calls_before=$(redis_calls)
 for r in $(seq "$rounds"); do
@@ -230,22 +255,33 @@ for r in $(seq "$rounds"); do
     redis_requests=$(awk -v t="$redis_requests" -v r="$rr" -v s="$secs" 'BEGIN {printf "%.0f", t + r * s}')
     redis_cells=$(printf ' %.0f | %s | %s |' "$rr" "$r_ratio" "$rp")
   fi
-  printf '| %d | %.0f | %.0f | %.0f | %s | %s / %s / %s |%s\n' "$r" "$dr" "$nr" "$pr" "$ratio" "$dp" "$np" "$pp" "$redis_cells"
+  pingora_cells=""
+  if [ "$pingora_mode" = on ]; then
+    read -r gr _ < <(measure "http://$pingora/api/health" "Approov-Token: $token")
+    g_ratio=$(awk -v g="$gr" -v n="$nr" 'BEGIN {printf "%.3f", g / n}')
+    g_rps+=("$gr"); g_ratios+=("$g_ratio")
+    pingora_cells=$(printf ' %.0f | %s |' "$gr" "$g_ratio")
+  fi
+  printf '| %d | %.0f | %.0f | %.0f | %s | %s / %s / %s |%s%s\n' "$r" "$dr" "$nr" "$pr" "$ratio" "$dp" "$np" "$pp" "$redis_cells" "$pingora_cells"
 done
 med() { printf '%s\n' "$@" | median; }
 redis_cells=""
 if [ "$redis_mode" = on ]; then
   redis_cells=$(printf ' %.0f | %s | %s |' "$(med "${r_rps[@]}")" "$(med "${r_ratios[@]}")" "$(med "${r_p99[@]}")")
 fi
-printf '| median | %.0f | %.0f | %.0f | %s | %s / %s / %s |%s\n' \
+pingora_cells=""
+if [ "$pingora_mode" = on ]; then
+  pingora_cells=$(printf ' %.0f | %s |' "$(med "${g_rps[@]}")" "$(med "${g_ratios[@]}")")
+fi
+printf '| median | %.0f | %.0f | %.0f | %s | %s / %s / %s |%s%s\n' \
   "$(med "${d_rps[@]}")" "$(med "${n_rps[@]}")" "$(med "${p_rps[@]}")" "$(med "${ratios[@]}")" \
-  "$(med "${d_p99[@]}")" "$(med "${n_p99[@]}")" "$(med "${p_p99[@]}")" "$redis_cells"
+  "$(med "${d_p99[@]}")" "$(med "${n_p99[@]}")" "$(med "${p_p99[@]}")" "$redis_cells" "$pingora_cells"
 echo
 if [ "$redis_mode" = on ]; then
   calls=$(( $(redis_calls) - calls_before ))
   echo "approov-proxy+redis: $calls redis script calls for about $redis_requests requests in the rounds."
 fi
 echo "wrk -t1 -c$conns -d${secs}s --latency, $rounds alternated rounds, logs $logs," \
-  "upstream $upstream_mode, redis $redis_mode," \
+  "upstream $upstream_mode, redis $redis_mode, pingora $pingora_mode," \
   "approov-proxy WORKER_CPU_AFFINITY=$proxy_affinity, nginx worker_cpu_affinity ${nginx_affinity/off/unset};" \
   "$("$nginx" -v 2>&1 | sed 's/.*: //');$([ "$redis_mode" = on ] && echo " redis $(redis-server --version | awk '{print $3}' | sed 's/v=//');") $(rustc --version); $(nproc) cores shared by wrk, the proxies and the upstream"
