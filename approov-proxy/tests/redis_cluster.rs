@@ -12,8 +12,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::redis::Cluster;
-use common::upstream::{TestResponse, Upstream, get, start_proxy};
-use common::{LIMIT, Server, request};
+use common::upstream::{Upstream, get};
+use common::{LIMIT, Server, metric, shared_limit_proxy, statuses};
 
 /// A proxy on `upstream` sharing the cluster at `urls`, 3 requests per
 /// device per minute, with its metrics on a port of its own.
@@ -22,37 +22,12 @@ fn proxy(upstream: &Upstream, urls: &str) -> (Server, SocketAddr) {
 }
 
 fn proxy_with(upstream: &Upstream, urls: &str, extra: &[(&str, &str)]) -> (Server, SocketAddr) {
-    let url = upstream.url();
-    let mut envs = vec![
-        ("UPSTREAM_URL", url.as_str()),
-        ("API_KEY", "redis-test-key"),
-        ("API_KEY_HEADER", "X-Api-Key"),
-        ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "3"),
-        ("REDIS_CLUSTER_URLS", urls),
-        ("REDIS_TIMEOUT_MS", "500"),
-        ("METRICS_ADDR", "127.0.0.1:0"),
-    ];
+    let mut envs = vec![("REDIS_TIMEOUT_MS", "500")];
     envs.extend_from_slice(extra);
-    let server = start_proxy(&envs);
-    let metrics = server.metrics_addr();
-    (server, metrics)
-}
-
-/// The value of the proxy's sample `name` (with its labels), if present.
-fn metric(addr: SocketAddr, name: &str) -> Option<f64> {
-    let res = request(addr, "GET", "/metrics", &[]);
-    assert_eq!(res.status, 200, "{res:?}");
-    res.body
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .map(|v| v.parse().unwrap())
+    shared_limit_proxy(upstream, ("REDIS_CLUSTER_URLS", urls), &envs)
 }
 
 const FALLBACKS: &str = "approov_proxy_redis_fallbacks_total{route=\"default\"}";
-
-fn statuses(responses: &[TestResponse]) -> Vec<u16> {
-    responses.iter().map(|r| r.status.as_u16()).collect()
-}
 
 /// Sends `device`'s first request through `proxy` and returns the node
 /// that now holds one more key: the node of the device's budget.

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use common::redis::Redis;
 use common::upstream::{TestBody, Upstream, full, start_proxy, token};
-use common::{LIMIT, Server, request};
+use common::{LIMIT, Server, metric, request};
 use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -36,16 +36,6 @@ fn proxy(upstream: &Upstream, redis_url: &str, n: u32, extra: &[(&str, &str)]) -
     ];
     envs.extend_from_slice(extra);
     start_proxy(&envs)
-}
-
-/// The value of the proxy's sample `name` (with its labels), if present.
-fn metric(addr: SocketAddr, name: &str) -> Option<f64> {
-    let res = request(addr, "GET", "/metrics", &[]);
-    assert_eq!(res.status, 200, "{res:?}");
-    res.body
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .map(|v| v.parse().unwrap())
 }
 
 /// How many times Redis ran a script (`EVALSHA`, and `EVAL` had one been

@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use common::redis::Redis;
-use common::upstream::{PROXY, TestResponse, Upstream, get, start_proxy};
-use common::{LIMIT, Server, command, request, run};
+use common::upstream::{PROXY, Upstream, get, start_proxy};
+use common::{LIMIT, Server, command, metric, request, run, shared_limit_proxy, statuses};
 
 const DEVICE_A: &str = "device-a-did==";
 const DEVICE_B: &str = "device-b-did==";
@@ -18,33 +18,7 @@ const DEVICE_B: &str = "device-b-did==";
 /// A proxy on `upstream` sharing `redis`, 3 requests per device per
 /// minute, with its metrics on a port of its own.
 fn proxy(upstream: &Upstream, redis_url: &str, extra: &[(&str, &str)]) -> (Server, SocketAddr) {
-    let url = upstream.url();
-    let mut envs = vec![
-        ("UPSTREAM_URL", url.as_str()),
-        ("API_KEY", "redis-test-key"),
-        ("API_KEY_HEADER", "X-Api-Key"),
-        ("RATE_LIMIT_PER_DEVICE_PER_MINUTE", "3"),
-        ("REDIS_URL", redis_url),
-        ("METRICS_ADDR", "127.0.0.1:0"),
-    ];
-    envs.extend_from_slice(extra);
-    let server = start_proxy(&envs);
-    let metrics = server.metrics_addr();
-    (server, metrics)
-}
-
-/// The value of the proxy's sample `name` (with its labels), if present.
-fn metric(addr: SocketAddr, name: &str) -> Option<f64> {
-    let res = request(addr, "GET", "/metrics", &[]);
-    assert_eq!(res.status, 200, "{res:?}");
-    res.body
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .map(|v| v.parse().unwrap())
-}
-
-fn statuses(responses: &[TestResponse]) -> Vec<u16> {
-    responses.iter().map(|r| r.status.as_u16()).collect()
+    shared_limit_proxy(upstream, ("REDIS_URL", redis_url), extra)
 }
 
 /// Waits (bounded) until a request through `proxy` for a device never
