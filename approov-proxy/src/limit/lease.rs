@@ -91,6 +91,10 @@ pub(super) const REFUSAL_RECHECK: Duration = Duration::from_secs(1);
 pub(super) const MAX_DEVICES: usize = 65_536;
 /// A full table is swept at most this often.
 pub(super) const SWEEP_GAP: Duration = Duration::from_millis(100);
+/// The longest wait a refusal may name: GCRA at `n` a minute never makes a
+/// device wait more than one interval, at most a minute. A longer answer is
+/// a broken Redis's, and is cut to this.
+pub(super) const MAX_WAIT: Duration = Duration::from_secs(60);
 /// Every key starts with this; the rest, `{route:device}`, is a Redis
 /// Cluster hash tag, so a decision touches one slot.
 const KEY_PREFIX: &str = "approov-proxy:rate:";
@@ -426,7 +430,7 @@ impl Leases {
             }
             return Ok(());
         }
-        let wait = Duration::from_micros(u64::try_from(wait_us).unwrap_or(0));
+        let wait = Duration::from_micros(u64::try_from(wait_us).unwrap_or(0)).min(MAX_WAIT);
         let refused = (
             ticket.asked + wait.min(REFUSAL_RECHECK),
             ticket.asked + wait,
@@ -641,6 +645,24 @@ mod tests {
             leases.take(ROUTE, device, p, now, true),
             Take::Ask(_)
         ));
+    }
+
+    #[test]
+    fn a_wait_longer_than_a_minute_is_a_broken_redis_and_is_cut() {
+        let leases = Leases::default();
+        for p in [plan(3), plan(6000)] {
+            let device = Some(DeviceHash::of(&format!("lying-{}", p.cap)));
+            let t0 = Instant::now();
+            let t = ticket(leases.take(ROUTE, device, p, t0, true));
+            assert_eq!(
+                leases.answered(ROUTE, device, t, 0, i64::MAX, 1),
+                Err(MAX_WAIT)
+            );
+            match leases.take(ROUTE, device, p, t0, true) {
+                Take::Refused(wait) => assert_eq!(wait, MAX_WAIT),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]
