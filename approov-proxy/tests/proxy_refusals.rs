@@ -226,6 +226,47 @@ async fn method_override_headers_are_not_forwarded() {
     stop(proxy);
 }
 
+/// CGI-style servers (PHP, WSGI, Rack) read `X_Api_Key` as `X-Api-Key`:
+/// the underscored spelling of a header the proxy removes or sets must not
+/// reach the upstream either, or a client could forge claims, override the
+/// method or send a key of its own beside the route's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn underscored_spellings_of_removed_headers_are_not_forwarded() {
+    let upstream = Upstream::start();
+    let proxy = proxy_for(&upstream, &[("UPSTREAM_CLAIMS", "did")]);
+    let res = raw(
+        &proxy,
+        "POST",
+        "/x",
+        &[
+            ("X_HTTP_Method_Override", "DELETE"),
+            ("Approov_Claim_Did", "forged-device"),
+            ("approov_claim_ip", "1.2.3.4"),
+            ("X_Api_Key", "the-client-s-own-key"),
+            ("Approov_Token", "forged"),
+            ("Keep_Alive", "timeout=5"),
+            ("X_Other_Thing", "kept"),
+        ],
+    );
+    assert_eq!(res.status, 200, "{res:?}");
+    let seen = upstream.single();
+    assert_eq!(seen.method, "POST");
+    for name in [
+        "x_http_method_override",
+        "approov_claim_did",
+        "approov_claim_ip",
+        "x_api_key",
+        "approov_token",
+        "keep_alive",
+    ] {
+        assert!(seen.headers.get(name).is_none(), "{name}: {seen:#?}");
+    }
+    assert_eq!(seen.header_values("approov-claim-did"), ["device-r"]);
+    assert_eq!(seen.header_values("x-api-key"), [KEY]);
+    assert_eq!(seen.header_values("x_other_thing"), ["kept"]);
+    stop(proxy);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_bytes_that_are_not_utf8_never_reach_the_upstream() {
     use std::io::{Read as _, Write as _};

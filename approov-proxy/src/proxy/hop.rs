@@ -40,6 +40,13 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
 /// present: a request usually carries a handful of headers and none of
 /// these, so nothing is looked up, parsed or allocated for the long lists
 /// of names the proxy never forwards.
+///
+/// A name with underscores goes too when the same name with dashes would:
+/// CGI-style servers (PHP, WSGI and Rack servers among them) read
+/// `X_Api_Key` and `X-Api-Key` both as `HTTP_X_API_KEY`, so
+/// `Approov_Claim_Did` or `X_HTTP_Method_Override` would otherwise reach
+/// such a backend as the header the proxy removed. (nginx and Apache drop
+/// every underscored name by default; here the others pass.)
 pub(crate) fn remove_where(headers: &mut HeaderMap, also: impl Fn(&HeaderName) -> bool) {
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
@@ -48,14 +55,26 @@ pub(crate) fn remove_where(headers: &mut HeaderMap, also: impl Fn(&HeaderName) -
         .flat_map(|value| value.split(','))
         .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
         .collect();
+    let removed = |name: &HeaderName| is_hop_by_hop(name) || named.contains(name) || also(name);
     let doomed: Vec<HeaderName> = headers
         .keys()
-        .filter(|name| is_hop_by_hop(name) || named.contains(name) || also(name))
+        .filter(|name| removed(name) || dashed(name).is_some_and(|dashed| removed(&dashed)))
         .cloned()
         .collect();
     for name in doomed {
         headers.remove(name);
     }
+}
+
+/// `name` with its underscores made dashes, when it has any: the name a
+/// CGI-style server reads it as.
+fn dashed(name: &HeaderName) -> Option<HeaderName> {
+    let name = name.as_str();
+    if !name.contains('_') {
+        return None;
+    }
+    // Dashes for underscores keep a valid header name valid.
+    HeaderName::from_bytes(name.replace('_', "-").as_bytes()).ok()
 }
 
 /// Headers asking the upstream to treat the request as another method
@@ -102,6 +121,29 @@ mod tests {
         let mut left: Vec<&str> = headers.keys().map(HeaderName::as_str).collect();
         left.sort_unstable();
         assert_eq!(left, ["content-type", "x-end-to-end"]);
+    }
+
+    #[test]
+    fn underscored_names_go_with_the_dashed_ones() {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("Connection", "x-hop"),
+            ("X_Hop", "1"),
+            ("Transfer_Encoding", "chunked"),
+            ("Keep_Alive", "timeout=5"),
+            ("X_Removed_Too", "1"),
+            ("X_Kept", "kept"),
+            ("x_kept_too", "kept"),
+        ] {
+            headers.append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_static(value),
+            );
+        }
+        remove_where(&mut headers, |name| name == "x-removed-too");
+        let mut left: Vec<&str> = headers.keys().map(HeaderName::as_str).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["x_kept", "x_kept_too"]);
     }
 
     #[test]

@@ -154,6 +154,11 @@ impl ApiKey {
         &self.placement
     }
 
+    /// Whether the key travels in the header `name`.
+    pub(crate) fn is_header(&self, name: &HeaderName) -> bool {
+        matches!(&self.placement, KeyPlacement::Header(key) if key == name)
+    }
+
     /// Puts the key in `headers`, replacing every header of the same name
     /// the client sent (names compare case-insensitively).
     pub(crate) fn put_header(&self, headers: &mut HeaderMap) {

@@ -107,6 +107,8 @@ pub(crate) async fn forward(
             // Only the proxy says what the token claims, with or without
             // `UPSTREAM_CLAIMS`: a backend may read them from a gateway.
             || claims::is_claim_header(name)
+            // Replaced below; its underscored spelling is removed with it.
+            || route.key.is_header(name)
     });
     claims::claim_headers(&route.claims, claims, &mut headers);
     // Made once per route; hyper's client would format it per request.
