@@ -32,6 +32,12 @@
 # PINGORA=on adds the same gateway work on pingora's proxy framework
 # (scripts/bench-pingora; building it needs cmake, installed here when
 # missing), measured in the same rounds, and its ratio to nginx.
+# FLOOR=on adds the floors of two HTTP engines as gateways
+# (scripts/bench-floor), forwarding with nothing else to do (no token
+# check, limit, timeouts or header filtering): hyper on both sides in
+# approov-proxy's serving model, and actix-web with awc. Printed: each
+# floor / nginx (how far the engine itself is from nginx) and
+# approov-proxy / hyper floor (what approov-proxy's own work costs).
 # LOGS=on keeps one log line per request in both proxies (to a file).
 # WORKER_CPU_AFFINITY=off leaves approov-proxy's workers unpinned (its
 # default pins one per CPU); NGINX_CPU_AFFINITY=auto pins nginx's
@@ -47,9 +53,11 @@ nginx_affinity=${NGINX_CPU_AFFINITY:-off}
 upstream_mode=${UPSTREAM:-axum}
 redis_mode=${REDIS:-off}
 pingora_mode=${PINGORA:-off}
+floor_mode=${FLOOR:-off}
 case "$upstream_mode" in axum|static) ;; *) echo "UPSTREAM must be axum or static" >&2; exit 2;; esac
 case "$redis_mode" in on|off) ;; *) echo "REDIS must be on or off" >&2; exit 2;; esac
 case "$pingora_mode" in on|off) ;; *) echo "PINGORA must be on or off" >&2; exit 2;; esac
+case "$floor_mode" in on|off) ;; *) echo "FLOOR must be on or off" >&2; exit 2;; esac
 
 install() { # package
   command -v apt-get >/dev/null || { echo "$1 is not installed" >&2; exit 1; }
@@ -69,6 +77,10 @@ if [ "$pingora_mode" = on ]; then
   command -v cmake >/dev/null || install cmake
   cargo build --release -q --manifest-path scripts/bench-pingora/Cargo.toml \
     --target-dir target/bench-pingora
+fi
+if [ "$floor_mode" = on ]; then
+  cargo build --release -q --manifest-path scripts/bench-floor/Cargo.toml \
+    --target-dir target/bench-floor
 fi
 bin=target/release
 secret=$(head -c 32 /dev/urandom | base64)
@@ -198,6 +210,19 @@ if [ "$pingora_mode" = on ]; then
   for _ in $(seq 100); do curl -s -o /dev/null "http://$pingora/" && break; sleep 0.1; done
 fi
 
+# The engines' floors: forwarding with nothing of approov-proxy's own.
+if [ "$floor_mode" = on ]; then
+  floor=127.0.0.1:$(free_port)
+  env UPSTREAM="$upstream" LISTEN_ADDR="$floor" THREADS="$(nproc)" \
+    target/bench-floor/release/hyper-floor >"$work/floor.out" 2>"$work/floor.err" &
+  pids+=($!)
+  actix=127.0.0.1:$(free_port)
+  env UPSTREAM="$upstream" LISTEN_ADDR="$actix" THREADS="$(nproc)" \
+    target/bench-floor/release/actix-floor >"$work/actix.out" 2>"$work/actix.err" &
+  pids+=($!)
+  for _ in $(seq 100); do curl -s -o /dev/null "http://$floor/" && curl -s -o /dev/null "http://$actix/" && break; sleep 0.1; done
+fi
+
 measure() { # url [header] -> "req/s p99-ms"
   local out
   if [ $# -gt 1 ]; then
@@ -218,13 +243,14 @@ measure "http://$upstream/health" >/dev/null
 measure "http://127.0.0.1:$nginx_port/api/health" >/dev/null
 measure "http://$proxy/api/health" "Approov-Token: $token" >/dev/null
 [ "$pingora_mode" = on ] && measure "http://$pingora/api/health" "Approov-Token: $token" >/dev/null
+[ "$floor_mode" = on ] && measure "http://$floor/api/health" >/dev/null && measure "http://$actix/api/health" >/dev/null
 redis_calls() { redis-cli -p "$redis_port" info commandstats | awk -F'[=,]' '/^cmdstat_eval(sha)?:/ {n += $2} END {print n + 0}'; }
 if [ "$redis_mode" = on ]; then
   measure "http://$proxy_redis/api/health" "Approov-Token: $token" >/dev/null
   [ "$(redis_calls)" -gt 0 ] || { echo "approov-proxy did not call redis:" >&2; cat "$work/approov-proxy-redis.err" >&2; exit 1; }
 fi
 
-g_rps=(); g_ratios=(); d_rps=(); n_rps=(); p_rps=(); r_rps=(); d_p99=(); n_p99=(); p_p99=(); r_p99=(); ratios=(); r_ratios=()
+g_rps=(); g_ratios=(); f_rps=(); f_ratios=(); pf_ratios=(); a_rps=(); a_ratios=(); d_rps=(); n_rps=(); p_rps=(); r_rps=(); d_p99=(); n_p99=(); p_p99=(); r_p99=(); ratios=(); r_ratios=()
 redis_head="" redis_rule=""
 if [ "$redis_mode" = on ]; then
   redis_head=" approov-proxy+redis req/s | +redis / in-process | p99 ms +redis |"
@@ -235,8 +261,13 @@ if [ "$pingora_mode" = on ]; then
   pingora_head=" pingora req/s | pingora / nginx |"
   pingora_rule="---|---|"
 fi
-echo "| round | straight req/s | nginx req/s | approov-proxy req/s | approov-proxy / nginx | p99 ms straight / nginx / approov-proxy |$redis_head$pingora_head"
-echo "|---|---|---|---|---|---|$redis_rule$pingora_rule"
+floor_head="" floor_rule=""
+if [ "$floor_mode" = on ]; then
+  floor_head=" hyper floor req/s | hyper floor / nginx | approov-proxy / hyper floor | actix floor req/s | actix floor / nginx |"
+  floor_rule="---|---|---|---|---|"
+fi
+echo "| round | straight req/s | nginx req/s | approov-proxy req/s | approov-proxy / nginx | p99 ms straight / nginx / approov-proxy |$redis_head$pingora_head$floor_head"
+echo "|---|---|---|---|---|---|$redis_rule$pingora_rule$floor_rule"
 redis_requests=0
 calls_before=0; [ "$redis_mode" = on ] && calls_before=$(redis_calls)
 for r in $(seq "$rounds"); do
@@ -262,7 +293,17 @@ for r in $(seq "$rounds"); do
     g_rps+=("$gr"); g_ratios+=("$g_ratio")
     pingora_cells=$(printf ' %.0f | %s |' "$gr" "$g_ratio")
   fi
-  printf '| %d | %.0f | %.0f | %.0f | %s | %s / %s / %s |%s%s\n' "$r" "$dr" "$nr" "$pr" "$ratio" "$dp" "$np" "$pp" "$redis_cells" "$pingora_cells"
+  floor_cells=""
+  if [ "$floor_mode" = on ]; then
+    read -r fr _ < <(measure "http://$floor/api/health")
+    f_ratio=$(awk -v f="$fr" -v n="$nr" 'BEGIN {printf "%.3f", f / n}')
+    pf_ratio=$(awk -v p="$pr" -v f="$fr" 'BEGIN {printf "%.3f", p / f}')
+    read -r ar _ < <(measure "http://$actix/api/health")
+    a_ratio=$(awk -v a="$ar" -v n="$nr" 'BEGIN {printf "%.3f", a / n}')
+    f_rps+=("$fr"); f_ratios+=("$f_ratio"); pf_ratios+=("$pf_ratio"); a_rps+=("$ar"); a_ratios+=("$a_ratio")
+    floor_cells=$(printf ' %.0f | %s | %s | %.0f | %s |' "$fr" "$f_ratio" "$pf_ratio" "$ar" "$a_ratio")
+  fi
+  printf '| %d | %.0f | %.0f | %.0f | %s | %s / %s / %s |%s%s%s\n' "$r" "$dr" "$nr" "$pr" "$ratio" "$dp" "$np" "$pp" "$redis_cells" "$pingora_cells" "$floor_cells"
 done
 med() { printf '%s\n' "$@" | median; }
 redis_cells=""
@@ -273,15 +314,20 @@ pingora_cells=""
 if [ "$pingora_mode" = on ]; then
   pingora_cells=$(printf ' %.0f | %s |' "$(med "${g_rps[@]}")" "$(med "${g_ratios[@]}")")
 fi
-printf '| median | %.0f | %.0f | %.0f | %s | %s / %s / %s |%s%s\n' \
+floor_cells=""
+if [ "$floor_mode" = on ]; then
+  floor_cells=$(printf ' %.0f | %s | %s | %.0f | %s |' "$(med "${f_rps[@]}")" "$(med "${f_ratios[@]}")" \
+    "$(med "${pf_ratios[@]}")" "$(med "${a_rps[@]}")" "$(med "${a_ratios[@]}")")
+fi
+printf '| median | %.0f | %.0f | %.0f | %s | %s / %s / %s |%s%s%s\n' \
   "$(med "${d_rps[@]}")" "$(med "${n_rps[@]}")" "$(med "${p_rps[@]}")" "$(med "${ratios[@]}")" \
-  "$(med "${d_p99[@]}")" "$(med "${n_p99[@]}")" "$(med "${p_p99[@]}")" "$redis_cells" "$pingora_cells"
+  "$(med "${d_p99[@]}")" "$(med "${n_p99[@]}")" "$(med "${p_p99[@]}")" "$redis_cells" "$pingora_cells" "$floor_cells"
 echo
 if [ "$redis_mode" = on ]; then
   calls=$(( $(redis_calls) - calls_before ))
   echo "approov-proxy+redis: $calls redis script calls for about $redis_requests requests in the rounds."
 fi
 echo "wrk -t1 -c$conns -d${secs}s --latency, $rounds alternated rounds, logs $logs," \
-  "upstream $upstream_mode, redis $redis_mode, pingora $pingora_mode," \
+  "upstream $upstream_mode, redis $redis_mode, pingora $pingora_mode, floor $floor_mode," \
   "approov-proxy WORKER_CPU_AFFINITY=$proxy_affinity, nginx worker_cpu_affinity ${nginx_affinity/off/unset};" \
   "$("$nginx" -v 2>&1 | sed 's/.*: //');$([ "$redis_mode" = on ] && echo " redis $(redis-server --version | awk '{print $3}' | sed 's/v=//');") $(rustc --version); $(nproc) cores shared by wrk, the proxies and the upstream"
