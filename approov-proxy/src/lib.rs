@@ -66,6 +66,8 @@
 //!   with `REDIS_CLUSTER_URLS` its cluster client routes each decision to
 //!   the node of its key, over node connections of our own too. The
 //!   crate's TLS features are left out: `rediss://` is our socket too.
+//! - `crc16` (already under `redis`'s cluster client): a key's hash slot,
+//!   so a Redis Cluster node that fails backs off only its own devices.
 //! - `tokio-rustls` (ring, no aws-lc-rs), `webpki-roots`: TLS to Redis
 //!   (`rediss://`) with the same rustls as the upstreams, the webpki roots
 //!   unless `REDIS_TLS_CA_FILE` names a private CA.

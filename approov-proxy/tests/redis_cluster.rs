@@ -9,11 +9,11 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::redis::Cluster;
 use common::upstream::{Upstream, get};
-use common::{LIMIT, Server, metric, shared_limit_proxy, statuses};
+use common::{Server, metric, shared_limit_proxy, statuses};
 
 /// A proxy on `upstream` sharing the cluster at `urls`, 3 requests per
 /// device per minute, with its metrics on a port of its own.
@@ -51,27 +51,6 @@ async fn spend_the_rest(device: &str, proxies: [&Server; 2]) {
         answers.push(get(proxy.addr, "/x", Some(device), &[]).await);
     }
     assert_eq!(statuses(&answers), [200, 200, 429, 429], "{device}");
-}
-
-/// Waits (bounded) until `proxy` decides through the cluster again: a
-/// new device's first request adds a key on a running node.
-async fn wait_shared_again(cluster: &Cluster, proxy: &Server) {
-    let deadline = Instant::now() + LIMIT;
-    for probe in 0.. {
-        let before: u64 = cluster.key_counts().iter().sum();
-        let res = get(proxy.addr, "/x", Some(&format!("probe-{probe}")), &[]).await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        let after: u64 = cluster.key_counts().iter().sum();
-        if after > before {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the proxy never used the cluster again"
-        );
-        // Pacing the probes while the proxy's backoff runs out (bounded).
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -124,31 +103,59 @@ async fn two_proxies_share_budgets_spread_over_the_cluster() {
     }
 }
 
+/// The proxy backs off a failing cluster node by regions of 256 hash
+/// slots (as `approov-proxy/src/limit/shared.rs` computes them).
+const SLOTS_PER_REGION: u16 = 256;
+
+/// Sends `device`'s first request through `proxy` and returns the node
+/// that holds its key and the key's hash slot.
+async fn placed(cluster: &Cluster, proxy: &Server, device: &str) -> (usize, u16) {
+    let before: Vec<Vec<String>> = (0..3).map(|i| cluster.keys(i)).collect();
+    let node = first_request(cluster, proxy, device).await;
+    let key = cluster
+        .keys(node)
+        .into_iter()
+        .find(|k| !before[node].contains(k))
+        .unwrap();
+    (node, cluster.slot_of(node, &key))
+}
+
 /// One node killed: the devices whose budgets it held fall back to each
-/// proxy's own limit (no 5xx, no hang); the others are shared again once
-/// the proxy's backoff is over, their scripts loaded again on their own
-/// node although one primary is down.
+/// proxy's own limit (no 5xx, no hang). The other nodes' devices are
+/// still shared, at once and for as long as the node is down: the
+/// backoff after the dead node's failures holds for its slots only, and
+/// the fallback is logged once, not again at each answer of a live node.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_mid_run_falls_back_for_its_devices_only() {
     let mut cluster = Cluster::start();
     let upstream = Upstream::start();
     let (one, one_metrics) = proxy(&upstream, &cluster.urls());
-    let (two, _) = proxy(&upstream, &cluster.urls());
+    let (two, two_metrics) = proxy(&upstream, &cluster.urls());
 
-    // A device on each node.
-    let mut on_node: [Option<String>; 3] = [None, None, None];
+    // A device on node 0, and one on another node whose region of slots
+    // holds none of node 0's.
+    let dead_runs = cluster.slot_runs(0);
+    let shares_a_region_with_node_0 = |slot: u16| {
+        let region = slot / SLOTS_PER_REGION;
+        dead_runs
+            .iter()
+            .any(|&(a, b)| a / SLOTS_PER_REGION <= region && region <= b / SLOTS_PER_REGION)
+    };
+    let (mut lost, mut kept) = (None, None);
     for i in 0.. {
-        assert!(i < 64, "no device for some node: {on_node:?}");
+        assert!(i < 64, "no devices found: {lost:?} {kept:?}");
         let device = format!("spread-{i}==");
-        let node = first_request(&cluster, &one, &device).await;
-        on_node[node].get_or_insert(device);
-        if on_node.iter().all(Option::is_some) {
+        let (node, slot) = placed(&cluster, &one, &device).await;
+        if node == 0 {
+            lost.get_or_insert(device);
+        } else if !shares_a_region_with_node_0(slot) {
+            kept.get_or_insert(device);
+        }
+        if lost.is_some() && kept.is_some() {
             break;
         }
     }
-    let [Some(lost), Some(kept), _] = on_node.clone() else {
-        unreachable!()
-    };
+    let (lost, kept) = (lost.unwrap(), kept.unwrap());
     cluster.stop(0);
     // Scripts gone from the nodes left: loading again must not need the
     // dead one.
@@ -167,17 +174,27 @@ async fn a_node_killed_mid_run_falls_back_for_its_devices_only() {
     }
     assert!(metric(one_metrics, FALLBACKS).is_some_and(|n| n >= 4.0));
 
-    // The others: shared again through the two nodes left, exactly.
-    wait_shared_again(&cluster, &one).await;
-    wait_shared_again(&cluster, &two).await;
-    // Shared: two more in all across both proxies, where each proxy on
-    // its own would allow three.
+    // The other node's device, right away: shared through the nodes left,
+    // exactly (two more in all across both proxies, where each proxy on
+    // its own would allow three).
     spend_the_rest(&kept, [&one, &two]).await;
-    assert_eq!(metric(one_metrics, "approov_proxy_redis_up"), Some(1.0));
-    let (_, log) = one.stop();
-    assert_eq!(log.matches("falling back").count(), 1, "{log}");
-    assert_eq!(log.matches("redis available again").count(), 1, "{log}");
-    drop(two);
+
+    // Past the backoff the dead node is tried again and fails again; a
+    // live node's answer meanwhile is no recovery to log. (Pacing past the
+    // one-second backoff, bounded.)
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let res = get(two.addr, "/x", Some(&lost), &[]).await;
+    assert_eq!(res.status, 429, "{}", res.text());
+    // Still refused by the shared count: proxy two has seen two of its
+    // requests, so on its own it would allow a third.
+    let res = get(two.addr, "/x", Some(&kept), &[]).await;
+    assert_eq!(res.status, 429, "{}", res.text());
+    for (server, metrics) in [(one, one_metrics), (two, two_metrics)] {
+        assert_eq!(metric(metrics, "approov_proxy_redis_up"), Some(0.0));
+        let (_, log) = server.stop();
+        assert_eq!(log.matches("falling back").count(), 1, "{log}");
+        assert_eq!(log.matches("redis available again").count(), 0, "{log}");
+    }
 }
 
 /// The whole cluster gone: every decision falls back, logged once, with

@@ -335,14 +335,16 @@ pub(super) struct Leases {
 
 impl Leases {
     /// What a request of `device` on `route` does at `now`; `may_ask`
-    /// is false while Redis is left alone after a failure.
+    /// says false while Redis is left alone after a failure, and is
+    /// called only when the request would ask (so a cell spent here costs
+    /// no key and no slot computed).
     pub(super) fn take(
         &self,
         route: &str,
         device: DeviceKey,
         plan: Plan,
         now: Instant,
-        may_ask: bool,
+        may_ask: impl FnOnce() -> bool,
     ) -> Take {
         let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = if plan.leases() {
@@ -352,7 +354,7 @@ impl Leases {
             table.get(route, device)
         };
         let Some(entry) = entry else {
-            if !may_ask {
+            if !may_ask() {
                 return Take::Unavailable;
             }
             return Take::Ask(Ticket {
@@ -376,7 +378,7 @@ impl Leases {
             entry.left -= 1;
             return Take::Spent;
         }
-        if !may_ask {
+        if !may_ask() {
             return Take::Unavailable;
         }
         let want = entry.want(plan, now);
@@ -516,24 +518,24 @@ mod tests {
         let p = plan(6000);
         let device = Some(DeviceHash::of("busy"));
         let t0 = Instant::now();
-        let first = ticket(leases.take(ROUTE, device, p, t0, true));
+        let first = ticket(leases.take(ROUTE, device, p, t0, || true));
         assert_eq!(first.want, 1);
         assert!(leases.answered(ROUTE, device, first, 1, 0, 1).is_ok());
         // One cell used in 1 ms: the rate says 250, twice the last says 2.
         let t1 = t0 + Duration::from_millis(1);
-        let second = ticket(leases.take(ROUTE, device, p, t1, true));
+        let second = ticket(leases.take(ROUTE, device, p, t1, || true));
         assert_eq!(second.want, 2);
         assert!(leases.answered(ROUTE, device, second, 2, 0, 1).is_ok());
         // One cell left: spent without Redis.
         assert!(matches!(
-            leases.take(ROUTE, device, p, t1, true),
+            leases.take(ROUTE, device, p, t1, || true),
             Take::Spent
         ));
         let mut at = t1;
         let mut want = 2;
         for expected in [4, 8, 16, 26, 26] {
             at += Duration::from_millis(1);
-            let t = ticket(leases.take(ROUTE, device, p, at, true));
+            let t = ticket(leases.take(ROUTE, device, p, at, || true));
             assert_eq!(t.want, expected, "after a slice of {want}");
             want = t.want;
             assert!(
@@ -543,7 +545,7 @@ mod tests {
             );
             for _ in 1..want {
                 assert!(matches!(
-                    leases.take(ROUTE, device, p, at, true),
+                    leases.take(ROUTE, device, p, at, || true),
                     Take::Spent
                 ));
             }
@@ -557,7 +559,7 @@ mod tests {
         let device = Some(DeviceHash::of("slow"));
         let mut at = Instant::now();
         for _ in 0..5 {
-            let t = ticket(leases.take(ROUTE, device, p, at, true));
+            let t = ticket(leases.take(ROUTE, device, p, at, || true));
             assert_eq!(t.want, 1);
             assert!(leases.answered(ROUTE, device, t, 1, 0, 1).is_ok());
             // One request a second: 0.25 of one per lease life.
@@ -571,30 +573,30 @@ mod tests {
         let p = plan(6000);
         let device = Some(DeviceHash::of("d"));
         let t0 = Instant::now();
-        let t = ticket(leases.take(ROUTE, device, p, t0, true));
+        let t = ticket(leases.take(ROUTE, device, p, t0, || true));
         assert!(leases.answered(ROUTE, device, t, 1, 0, 1).is_ok());
-        let t = ticket(leases.take(ROUTE, device, p, t0, true));
+        let t = ticket(leases.take(ROUTE, device, p, t0, || true));
         assert_eq!(t.want, 2);
         // A hostile answer of more than asked is cut to what was asked.
         assert!(leases.answered(ROUTE, device, t, 1000, 0, 1).is_ok());
         assert!(matches!(
-            leases.take(ROUTE, device, p, t0, true),
+            leases.take(ROUTE, device, p, t0, || true),
             Take::Spent
         ));
         assert!(matches!(
-            leases.take(ROUTE, device, p, t0, true),
+            leases.take(ROUTE, device, p, t0, || true),
             Take::Ask(_)
         ));
 
         let device = Some(DeviceHash::of("e"));
-        let t = ticket(leases.take(ROUTE, device, p, t0, true));
+        let t = ticket(leases.take(ROUTE, device, p, t0, || true));
         assert!(leases.answered(ROUTE, device, t, 1, 0, 1).is_ok());
-        let t = ticket(leases.take(ROUTE, device, p, t0, true));
+        let t = ticket(leases.take(ROUTE, device, p, t0, || true));
         assert!(leases.answered(ROUTE, device, t, 2, 0, 1).is_ok());
         // The second cell is not spent after the lease's life.
         let late = t0 + LEASE_LIFE;
         assert!(matches!(
-            leases.take(ROUTE, device, p, late, true),
+            leases.take(ROUTE, device, p, late, || true),
             Take::Ask(_)
         ));
     }
@@ -605,20 +607,20 @@ mod tests {
         let p = plan(6000);
         let device = Some(DeviceHash::of("back"));
         let t0 = Instant::now();
-        let t = ticket(leases.take(ROUTE, device, p, t0, true));
+        let t = ticket(leases.take(ROUTE, device, p, t0, || true));
         assert_eq!((t.back_tat, t.back), (0, 0));
         assert!(leases.answered(ROUTE, device, t, 1, 0, 1_000).is_ok());
         // Spent whole: nothing to give back.
-        let t = ticket(leases.take(ROUTE, device, p, t0, true));
+        let t = ticket(leases.take(ROUTE, device, p, t0, || true));
         assert_eq!(t.back, 0);
         assert!(leases.answered(ROUTE, device, t, 2, 0, 3_000).is_ok());
         // One of two spent when the lease ends: the other goes back with
         // the TAT the lease left, and is not spent here.
         let late = t0 + LEASE_LIFE;
-        let t = ticket(leases.take(ROUTE, device, p, late, true));
+        let t = ticket(leases.take(ROUTE, device, p, late, || true));
         assert_eq!((t.back_tat, t.back), (3_000, 1));
         drop(t);
-        let t = ticket(leases.take(ROUTE, device, p, late, true));
+        let t = ticket(leases.take(ROUTE, device, p, late, || true));
         assert_eq!((t.back_tat, t.back), (0, 0));
     }
 
@@ -628,21 +630,21 @@ mod tests {
         let p = plan(6000);
         let device = Some(DeviceHash::of("d"));
         let now = Instant::now();
-        let t = ticket(leases.take(ROUTE, device, p, now, true));
-        let Take::Wait(rx) = leases.take(ROUTE, device, p, now, true) else {
+        let t = ticket(leases.take(ROUTE, device, p, now, || true));
+        let Take::Wait(rx) = leases.take(ROUTE, device, p, now, || true) else {
             panic!("a second request must wait for the call in flight");
         };
         // Another device is not held up.
         let other = Some(DeviceHash::of("other"));
         assert!(matches!(
-            leases.take(ROUTE, other, p, now, true),
+            leases.take(ROUTE, other, p, now, || true),
             Take::Ask(_)
         ));
         // The request that asked was dropped (its client went away).
         drop(t);
         assert!(rx.has_changed().is_err(), "the waiter is woken");
         assert!(matches!(
-            leases.take(ROUTE, device, p, now, true),
+            leases.take(ROUTE, device, p, now, || true),
             Take::Ask(_)
         ));
     }
@@ -653,12 +655,12 @@ mod tests {
         for p in [plan(3), plan(6000)] {
             let device = Some(DeviceHash::of(&format!("lying-{}", p.cap)));
             let t0 = Instant::now();
-            let t = ticket(leases.take(ROUTE, device, p, t0, true));
+            let t = ticket(leases.take(ROUTE, device, p, t0, || true));
             assert_eq!(
                 leases.answered(ROUTE, device, t, 0, i64::MAX, 1),
                 Err(MAX_WAIT)
             );
-            match leases.take(ROUTE, device, p, t0, true) {
+            match leases.take(ROUTE, device, p, t0, || true) {
                 Take::Refused(wait) => assert_eq!(wait, MAX_WAIT),
                 other => panic!("{other:?}"),
             }
@@ -671,27 +673,27 @@ mod tests {
         for p in [plan(3), plan(6000)] {
             let device = Some(DeviceHash::of(&format!("refused-{}", p.cap)));
             let t0 = Instant::now();
-            let t = ticket(leases.take(ROUTE, device, p, t0, true));
+            let t = ticket(leases.take(ROUTE, device, p, t0, || true));
             assert_eq!(
                 leases.answered(ROUTE, device, t, 0, 20_000_000, 1),
                 Err(Duration::from_secs(20))
             );
             let later = t0 + Duration::from_millis(400);
-            match leases.take(ROUTE, device, p, later, true) {
+            match leases.take(ROUTE, device, p, later, || true) {
                 Take::Refused(wait) => assert_eq!(wait, Duration::from_millis(19_600)),
                 other => panic!("{other:?}"),
             }
             // Asked again after the recheck.
             assert!(matches!(
-                leases.take(ROUTE, device, p, t0 + REFUSAL_RECHECK, true),
+                leases.take(ROUTE, device, p, t0 + REFUSAL_RECHECK, || true),
                 Take::Ask(_)
             ));
             // A short wait is kept only that long.
-            let t = ticket(leases.take(ROUTE, device, p, t0 + REFUSAL_RECHECK, true));
+            let t = ticket(leases.take(ROUTE, device, p, t0 + REFUSAL_RECHECK, || true));
             assert!(leases.answered(ROUTE, device, t, 0, 5_000, 1).is_err());
             let after = t0 + REFUSAL_RECHECK + Duration::from_micros(5_000);
             assert!(matches!(
-                leases.take(ROUTE, device, p, after, true),
+                leases.take(ROUTE, device, p, after, || true),
                 Take::Ask(_)
             ));
         }
@@ -703,26 +705,26 @@ mod tests {
         let p = plan(6000);
         let device = Some(DeviceHash::of("d"));
         let now = Instant::now();
-        let t = ticket(leases.take(ROUTE, device, p, now, true));
+        let t = ticket(leases.take(ROUTE, device, p, now, || true));
         assert!(leases.answered(ROUTE, device, t, 1, 0, 1).is_ok());
-        let t = ticket(leases.take(ROUTE, device, p, now, true));
+        let t = ticket(leases.take(ROUTE, device, p, now, || true));
         assert!(leases.answered(ROUTE, device, t, 2, 0, 1).is_ok());
         assert!(matches!(
-            leases.take(ROUTE, device, p, now, false),
+            leases.take(ROUTE, device, p, now, || false),
             Take::Spent
         ));
         assert!(matches!(
-            leases.take(ROUTE, device, p, now, false),
+            leases.take(ROUTE, device, p, now, || false),
             Take::Unavailable
         ));
         // No call was marked in flight: the next request may ask at once.
         assert!(matches!(
-            leases.take(ROUTE, device, p, now, true),
+            leases.take(ROUTE, device, p, now, || true),
             Take::Ask(_)
         ));
         let small = Some(DeviceHash::of("small"));
         assert!(matches!(
-            leases.take(ROUTE, small, plan(3), now, false),
+            leases.take(ROUTE, small, plan(3), now, || false),
             Take::Unavailable
         ));
     }
@@ -735,7 +737,7 @@ mod tests {
         let mut flights = Vec::new();
         for i in 0..MAX_DEVICES {
             let device = Some(DeviceHash::of(&i.to_string()));
-            let t = ticket(leases.take(ROUTE, device, p, t0, true));
+            let t = ticket(leases.take(ROUTE, device, p, t0, || true));
             assert!(t.flight.is_some());
             flights.push(t);
         }
@@ -743,20 +745,20 @@ mod tests {
         // Full of devices with a call in flight: a newcomer asks per
         // request, unleased.
         let newcomer = Some(DeviceHash::of("newcomer"));
-        let t = ticket(leases.take(ROUTE, newcomer, p, t0, true));
+        let t = ticket(leases.take(ROUTE, newcomer, p, t0, || true));
         assert!(t.flight.is_none());
         assert_eq!(len(), MAX_DEVICES);
         // Half of the calls end; the sweep runs at most every SWEEP_GAP.
         flights.truncate(MAX_DEVICES / 2);
         let soon = t0 + SWEEP_GAP / 2;
         assert!(
-            ticket(leases.take(ROUTE, newcomer, p, soon, true))
+            ticket(leases.take(ROUTE, newcomer, p, soon, || true))
                 .flight
                 .is_none()
         );
         let later = t0 + SWEEP_GAP;
         assert!(
-            ticket(leases.take(ROUTE, newcomer, p, later, true))
+            ticket(leases.take(ROUTE, newcomer, p, later, || true))
                 .flight
                 .is_some()
         );

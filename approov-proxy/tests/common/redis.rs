@@ -468,6 +468,38 @@ impl Cluster {
             .unwrap()
     }
 
+    /// The keys node `i` holds.
+    pub fn keys(&self, i: usize) -> Vec<String> {
+        self.query(i, &["KEYS", "*"])
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The hash slot of `key` (`CLUSTER KEYSLOT`, asked of node `i`).
+    pub fn slot_of(&self, i: usize, key: &str) -> u16 {
+        self.query(i, &["CLUSTER", "KEYSLOT", key]).parse().unwrap()
+    }
+
+    /// The runs of hash slots node `i` holds, from its own line of
+    /// `CLUSTER NODES` (`0-5460`, or a single slot).
+    pub fn slot_runs(&self, i: usize) -> Vec<(u16, u16)> {
+        let nodes = self.query(i, &["CLUSTER", "NODES"]);
+        let line = nodes
+            .lines()
+            .find(|l| l.contains("myself"))
+            .unwrap_or_else(|| panic!("no myself line in {nodes}"));
+        line.split_whitespace()
+            .skip(8)
+            .filter(|field| !field.starts_with('['))
+            .map(|run| match run.split_once('-') {
+                Some((a, b)) => (a.parse().unwrap(), b.parse().unwrap()),
+                None => (run.parse().unwrap(), run.parse().unwrap()),
+            })
+            .collect()
+    }
+
     /// Whether node `i` is running.
     pub fn is_running(&self, i: usize) -> bool {
         self.nodes[i].is_some()
