@@ -245,14 +245,20 @@ async fn unreachable_cluster_at_start_up_is_not_fatal() {
     assert!(!log.contains("cluster-s3cret"), "{log}");
 }
 
-/// A cluster speaking TLS only: the seed and every node learnt from the
-/// slot map are reached over TLS, checked against the test CA.
+/// A cluster speaking TLS only, and requiring client certificates: the
+/// seed and every node learnt from the slot map are reached over TLS,
+/// checked against the test CA, with the proxy's client certificate.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_proxies_share_budgets_on_a_tls_cluster() {
     let cluster = Cluster::start_tls();
-    let ca = cluster.certificates.as_ref().unwrap().ca.clone();
+    let certificates = cluster.certificates.as_ref().unwrap();
+    let ca = certificates.ca.clone();
     let upstream = Upstream::start();
-    let extra = [("REDIS_TLS_CA_FILE", ca.as_str())];
+    let extra = [
+        ("REDIS_TLS_CA_FILE", ca.as_str()),
+        ("REDIS_TLS_CERT_FILE", certificates.client_cert.as_str()),
+        ("REDIS_TLS_KEY_FILE", certificates.client_key.as_str()),
+    ];
     let (one, one_metrics) = proxy_with(&upstream, &cluster.urls(), &extra);
     let seed = format!("rediss://127.0.0.1:{}", cluster.ports[2]);
     let (two, _) = proxy_with(&upstream, &seed, &extra);

@@ -1,7 +1,9 @@
 //! `rediss://`: the shared per-device limit over TLS, against a real
 //! `redis-server --tls-port` with a certificate from a CA the test makes
-//! (`REDIS_TLS_CA_FILE`); a server the webpki roots do not vouch for, and
-//! one killed mid-run, fall back without a 5xx.
+//! (`REDIS_TLS_CA_FILE`), and one that requires a client certificate
+//! (`REDIS_TLS_CERT_FILE`, `REDIS_TLS_KEY_FILE`); a server the webpki roots
+//! do not vouch for, one asking for a certificate the proxy lacks, and one
+//! killed mid-run, fall back without a 5xx.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -49,6 +51,55 @@ async fn two_proxies_share_the_limit_over_tls_with_a_private_ca() {
             log.contains("the per-device rate limit is shared through redis"),
             "{log}"
         );
+    }
+}
+
+/// A Redis that requires a client certificate (`tls-auth-clients yes`,
+/// redis-server's default on a TLS port): two proxies showing one from its
+/// CA share the limit; one without falls back, logged once, with no 5xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_certificate_is_shown_to_a_redis_that_requires_one() {
+    let redis = TlsRedis::start_requiring_client_certificates();
+    let upstream = Upstream::start();
+    let c = &redis.certificates;
+    let with_certificate = [
+        ("REDIS_TLS_CA_FILE", c.ca.as_str()),
+        ("REDIS_TLS_CERT_FILE", c.client_cert.as_str()),
+        ("REDIS_TLS_KEY_FILE", c.client_key.as_str()),
+    ];
+    let (one, one_metrics) = proxy(&upstream, &redis.url(), &with_certificate);
+    let (two, _) = proxy(&upstream, &redis.url(), &with_certificate);
+    let mut answers = Vec::new();
+    for addr in [one.addr, two.addr, one.addr, two.addr, one.addr] {
+        answers.push(get(addr, "/x", Some(DEVICE_A), &[]).await);
+    }
+    assert_eq!(statuses(&answers), [200, 200, 200, 429, 429]);
+    assert_eq!(redis.query(&["DBSIZE"]), "1");
+    assert_eq!(metric(one_metrics, "approov_proxy_redis_up"), Some(1.0));
+
+    // Without one the server ends the handshake: each proxy on its own.
+    let (lacking, lacking_metrics) = proxy(
+        &upstream,
+        &redis.url(),
+        &[("REDIS_TLS_CA_FILE", c.ca.as_str())],
+    );
+    let mut answers = Vec::new();
+    for _ in 0..4 {
+        answers.push(get(lacking.addr, "/x", Some(DEVICE_B), &[]).await);
+    }
+    assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+    assert_eq!(
+        redis.query(&["DBSIZE"]),
+        "1",
+        "DEVICE_B never reached Redis"
+    );
+    assert_eq!(metric(lacking_metrics, "approov_proxy_redis_up"), Some(0.0));
+    let (_, log) = lacking.stop();
+    assert_eq!(log.matches("falling back").count(), 1, "{log}");
+    for server in [one, two] {
+        let (_, log) = server.stop();
+        assert!(!log.contains("falling back"), "{log}");
+        assert!(!log.contains("PRIVATE KEY"), "{log}");
     }
 }
 
@@ -167,6 +218,15 @@ fn check_shows_tls_and_the_ca_file_without_the_password() {
              REDIS_TLS_CA_FILE) (timeout 100 ms, when unavailable: local)",
         ),
         (
+            vec![
+                ("REDIS_URL", "rediss://:redis-PASSWORD@127.0.0.1:6380"),
+                ("REDIS_TLS_CERT_FILE", certificates.client_cert.as_str()),
+                ("REDIS_TLS_KEY_FILE", certificates.client_key.as_str()),
+            ],
+            "rate limit shared through Redis at 127.0.0.1:6380 over TLS (webpki roots, client \
+             certificate from REDIS_TLS_CERT_FILE) (timeout 100 ms, when unavailable: local)",
+        ),
+        (
             vec![(
                 "REDIS_CLUSTER_URLS",
                 "rediss://:redis-PASSWORD@127.0.0.1:7000,rediss://:redis-PASSWORD@127.0.0.1:7001",
@@ -181,6 +241,7 @@ fn check_shows_tls_and_the_ca_file_without_the_password() {
         assert_eq!(out.status.code(), Some(0), "{out:?}");
         assert!(out.stdout.contains(expected), "{}", out.stdout);
         assert!(!out.stdout.contains("PASSWORD"), "{}", out.stdout);
+        assert!(!out.stdout.contains("PRIVATE KEY"), "{}", out.stdout);
     }
 }
 
@@ -215,6 +276,14 @@ fn tls_configuration_errors_stop_the_start() {
                 ("REDIS_CLUSTER_URLS", "redis://:pass-s3cret@127.0.0.1:7000"),
             ],
             "approov-proxy: REDIS_URL and REDIS_CLUSTER_URLS are both set",
+        ),
+        (
+            vec![
+                ("REDIS_URL", "rediss://:pass-s3cret@127.0.0.1:6380"),
+                ("REDIS_TLS_CERT_FILE", "/nonexistent/client.pem"),
+            ],
+            "approov-proxy: REDIS_TLS_CERT_FILE is not usable: a client certificate needs its \
+             private key too",
         ),
     ] {
         let mut cmd = command(PROXY);

@@ -63,6 +63,8 @@ pub fn command(exe: &str) -> Command {
         "REDIS_URL",
         "REDIS_CLUSTER_URLS",
         "REDIS_TLS_CA_FILE",
+        "REDIS_TLS_CERT_FILE",
+        "REDIS_TLS_KEY_FILE",
         "REDIS_TIMEOUT_MS",
         "REDIS_UNAVAILABLE",
         "AUTH_ENDPOINT",

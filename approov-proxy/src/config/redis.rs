@@ -2,18 +2,21 @@
 //! `redis_url` in the routes file) for one Redis, `REDIS_CLUSTER_URLS`
 //! (`redis_cluster_urls`) for a Redis Cluster, `REDIS_TLS_CA_FILE`
 //! (`redis_tls_ca_file`) for `rediss://` with a private CA,
-//! `REDIS_TIMEOUT_MS` and `REDIS_UNAVAILABLE`.
+//! `REDIS_TLS_CERT_FILE` and `REDIS_TLS_KEY_FILE` (`redis_tls_cert_file`,
+//! `redis_tls_key_file`) for a client certificate, `REDIS_TIMEOUT_MS` and
+//! `REDIS_UNAVAILABLE`.
 
 use std::io::Read;
 use std::time::Duration;
 
 use redis::cluster::ClusterClientBuilder;
 use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo};
-use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use zeroize::Zeroizing;
 
 use crate::error::ProxyConfigError;
-use crate::limit::shared::{RedisConfig, RedisTarget, RedisTls, WhenUnavailable};
+use crate::limit::shared::{ClientCert, RedisConfig, RedisTarget, RedisTls, WhenUnavailable};
 
 /// How long one decision may wait for Redis when `REDIS_TIMEOUT_MS` is
 /// unset: a request pays at most this much when Redis stops answering.
@@ -23,8 +26,9 @@ const MAX_TIMEOUT_MS: u64 = 10_000;
 /// The most seed nodes in `REDIS_CLUSTER_URLS`: a cluster needs a few,
 /// the client learns the rest from them.
 const MAX_SEEDS: usize = 64;
-/// The largest `REDIS_TLS_CA_FILE` read: a CA bundle is tens of KiB.
-const MAX_CA_FILE: u64 = 1024 * 1024;
+/// The largest PEM file read (`REDIS_TLS_CA_FILE`, `REDIS_TLS_CERT_FILE`,
+/// `REDIS_TLS_KEY_FILE`): a CA bundle is tens of KiB.
+const MAX_PEM_FILE: u64 = 1024 * 1024;
 /// Retries of one cluster command (after `MOVED`, `ASK`, a lost node):
 /// enough to follow a resharding, and all inside the decision's timeout.
 const CLUSTER_RETRIES: u32 = 2;
@@ -37,6 +41,8 @@ pub(crate) struct FileRedis {
     pub(crate) url: Option<String>,
     pub(crate) cluster_urls: Option<String>,
     pub(crate) tls_ca_file: Option<String>,
+    pub(crate) tls_cert_file: Option<String>,
+    pub(crate) tls_key_file: Option<String>,
 }
 
 /// How to fix two settings naming the Redis.
@@ -44,10 +50,11 @@ const ONE_PLACE: &str = "name the Redis in one place: keep one of them";
 
 impl RedisConfig {
     /// Reads `REDIS_URL`, `REDIS_CLUSTER_URLS`, `REDIS_TLS_CA_FILE`,
-    /// `REDIS_TIMEOUT_MS` and `REDIS_UNAVAILABLE`; `file` is the routes
-    /// file's settings with the file's path. Two settings naming the Redis
-    /// (or the CA file) are a conflict; the others without a URL are
-    /// refused as a likely mistake.
+    /// `REDIS_TLS_CERT_FILE`, `REDIS_TLS_KEY_FILE`, `REDIS_TIMEOUT_MS` and
+    /// `REDIS_UNAVAILABLE`; `file` is the routes file's settings with the
+    /// file's path. Two settings naming the Redis (or one of the files) are
+    /// a conflict; the others without a URL are refused as a likely
+    /// mistake.
     pub(crate) fn from_vars(
         var: &impl Fn(&str) -> Option<String>,
         file: Option<(FileRedis, &str)>,
@@ -67,26 +74,42 @@ impl RedisConfig {
         if let Some(urls) = file.cluster_urls {
             named.push((urls, in_file("redis_cluster_urls"), true));
         }
-        let ca_file = match (var("REDIS_TLS_CA_FILE"), file.tls_ca_file) {
-            (Some(_), Some(_)) => {
-                return Err(ProxyConfigError::conflict(
-                    "REDIS_TLS_CA_FILE",
-                    in_file("redis_tls_ca_file"),
-                    "name the CA file in one place: keep one of them",
-                ));
-            }
-            (Some(ca), None) => Some((ca, "REDIS_TLS_CA_FILE".to_owned())),
-            (None, Some(ca)) => Some((ca, in_file("redis_tls_ca_file"))),
-            (None, None) => None,
-        };
+        // A file's path and the setting that named it.
+        let one_place =
+            |variable: &str, key: &str, in_routes: Option<String>| match (var(variable), in_routes)
+            {
+                (Some(_), Some(_)) => Err(ProxyConfigError::conflict(
+                    variable,
+                    in_file(key),
+                    "name the file in one place: keep one of them",
+                )),
+                (Some(path), None) => Ok(Some((path, variable.to_owned()))),
+                (None, Some(path)) => Ok(Some((path, in_file(key)))),
+                (None, None) => Ok(None),
+            };
+        let ca_file = one_place("REDIS_TLS_CA_FILE", "redis_tls_ca_file", file.tls_ca_file)?;
+        let cert_file = one_place(
+            "REDIS_TLS_CERT_FILE",
+            "redis_tls_cert_file",
+            file.tls_cert_file,
+        )?;
+        let key_file = one_place(
+            "REDIS_TLS_KEY_FILE",
+            "redis_tls_key_file",
+            file.tls_key_file,
+        )?;
+        let tls_files = [&ca_file, &cert_file, &key_file];
         let (value, setting, cluster) = match named.len() {
             0 => {
                 let others = [
                     ("REDIS_TIMEOUT_MS", var("REDIS_TIMEOUT_MS").is_some()),
                     ("REDIS_UNAVAILABLE", var("REDIS_UNAVAILABLE").is_some()),
                 ];
-                let ca = ca_file.as_ref().map(|(_, name)| (name.as_str(), true));
-                if let Some((name, _)) = others.into_iter().chain(ca).find(|(_, set)| *set) {
+                let files = tls_files
+                    .into_iter()
+                    .flatten()
+                    .map(|(_, name)| (name.as_str(), true));
+                if let Some((name, _)) = others.into_iter().chain(files).find(|(_, set)| *set) {
                     return Err(ProxyConfigError::invalid(
                         name,
                         "it applies only to a shared rate limit: set REDIS_URL or \
@@ -127,18 +150,34 @@ impl RedisConfig {
             let tls = matches!(info.addr(), ConnectionAddr::TcpTls { .. });
             (RedisTarget::Single(info), tls)
         };
-        let tls = match (tls_urls, ca_file) {
-            (false, None) => None,
-            (false, Some((_, name))) => {
+        if !tls_urls && let Some((_, name)) = tls_files.into_iter().flatten().next() {
+            return Err(ProxyConfigError::invalid(
+                name,
+                format!("it applies only to Redis over TLS: make {setting} rediss://, or unset it"),
+            ));
+        }
+        let client = match (cert_file, key_file) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (Some((_, name)), None) => {
                 return Err(ProxyConfigError::invalid(
                     name,
-                    format!(
-                        "it applies only to Redis over TLS: make {setting} rediss://, or \
-                         unset it"
-                    ),
+                    "a client certificate needs its private key too: set REDIS_TLS_KEY_FILE \
+                     (or redis_tls_key_file in the routes file)",
                 ));
             }
-            (true, ca_file) => Some(tls(ca_file)?),
+            (None, Some((_, name))) => {
+                return Err(ProxyConfigError::invalid(
+                    name,
+                    "a private key needs its client certificate too: set REDIS_TLS_CERT_FILE \
+                     (or redis_tls_cert_file in the routes file)",
+                ));
+            }
+        };
+        let tls = if tls_urls {
+            Some(tls(ca_file, client, &setting)?)
+        } else {
+            None
         };
         let when_unavailable = match var("REDIS_UNAVAILABLE") {
             None => WhenUnavailable::Local,
@@ -267,38 +306,66 @@ fn cluster_target(
     ))
 }
 
-/// TLS with the webpki roots, or with only the certificates of the CA file
-/// (`(path, setting)`), read and checked now.
-fn tls(ca_file: Option<(String, String)>) -> Result<RedisTls, ProxyConfigError> {
+/// A file's path and the setting that named it.
+type Named = (String, String);
+
+/// TLS with the webpki roots, or with only the certificates of the CA file,
+/// and with a client certificate when `client` names its files; every file
+/// read and checked now. `url_setting` names the URL for errors of neither.
+fn tls(
+    ca_file: Option<Named>,
+    client: Option<(Named, Named)>,
+    url_setting: &str,
+) -> Result<RedisTls, ProxyConfigError> {
     let (certificates, ca_from) = match ca_file {
         None => (None, None),
-        Some((path, setting)) => (Some(read_ca_file(path.trim(), &setting)?), Some(setting)),
+        Some((path, setting)) => (
+            Some(read_certificates(path.trim(), &setting, "CA certificates")?),
+            Some(setting),
+        ),
     };
-    let name = ca_from.clone().unwrap_or_else(|| "REDIS_URL".to_owned());
-    RedisTls::new(certificates, ca_from).map_err(|problem| ProxyConfigError::invalid(name, problem))
+    let client = match client {
+        None => None,
+        Some(((cert_path, cert_setting), (key_path, key_setting))) => Some(ClientCert {
+            chain: read_certificates(cert_path.trim(), &cert_setting, "client certificates")?,
+            key: read_key(key_path.trim(), &key_setting)?,
+            from: cert_setting,
+            key_from: key_setting,
+        }),
+    };
+    RedisTls::new(certificates, ca_from, client, url_setting)
+        .map_err(|(name, problem)| ProxyConfigError::invalid(name, problem))
 }
 
-fn read_ca_file(
-    path: &str,
-    setting: &str,
-) -> Result<Vec<CertificateDer<'static>>, ProxyConfigError> {
-    let mut pem = Vec::new();
+/// The bytes of the file at `path` (`setting` names it), at most
+/// [`MAX_PEM_FILE`] of them, wiped from memory when dropped (a private
+/// key's file).
+fn read_pem(path: &str, setting: &str, what: &str) -> Result<Zeroizing<Vec<u8>>, ProxyConfigError> {
+    let mut pem = Zeroizing::new(Vec::new());
     std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_CA_FILE + 1).read_to_end(&mut pem))
+        .and_then(|file| file.take(MAX_PEM_FILE + 1).read_to_end(&mut pem))
         .map_err(|e| {
             ProxyConfigError::invalid(
                 setting,
-                format!("it must name a readable file of PEM CA certificates ({e})"),
+                format!("it must name a readable file of PEM {what} ({e})"),
             )
         })?;
-    if pem.len() as u64 > MAX_CA_FILE {
+    if pem.len() as u64 > MAX_PEM_FILE {
         return Err(ProxyConfigError::invalid(
             setting,
-            format!(
-                "the file is larger than {MAX_CA_FILE} bytes: it must hold PEM CA certificates"
-            ),
+            format!("the file is larger than {MAX_PEM_FILE} bytes: it must hold PEM {what}"),
         ));
     }
+    Ok(pem)
+}
+
+/// The certificates of a PEM file: at least one.
+fn read_certificates(
+    path: &str,
+    setting: &str,
+    what: &str,
+) -> Result<Vec<CertificateDer<'static>>, ProxyConfigError> {
+    let pem = read_pem(path, setting, what)?;
     let certificates = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| {
@@ -314,6 +381,21 @@ fn read_ca_file(
         ));
     }
     Ok(certificates)
+}
+
+/// The first private key of a PEM file (PKCS#8, PKCS#1 or SEC1).
+fn read_key(path: &str, setting: &str) -> Result<PrivateKeyDer<'static>, ProxyConfigError> {
+    let pem = read_pem(path, setting, "private key")?;
+    PrivateKeyDer::from_pem_slice(&pem).map_err(|e| {
+        let problem = match e {
+            rustls::pki_types::pem::Error::NoItemsFound => {
+                "the file holds no private key: it must hold a -----BEGIN PRIVATE KEY----- \
+                 (or RSA / EC PRIVATE KEY) block"
+            }
+            _ => "the file is not PEM: it must hold a -----BEGIN PRIVATE KEY----- block",
+        };
+        ProxyConfigError::invalid(setting, problem)
+    })
 }
 
 #[cfg(test)]
@@ -408,6 +490,166 @@ mod tests {
         assert_eq!(
             c.tls.unwrap().ca_from.as_deref(),
             Some("redis_tls_ca_file in f.toml")
+        );
+    }
+
+    /// A client certificate and its key as PEM files (the key's file
+    /// named `key_name`), from a fresh key pair.
+    fn client_files(key_name: &str) -> (String, String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = rcgen::CertificateParams::new(vec!["approov-proxy".to_owned()]).unwrap();
+        let cert = params.self_signed(&key).unwrap().pem();
+        let key_pem = key.serialize_pem();
+        (
+            temp_file(&format!("{key_name}.crt"), cert.as_bytes()),
+            temp_file(key_name, key_pem.as_bytes()),
+            key_pem,
+        )
+    }
+
+    #[test]
+    fn a_client_certificate_is_read_and_checked() {
+        let (cert, key, _) = client_files("client.key");
+        let c = read(
+            &[
+                ("REDIS_URL", "rediss://127.0.0.1:6380"),
+                ("REDIS_TLS_CERT_FILE", &cert),
+                ("REDIS_TLS_KEY_FILE", &key),
+            ],
+            None,
+        )
+        .unwrap()
+        .unwrap();
+        let tls = c.tls.as_ref().unwrap();
+        assert_eq!(tls.client_from.as_deref(), Some("REDIS_TLS_CERT_FILE"));
+        assert!(tls.config.client_auth_cert_resolver.has_certs());
+        let c = read_file(
+            &[],
+            Some(FileRedis {
+                cluster_urls: Some("rediss://10.0.0.1:6379".to_owned()),
+                tls_cert_file: Some(cert.clone()),
+                tls_key_file: Some(key.clone()),
+                ..FileRedis::default()
+            }),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            c.tls.unwrap().client_from.as_deref(),
+            Some("redis_tls_cert_file in f.toml")
+        );
+        // Without one, no certificate is offered.
+        let c = read(&[("REDIS_URL", "rediss://127.0.0.1:6380")], None)
+            .unwrap()
+            .unwrap();
+        assert!(!c.tls.unwrap().config.client_auth_cert_resolver.has_certs());
+    }
+
+    #[test]
+    fn bad_client_certificate_settings_name_the_setting_and_never_the_key() {
+        let (cert, key, key_pem) = client_files("mine.key");
+        let (_, other_key, _) = client_files("other.key");
+        let secret_line = key_pem.lines().nth(1).unwrap().to_owned();
+        let tls = ("REDIS_URL", "rediss://:s3cret@h");
+        // The variables, the setting the error names, and what it says.
+        type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+        let cases: Vec<Case<'_>> = vec![
+            (
+                vec![tls, ("REDIS_TLS_CERT_FILE", &cert)],
+                "REDIS_TLS_CERT_FILE",
+                "REDIS_TLS_KEY_FILE",
+            ),
+            (
+                vec![tls, ("REDIS_TLS_KEY_FILE", &key)],
+                "REDIS_TLS_KEY_FILE",
+                "REDIS_TLS_CERT_FILE",
+            ),
+            (
+                vec![
+                    ("REDIS_URL", "redis://h"),
+                    ("REDIS_TLS_CERT_FILE", &cert),
+                    ("REDIS_TLS_KEY_FILE", &key),
+                ],
+                "REDIS_TLS_CERT_FILE",
+                "rediss://",
+            ),
+            (
+                vec![("REDIS_TLS_KEY_FILE", &key)],
+                "REDIS_TLS_KEY_FILE",
+                "REDIS_URL",
+            ),
+            (
+                vec![
+                    tls,
+                    ("REDIS_TLS_CERT_FILE", &cert),
+                    ("REDIS_TLS_KEY_FILE", &other_key),
+                ],
+                "REDIS_TLS_KEY_FILE",
+                "not the one of the certificate in REDIS_TLS_CERT_FILE",
+            ),
+            (
+                vec![
+                    tls,
+                    ("REDIS_TLS_CERT_FILE", &key),
+                    ("REDIS_TLS_KEY_FILE", &key),
+                ],
+                "REDIS_TLS_CERT_FILE",
+                "no -----BEGIN CERTIFICATE-----",
+            ),
+            (
+                vec![
+                    tls,
+                    ("REDIS_TLS_CERT_FILE", &cert),
+                    ("REDIS_TLS_KEY_FILE", &cert),
+                ],
+                "REDIS_TLS_KEY_FILE",
+                "holds no private key",
+            ),
+            (
+                vec![
+                    tls,
+                    ("REDIS_TLS_CERT_FILE", &cert),
+                    ("REDIS_TLS_KEY_FILE", "/nonexistent/k"),
+                ],
+                "REDIS_TLS_KEY_FILE",
+                "readable",
+            ),
+        ];
+        for (vars, setting, says) in cases {
+            let err = read(&vars, None).unwrap_err();
+            assert!(
+                err.starts_with(&format!("{setting} is not usable")),
+                "{err}"
+            );
+            assert!(err.contains(says), "{says}: {err}");
+            assert!(
+                !err.contains("s3cret") && !err.contains(&secret_line),
+                "{err}"
+            );
+        }
+        let large = temp_file("large.key", &vec![b'a'; 1024 * 1024 + 1]);
+        let err = read(
+            &[
+                tls,
+                ("REDIS_TLS_CERT_FILE", &cert),
+                ("REDIS_TLS_KEY_FILE", &large),
+            ],
+            None,
+        )
+        .unwrap_err();
+        assert!(err.contains("larger than"), "{err}");
+        let err = read_file(
+            &[("REDIS_TLS_KEY_FILE", &key)],
+            Some(FileRedis {
+                url: Some("rediss://h".to_owned()),
+                tls_key_file: Some(key.clone()),
+                ..FileRedis::default()
+            }),
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("REDIS_TLS_KEY_FILE and redis_tls_key_file in f.toml are both set"),
+            "{err}"
         );
     }
 

@@ -31,6 +31,10 @@ pub(crate) struct RoutesFile {
     pub(crate) redis_cluster_urls: Option<String>,
     /// The CA certificates trusted for `rediss://` (`REDIS_TLS_CA_FILE`).
     pub(crate) redis_tls_ca_file: Option<String>,
+    /// The client certificate for `rediss://` (`REDIS_TLS_CERT_FILE`).
+    pub(crate) redis_tls_cert_file: Option<String>,
+    /// Its private key (`REDIS_TLS_KEY_FILE`).
+    pub(crate) redis_tls_key_file: Option<String>,
 }
 
 /// One `[[route]]` table.
@@ -227,6 +231,8 @@ pub(super) fn routes_from_file(
         url: set(file.redis_url),
         cluster_urls: set(file.redis_cluster_urls),
         tls_ca_file: set(file.redis_tls_ca_file),
+        tls_cert_file: set(file.redis_tls_cert_file),
+        tls_key_file: set(file.redis_tls_key_file),
     };
     Ok((routes, redis))
 }
@@ -420,6 +426,8 @@ mod tests {
             r#"
             redis_cluster_urls = "rediss://10.0.0.1:6379,rediss://10.0.0.2:6379"
             redis_tls_ca_file = "/etc/redis-ca.pem"
+            redis_tls_cert_file = "/etc/redis-client.pem"
+            redis_tls_key_file = "/etc/redis-client.key"
 
             [[route]]
             prefix = "/"
@@ -427,6 +435,14 @@ mod tests {
             "#,
         )
         .unwrap();
+        assert_eq!(
+            file.redis_tls_cert_file.as_deref(),
+            Some("/etc/redis-client.pem")
+        );
+        assert_eq!(
+            file.redis_tls_key_file.as_deref(),
+            Some("/etc/redis-client.key")
+        );
         assert_eq!(
             file.redis_cluster_urls.as_deref(),
             Some("rediss://10.0.0.1:6379,rediss://10.0.0.2:6379")

@@ -202,6 +202,16 @@ pub(crate) const GROUPS: &[Group] = &[
                 "PEM CA certificates trusted for rediss:// instead of the webpki roots",
             ),
             s(
+                "REDIS_TLS_CERT_FILE",
+                "",
+                "PEM client certificate for rediss:// (tls-auth-clients yes), with the key file",
+            ),
+            s(
+                "REDIS_TLS_KEY_FILE",
+                "",
+                "PEM private key of REDIS_TLS_CERT_FILE",
+            ),
+            s(
                 "REDIS_TIMEOUT_MS",
                 "100",
                 "how long one decision waits for Redis, 1 to 10000",

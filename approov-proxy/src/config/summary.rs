@@ -143,11 +143,21 @@ impl Config {
             };
             let tls = match &redis.tls {
                 None => String::new(),
-                Some(RedisTls { ca_from: None, .. }) => " over TLS (webpki roots)".to_owned(),
                 Some(RedisTls {
-                    ca_from: Some(from),
+                    ca_from,
+                    client_from,
                     ..
-                }) => format!(" over TLS (CA from {from})"),
+                }) => {
+                    let ca = match ca_from {
+                        None => "webpki roots".to_owned(),
+                        Some(from) => format!("CA from {from}"),
+                    };
+                    let client = match client_from {
+                        None => String::new(),
+                        Some(from) => format!(", client certificate from {from}"),
+                    };
+                    format!(" over TLS ({ca}{client})")
+                }
             };
             let _ = writeln!(
                 out,

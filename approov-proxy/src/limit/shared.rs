@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{ConnectionAddr, ConnectionInfo};
-use rustls::pki_types::CertificateDer;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ClientConfig, RootCertStore};
 
 use super::DeviceKey;
@@ -70,35 +70,80 @@ pub(crate) struct RedisTls {
     /// Where the trusted CA certificates came from (`REDIS_TLS_CA_FILE` or
     /// `redis_tls_ca_file in <file>`), or `None` for the webpki roots.
     pub(crate) ca_from: Option<String>,
+    /// Where the client certificate came from (`REDIS_TLS_CERT_FILE` or
+    /// `redis_tls_cert_file in <file>`), or `None` for none.
+    pub(crate) client_from: Option<String>,
+}
+
+/// A client certificate for Redis servers that ask for one
+/// (`tls-auth-clients yes`, redis-server's default on a TLS port).
+pub(crate) struct ClientCert {
+    /// The certificate, then the intermediates to send with it.
+    pub(crate) chain: Vec<CertificateDer<'static>>,
+    pub(crate) key: PrivateKeyDer<'static>,
+    /// The settings that named the two files.
+    pub(crate) from: String,
+    pub(crate) key_from: String,
 }
 
 impl RedisTls {
     /// The client side of TLS to Redis, with *ring*: the webpki roots, or
-    /// only the certificates given (`REDIS_TLS_CA_FILE`, named `ca_from`).
+    /// only the certificates given (`REDIS_TLS_CA_FILE`, named `ca_from`),
+    /// and the client certificate when given. An error names the setting
+    /// to fix (`url_setting` when it is neither file's) and the problem.
     pub(crate) fn new(
         ca: Option<Vec<CertificateDer<'static>>>,
         ca_from: Option<String>,
-    ) -> Result<Self, String> {
+        client: Option<ClientCert>,
+        url_setting: &str,
+    ) -> Result<Self, (String, String)> {
+        let ca_setting = ca_from.clone().unwrap_or_else(|| url_setting.to_owned());
         let mut roots = RootCertStore::empty();
         match ca {
             None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
             Some(certificates) => {
                 for certificate in certificates {
                     roots.add(certificate).map_err(|e| {
-                        format!("a certificate in the file is not usable as a CA ({e})")
+                        (
+                            ca_setting.clone(),
+                            format!("a certificate in the file is not usable as a CA ({e})"),
+                        )
                     })?;
                 }
             }
         }
-        let config =
+        let builder =
             ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
                 .with_safe_default_protocol_versions()
-                .map_err(|e| e.to_string())?
-                .with_root_certificates(roots)
-                .with_no_client_auth();
+                .map_err(|e| (url_setting.to_owned(), e.to_string()))?
+                .with_root_certificates(roots);
+        let (config, client_from) = match client {
+            None => (builder.with_no_client_auth(), None),
+            Some(ClientCert {
+                chain,
+                key,
+                from,
+                key_from,
+            }) => {
+                let config = builder.with_client_auth_cert(chain, key).map_err(|e| {
+                    let problem = match e {
+                        rustls::Error::InconsistentKeys(_) => {
+                            format!("the private key is not the one of the certificate in {from}")
+                        }
+                        _ => format!(
+                            "the private key is not usable for TLS (RSA, ECDSA P-256 or \
+                             P-384, or Ed25519 are): {e}"
+                        ),
+                    };
+                    (key_from, problem)
+                })?;
+                (config, Some(from))
+            }
+        };
         Ok(Self {
             config: Arc::new(config),
             ca_from,
+            client_from,
         })
     }
 }
@@ -144,7 +189,13 @@ impl fmt::Debug for RedisConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisConfig")
             .field("addr", &self.describe())
-            .field("tls", &self.tls.as_ref().map(|t| t.ca_from.as_deref()))
+            .field(
+                "tls",
+                &self
+                    .tls
+                    .as_ref()
+                    .map(|t| (t.ca_from.as_deref(), t.client_from.as_deref())),
+            )
             .field("timeout", &self.timeout)
             .field("when_unavailable", &self.when_unavailable)
             .finish()

@@ -200,12 +200,14 @@ fn spawn_waiting(args: &[String], probe: &[String]) -> Option<ChildGuard> {
     }
 }
 
-/// A test CA and a certificate it issued for `127.0.0.1` and `localhost`,
-/// written as PEM files.
+/// A test CA, a certificate it issued for `127.0.0.1` and `localhost`,
+/// and a client certificate it issued, written as PEM files.
 pub struct Certificates {
     pub ca: String,
     pub cert: String,
     pub key: String,
+    pub client_cert: String,
+    pub client_key: String,
 }
 
 impl Certificates {
@@ -222,6 +224,11 @@ impl Certificates {
             rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
                 .unwrap();
         let cert = params.signed_by(&key, &ca).unwrap();
+        let client_key = rcgen::KeyPair::generate().unwrap();
+        let client = rcgen::CertificateParams::new(vec!["approov-proxy".to_owned()])
+            .unwrap()
+            .signed_by(&client_key, &ca)
+            .unwrap();
         let write = |name: &str, pem: String| {
             let path = dir.join(name);
             std::fs::write(&path, pem).unwrap();
@@ -231,6 +238,8 @@ impl Certificates {
             ca: write("ca.pem", ca.pem()),
             cert: write("redis.pem", cert.pem()),
             key: write("redis.key", key.serialize_pem()),
+            client_cert: write("client.pem", client.pem()),
+            client_key: write("client.key", client_key.serialize_pem()),
         }
     }
 }
@@ -243,7 +252,18 @@ pub struct TlsRedis {
 }
 
 impl TlsRedis {
+    /// With `--tls-auth-clients no`: no client certificate asked for.
     pub fn start() -> Self {
+        Self::start_with("no")
+    }
+
+    /// With `--tls-auth-clients yes` (redis-server's default): a client
+    /// must show a certificate from the test CA.
+    pub fn start_requiring_client_certificates() -> Self {
+        Self::start_with("yes")
+    }
+
+    fn start_with(auth_clients: &str) -> Self {
         let certificates = Certificates::make(&scratch_dir("redis-tls"));
         for _ in 0..5 {
             let port = free_port();
@@ -259,11 +279,11 @@ impl TlsRedis {
                 "--tls-ca-cert-file",
                 &certificates.ca,
                 "--tls-auth-clients",
-                "no",
+                auth_clients,
             ]
             .map(str::to_owned)
             .into();
-            let probe = tls_cli(port, &certificates.ca);
+            let probe = tls_cli(port, &certificates);
             if let Some(child) = spawn_waiting(&args, &probe) {
                 return Self {
                     port,
@@ -287,14 +307,16 @@ impl TlsRedis {
 
     /// Runs one command through `redis-cli --tls` and returns its answer.
     pub fn query(&self, args: &[&str]) -> String {
-        let mut all = tls_cli(self.port, &self.certificates.ca);
+        let mut all = tls_cli(self.port, &self.certificates);
         all.extend(args.iter().map(|a| (*a).to_owned()));
         let all: Vec<&str> = all.iter().map(String::as_str).collect();
         cli(&all).unwrap_or_else(|| panic!("redis-cli {args:?} failed"))
     }
 }
 
-fn tls_cli(port: u16, ca: &str) -> Vec<String> {
+/// `redis-cli` over TLS, with the client certificate (which a server
+/// that asks for none ignores).
+fn tls_cli(port: u16, certificates: &Certificates) -> Vec<String> {
     [
         "-h",
         "127.0.0.1",
@@ -302,7 +324,11 @@ fn tls_cli(port: u16, ca: &str) -> Vec<String> {
         &port.to_string(),
         "--tls",
         "--cacert",
-        ca,
+        &certificates.ca,
+        "--cert",
+        &certificates.client_cert,
+        "--key",
+        &certificates.client_key,
     ]
     .map(str::to_owned)
     .into()
@@ -334,7 +360,17 @@ impl Cluster {
         let dir = scratch_dir("redis-cluster");
         let certificates = tls.then(|| Certificates::make(&dir));
         let tls_cli: Vec<String> = match &certificates {
-            Some(c) => ["--tls", "--cacert", &c.ca].map(str::to_owned).into(),
+            Some(c) => [
+                "--tls",
+                "--cacert",
+                &c.ca,
+                "--cert",
+                &c.client_cert,
+                "--key",
+                &c.client_key,
+            ]
+            .map(str::to_owned)
+            .into(),
             None => Vec::new(),
         };
         let mut ports = Vec::new();
@@ -370,8 +406,10 @@ impl Cluster {
                         &c.key,
                         "--tls-ca-cert-file",
                         &c.ca,
+                        // redis-server's default: clients show a
+                        // certificate from the CA.
                         "--tls-auth-clients",
-                        "no",
+                        "yes",
                     ]
                     .map(str::to_owned),
                 ),
