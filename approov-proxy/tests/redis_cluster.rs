@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::redis::Cluster;
 use common::upstream::{Upstream, get};
-use common::{Server, metric, shared_limit_proxy, statuses};
+use common::{Server, metric, shared_limit_proxy, statuses_in_turn};
 
 /// A proxy on `upstream` sharing the cluster at `urls`, 3 requests per
 /// device per minute, with its metrics on a port of its own.
@@ -46,11 +46,12 @@ async fn first_request(cluster: &Cluster, proxy: &Server, device: &str) -> usize
 /// The rest of `device`'s budget, alternating between the proxies: two
 /// more allowed in all, then refused.
 async fn spend_the_rest(device: &str, proxies: [&Server; 2]) {
-    let mut answers = Vec::new();
-    for proxy in [proxies[1], proxies[0], proxies[1], proxies[0]] {
-        answers.push(get(proxy.addr, "/x", Some(device), &[]).await);
-    }
-    assert_eq!(statuses(&answers), [200, 200, 429, 429], "{device}");
+    let [one, two] = proxies.map(|p| p.addr);
+    assert_eq!(
+        statuses_in_turn([two, one, two, one], Some(device)).await,
+        [200, 200, 429, 429],
+        "{device}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,11 +167,10 @@ async fn a_node_killed_mid_run_falls_back_for_its_devices_only() {
     // The lost node's device: each proxy limits on its own, 3 on each
     // (the one request before the kill counted in Redis only).
     for proxy in [&one, &two] {
-        let mut answers = Vec::new();
-        for _ in 0..4 {
-            answers.push(get(proxy.addr, "/x", Some(&lost), &[]).await);
-        }
-        assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+        assert_eq!(
+            statuses_in_turn([proxy.addr; 4], Some(&lost)).await,
+            [200, 200, 200, 429]
+        );
     }
     assert!(metric(one_metrics, FALLBACKS).is_some_and(|n| n >= 4.0));
 
@@ -208,11 +208,10 @@ async fn the_whole_cluster_killed_falls_back_logged_once() {
     for i in 0..3 {
         cluster.stop(i);
     }
-    let mut answers = Vec::new();
-    for _ in 0..4 {
-        answers.push(get(one.addr, "/x", Some("all-down=="), &[]).await);
-    }
-    assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+    assert_eq!(
+        statuses_in_turn([one.addr; 4], Some("all-down==")).await,
+        [200, 200, 200, 429]
+    );
     assert_eq!(metric(one_metrics, "approov_proxy_redis_up"), Some(0.0));
     let (_, log) = one.stop();
     assert_eq!(
@@ -233,11 +232,10 @@ async fn unreachable_cluster_at_start_up_is_not_fatal() {
         &upstream,
         &format!("redis://:cluster-s3cret@127.0.0.1:{port}"),
     );
-    let mut answers = Vec::new();
-    for _ in 0..4 {
-        answers.push(get(one.addr, "/x", Some("nobody-home=="), &[]).await);
-    }
-    assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+    assert_eq!(
+        statuses_in_turn([one.addr; 4], Some("nobody-home==")).await,
+        [200, 200, 200, 429]
+    );
     assert_eq!(metric(metrics, "approov_proxy_redis_up"), Some(0.0));
     let (_, log) = one.stop();
     assert!(log.contains("falling back"), "{log}");
@@ -276,13 +274,12 @@ async fn two_proxies_share_budgets_on_a_tls_cluster() {
 
     // Without the CA file the webpki roots refuse the nodes: fallback.
     let (alone, alone_metrics) = proxy(&upstream, &cluster.urls());
-    let mut answers = Vec::new();
-    for _ in 0..4 {
-        answers.push(get(alone.addr, "/x", Some("tls-cluster-device-0=="), &[]).await);
-    }
     // Its own limit: the device's shared budget is spent, but this proxy
     // cannot see it.
-    assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+    assert_eq!(
+        statuses_in_turn([alone.addr; 4], Some("tls-cluster-device-0==")).await,
+        [200, 200, 200, 429]
+    );
     assert_eq!(metric(alone_metrics, "approov_proxy_redis_up"), Some(0.0));
     let (_, log) = alone.stop();
     assert_eq!(log.matches("falling back").count(), 1, "{log}");

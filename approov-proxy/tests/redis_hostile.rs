@@ -240,6 +240,20 @@ async fn until_reconnected(proxy: &Server, redis: &LyingRedis, check: impl Fn(us
     answered
 }
 
+/// A check for [`until_reconnected`]: the proxy's peak resident memory
+/// has grown by less than [`GROWTH_LIMIT_KIB`] since this was called.
+fn memory_stays_flat(proxy: &Server) -> impl Fn(usize) {
+    let pid = proxy.pid();
+    let before = peak_rss_kib(pid);
+    move |answered| {
+        let grown = peak_rss_kib(pid).saturating_sub(before);
+        assert!(
+            grown < GROWTH_LIMIT_KIB,
+            "resident memory grew by {grown} KiB after {answered} requests"
+        );
+    }
+}
+
 /// Stops the proxy: it fell back, logged it, and never panicked.
 fn assert_fell_back(proxy: Server) {
     let (_, log) = proxy.stop();
@@ -256,15 +270,7 @@ async fn redis_streaming_an_endless_answer_costs_no_memory_and_loses_its_connect
     let redis = LyingRedis::start(Lie::Endless);
     let upstream = Upstream::start();
     let proxy = proxy(&upstream, &redis);
-    let before = peak_rss_kib(proxy.pid());
-    let answered = until_reconnected(&proxy, &redis, |answered| {
-        let grown = peak_rss_kib(proxy.pid()).saturating_sub(before);
-        assert!(
-            grown < GROWTH_LIMIT_KIB,
-            "resident memory grew by {grown} KiB after {answered} requests"
-        );
-    })
-    .await;
+    let answered = until_reconnected(&proxy, &redis, memory_stays_flat(&proxy)).await;
     assert!(redis.seen.decisions.load(Ordering::Relaxed) >= 2);
     assert_eq!(upstream.recorded().len(), answered);
     assert_fell_back(proxy);
@@ -310,15 +316,7 @@ async fn cluster_node_streaming_an_endless_answer_costs_no_memory_and_loses_its_
         ("REDIS_CLUSTER_URLS", seed.as_str()),
         ("REDIS_TIMEOUT_MS", "200"),
     ]);
-    let before = peak_rss_kib(proxy.pid());
-    let answered = until_reconnected(&proxy, &redis, |answered| {
-        let grown = peak_rss_kib(proxy.pid()).saturating_sub(before);
-        assert!(
-            grown < GROWTH_LIMIT_KIB,
-            "resident memory grew by {grown} KiB after {answered} requests"
-        );
-    })
-    .await;
+    let answered = until_reconnected(&proxy, &redis, memory_stays_flat(&proxy)).await;
     assert!(redis.seen.decisions.load(Ordering::Relaxed) >= 2);
     assert!(redis.seen.closed.load(Ordering::Relaxed) >= 1);
     assert_eq!(upstream.recorded().len(), answered);

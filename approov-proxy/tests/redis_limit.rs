@@ -10,7 +10,9 @@ use std::time::Instant;
 
 use common::redis::Redis;
 use common::upstream::{PROXY, Upstream, get, start_proxy};
-use common::{LIMIT, Server, command, metric, request, run, shared_limit_proxy, statuses};
+use common::{
+    LIMIT, Server, command, metric, request, run, shared_limit_proxy, statuses, statuses_in_turn,
+};
 
 const DEVICE_A: &str = "device-a-did==";
 const DEVICE_B: &str = "device-b-did==";
@@ -85,17 +87,15 @@ async fn two_proxies_sharing_redis_allow_a_device_its_limit_once() {
     }
 
     // Another device has its own budget, on both proxies together.
-    let mut answers = Vec::new();
-    for addr in [two.addr, one.addr, two.addr, one.addr] {
-        answers.push(get(addr, "/x", Some(DEVICE_B), &[]).await);
-    }
-    assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+    assert_eq!(
+        statuses_in_turn([two.addr, one.addr, two.addr, one.addr], Some(DEVICE_B)).await,
+        [200, 200, 200, 429]
+    );
     // Tokens without `did` share one budget across the proxies too.
-    let mut answers = Vec::new();
-    for addr in [one.addr, two.addr, one.addr, two.addr] {
-        answers.push(get(addr, "/x", None, &[]).await);
-    }
-    assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+    assert_eq!(
+        statuses_in_turn([one.addr, two.addr, one.addr, two.addr], None).await,
+        [200, 200, 200, 429]
+    );
 
     // One key per device and route, named by the hash of the device id,
     // and each expires on its own.
@@ -134,11 +134,10 @@ async fn redis_stopped_then_back_falls_back_then_shares_again() {
     // Each proxy limits on its own: the device gets 3 on each, and no
     // request fails for want of Redis.
     for addr in [one.addr, two.addr] {
-        let mut answers = Vec::new();
-        for _ in 0..4 {
-            answers.push(get(addr, "/x", Some(DEVICE_B), &[]).await);
-        }
-        assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+        assert_eq!(
+            statuses_in_turn([addr; 4], Some(DEVICE_B)).await,
+            [200, 200, 200, 429]
+        );
     }
     let fallbacks = metric(
         one_metrics,
@@ -152,11 +151,14 @@ async fn redis_stopped_then_back_falls_back_then_shares_again() {
     wait_shared_again(&one, &redis).await;
     wait_shared_again(&two, &redis).await;
     assert_eq!(metric(one_metrics, "approov_proxy_redis_up"), Some(1.0));
-    let mut answers = Vec::new();
-    for addr in [two.addr, one.addr, two.addr, one.addr, two.addr] {
-        answers.push(get(addr, "/x", Some("device-c-did=="), &[]).await);
-    }
-    assert_eq!(statuses(&answers), [200, 200, 200, 429, 429]);
+    assert_eq!(
+        statuses_in_turn(
+            [two.addr, one.addr, two.addr, one.addr, two.addr],
+            Some("device-c-did==")
+        )
+        .await,
+        [200, 200, 200, 429, 429]
+    );
 
     // Each change of mode is logged once.
     for server in [one, two] {
@@ -180,11 +182,10 @@ async fn redis_that_stops_answering_is_timed_out_and_the_proxy_falls_back() {
     let (proxy, metrics) = proxy(&upstream, &redis.url(), &[("REDIS_TIMEOUT_MS", "50")]);
     assert_eq!(get(proxy.addr, "/x", Some(DEVICE_A), &[]).await.status, 200);
     redis.pause();
-    let mut answers = Vec::new();
-    for _ in 0..4 {
-        answers.push(get(proxy.addr, "/x", Some(DEVICE_B), &[]).await);
-    }
-    assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+    assert_eq!(
+        statuses_in_turn([proxy.addr; 4], Some(DEVICE_B)).await,
+        [200, 200, 200, 429]
+    );
     assert_eq!(metric(metrics, "approov_proxy_redis_up"), Some(0.0));
     redis.resume();
     wait_shared_again(&proxy, &redis).await;
@@ -225,11 +226,10 @@ async fn unreachable_redis_at_start_up_is_not_fatal() {
     let url = format!("redis://:redis-pass-s3cret@127.0.0.1:{port}/0");
     let upstream = Upstream::start();
     let (proxy, metrics) = proxy(&upstream, &url, &[]);
-    let mut answers = Vec::new();
-    for _ in 0..4 {
-        answers.push(get(proxy.addr, "/x", Some(DEVICE_A), &[]).await);
-    }
-    assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+    assert_eq!(
+        statuses_in_turn([proxy.addr; 4], Some(DEVICE_A)).await,
+        [200, 200, 200, 429]
+    );
     assert_eq!(metric(metrics, "approov_proxy_redis_up"), Some(0.0));
     let (_, log) = proxy.stop();
     assert!(

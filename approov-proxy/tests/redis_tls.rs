@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 
 use common::redis::TlsRedis;
 use common::upstream::{PROXY, Upstream, get};
-use common::{Server, command, metric, run, shared_limit_proxy, statuses};
+use common::{Server, command, metric, run, shared_limit_proxy, statuses_in_turn};
 
 const DEVICE_A: &str = "device-a-did==";
 const DEVICE_B: &str = "device-b-did==";
@@ -33,11 +33,14 @@ async fn two_proxies_share_the_limit_over_tls_with_a_private_ca() {
     let (one, one_metrics) = proxy(&upstream, &redis.url(), &ca);
     let (two, _) = proxy(&upstream, &redis.url(), &ca);
 
-    let mut answers = Vec::new();
-    for addr in [one.addr, two.addr, one.addr, two.addr, one.addr] {
-        answers.push(get(addr, "/x", Some(DEVICE_A), &[]).await);
-    }
-    assert_eq!(statuses(&answers), [200, 200, 200, 429, 429]);
+    assert_eq!(
+        statuses_in_turn(
+            [one.addr, two.addr, one.addr, two.addr, one.addr],
+            Some(DEVICE_A)
+        )
+        .await,
+        [200, 200, 200, 429, 429]
+    );
     assert_eq!(upstream.recorded().len(), 3);
     // The budget is in the TLS Redis: one key, for the one device.
     assert_eq!(redis.query(&["DBSIZE"]), "1");
@@ -69,11 +72,14 @@ async fn a_client_certificate_is_shown_to_a_redis_that_requires_one() {
     ];
     let (one, one_metrics) = proxy(&upstream, &redis.url(), &with_certificate);
     let (two, _) = proxy(&upstream, &redis.url(), &with_certificate);
-    let mut answers = Vec::new();
-    for addr in [one.addr, two.addr, one.addr, two.addr, one.addr] {
-        answers.push(get(addr, "/x", Some(DEVICE_A), &[]).await);
-    }
-    assert_eq!(statuses(&answers), [200, 200, 200, 429, 429]);
+    assert_eq!(
+        statuses_in_turn(
+            [one.addr, two.addr, one.addr, two.addr, one.addr],
+            Some(DEVICE_A)
+        )
+        .await,
+        [200, 200, 200, 429, 429]
+    );
     assert_eq!(redis.query(&["DBSIZE"]), "1");
     assert_eq!(metric(one_metrics, "approov_proxy_redis_up"), Some(1.0));
 
@@ -83,11 +89,10 @@ async fn a_client_certificate_is_shown_to_a_redis_that_requires_one() {
         &redis.url(),
         &[("REDIS_TLS_CA_FILE", c.ca.as_str())],
     );
-    let mut answers = Vec::new();
-    for _ in 0..4 {
-        answers.push(get(lacking.addr, "/x", Some(DEVICE_B), &[]).await);
-    }
-    assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+    assert_eq!(
+        statuses_in_turn([lacking.addr; 4], Some(DEVICE_B)).await,
+        [200, 200, 200, 429]
+    );
     assert_eq!(
         redis.query(&["DBSIZE"]),
         "1",
@@ -111,11 +116,10 @@ async fn a_certificate_the_webpki_roots_do_not_vouch_for_is_refused() {
     let redis = TlsRedis::start();
     let upstream = Upstream::start();
     let (proxy, metrics) = proxy(&upstream, &redis.url(), &[]);
-    let mut answers = Vec::new();
-    for _ in 0..4 {
-        answers.push(get(proxy.addr, "/x", Some(DEVICE_A), &[]).await);
-    }
-    assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+    assert_eq!(
+        statuses_in_turn([proxy.addr; 4], Some(DEVICE_A)).await,
+        [200, 200, 200, 429]
+    );
     assert_eq!(metric(metrics, "approov_proxy_redis_up"), Some(0.0));
     assert!(
         metric(
@@ -149,11 +153,10 @@ async fn tls_against_a_plain_redis_falls_back() {
         &tls_url,
         &[("REDIS_TLS_CA_FILE", ca_redis.certificates.ca.as_str())],
     );
-    let mut answers = Vec::new();
-    for _ in 0..4 {
-        answers.push(get(proxy.addr, "/x", Some(DEVICE_B), &[]).await);
-    }
-    assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+    assert_eq!(
+        statuses_in_turn([proxy.addr; 4], Some(DEVICE_B)).await,
+        [200, 200, 200, 429]
+    );
     assert_eq!(metric(metrics, "approov_proxy_redis_up"), Some(0.0));
     let keys: u64 = plain.query(&["DBSIZE"]);
     assert_eq!(keys, 0);
@@ -175,11 +178,10 @@ async fn tls_redis_killed_mid_run_falls_back_without_5xx() {
     redis.stop();
     // Each proxy limits on its own: 3 on each, no request fails.
     for addr in [one.addr, two.addr] {
-        let mut answers = Vec::new();
-        for _ in 0..4 {
-            answers.push(get(addr, "/x", Some(DEVICE_B), &[]).await);
-        }
-        assert_eq!(statuses(&answers), [200, 200, 200, 429]);
+        assert_eq!(
+            statuses_in_turn([addr; 4], Some(DEVICE_B)).await,
+            [200, 200, 200, 429]
+        );
     }
     assert_eq!(metric(one_metrics, "approov_proxy_redis_up"), Some(0.0));
     for server in [one, two] {

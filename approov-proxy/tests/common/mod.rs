@@ -29,6 +29,19 @@ pub fn statuses(responses: &[TestResponse]) -> Vec<u16> {
     responses.iter().map(|r| r.status.as_u16()).collect()
 }
 
+/// The statuses of `GET /x` with `did`'s token, sent one after another to
+/// each of `addrs` in turn.
+pub async fn statuses_in_turn(
+    addrs: impl IntoIterator<Item = SocketAddr>,
+    did: Option<&str>,
+) -> Vec<u16> {
+    let mut out = Vec::new();
+    for addr in addrs {
+        out.push(upstream::get(addr, "/x", did, &[]).await.status.as_u16());
+    }
+    out
+}
+
 /// A proxy on `upstream` sharing its limit through the Redis that `redis`
 /// names (`("REDIS_URL", url)` or `("REDIS_CLUSTER_URLS", urls)`), 3
 /// requests per device per minute, with its metrics on a port of its own;
