@@ -267,6 +267,40 @@ async fn underscored_spellings_of_removed_headers_are_not_forwarded() {
     stop(proxy);
 }
 
+/// The other way round: a key header and a token header configured with
+/// underscores; their dashed spellings from the client are not forwarded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashed_spellings_of_underscored_names_are_not_forwarded() {
+    let upstream = Upstream::start();
+    let url = format!("{}/base", upstream.url());
+    let proxy = start_keyed_proxy(
+        &url,
+        KEY,
+        ("API_KEY_HEADER", "X_Api_Key"),
+        &[("APPROOV_TOKEN_HEADER", "X_Approov_Token")],
+    );
+    let t = token(Some("device-u"));
+    let res = tokio::task::block_in_place(|| {
+        request(
+            proxy.addr,
+            "GET",
+            "/x",
+            &[
+                ("X_Approov_Token", t.as_str()),
+                ("X-Approov-Token", "forged"),
+                ("X-Api-Key", "the-client-s-own-key"),
+            ],
+        )
+    });
+    assert_eq!(res.status, 200, "{res:?}");
+    let seen = upstream.single();
+    for name in ["x_approov_token", "x-approov-token", "x-api-key"] {
+        assert!(seen.headers.get(name).is_none(), "{name}: {seen:#?}");
+    }
+    assert_eq!(seen.header_values("x_api_key"), [KEY]);
+    stop(proxy);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_bytes_that_are_not_utf8_never_reach_the_upstream() {
     use std::io::{Read as _, Write as _};

@@ -66,6 +66,19 @@ pub(crate) fn remove_where(headers: &mut HeaderMap, also: impl Fn(&HeaderName) -
     }
 }
 
+/// Whether CGI-style servers read the header names `a` and `b` as one:
+/// the same but for case and for `_` against `-`.
+pub(crate) fn same_to_cgi(a: &str, b: &str) -> bool {
+    let dash = |c: u8| {
+        if c == b'_' {
+            b'-'
+        } else {
+            c.to_ascii_lowercase()
+        }
+    };
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| dash(x) == dash(y))
+}
+
 /// `name` with its underscores made dashes, when it has any: the name a
 /// CGI-style server reads it as.
 fn dashed(name: &HeaderName) -> Option<HeaderName> {
@@ -144,6 +157,14 @@ mod tests {
         let mut left: Vec<&str> = headers.keys().map(HeaderName::as_str).collect();
         left.sort_unstable();
         assert_eq!(left, ["x_kept", "x_kept_too"]);
+    }
+
+    #[test]
+    fn cgi_reads_underscores_as_dashes_in_any_case() {
+        assert!(same_to_cgi("x_api_key", "X-Api-Key"));
+        assert!(same_to_cgi("approov-token", "Approov_Token"));
+        assert!(!same_to_cgi("x-api-key", "x-api-keys"));
+        assert!(!same_to_cgi("x-api-key", "x.api.key"));
     }
 
     #[test]

@@ -154,9 +154,11 @@ impl ApiKey {
         &self.placement
     }
 
-    /// Whether the key travels in the header `name`.
+    /// Whether the key travels in the header `name`, or in one that
+    /// CGI-style servers read as `name` (`X_Api_Key` for `X-Api-Key`).
     pub(crate) fn is_header(&self, name: &HeaderName) -> bool {
-        matches!(&self.placement, KeyPlacement::Header(key) if key == name)
+        matches!(&self.placement,
+            KeyPlacement::Header(key) if super::hop::same_to_cgi(key.as_str(), name.as_str()))
     }
 
     /// Puts the key in `headers`, replacing every header of the same name

@@ -98,16 +98,14 @@ pub(crate) async fn forward(
         // `100 Continue` from this proxy.
         name == header::HOST
             || name == header::EXPECT
-            || name == up.token_header
-            || name
-                .as_str()
-                .eq_ignore_ascii_case(approov_core::DEFAULT_TOKEN_HEADER)
+            || hop::same_to_cgi(name.as_str(), up.token_header.as_str())
+            || hop::same_to_cgi(name.as_str(), approov_core::DEFAULT_TOKEN_HEADER)
             || METHOD_OVERRIDE_HEADERS.contains(&name.as_str())
             || route.client_headers.holds_back(name)
             // Only the proxy says what the token claims, with or without
             // `UPSTREAM_CLAIMS`: a backend may read them from a gateway.
             || claims::is_claim_header(name)
-            // Replaced below; its underscored spelling is removed with it.
+            // Replaced below; its other spellings are removed with it.
             || route.key.is_header(name)
     });
     claims::claim_headers(&route.claims, claims, &mut headers);
